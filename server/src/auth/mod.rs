@@ -1,0 +1,4 @@
+//! Authentication: till keys (API) and console passwords.
+
+pub mod password;
+pub mod till_key;

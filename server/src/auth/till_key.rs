@@ -1,0 +1,73 @@
+//! Till keys: 256 random bits, shown once, stored as SHA-256 (a fast hash is right here: the key
+//! is random, so there is nothing to brute-force, and every API request checks one).
+
+use crate::db::{self, Db, config::TillIdentity};
+use crate::error::{ApiError, ErrorCode};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+const PREFIX: &str = "qrp_";
+
+/// A new key: `qrp_` + 64 hex characters (256 bits).
+pub fn generate() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{PREFIX}{}", hex::encode(bytes))
+}
+
+pub fn hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// What the console shows of a key: enough to tell keys apart, nothing to use.
+pub fn display_prefix(key: &str) -> String {
+    key.chars().take(PREFIX.len() + 6).collect()
+}
+
+/// The till behind the request's `Authorization: Bearer <key>`.
+pub struct AuthenticatedTill(pub TillIdentity);
+
+pub trait HasDb {
+    fn db(&self) -> &Db;
+}
+
+impl<S: HasDb + Send + Sync> FromRequestParts<S> for AuthenticatedTill {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let unauthorized = |m: &str| ApiError::new(ErrorCode::Unauthorized, m);
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| unauthorized("send the till key as Authorization: Bearer <key>"))?;
+        let key = header
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| unauthorized("send the till key as Authorization: Bearer <key>"))?;
+        let till = db::config::till_by_key_hash(state.db(), &hash(key))
+            .await?
+            .ok_or_else(|| unauthorized("the till key is wrong or has been revoked"))?;
+        Ok(AuthenticatedTill(till))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_256_bit_and_distinct() {
+        let a = generate();
+        let b = generate();
+        assert_eq!(a.len(), 4 + 64);
+        assert_ne!(a, b);
+        assert_ne!(hash(&a), hash(&b));
+        assert_eq!(hash(&a).len(), 64);
+        assert!(!display_prefix(&a).contains(&a[10..]));
+    }
+}

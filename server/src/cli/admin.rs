@@ -1,0 +1,255 @@
+//! Operator commands on the configuration: users, tills, authorization servers, payment types.
+
+use crate::auth::{password, till_key};
+use crate::db::config::{self, ConfigError, NewPaymentType};
+use crate::providers::Providers;
+use crate::startup::prepare_database;
+use anyhow::Context;
+use clap::Subcommand;
+use std::io::Read;
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a console user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long, value_parser = ["admin", "support", "viewer"])]
+        role: String,
+        /// Read the password from standard input (the only way: it never shows in `ps`).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TillCommand {
+    /// Add a till or kiosk; prints its new key alone on stdout (shown once, stored hashed).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Store code (default: the first store).
+        #[arg(long)]
+        store: Option<String>,
+        #[arg(long, default_value = "till", value_parser = ["till", "kiosk"])]
+        kind: String,
+    },
+    /// List tills and whether their keys are active.
+    List,
+    /// Revoke a till's key: its requests are refused from now on.
+    Revoke {
+        name: String,
+        #[arg(long)]
+        store: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuthServerCommand {
+    /// Add an authorization server «QR оплата».
+    Add {
+        #[arg(long)]
+        name: String,
+        /// «Таймаут ожидания ответа, сек»: the QR's lifetime and the bound of each bank call (1-3600).
+        #[arg(long)]
+        timeout: i64,
+        #[arg(long)]
+        store: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PaymentTypeCommand {
+    /// Add a payment type.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Payment module: sandbox, …
+        #[arg(long)]
+        module: String,
+        /// Authorization server name (default: the store's first).
+        #[arg(long)]
+        auth_server: Option<String>,
+        /// «Сканировать QR-код покупателя»: the till scans the customer's QR.
+        #[arg(long)]
+        scan_customer_qr: bool,
+        #[arg(long)]
+        store: Option<String>,
+    },
+    /// List payment types.
+    List,
+}
+
+fn config_error(e: ConfigError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+pub async fn user(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
+    let db = prepare_database(url).await?;
+    match cmd {
+        UserCommand::Add { login, role, .. } => {
+            let mut pw = String::new();
+            std::io::stdin()
+                .read_to_string(&mut pw)
+                .context("cannot read the password from stdin")?;
+            let pw = pw.trim_end_matches(['\r', '\n']);
+            let hash = tokio::task::spawn_blocking({
+                let pw = pw.to_owned();
+                move || password::hash(&pw)
+            })
+            .await??;
+            config::add_user(&db, &login, &hash, &role)
+                .await
+                .map_err(config_error)?;
+            eprintln!("user {login} ({role}) added");
+        }
+    }
+    Ok(())
+}
+
+pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
+    let db = prepare_database(url).await?;
+    match cmd {
+        TillCommand::Add { name, store, kind } => {
+            let store = config::find_store(&db, store.as_deref())
+                .await
+                .map_err(config_error)?;
+            let key = till_key::generate();
+            config::add_till(
+                &db,
+                store.store_id,
+                &name,
+                &kind,
+                &till_key::hash(&key),
+                &till_key::display_prefix(&key),
+            )
+            .await
+            .map_err(config_error)?;
+            eprintln!(
+                "{kind} {name} added to store {}; its key (shown once, keep it safe):",
+                store.code
+            );
+            println!("{key}");
+        }
+        TillCommand::List => {
+            println!(
+                "{:<10} {:<24} {:<6} {:<12} status",
+                "store", "name", "kind", "key"
+            );
+            for t in config::list_tills(&db).await? {
+                let status = match t.revoked_at {
+                    Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+                    None => "active".to_owned(),
+                };
+                println!(
+                    "{:<10} {:<24} {:<6} {:<12} {status}",
+                    t.store_code,
+                    t.name,
+                    t.kind,
+                    format!("{}…", t.key_prefix)
+                );
+            }
+        }
+        TillCommand::Revoke { name, store } => {
+            let store = config::find_store(&db, store.as_deref())
+                .await
+                .map_err(config_error)?;
+            if config::revoke_till(&db, store.store_id, &name)
+                .await
+                .map_err(config_error)?
+            {
+                eprintln!("till {name}: key revoked");
+            } else {
+                eprintln!("till {name}: key was already revoked");
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn auth_server(url: &str, cmd: AuthServerCommand) -> anyhow::Result<()> {
+    let db = prepare_database(url).await?;
+    match cmd {
+        AuthServerCommand::Add {
+            name,
+            timeout,
+            store,
+        } => {
+            let store = config::find_store(&db, store.as_deref())
+                .await
+                .map_err(config_error)?;
+            config::add_auth_server(&db, store.store_id, &name, timeout)
+                .await
+                .map_err(config_error)?;
+            eprintln!(
+                "authorization server {name} ({timeout} s) added to store {}",
+                store.code
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn payment_type(url: &str, cmd: PaymentTypeCommand) -> anyhow::Result<()> {
+    let db = prepare_database(url).await?;
+    match cmd {
+        PaymentTypeCommand::Add {
+            name,
+            module,
+            auth_server,
+            scan_customer_qr,
+            store,
+        } => {
+            let store = config::find_store(&db, store.as_deref())
+                .await
+                .map_err(config_error)?;
+            let providers = Providers::new();
+            let provider = providers.get(&module).ok_or_else(|| {
+                let known: Vec<_> = providers.modules().collect();
+                anyhow::anyhow!(
+                    "unknown payment module {module:?}; installed: {}",
+                    known.join(", ")
+                )
+            })?;
+            if scan_customer_qr && !provider.capabilities().customer_presented_qr {
+                anyhow::bail!(
+                    "module {module} cannot read customers' QR codes; drop --scan-customer-qr"
+                );
+            }
+            let server = match auth_server {
+                Some(n) => config::auth_server_by_name(&db, store.store_id, &n).await,
+                None => config::first_auth_server(&db, store.store_id).await,
+            }
+            .map_err(config_error)?;
+            config::add_payment_type(
+                &db,
+                NewPaymentType {
+                    store_id: store.store_id,
+                    auth_server_id: server.auth_server_id,
+                    name: &name,
+                    module: &module,
+                    scan_customer_qr,
+                },
+            )
+            .await
+            .map_err(config_error)?;
+            eprintln!(
+                "payment type {name} ({module}, via {}) added to store {}",
+                server.name, store.code
+            );
+        }
+        PaymentTypeCommand::List => {
+            println!(
+                "{:<24} {:<12} {:<8} {:<8} timeout",
+                "name", "module", "scan_qr", "enabled"
+            );
+            for pt in config::list_payment_types(&db).await? {
+                println!(
+                    "{:<24} {:<12} {:<8} {:<8} {} s",
+                    pt.name, pt.module, pt.scan_customer_qr, pt.enabled, pt.response_timeout_secs
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! The `qrpay` command line: `serve` (the default) and the operator commands.
+
+mod admin;
+pub mod till_sim;
+
+use crate::config::Settings;
+use crate::startup::Application;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "qrpay",
+    version,
+    about = "QR payment integrator (СБП) for tills and kiosks"
+)]
+pub struct Cli {
+    /// Database: sqlite://PATH (created if missing) or postgres://…
+    #[arg(
+        long,
+        env = "QRPAY_DATABASE_URL",
+        default_value = "sqlite://data/qrpay.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server: till API, console, workers (the default command).
+    Serve(ServeArgs),
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Console users.
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Tills and kiosks, and their API keys.
+    #[command(subcommand)]
+    Till(admin::TillCommand),
+    /// Authorization servers «QR оплата».
+    #[command(subcommand, name = "auth-server")]
+    AuthServer(admin::AuthServerCommand),
+    /// Payment types.
+    #[command(subcommand, name = "payment-type")]
+    PaymentType(admin::PaymentTypeCommand),
+    /// Load generator: plays tills against a running qrpay and prints throughput and latency.
+    TillSim(till_sim::TillSimArgs),
+}
+
+#[derive(clap::Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "QRPAY_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: Option<SocketAddr>,
+    /// Public base URL for links in answers (default: http://<listen>).
+    #[arg(long, env = "QRPAY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+/// Parses the command line and runs the command; the process exit code follows the result.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(&cli.database_url, ServeArgs::from_env()).await,
+        Some(Command::Serve(args)) => serve(&cli.database_url, args).await,
+        Some(Command::Migrate) => {
+            crate::startup::prepare_database(&cli.database_url).await?;
+            eprintln!("database is up to date");
+            Ok(())
+        }
+        Some(Command::User(cmd)) => admin::user(&cli.database_url, cmd).await,
+        Some(Command::Till(cmd)) => admin::till(&cli.database_url, cmd).await,
+        Some(Command::AuthServer(cmd)) => admin::auth_server(&cli.database_url, cmd).await,
+        Some(Command::PaymentType(cmd)) => admin::payment_type(&cli.database_url, cmd).await,
+        Some(Command::TillSim(args)) => till_sim::run(args).await,
+    }
+}
+
+impl ServeArgs {
+    /// The same settings `qrpay serve` reads, for a plain `qrpay`.
+    fn from_env() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        Only::parse_from(["qrpay"]).serve
+    }
+}
+
+async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let listen = args
+        .listen
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000)));
+    let mut settings = Settings::new(database_url, listen);
+    settings.public_url = args.public_url;
+    Application::build(settings)
+        .await?
+        .run_until_stopped()
+        .await
+}

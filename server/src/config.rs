@@ -1,0 +1,33 @@
+//! Settings of a running qrpay, from flags or the environment (see `cli`).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `sqlite://…` (default `sqlite://data/qrpay.db`) or `postgres://…`.
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// The address tills and customers reach qrpay at, for links in answers; defaults to
+    /// `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Run the background workers (expiry, sync); tests may drive them by hand instead.
+    pub workers: bool,
+    /// How often the expiry worker looks for payments past their deadline.
+    pub expiry_interval: Duration,
+    /// How long a payment or refund stays in doubt before the sync worker asks the bank.
+    pub sync_interval: Duration,
+}
+
+impl Settings {
+    pub fn new(database_url: impl Into<String>, listen: SocketAddr) -> Self {
+        Self {
+            database_url: database_url.into(),
+            listen,
+            public_url: None,
+            workers: true,
+            expiry_interval: Duration::from_millis(250),
+            sync_interval: Duration::from_secs(2),
+        }
+    }
+}

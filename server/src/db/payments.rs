@@ -1,0 +1,552 @@
+//! Payment, refund, event, outbox and idempotency rows.
+//!
+//! Status changes are guarded updates (`where … and status = $expected`): whoever changes the row
+//! first wins, and the loser sees zero rows affected and reloads.
+
+use super::{Db, Tx, in_tx, read};
+use crate::payments::status::{PaymentStatus, RefundStatus};
+use chrono::{DateTime, Utc};
+
+const PAYMENT_COLUMNS: &str = "p.payment_id, p.store_id, p.till_id, p.payment_type_id, \
+    pt.name as payment_type_name, p.module, p.status, p.amount, p.currency, p.receipt, \
+    p.description, p.customer_qr, p.order_ref, p.qr_id, p.qr_payload, p.bank_transaction_id, \
+    p.failure_code, p.failure_message, p.expires_at, p.paid_at, p.refunded_amount, p.late, \
+    p.created_at, p.updated_at";
+
+const PAYMENT_FROM: &str =
+    "from payment p join payment_type pt on pt.payment_type_id = p.payment_type_id";
+
+const REFUND_COLUMNS: &str = "refund_id, payment_id, store_id, till_id, amount, status, reason, \
+    refund_ref, failure_code, failure_message, created_at, updated_at, completed_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub payment_id: String,
+    pub store_id: i64,
+    pub till_id: i64,
+    pub payment_type_id: i64,
+    pub payment_type_name: String,
+    pub module: String,
+    pub status: String,
+    pub amount: i64,
+    pub currency: String,
+    pub receipt: String,
+    pub description: Option<String>,
+    pub customer_qr: Option<String>,
+    pub order_ref: String,
+    pub qr_id: Option<String>,
+    pub qr_payload: Option<String>,
+    pub bank_transaction_id: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub refunded_amount: i64,
+    pub late: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PaymentRow {
+    pub fn status(&self) -> PaymentStatus {
+        PaymentStatus::parse(&self.status).expect("BUG: status column has a check constraint")
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefundRow {
+    pub refund_id: String,
+    pub payment_id: String,
+    pub store_id: i64,
+    pub till_id: Option<i64>,
+    pub amount: i64,
+    pub status: String,
+    pub reason: Option<String>,
+    pub refund_ref: String,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl RefundRow {
+    pub fn status(&self) -> RefundStatus {
+        RefundStatus::parse(&self.status).expect("BUG: status column has a check constraint")
+    }
+}
+
+pub struct NewPayment<'a> {
+    pub payment_id: &'a str,
+    pub store_id: i64,
+    pub till_id: i64,
+    pub payment_type_id: i64,
+    pub module: &'a str,
+    pub amount: i64,
+    pub receipt: &'a str,
+    pub description: Option<&'a str>,
+    pub customer_qr: Option<&'a str>,
+    pub order_ref: &'a str,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_creating(tx: &mut Tx, p: &NewPayment<'_>) -> Result<(), sqlx::Error> {
+    in_tx!(tx, |c| {
+        sqlx::query(
+        "insert into payment (payment_id, store_id, till_id, payment_type_id, module, status, amount, \
+         receipt, description, customer_qr, order_ref, expires_at, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, 'creating', $6, $7, $8, $9, $10, $11, $12, $12)"
+    )
+    .bind(p.payment_id)
+    .bind(p.store_id)
+    .bind(p.till_id)
+    .bind(p.payment_type_id)
+    .bind(p.module)
+    .bind(p.amount)
+    .bind(p.receipt)
+    .bind(p.description)
+    .bind(p.customer_qr)
+    .bind(p.order_ref)
+    .bind(p.expires_at)
+    .bind(p.created_at)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+pub async fn get_payment(db: &Db, payment_id: &str) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql = format!("select {PAYMENT_COLUMNS} {PAYMENT_FROM} where p.payment_id = $1");
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(payment_id)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn get_payment_in(
+    tx: &mut Tx,
+    payment_id: &str,
+) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql = format!("select {PAYMENT_COLUMNS} {PAYMENT_FROM} where p.payment_id = $1");
+    in_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(payment_id)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn find_by_receipt(
+    db: &Db,
+    store_id: i64,
+    receipt: &str,
+    limit: i64,
+) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    let sql = format!(
+        "select {PAYMENT_COLUMNS} {PAYMENT_FROM} where p.store_id = $1 and p.receipt = $2 \
+         order by p.created_at desc, p.payment_id desc limit $3"
+    );
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(store_id)
+        .bind(receipt)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+/// What a status change writes besides the status itself; `None` keeps the column as it is.
+#[derive(Debug, Default, Clone)]
+pub struct PaymentChanges {
+    pub qr_id: Option<String>,
+    pub qr_payload: Option<String>,
+    pub bank_transaction_id: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+/// The guarded status update; true when this call made the change.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_status(
+    tx: &mut Tx,
+    payment_id: &str,
+    from: PaymentStatus,
+    to: PaymentStatus,
+    late: bool,
+    changes: &PaymentChanges,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let sql = "update payment set status = $3, late = (late or $4), \
+        qr_id = coalesce($5, qr_id), qr_payload = coalesce($6, qr_payload), \
+        bank_transaction_id = coalesce($7, bank_transaction_id), \
+        failure_code = coalesce($8, failure_code), failure_message = coalesce($9, failure_message), \
+        paid_at = coalesce($10, paid_at), updated_at = $11 \
+        where payment_id = $1 and status = $2";
+    let rows = in_tx!(tx, |c| sqlx::query(sql)
+        .bind(payment_id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(late)
+        .bind(changes.qr_id.as_deref())
+        .bind(changes.qr_payload.as_deref())
+        .bind(changes.bank_transaction_id.as_deref())
+        .bind(changes.failure_code.as_deref())
+        .bind(changes.failure_message.as_deref())
+        .bind(changes.paid_at)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+pub struct NewEvent<'a> {
+    pub payment_id: &'a str,
+    pub refund_id: Option<&'a str>,
+    pub from_status: Option<&'a str>,
+    pub to_status: &'a str,
+    pub trigger: &'a str,
+    pub detail: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_event(tx: &mut Tx, e: &NewEvent<'_>) -> Result<(), sqlx::Error> {
+    in_tx!(tx, |c| {
+        sqlx::query(
+        "insert into payment_event (payment_id, refund_id, from_status, to_status, trigger, detail, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(e.payment_id)
+    .bind(e.refund_id)
+    .bind(e.from_status)
+    .bind(e.to_status)
+    .bind(e.trigger)
+    .bind(e.detail)
+    .bind(e.at)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub trigger: String,
+    pub refund_id: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn events_of(db: &Db, payment_id: &str) -> Result<Vec<EventRow>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select from_status, to_status, trigger, refund_id, detail, created_at from payment_event \
+         where payment_id = $1 order by payment_event_id"
+    )
+    .bind(payment_id)
+    .fetch_all(c)
+    .await)
+}
+
+pub struct NewOutbox<'a> {
+    pub event_id: &'a str,
+    pub store_id: i64,
+    pub till_id: Option<i64>,
+    pub routing_key: &'a str,
+    pub payload: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_outbox(tx: &mut Tx, o: &NewOutbox<'_>) -> Result<(), sqlx::Error> {
+    in_tx!(tx, |c| sqlx::query(
+        "insert into outbox (event_id, store_id, till_id, routing_key, payload, created_at) \
+         values ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(o.event_id)
+    .bind(o.store_id)
+    .bind(o.till_id)
+    .bind(o.routing_key)
+    .bind(o.payload)
+    .bind(o.at)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Outbox rows not yet published, oldest first: `(routing_key, payload)`.
+pub async fn unsent_outbox(db: &Db, limit: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select routing_key, payload from outbox where sent_at is null order by outbox_id limit $1"
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// Ids of payments in `status` whose deadline is at or before `at`, oldest deadline first.
+pub async fn due_payments(
+    db: &Db,
+    status: PaymentStatus,
+    at: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    read!(db, |c| sqlx::query_scalar(
+        "select payment_id from payment where status = $1 and expires_at <= $2 \
+         order by expires_at limit $3"
+    )
+    .bind(status.as_str())
+    .bind(at)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// Ids of payments in `status` not changed since `before`, oldest change first.
+pub async fn stale_payments(
+    db: &Db,
+    status: PaymentStatus,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    read!(db, |c| sqlx::query_scalar(
+        "select payment_id from payment where status = $1 and updated_at <= $2 \
+         order by updated_at limit $3"
+    )
+    .bind(status.as_str())
+    .bind(before)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+// ---- refunds ----
+
+/// Adds `amount` to the payment's refunded sum if it is paid and the sum stays within the paid
+/// amount: one guarded update, so concurrent refunds can never oversubscribe a payment.
+pub async fn reserve_refund(
+    tx: &mut Tx,
+    payment_id: &str,
+    amount: i64,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let rows = in_tx!(tx, |c| sqlx::query(
+        "update payment set refunded_amount = refunded_amount + $2, updated_at = $3 \
+         where payment_id = $1 and status = 'paid' and refunded_amount + $2 <= amount"
+    )
+    .bind(payment_id)
+    .bind(amount)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(rows == 1)
+}
+
+/// Gives a declined refund's amount back to the payment.
+pub async fn release_refund(
+    tx: &mut Tx,
+    payment_id: &str,
+    amount: i64,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    in_tx!(tx, |c| {
+        sqlx::query(
+        "update payment set refunded_amount = refunded_amount - $2, updated_at = $3 where payment_id = $1"
+    )
+    .bind(payment_id)
+    .bind(amount)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+pub struct NewRefund<'a> {
+    pub refund_id: &'a str,
+    pub payment_id: &'a str,
+    pub store_id: i64,
+    pub till_id: Option<i64>,
+    pub amount: i64,
+    pub reason: Option<&'a str>,
+    pub refund_ref: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_refund(tx: &mut Tx, r: &NewRefund<'_>) -> Result<(), sqlx::Error> {
+    in_tx!(tx, |c| {
+        sqlx::query(
+        "insert into refund (refund_id, payment_id, store_id, till_id, amount, status, reason, refund_ref, \
+         created_at, updated_at) values ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $8)"
+    )
+    .bind(r.refund_id)
+    .bind(r.payment_id)
+    .bind(r.store_id)
+    .bind(r.till_id)
+    .bind(r.amount)
+    .bind(r.reason)
+    .bind(r.refund_ref)
+    .bind(r.at)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn update_refund_status(
+    tx: &mut Tx,
+    refund_id: &str,
+    from: RefundStatus,
+    to: RefundStatus,
+    failure: Option<(&str, &str)>,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let completed_at = matches!(to, RefundStatus::Completed | RefundStatus::Declined).then_some(at);
+    let rows = in_tx!(tx, |c| {
+        sqlx::query(
+        "update refund set status = $3, failure_code = coalesce($4, failure_code), \
+         failure_message = coalesce($5, failure_message), completed_at = coalesce($6, completed_at), \
+         updated_at = $7 where refund_id = $1 and status = $2"
+    )
+    .bind(refund_id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(failure.map(|f| f.0))
+    .bind(failure.map(|f| f.1))
+    .bind(completed_at)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(rows == 1)
+}
+
+pub async fn get_refund(db: &Db, refund_id: &str) -> Result<Option<RefundRow>, sqlx::Error> {
+    let sql = format!("select {REFUND_COLUMNS} from refund where refund_id = $1");
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(refund_id)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn get_refund_in(tx: &mut Tx, refund_id: &str) -> Result<Option<RefundRow>, sqlx::Error> {
+    let sql = format!("select {REFUND_COLUMNS} from refund where refund_id = $1");
+    in_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(refund_id)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn refunds_of(db: &Db, payment_id: &str) -> Result<Vec<RefundRow>, sqlx::Error> {
+    let sql = format!(
+        "select {REFUND_COLUMNS} from refund where payment_id = $1 order by created_at, refund_id"
+    );
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(payment_id)
+        .fetch_all(c)
+        .await)
+}
+
+pub async fn refunds_in_status(
+    db: &Db,
+    status: RefundStatus,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    read!(db, |c| {
+        sqlx::query_scalar(
+        "select refund_id from refund where status = $1 and updated_at <= $2 order by updated_at limit $3"
+    )
+    .bind(status.as_str())
+    .bind(before)
+    .bind(limit)
+    .fetch_all(c)
+    .await
+    })
+}
+
+// ---- idempotency ----
+
+/// What an `Idempotency-Key` already stands for.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IdempotencyRow {
+    pub request_hash: String,
+    pub response_status: Option<i64>,
+    pub response_body: Option<String>,
+}
+
+/// Claims the key for this request; `Some(existing)` when an earlier request holds it.
+pub async fn claim_idempotency_key(
+    tx: &mut Tx,
+    till_id: i64,
+    key: &str,
+    request_hash: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<IdempotencyRow>, sqlx::Error> {
+    let inserted = in_tx!(tx, |c| sqlx::query(
+        "insert into idempotency (till_id, idempotency_key, request_hash, created_at) \
+         values ($1, $2, $3, $4) on conflict (till_id, idempotency_key) do nothing"
+    )
+    .bind(till_id)
+    .bind(key)
+    .bind(request_hash)
+    .bind(at)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if inserted == 1 {
+        return Ok(None);
+    }
+    let existing = in_tx!(tx, |c| sqlx::query_as(
+        "select request_hash, response_status, response_body from idempotency \
+         where till_id = $1 and idempotency_key = $2"
+    )
+    .bind(till_id)
+    .bind(key)
+    .fetch_one(c)
+    .await)?;
+    Ok(Some(existing))
+}
+
+pub async fn find_idempotency_key(
+    db: &Db,
+    till_id: i64,
+    key: &str,
+) -> Result<Option<IdempotencyRow>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select request_hash, response_status, response_body from idempotency \
+         where till_id = $1 and idempotency_key = $2"
+    )
+    .bind(till_id)
+    .bind(key)
+    .fetch_optional(c)
+    .await)
+}
+
+pub async fn save_idempotent_response(
+    tx: &mut Tx,
+    till_id: i64,
+    key: &str,
+    status: u16,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    in_tx!(tx, |c| sqlx::query(
+        "update idempotency set response_status = $3, response_body = $4 \
+         where till_id = $1 and idempotency_key = $2"
+    )
+    .bind(till_id)
+    .bind(key)
+    .bind(i64::from(status))
+    .bind(body)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! Domain values parsed at the edge: once built, they are valid (parse, don't validate).
+
+mod amount;
+mod ids;
+mod text;
+
+pub use amount::Amount;
+pub use ids::{IdempotencyKey, OrderRef, PaymentId, RefundId, new_public_id};
+pub use text::{Description, Receipt};
+
+/// Why a value was refused; the message is shown to the till or person as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(pub String);
+
+impl InvalidValue {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Self(msg.into())
+    }
+}

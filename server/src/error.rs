@@ -1,0 +1,255 @@
+//! The one error type of the till API and its JSON contract:
+//! `{"error": {"code": "snake_case_code", "message": "human text", "field": "…"}}`.
+//! The `code` values are a documented contract (see `ErrorCode`, listed in the OpenAPI document).
+//! 4xx errors show their message; 5xx are opaque to the client and fully logged.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error code the till API can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body is not valid JSON.
+    InvalidJson,
+    /// 400: the `Idempotency-Key` header is missing.
+    IdempotencyKeyMissing,
+    /// 401: no till key, a wrong one, or a revoked one.
+    Unauthorized,
+    /// 403: the object belongs to another store.
+    Forbidden,
+    /// 404: no such object or route.
+    NotFound,
+    /// 405: the route does not take this method.
+    MethodNotAllowed,
+    /// 409: the same `Idempotency-Key` came with another request.
+    IdempotencyKeyReused,
+    /// 409: the first request with this `Idempotency-Key` is still being processed; retry.
+    IdempotencyRequestInProgress,
+    /// 409: the refund is larger than what is left to refund.
+    RefundExceedsPaid,
+    /// 409: only paid payments can be refunded.
+    PaymentNotPaid,
+    /// 409: the payment has no QR code (yet, or any more).
+    QrNotAvailable,
+    /// 409: the call is only for payments of the `sandbox` module.
+    NotSandboxPayment,
+    /// 409: the payment's state does not allow the call now.
+    InvalidState,
+    /// 413: the body is larger than 64 KiB.
+    PayloadTooLarge,
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 422: a required field is missing.
+    MissingField,
+    /// 422: the body has a field the API does not know.
+    UnknownField,
+    /// 422: a field (or query parameter, or header) has a wrong type or value.
+    InvalidField,
+    /// 422: no payment type of that name in the store (or the store has none).
+    UnknownPaymentType,
+    /// 422: the payment type is switched off.
+    PaymentTypeDisabled,
+    /// 422: the payment type's module cannot read a customer's QR code.
+    CustomerQrNotSupported,
+    /// 429: too many requests.
+    RateLimited,
+    /// 500: something broke inside qrpay; it is logged.
+    InternalError,
+    /// 502: the bank refused; the message carries the bank's words.
+    ProviderRejected,
+    /// 503: the payment module of this payment type is not installed.
+    ProviderUnavailable,
+    /// 504: the bank did not answer in time.
+    ProviderTimeout,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> StatusCode {
+        use ErrorCode as E;
+        match self {
+            E::InvalidJson | E::IdempotencyKeyMissing => StatusCode::BAD_REQUEST,
+            E::Unauthorized => StatusCode::UNAUTHORIZED,
+            E::Forbidden => StatusCode::FORBIDDEN,
+            E::NotFound => StatusCode::NOT_FOUND,
+            E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            E::IdempotencyKeyReused
+            | E::IdempotencyRequestInProgress
+            | E::RefundExceedsPaid
+            | E::PaymentNotPaid
+            | E::QrNotAvailable
+            | E::NotSandboxPayment
+            | E::InvalidState => StatusCode::CONFLICT,
+            E::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            E::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            E::MissingField
+            | E::UnknownField
+            | E::InvalidField
+            | E::UnknownPaymentType
+            | E::PaymentTypeDisabled
+            | E::CustomerQrNotSupported => StatusCode::UNPROCESSABLE_ENTITY,
+            E::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            E::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            E::ProviderRejected => StatusCode::BAD_GATEWAY,
+            E::ProviderUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            E::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    pub const ALL: [ErrorCode; 26] = [
+        Self::InvalidJson,
+        Self::IdempotencyKeyMissing,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::IdempotencyKeyReused,
+        Self::IdempotencyRequestInProgress,
+        Self::RefundExceedsPaid,
+        Self::PaymentNotPaid,
+        Self::QrNotAvailable,
+        Self::NotSandboxPayment,
+        Self::InvalidState,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::MissingField,
+        Self::UnknownField,
+        Self::InvalidField,
+        Self::UnknownPaymentType,
+        Self::PaymentTypeDisabled,
+        Self::CustomerQrNotSupported,
+        Self::RateLimited,
+        Self::InternalError,
+        Self::ProviderRejected,
+        Self::ProviderUnavailable,
+        Self::ProviderTimeout,
+    ];
+}
+
+/// An error answer of the till API.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    Client {
+        code: ErrorCode,
+        message: String,
+        field: Option<String>,
+    },
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Client {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn field(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Client {
+            code,
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    pub fn invalid(field: &str, message: impl std::fmt::Display) -> Self {
+        Self::field(
+            ErrorCode::InvalidField,
+            field,
+            format!("{field}: {message}"),
+        )
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Client { code, .. } => *code,
+            Self::Internal(_) => ErrorCode::InternalError,
+        }
+    }
+
+    /// The JSON body of this error.
+    pub fn body(&self) -> ErrorBody {
+        match self {
+            Self::Client {
+                code,
+                message,
+                field,
+            } => ErrorBody {
+                error: ErrorDetail {
+                    code: *code,
+                    message: message.clone(),
+                    field: field.clone(),
+                },
+            },
+            Self::Internal(_) => ErrorBody {
+                error: ErrorDetail {
+                    code: ErrorCode::InternalError,
+                    message: "internal error; it has been logged".into(),
+                    field: None,
+                },
+            },
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("database error"))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The field, query parameter or header at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(e) = &self {
+            tracing::error!(error = ?e, "request failed");
+        }
+        (self.code().status(), axum::Json(self.body())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_once_and_maps_to_an_error_status() {
+        let mut names: Vec<String> = ErrorCode::ALL
+            .iter()
+            .map(|c| serde_json::to_string(c).unwrap())
+            .collect();
+        for c in ErrorCode::ALL {
+            assert!(c.status().is_client_error() || c.status().is_server_error());
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let e = ApiError::Internal(anyhow::anyhow!("password=hunter2 in connection string"));
+        let body = serde_json::to_string(&e.body()).unwrap();
+        assert!(!body.contains("hunter2"));
+        assert!(body.contains("internal_error"));
+    }
+}

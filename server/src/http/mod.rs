@@ -1,0 +1,66 @@
+//! The HTTP surface: till API, health, OpenAPI document, the console; one `AppState`.
+
+pub mod health;
+pub mod json;
+pub mod till_api;
+
+use crate::auth::till_key::HasDb;
+use crate::db::Db;
+use crate::error::{ApiError, ErrorCode};
+use crate::payments::PaymentService;
+use axum::Router;
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub payments: Arc<PaymentService>,
+}
+
+impl HasDb for AppState {
+    fn db(&self) -> &Db {
+        self.payments.db()
+    }
+}
+
+/// The API part of the application (till API, health, OpenAPI), with its state applied.
+pub fn api_router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(till_api::router())
+        .merge(health::router())
+        .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
+        .route("/api/{*rest}", axum::routing::any(|| async { api_not_found() }))
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(ErrorCode::MethodNotAllowed, "this route does not take that method")
+        })
+        .with_state(state)
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+fn api_not_found() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        "no such API route; see /api/v1/openapi.json",
+    )
+}
+
+/// The OpenAPI document, generated from the handlers and types so it cannot drift.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    till_api::ApiDoc::openapi()
+}

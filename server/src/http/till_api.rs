@@ -1,0 +1,435 @@
+//! Till API v1 (`/api/v1`): payments, QR images, refunds, and the sandbox customer.
+//! Every handler authenticates the till first, then parses, then calls the payment service.
+
+use super::AppState;
+use super::json::{ApiJson, MAX_BODY_BYTES};
+use crate::auth::till_key::AuthenticatedTill;
+use crate::domain::{Amount, Description, IdempotencyKey, Receipt};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::payments::service::{Answer, CreatePayment, Idempotent};
+use crate::payments::view::{PaymentView, RefundView};
+use crate::qr;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/payments", post(create_payment).get(find_payments))
+        .route("/api/v1/payments/{id}", get(get_payment))
+        .route("/api/v1/payments/{id}/cancel", post(cancel_payment))
+        .route("/api/v1/payments/{id}/qr.png", get(qr_png))
+        .route("/api/v1/payments/{id}/qr.svg", get(qr_svg))
+        .route("/api/v1/payments/{id}/refunds", post(create_refund))
+        .route("/api/v1/refunds/{id}", get(get_refund))
+        .route("/api/v1/sandbox/payments/{id}/pay", post(sandbox_pay))
+        .route(
+            "/api/v1/sandbox/payments/{id}/decline",
+            post(sandbox_decline),
+        )
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            self.body,
+        )
+            .into_response()
+    }
+}
+
+/// Create a QR payment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePaymentBody {
+    /// Kopecks, 1 … 100 000 000 000.
+    #[schema(minimum = 1, maximum = 100_000_000_000i64, example = 12345)]
+    pub amount: i64,
+    /// The till's reference to its receipt: 1–64 printable characters.
+    #[schema(example = "0042/17")]
+    pub receipt: String,
+    /// The payment type's name; the store's first enabled one when absent.
+    pub payment_type: Option<String>,
+    /// What is paid for (≤ 140 characters); goes to the bank as the payment purpose.
+    pub description: Option<String>,
+    /// The customer's QR code, scanned by the till (payment types with «scan customer's QR»).
+    pub customer_qr: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRefundBody {
+    /// Kopecks; everything not yet refunded when absent.
+    pub amount: Option<i64>,
+    /// Why (≤ 140 characters). In the sandbox, a reason starting with `sandbox:decline` is declined.
+    pub reason: Option<String>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PaymentList {
+    pub payments: Vec<PaymentView>,
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
+    let raw = headers.get("idempotency-key").ok_or_else(|| {
+        ApiError::field(
+            ErrorCode::IdempotencyKeyMissing,
+            "Idempotency-Key",
+            "send an Idempotency-Key header (a unique value per operation; repeat it on retries)",
+        )
+    })?;
+    let text = raw
+        .to_str()
+        .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;
+    IdempotencyKey::parse(text)
+        .map_err(|e| ApiError::field(ErrorCode::InvalidField, "Idempotency-Key", e.to_string()))
+}
+
+/// Scopes the body hash by the operation, so one key cannot stand for two different calls.
+fn request_hash(operation: &str, body_hash: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(
+        format!("{operation}\n{body_hash}").as_bytes(),
+    ))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/payments", tag = "payments",
+    request_body = CreatePaymentBody,
+    params(("Idempotency-Key" = String, Header, description = "unique per operation; a retry with the same key and body replays the first answer")),
+    responses(
+        (status = 201, description = "created; `status` is `pending` (QR issued) or `unknown` (ask again)", body = PaymentView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody),
+    ),
+    security(("till_key" = []))
+)]
+async fn create_payment(
+    State(state): State<AppState>,
+    AuthenticatedTill(till): AuthenticatedTill,
+    headers: HeaderMap,
+    body: ApiJson<CreatePaymentBody>,
+) -> Result<Answer, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let b = body.value;
+    let req = CreatePayment {
+        amount: Amount::parse(b.amount).map_err(|e| ApiError::invalid("amount", e))?,
+        receipt: Receipt::parse(&b.receipt).map_err(|e| ApiError::invalid("receipt", e))?,
+        payment_type: b.payment_type,
+        description: Description::parse(b.description.as_deref())
+            .map_err(|e| ApiError::invalid("description", e))?,
+        customer_qr: b.customer_qr.filter(|s| !s.trim().is_empty()),
+    };
+    let hash = request_hash("create_payment", &body.canonical_hash);
+    let idem = Idempotent {
+        key: &key,
+        request_hash: &hash,
+    };
+    state.payments.create_payment(&till, idem, req).await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct WaitParams {
+    /// Seconds to wait (0–60) for the status to leave `creating`/`pending`/`unknown`.
+    wait: Option<u32>,
+}
+
+fn wait_param(query: &HashMap<String, String>) -> Result<Duration, ApiError> {
+    let Some(raw) = query.get("wait") else {
+        return Ok(Duration::ZERO);
+    };
+    let secs: u64 = raw
+        .parse()
+        .map_err(|_| ApiError::invalid("wait", "must be a whole number of seconds"))?;
+    if secs > 60 {
+        return Err(ApiError::invalid("wait", "must be at most 60 seconds"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/payments/{id}", tag = "payments",
+    params(("id" = String, Path), WaitParams),
+    responses(
+        (status = 200, body = PaymentView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("till_key" = []))
+)]
+async fn get_payment(
+    State(state): State<AppState>,
+    AuthenticatedTill(till): AuthenticatedTill,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<PaymentView>, ApiError> {
+    let wait = wait_param(&query)?;
+    let row = state.payments.wait_for_payment(&till, &id, wait).await?;
+    Ok(Json(state.payments.view(&row)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ReceiptParams {
+    /// The till's receipt reference, exactly as sent when the payment was created.
+    receipt: String,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/payments", tag = "payments",
+    params(ReceiptParams),
+    responses((status = 200, body = PaymentList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("till_key" = []))
+)]
+async fn find_payments(
+    State(state): State<AppState>,
+    AuthenticatedTill(till): AuthenticatedTill,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let raw = query.get("receipt").ok_or_else(|| {
+        ApiError::field(
+            ErrorCode::MissingField,
+            "receipt",
+            "receipt: this query parameter is required",
+        )
+    })?;
+    let receipt = Receipt::parse(raw).map_err(|e| ApiError::invalid("receipt", e))?;
+    let rows = state.payments.payments_by_receipt(&till, &receipt).await?;
+    let views: Vec<PaymentView> = rows.iter().map(|r| state.payments.view(r)).collect();
+    Ok(Json(serde_json::json!({ "payments": views })))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/payments/{id}/cancel", tag = "payments",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "the payment as it ended: `cancelled`, or `paid` if the customer won the race", body = PaymentView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody),
+    ),
+    security(("till_key" = []))
+)]
+async fn cancel_payment(
+    State(state): State<AppState>,
+    AuthenticatedTill(till): AuthenticatedTill,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentView>, ApiError> {
+    let row = state.payments.cancel(&till, &id).await?;
+    Ok(Json(state.payments.view(&row)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct SizeParams {
+    /// Image side in pixels, 64–4096 (default 256); rounded down to whole modules.
+    size: Option<u32>,
+}
+
+fn size_param(query: &HashMap<String, String>) -> Result<u32, ApiError> {
+    let Some(raw) = query.get("size") else {
+        return Ok(256);
+    };
+    let size: u32 = raw
+        .parse()
+        .map_err(|_| ApiError::invalid("size", "must be a whole number of pixels"))?;
+    if !(qr::MIN_SIZE..=qr::MAX_SIZE).contains(&size) {
+        return Err(ApiError::invalid(
+            "size",
+            format!("must be {}-{} pixels", qr::MIN_SIZE, qr::MAX_SIZE),
+        ));
+    }
+    Ok(size)
+}
+
+async fn payload_of(
+    state: &AppState,
+    till: &crate::db::config::TillIdentity,
+    id: &str,
+) -> Result<String, ApiError> {
+    let row = state.payments.payment_for(till, id).await?;
+    row.qr_payload.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::QrNotAvailable,
+            "the bank has not issued a QR code for this payment",
+        )
+    })
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/payments/{id}/qr.png", tag = "qr",
+    params(("id" = String, Path), SizeParams),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("till_key" = []))
+)]
+async fn qr_png(
+    State(state): State<AppState>,
+    AuthenticatedTill(till): AuthenticatedTill,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let size = size_param(&query)?;
+    let payload = payload_of(&state, &till, &id).await?;
+    let bytes = qr::png(&payload, size)?;
+    Ok(image(bytes, "image/png"))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/payments/{id}/qr.svg", tag = "qr",
+    params(("id" = String, Path), SizeParams),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("till_key" = []))
+)]
+async fn qr_svg(
+    State(state): State<AppState>,
+    AuthenticatedTill(till): AuthenticatedTill,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let size = size_param(&query)?;
+    let payload = payload_of(&state, &till, &id).await?;
+    Ok(image(
+        qr::svg(&payload, size)?.into_bytes(),
+        "image/svg+xml",
+    ))
+}
+
+fn image(bytes: Vec<u8>, content_type: &'static str) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            // The payload of a payment never changes.
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=86400, immutable"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/payments/{id}/refunds", tag = "refunds",
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+    request_body(content = Option<CreateRefundBody>, description = "empty body = refund everything left"),
+    responses(
+        (status = 201, description = "`completed`, `pending`/`unknown` (ask again) or `declined` by the bank", body = RefundView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`refund_exceeds_paid`, `payment_not_paid`, `idempotency_key_reused`", body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("till_key" = []))
+)]
+async fn create_refund(
+    State(state): State<AppState>,
+    AuthenticatedTill(till): AuthenticatedTill,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: ApiJson<CreateRefundBody>,
+) -> Result<Answer, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let amount = body
+        .value
+        .amount
+        .map(Amount::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid("amount", e))?;
+    let reason = Description::parse(body.value.reason.as_deref())
+        .map_err(|e| ApiError::invalid("reason", e))?;
+    let hash = request_hash(&format!("refund {id}"), &body.canonical_hash);
+    let idem = Idempotent {
+        key: &key,
+        request_hash: &hash,
+    };
+    state
+        .payments
+        .refund(&till, &id, idem, amount, reason)
+        .await
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/refunds/{id}", tag = "refunds",
+    params(("id" = String, Path)),
+    responses((status = 200, body = RefundView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("till_key" = []))
+)]
+async fn get_refund(
+    State(state): State<AppState>,
+    AuthenticatedTill(till): AuthenticatedTill,
+    Path(id): Path<String>,
+) -> Result<Json<RefundView>, ApiError> {
+    let row = state.payments.refund_for(&till, &id).await?;
+    Ok(Json(RefundView::from_row(&row)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/sandbox/payments/{id}/pay", tag = "sandbox",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "the customer paid (sandbox payments only)", body = PaymentView), (status = 409, body = ErrorBody)),
+    security(("till_key" = []))
+)]
+async fn sandbox_pay(
+    State(state): State<AppState>,
+    AuthenticatedTill(till): AuthenticatedTill,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentView>, ApiError> {
+    let row = state.payments.sandbox_customer(&till, &id, true).await?;
+    Ok(Json(state.payments.view(&row)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/sandbox/payments/{id}/decline", tag = "sandbox",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "the customer's bank declined (sandbox payments only)", body = PaymentView), (status = 409, body = ErrorBody)),
+    security(("till_key" = []))
+)]
+async fn sandbox_decline(
+    State(state): State<AppState>,
+    AuthenticatedTill(till): AuthenticatedTill,
+    Path(id): Path<String>,
+) -> Result<Json<PaymentView>, ApiError> {
+    let row = state.payments.sandbox_customer(&till, &id, false).await?;
+    Ok(Json(state.payments.view(&row)))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "qrpay till API", version = "1", description = "QR payments (СБП) for tills and kiosks. Amounts are kopecks. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`; `code` is one of ErrorCode."),
+    paths(create_payment, get_payment, find_payments, cancel_payment, qr_png, qr_svg, create_refund, get_refund, sandbox_pay, sandbox_decline),
+    components(schemas(ErrorCode, ErrorBody, PaymentView, RefundView, PaymentList, CreatePaymentBody, CreateRefundBody)),
+    modifiers(&TillKeySecurity)
+)]
+pub struct ApiDoc;
+
+struct TillKeySecurity;
+
+impl utoipa::Modify for TillKeySecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "till_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("the till key from `qrpay till add`"))
+                    .build(),
+            ),
+        );
+    }
+}

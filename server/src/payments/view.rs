@@ -1,0 +1,110 @@
+//! The JSON shapes of a payment and a refund, as tills and event consumers see them.
+
+use super::status::{PaymentStatus, RefundStatus};
+use crate::db::payments::{PaymentRow, RefundRow};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PaymentView {
+    /// qrpay's id of the payment (26 characters; also the customer page's link).
+    pub id: String,
+    pub status: PaymentStatus,
+    /// Kopecks.
+    pub amount: i64,
+    pub currency: String,
+    /// The till's reference to its receipt, as it sent it.
+    pub receipt: String,
+    pub payment_type: String,
+    pub description: Option<String>,
+    /// The QR code, once the bank has issued it.
+    pub qr: Option<QrView>,
+    /// When the QR stops being payable (the authorization server's response timeout).
+    pub expires_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Kopecks refunded or being refunded (declined refunds are not counted).
+    pub refunded_amount: i64,
+    /// Paid after qrpay had expired or cancelled it.
+    pub late: bool,
+    /// Why the bank refused to issue the QR code (status `failed`).
+    pub failure: Option<FailureView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QrView {
+    /// The QR content (an NSPK link), verbatim from the bank.
+    pub payload: String,
+    pub png_url: String,
+    pub svg_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FailureView {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RefundView {
+    pub id: String,
+    pub payment_id: String,
+    /// Kopecks.
+    pub amount: i64,
+    pub status: RefundStatus,
+    pub reason: Option<String>,
+    pub failure: Option<FailureView>,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl PaymentView {
+    pub fn from_row(row: &PaymentRow, public_url: &str) -> Self {
+        let qr = row.qr_payload.as_ref().map(|payload| QrView {
+            payload: payload.clone(),
+            png_url: format!("{public_url}/api/v1/payments/{}/qr.png", row.payment_id),
+            svg_url: format!("{public_url}/api/v1/payments/{}/qr.svg", row.payment_id),
+        });
+        Self {
+            id: row.payment_id.clone(),
+            status: row.status(),
+            amount: row.amount,
+            currency: row.currency.clone(),
+            receipt: row.receipt.clone(),
+            payment_type: row.payment_type_name.clone(),
+            description: row.description.clone(),
+            qr,
+            expires_at: row.expires_at,
+            paid_at: row.paid_at,
+            refunded_amount: row.refunded_amount,
+            late: row.late,
+            failure: failure(&row.failure_code, &row.failure_message),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl RefundView {
+    pub fn from_row(row: &RefundRow) -> Self {
+        Self {
+            id: row.refund_id.clone(),
+            payment_id: row.payment_id.clone(),
+            amount: row.amount,
+            status: row.status(),
+            reason: row.reason.clone(),
+            failure: failure(&row.failure_code, &row.failure_message),
+            created_at: row.created_at,
+            completed_at: row.completed_at,
+        }
+    }
+}
+
+fn failure(code: &Option<String>, message: &Option<String>) -> Option<FailureView> {
+    code.as_ref().map(|code| FailureView {
+        code: code.clone(),
+        message: message.clone().unwrap_or_default(),
+    })
+}

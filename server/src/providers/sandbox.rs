@@ -1,0 +1,243 @@
+//! The `sandbox` module: a simulated bank inside the process, deterministic and with no setup, so
+//! that a new user can run the whole flow at once. A person or a test plays the customer through
+//! `POST /api/v1/sandbox/payments/{id}/pay` and `/decline`.
+//!
+//! Refunds complete at once, except one whose reason starts with `sandbox:decline`, which the
+//! sandbox bank declines (to try the declined-refund path).
+
+use super::{
+    BankPaymentState, BankRefundState, Capabilities, CreateQr, IssuedQr, Provider, ProviderError,
+    QrRef, RefundRequest,
+};
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// The NSPK participant id the sandbox puts in its links (not a real bank).
+pub const SANDBOX_BANK_ID: &str = "100000000000";
+
+/// A refund whose reason starts with this is declined by the sandbox bank.
+pub const DECLINE_REFUND_MARKER: &str = "sandbox:decline";
+
+#[derive(Debug, Clone)]
+struct SandboxQr {
+    amount: i64,
+    state: BankPaymentState,
+    refunded: i64,
+}
+
+#[derive(Default)]
+pub struct SandboxBank {
+    qrs: Mutex<HashMap<String, SandboxQr>>,
+    refunds: Mutex<HashMap<String, BankRefundState>>,
+}
+
+/// `AD` + 30 characters derived from the order: the same order always gets the same QR id.
+pub fn qr_id_for(order_ref: &str) -> String {
+    const ALPHABET: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let digest = Sha256::digest(order_ref.as_bytes());
+    let tail: String = digest
+        .iter()
+        .take(30)
+        .map(|b| ALPHABET[(*b as usize) % 36] as char)
+        .collect();
+    format!("AD{tail}")
+}
+
+/// CRC-16/CCITT-FALSE: the sandbox's own checksum for its links (NSPK's algorithm is not public;
+/// real links are always used verbatim as the bank gives them).
+fn crc16(data: &[u8]) -> u16 {
+    let mut crc: u16 = 0xFFFF;
+    for &byte in data {
+        crc ^= (byte as u16) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// The dynamic-QR link in the NSPK shape.
+pub fn nspk_payload(qr_id: &str, kopecks: i64) -> String {
+    let head =
+        format!("https://qr.nspk.ru/{qr_id}?type=02&bank={SANDBOX_BANK_ID}&sum={kopecks}&cur=RUB");
+    let crc = crc16(head.as_bytes());
+    format!("{head}&crc={crc:04X}")
+}
+
+impl SandboxBank {
+    fn lock_qrs(&self) -> std::sync::MutexGuard<'_, HashMap<String, SandboxQr>> {
+        // A poisoned lock only means another request panicked mid-update of a simulation.
+        self.qrs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The customer pays. Works on a QR the sandbox forgot (after a restart) and on an annulled
+    /// one, so that the late-payment path can be tried.
+    pub fn module_name(&self) -> &'static str {
+        "sandbox"
+    }
+
+    pub fn pay(&self, qr_id: &str, kopecks: i64) -> BankPaymentState {
+        let mut qrs = self.lock_qrs();
+        let qr = qrs.entry(qr_id.to_owned()).or_insert(SandboxQr {
+            amount: kopecks,
+            state: BankPaymentState::Waiting,
+            refunded: 0,
+        });
+        if !matches!(
+            qr.state,
+            BankPaymentState::Paid { .. } | BankPaymentState::Declined { .. }
+        ) {
+            qr.state = BankPaymentState::Paid {
+                transaction_id: Some(format!("{}", crc16(qr_id.as_bytes()) as u32 + 100_000)),
+                paid_at: Some(chrono::Utc::now()),
+            };
+        }
+        qr.state.clone()
+    }
+
+    /// The customer's bank declines the payment.
+    pub fn decline(&self, qr_id: &str, kopecks: i64) -> BankPaymentState {
+        let mut qrs = self.lock_qrs();
+        let qr = qrs.entry(qr_id.to_owned()).or_insert(SandboxQr {
+            amount: kopecks,
+            state: BankPaymentState::Waiting,
+            refunded: 0,
+        });
+        if qr.state == BankPaymentState::Waiting {
+            qr.state = BankPaymentState::Declined {
+                reason: "declined by the customer's bank (sandbox)".into(),
+            };
+        }
+        qr.state.clone()
+    }
+}
+
+#[async_trait]
+impl Provider for SandboxBank {
+    fn module(&self) -> &'static str {
+        "sandbox"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            dynamic_qr: true,
+            cash_link: false,
+            customer_presented_qr: false,
+            partial_refund: true,
+            callbacks: false,
+        }
+    }
+
+    async fn create_qr(&self, req: &CreateQr<'_>) -> Result<IssuedQr, ProviderError> {
+        let qr_id = qr_id_for(req.order_ref);
+        let kopecks = req.amount.kopecks();
+        self.lock_qrs().insert(
+            qr_id.clone(),
+            SandboxQr {
+                amount: kopecks,
+                state: BankPaymentState::Waiting,
+                refunded: 0,
+            },
+        );
+        Ok(IssuedQr {
+            payload: nspk_payload(&qr_id, kopecks),
+            qr_id,
+        })
+    }
+
+    async fn payment_status(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
+        Ok(self
+            .lock_qrs()
+            .get(qr.qr_id)
+            .map(|q| q.state.clone())
+            .unwrap_or(BankPaymentState::NotFound))
+    }
+
+    async fn cancel_qr(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
+        let mut qrs = self.lock_qrs();
+        let Some(entry) = qrs.get_mut(qr.qr_id) else {
+            return Ok(BankPaymentState::NotFound);
+        };
+        if entry.state == BankPaymentState::Waiting {
+            entry.state = BankPaymentState::Cancelled;
+        }
+        Ok(entry.state.clone())
+    }
+
+    async fn refund(&self, req: &RefundRequest<'_>) -> Result<BankRefundState, ProviderError> {
+        let mut refunds = self.refunds.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = refunds.get(req.refund_ref) {
+            return Ok(known.clone());
+        }
+        let outcome = if req
+            .reason
+            .is_some_and(|r| r.starts_with(DECLINE_REFUND_MARKER))
+        {
+            BankRefundState::Declined {
+                code: "SANDBOX_DECLINED".into(),
+                message: "the sandbox bank declined the refund as asked".into(),
+            }
+        } else {
+            let mut qrs = self.lock_qrs();
+            match req.qr_id.and_then(|id| qrs.get_mut(id)) {
+                // After a restart the sandbox has forgotten the payment; qrpay's own books rule.
+                None => BankRefundState::Completed,
+                Some(qr) if qr.refunded + req.amount.kopecks() > qr.amount => {
+                    BankRefundState::Declined {
+                        code: "REFUND_INSUFFICIENT_FUNDS".into(),
+                        message: "refund exceeds the paid amount".into(),
+                    }
+                }
+                Some(qr) => {
+                    qr.refunded += req.amount.kopecks();
+                    BankRefundState::Completed
+                }
+            }
+        };
+        refunds.insert(req.refund_ref.to_owned(), outcome.clone());
+        Ok(outcome)
+    }
+
+    async fn refund_status(&self, refund_ref: &str) -> Result<BankRefundState, ProviderError> {
+        let refunds = self.refunds.lock().unwrap_or_else(|e| e.into_inner());
+        refunds
+            .get(refund_ref)
+            .cloned()
+            .ok_or_else(|| ProviderError::Rejected {
+                code: "REFUND_NOT_FOUND".into(),
+                message: format!("no refund {refund_ref}"),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_has_the_nspk_link_shape() {
+        let qr_id = qr_id_for("q01jabc");
+        assert_eq!(qr_id.len(), 32);
+        assert!(qr_id.starts_with("AD"));
+        assert_eq!(qr_id, qr_id_for("q01jabc"), "deterministic");
+        let p = nspk_payload(&qr_id, 111000);
+        let prefix = format!(
+            "https://qr.nspk.ru/{qr_id}?type=02&bank={SANDBOX_BANK_ID}&sum=111000&cur=RUB&crc="
+        );
+        assert!(p.starts_with(&prefix), "{p}");
+        let crc = &p[prefix.len()..];
+        assert_eq!(crc.len(), 4);
+        assert!(crc.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn crc16_matches_the_ccitt_false_check_value() {
+        assert_eq!(crc16(b"123456789"), 0x29B1);
+    }
+}

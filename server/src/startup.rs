@@ -1,0 +1,122 @@
+//! Building and running the application: database, defaults, workers, HTTP server.
+
+use crate::config::Settings;
+use crate::db::{self, Db};
+use crate::http::{self, AppState};
+use crate::payments::PaymentService;
+use crate::providers::Providers;
+use crate::{console, workers};
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+    workers: Vec<JoinHandle<()>>,
+}
+
+/// Connects, migrates and, on an empty database, creates the default configuration.
+pub async fn prepare_database(url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    if db::config::ensure_defaults(&db).await? {
+        tracing::info!(
+            "new database: created store «Магазин» (code main), authorization server «QR оплата» (120 s) and payment type «СБП QR» on the sandbox bank"
+        );
+    }
+    Ok(db)
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = prepare_database(&settings.database_url).await?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let addr = listener.local_addr()?;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let payments = Arc::new(PaymentService::new(
+            db.clone(),
+            Providers::new(),
+            public_url,
+        ));
+        let state = AppState {
+            payments: payments.clone(),
+        };
+        let router = http::api_router(state.clone()).merge(console::router());
+        let workers = if settings.workers {
+            workers::spawn(payments, settings.expiry_interval, settings.sync_interval)
+        } else {
+            Vec::new()
+        };
+        log_next_steps(&db).await;
+        Ok(Self {
+            listener,
+            router,
+            state,
+            workers,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("BUG: a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        tracing::info!("qrpay listening on http://{}", self.local_addr());
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        for w in &self.workers {
+            w.abort();
+        }
+        self.state.payments.db().close().await;
+        result.context("the HTTP server stopped")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("stopping");
+}
+
+async fn log_next_steps(db: &Db) {
+    if db::config::count_users(db).await.unwrap_or(1) == 0 {
+        tracing::info!(
+            "no console user yet: create the first admin with `qrpay user add --login admin --role admin --password-stdin`"
+        );
+    }
+    match db::config::list_tills(db).await {
+        Ok(tills) if tills.iter().all(|t| t.revoked_at.is_some()) => {
+            tracing::info!(
+                "no till yet: create one and its key with `qrpay till add --name till-1`"
+            );
+        }
+        _ => {}
+    }
+}
