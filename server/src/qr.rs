@@ -114,7 +114,7 @@ mod tests {
         let bytes = png(PAYLOAD, 300).unwrap();
         let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
         let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let mut buf = vec![0; reader.output_buffer_size()];
         let info = reader.next_frame(&mut buf).unwrap();
         let m = Matrix::encode(PAYLOAD).unwrap();
         let px = m.module_px(300);

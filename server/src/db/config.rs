@@ -148,9 +148,8 @@ pub async fn add_auth_server(
         ));
     }
     let at = now();
-    let inserted: Result<i64, sqlx::Error> =
-        write!(db, |c| {
-            sqlx::query_scalar(
+    let inserted: Result<i64, sqlx::Error> = write!(db, |c| {
+        sqlx::query_scalar(
         "insert into auth_server (store_id, name, response_timeout_secs, created_at, updated_at) \
          values ($1, $2, $3, $4, $4) returning auth_server_id"
     )
@@ -160,7 +159,7 @@ pub async fn add_auth_server(
     .bind(at)
     .fetch_one(c)
     .await
-        });
+    });
     inserted.map_err(|e| duplicate_or(e, format!("authorization server {name:?}")))
 }
 
@@ -381,4 +380,40 @@ fn duplicate_or(err: sqlx::Error, what: String) -> ConfigError {
     } else {
         ConfigError::Db(err)
     }
+}
+
+/// Adds a store (the console's store list; tests use it for a second store).
+pub async fn add_store(db: &Db, code: &str, name: &str) -> Result<i64, ConfigError> {
+    let (code, name) = (code.trim(), name.trim());
+    if code.is_empty() || name.is_empty() {
+        return Err(ConfigError::Invalid(
+            "the store code and name must not be empty".into(),
+        ));
+    }
+    let at = now();
+    let inserted: Result<i64, sqlx::Error> = write!(db, |c| {
+        sqlx::query_scalar(
+        "insert into store (code, name, created_at, updated_at) values ($1, $2, $3, $3) returning store_id"
+    )
+    .bind(code)
+    .bind(name)
+    .bind(at)
+    .fetch_one(c)
+    .await
+    });
+    inserted.map_err(|e| duplicate_or(e, format!("store {code:?}")))
+}
+
+/// Switches the store's «refund late payments» setting.
+pub async fn set_refund_late_payments(db: &Db, store_id: i64, on: bool) -> Result<(), sqlx::Error> {
+    let at = now();
+    write!(db, |c| sqlx::query(
+        "update store set refund_late_payments = $2, updated_at = $3 where store_id = $1"
+    )
+    .bind(store_id)
+    .bind(on)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|_| ()))
 }

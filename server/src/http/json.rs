@@ -97,7 +97,8 @@ fn shape_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         );
     }
     if let Some(field) = between(&inner, "unknown field `", "`") {
-        let field = join_path(&path, field);
+        // The path already ends with the unknown field.
+        let field = if path == "." { field.to_owned() } else { path };
         return ApiError::field(
             ErrorCode::UnknownField,
             &field,

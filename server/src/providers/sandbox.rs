@@ -95,7 +95,7 @@ impl SandboxBank {
         ) {
             qr.state = BankPaymentState::Paid {
                 transaction_id: Some(format!("{}", crc16(qr_id.as_bytes()) as u32 + 100_000)),
-                paid_at: Some(chrono::Utc::now()),
+                paid_at: Some(crate::db::now()),
             };
         }
         qr.state.clone()

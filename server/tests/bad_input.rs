@@ -1,0 +1,221 @@
+//! Bad input: each gets its error code, and nothing in the database changes.
+
+use crate::both_backends;
+use crate::helpers::{TestApp, new_key};
+use serde_json::json;
+
+both_backends!(
+    malformed_bodies_and_fields_are_refused_and_change_nothing,
+    bad_amounts_and_receipts_are_422,
+    keys_missing_wrong_or_revoked_are_401,
+    wait_above_60_seconds_is_422,
+    unknown_payment_types_and_routes_are_explained,
+);
+
+async fn malformed_bodies_and_fields_are_refused_and_change_nothing(app: TestApp) {
+    let before = app.counts().await;
+    let cases: &[(&str, u16, &str, &str)] = &[
+        ("{\"amount\": 100,", 400, "invalid_json", ""),
+        ("[100]", 400, "invalid_json", ""),
+        ("{\"receipt\": \"R\"}", 422, "missing_field", "amount"),
+        ("{\"amount\": 100}", 422, "missing_field", "receipt"),
+        (
+            "{\"amount\": 100, \"receipt\": \"R\", \"tip\": 5}",
+            422,
+            "unknown_field",
+            "tip",
+        ),
+        (
+            "{\"amount\": 100, \"receipt\": 7}",
+            422,
+            "invalid_field",
+            "receipt",
+        ),
+    ];
+    for (body, status, code, field) in cases {
+        let r = app.create_payment_raw(body, &new_key()).await;
+        assert_eq!(
+            (r.status, r.code(), r.field()),
+            (*status, *code, *field),
+            "{body}: {}",
+            r.body
+        );
+        assert!(r.body["error"]["message"].as_str().unwrap().len() > 5);
+    }
+    let big = format!(
+        "{{\"amount\": 100, \"receipt\": \"R\", \"description\": \"{}\"}}",
+        "x".repeat(70 * 1024)
+    );
+    let r = app.create_payment_raw(&big, &new_key()).await;
+    assert_eq!((r.status, r.code()), (413, "payload_too_large"));
+    let r = app
+        .post_raw(
+            "/api/v1/payments",
+            Some(&app.key),
+            None,
+            "{\"amount\": 100, \"receipt\": \"R\"}",
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (400, "idempotency_key_missing"));
+    let r = app
+        .client
+        .post(format!("{}/api/v1/payments", app.base))
+        .bearer_auth(&app.key)
+        .header("Idempotency-Key", "k")
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    assert_eq!(
+        app.counts().await,
+        before,
+        "rejected requests must not write"
+    );
+}
+
+async fn bad_amounts_and_receipts_are_422(app: TestApp) {
+    let before = app.counts().await;
+    for amount in [
+        json!(0),
+        json!(-5),
+        json!(1.5),
+        json!("100"),
+        json!(100_000_000_001i64),
+        json!(null),
+    ] {
+        let r = app
+            .create_payment_raw(
+                &json!({"amount": amount, "receipt": "R"}).to_string(),
+                &new_key(),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.field()),
+            (422, "amount"),
+            "amount {amount}: {}",
+            r.body
+        );
+    }
+    let ok_max = app
+        .create_payment_raw(
+            &json!({"amount": 100_000_000_000i64, "receipt": "R"}).to_string(),
+            &new_key(),
+        )
+        .await;
+    assert_eq!(ok_max.status, 201, "the maximum itself is allowed");
+    let after_max = app.counts().await;
+    for receipt in [
+        String::new(),
+        "x".repeat(65),
+        "a\nb".into(),
+        "a\u{7}b".into(),
+    ] {
+        let r = app
+            .create_payment_raw(
+                &json!({"amount": 100, "receipt": receipt}).to_string(),
+                &new_key(),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code(), r.field()),
+            (422, "invalid_field", "receipt"),
+            "receipt {receipt:?}"
+        );
+    }
+    let r = app
+        .create_payment_raw(
+            &json!({"amount": 100, "receipt": "R", "description": "d".repeat(141)}).to_string(),
+            &new_key(),
+        )
+        .await;
+    assert_eq!((r.status, r.field()), (422, "description"));
+    assert_ne!(before, after_max);
+    assert_eq!(app.counts().await, after_max);
+}
+
+async fn keys_missing_wrong_or_revoked_are_401(app: TestApp) {
+    let body = json!({"amount": 100, "receipt": "R"}).to_string();
+    let r = app
+        .post_raw("/api/v1/payments", None, Some("k1"), &body)
+        .await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+    let r = app
+        .post_raw("/api/v1/payments", Some("qrp_wrong"), Some("k1"), &body)
+        .await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+    let r = app
+        .client
+        .get(format!("{}/api/v1/payments?receipt=R", app.base))
+        .header("authorization", format!("Basic {}", app.key))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let key = crate::helpers::add_till(&app.db, None, "to-revoke").await;
+    assert_eq!(
+        app.get_with("/api/v1/payments?receipt=R", &key)
+            .await
+            .status,
+        200
+    );
+    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
+    assert!(
+        qrpay::db::config::revoke_till(&app.db, store.store_id, "to-revoke")
+            .await
+            .unwrap()
+    );
+    let r = app.get_with("/api/v1/payments?receipt=R", &key).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+    assert_eq!(app.counts().await[0], 0);
+}
+
+async fn wait_above_60_seconds_is_422(app: TestApp) {
+    let p = app.create_payment(100).await;
+    let id = p["id"].as_str().unwrap();
+    for bad in ["61", "-1", "soon"] {
+        let r = app.get(&format!("/api/v1/payments/{id}?wait={bad}")).await;
+        assert_eq!(
+            (r.status, r.code(), r.field()),
+            (422, "invalid_field", "wait"),
+            "wait={bad}"
+        );
+    }
+    let r = app.get(&format!("/api/v1/payments/{id}?wait=0")).await;
+    assert_eq!(r.status, 200);
+}
+
+async fn unknown_payment_types_and_routes_are_explained(app: TestApp) {
+    let r = app
+        .create_payment_raw(
+            &json!({"amount": 100, "receipt": "R", "payment_type": "Наличные"}).to_string(),
+            &new_key(),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code(), r.field()),
+        (422, "unknown_payment_type", "payment_type")
+    );
+    let r = app
+        .create_payment_raw(
+            &json!({"amount": 100, "receipt": "R", "customer_qr": "xyz"}).to_string(),
+            &new_key(),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (422, "customer_qr_not_supported"));
+    let r = app.get("/api/v1/payments/01aaaaaaaaaaaaaaaaaaaaaaaa").await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    let r = app.get("/api/v1/payments/../../etc").await;
+    assert_eq!(r.status, 404);
+    let r = app.get("/api/v1/nothing-here").await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    let r = app
+        .client
+        .delete(format!("{}/api/v1/payments", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+}

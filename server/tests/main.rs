@@ -1,0 +1,10 @@
+//! Integration tests: the real server over HTTP, against SQLite and PostgreSQL.
+//! PostgreSQL cases need QRPAY_TEST_DATABASE_URL (they print a notice and pass when it is unset,
+//! unless QRPAY_TEST_REQUIRE_SERVICES=1, as in CI).
+
+mod helpers;
+
+mod bad_input;
+mod lifecycle;
+mod refunds;
+mod till_api;
