@@ -76,10 +76,10 @@ pub async fn run(args: TillSimArgs) -> anyhow::Result<()> {
                 if i >= args.payments {
                     break;
                 }
-                if let Err(e) = one_payment(&client, &base, &args, &run_id, i, &mut stats).await {
-                    if errors.fetch_add(1, Ordering::Relaxed) < 5 {
-                        eprintln!("payment {i}: {e:#}");
-                    }
+                if let Err(e) = one_payment(&client, &base, &args, &run_id, i, &mut stats).await
+                    && errors.fetch_add(1, Ordering::Relaxed) < 5
+                {
+                    eprintln!("payment {i}: {e:#}");
                 }
             }
             stats

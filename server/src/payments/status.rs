@@ -249,9 +249,11 @@ mod tests {
     use PaymentStatus as S;
     use PaymentTrigger as T;
 
+    type Row = (S, T, Option<(S, bool)>);
+
     /// The whole table, every status × every trigger: `Some((to, late))` or `None` (no change).
     fn expected(from: S, trigger: T) -> Option<(S, bool)> {
-        let table: &[(S, T, Option<(S, bool)>)] = &[
+        let table: &[Row] = &[
             (S::Creating, T::BankAccepted, Some((S::Pending, false))),
             (S::Creating, T::BankRejected, Some((S::Failed, false))),
             (S::Creating, T::BankNoAnswer, Some((S::Unknown, false))),
