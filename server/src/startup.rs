@@ -7,6 +7,7 @@ use crate::payments::PaymentService;
 use crate::providers::Providers;
 use crate::{console, workers};
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -77,7 +78,13 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!("qrpay listening on http://{}", self.local_addr());
-        let result = axum::serve(self.listener, self.router)
+        // Small JSON answers must not wait for Nagle's algorithm and delayed ACKs (~40 ms).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
+        let result = axum::serve(listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await;
         for w in &self.workers {

@@ -265,3 +265,40 @@ async fn the_openapi_document_lists_every_path_and_error_code() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_console_serves_pages_but_never_files_from_disk() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await else {
+        return;
+    };
+    let home = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("data-testid=\"home\""));
+    // Tests run in server/, where Cargo.toml exists: it must not be served.
+    for path in ["/Cargo.toml", "/src/lib.rs", "/../Cargo.toml", "/nope"] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        let body = r.text().await.unwrap();
+        assert!(
+            !body.contains("[package]") && !body.contains("pub mod"),
+            "{path} leaked a file"
+        );
+    }
+    let css = app
+        .client
+        .get(format!("{}/style/qrpay.css", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+}
