@@ -106,12 +106,7 @@ impl PaymentService {
         let row = repo::get_payment(&self.db, payment_id)
             .await?
             .ok_or_else(not_found)?;
-        if row.store_id != till.store_id {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "the payment belongs to another store",
-            ));
-        }
+        same_store(till, row.store_id, "payment")?;
         Ok(row)
     }
 
@@ -161,12 +156,7 @@ impl PaymentService {
         let row = repo::get_refund(&self.db, refund_id)
             .await?
             .ok_or_else(not_found)?;
-        if row.store_id != till.store_id {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "the refund belongs to another store",
-            ));
-        }
+        same_store(till, row.store_id, "refund")?;
         Ok(row)
     }
 
@@ -973,6 +963,18 @@ impl PaymentService {
             self.apply_refund_outcome(refund_id, outcome).await?;
         }
         Ok(unknown.len() + refunds.len())
+    }
+}
+
+/// A till sees and changes only its own store's payments and refunds.
+fn same_store(till: &TillIdentity, store_id: i64, what: &str) -> Result<(), ApiError> {
+    if store_id == till.store_id {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("the {what} belongs to another store"),
+        ))
     }
 }
 
