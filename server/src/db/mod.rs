@@ -61,8 +61,11 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
                 .with_context(|| "QRPAY_DATABASE_URL is not a valid postgres:// URL")?;
+            // No ping before each acquire: it is a round trip per query, and a broken
+            // connection fails the query itself anyway.
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await
@@ -84,12 +87,14 @@ impl Db {
             }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options.clone())
                 .await
                 .with_context(|| format!("cannot open the SQLite database {url}"))?;
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .connect_with(options.read_only(true))
                 .await
                 .with_context(|| format!("cannot open the SQLite database {url}"))?;

@@ -165,26 +165,53 @@ pub struct PaymentChanges {
     pub paid_at: Option<DateTime<Utc>>,
 }
 
-/// The guarded status update; true when this call made the change.
-#[allow(clippy::too_many_arguments)]
+/// The columns of a payment row as `update … returning` gives them (the payment type's name,
+/// which lives in another table, is passed in as a bound value).
+const PAYMENT_RETURNING: &str = "payment_id, store_id, till_id, payment_type_id, \
+    cast($12 as text) as payment_type_name, module, status, amount, currency, receipt, \
+    description, customer_qr, order_ref, qr_id, qr_payload, bank_transaction_id, \
+    failure_code, failure_message, expires_at, paid_at, refunded_amount, late, \
+    created_at, updated_at";
+
+/// The payment as it is known before a status change: enough to guard and apply it.
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentPayment<'a> {
+    pub payment_id: &'a str,
+    pub status: PaymentStatus,
+    pub payment_type_name: &'a str,
+}
+
+impl PaymentRow {
+    pub fn current(&self) -> CurrentPayment<'_> {
+        CurrentPayment {
+            payment_id: &self.payment_id,
+            status: self.status(),
+            payment_type_name: &self.payment_type_name,
+        }
+    }
+}
+
+/// The guarded status update, in one statement: the updated row when this call made the change,
+/// `None` when the payment was no longer in `current.status`.
 pub async fn update_status(
     tx: &mut Tx,
-    payment_id: &str,
-    from: PaymentStatus,
+    current: CurrentPayment<'_>,
     to: PaymentStatus,
     late: bool,
     changes: &PaymentChanges,
     at: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let sql = "update payment set status = $3, late = (late or $4), \
+) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql = format!(
+        "update payment set status = $3, late = (late or $4), \
         qr_id = coalesce($5, qr_id), qr_payload = coalesce($6, qr_payload), \
         bank_transaction_id = coalesce($7, bank_transaction_id), \
         failure_code = coalesce($8, failure_code), failure_message = coalesce($9, failure_message), \
         paid_at = coalesce($10, paid_at), updated_at = $11 \
-        where payment_id = $1 and status = $2";
-    let rows = in_tx!(tx, |c| sqlx::query(sql)
-        .bind(payment_id)
-        .bind(from.as_str())
+        where payment_id = $1 and status = $2 returning {PAYMENT_RETURNING}"
+    );
+    in_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(current.payment_id)
+        .bind(current.status.as_str())
         .bind(to.as_str())
         .bind(late)
         .bind(changes.qr_id.as_deref())
@@ -194,10 +221,9 @@ pub async fn update_status(
         .bind(changes.failure_message.as_deref())
         .bind(changes.paid_at)
         .bind(at)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(rows == 1)
+        .bind(current.payment_type_name)
+        .fetch_optional(c)
+        .await)
 }
 
 pub struct NewEvent<'a> {

@@ -9,7 +9,8 @@ use super::view::{PaymentView, RefundView};
 use super::waiters::Waiters;
 use crate::db::config::{self, TillIdentity};
 use crate::db::payments::{
-    self as repo, NewEvent, NewOutbox, NewPayment, NewRefund, PaymentChanges, PaymentRow, RefundRow,
+    self as repo, CurrentPayment, NewEvent, NewOutbox, NewPayment, NewRefund, PaymentChanges,
+    PaymentRow, RefundRow,
 };
 use crate::db::{self, Db, Tx};
 use crate::domain::{
@@ -176,16 +177,13 @@ impl PaymentService {
 
     // ---------- creating ----------
 
-    #[tracing::instrument(skip_all, fields(till_id = till.till_id, amount = req.amount.kopecks()))]
-    pub async fn create_payment(
+    /// The payment type the request asks for, if the store has it, it is on, and its module
+    /// can do what is asked.
+    async fn payment_type_for(
         &self,
         till: &TillIdentity,
-        idem: Idempotent<'_>,
-        req: CreatePayment,
-    ) -> Result<Answer, ApiError> {
-        if let Some(answer) = self.replay(till, &idem).await? {
-            return Ok(answer);
-        }
+        req: &CreatePayment,
+    ) -> Result<config::PaymentType, ApiError> {
         let payment_type = config::payment_type_for_payment(&self.db, till.store_id, req.payment_type.as_deref())
             .await?
             .ok_or_else(|| match &req.payment_type {
@@ -207,7 +205,7 @@ impl PaymentService {
                 format!("payment_type: {:?} is switched off", payment_type.name),
             ));
         }
-        let provider = self.provider(&payment_type.module)?.clone();
+        let provider = self.provider(&payment_type.module)?;
         if req.customer_qr.is_some()
             && !(payment_type.scan_customer_qr && provider.capabilities().customer_presented_qr)
         {
@@ -220,6 +218,24 @@ impl PaymentService {
                 ),
             ));
         }
+
+        Ok(payment_type)
+    }
+
+    #[tracing::instrument(skip_all, fields(till_id = till.till_id, amount = req.amount.kopecks()))]
+    pub async fn create_payment(
+        &self,
+        till: &TillIdentity,
+        idem: Idempotent<'_>,
+        req: CreatePayment,
+    ) -> Result<Answer, ApiError> {
+        // A replay is found when the key is claimed below; only a request refused before that
+        // (its payment type changed since) looks the key up here, so a retry still gets its answer.
+        let payment_type = match self.payment_type_for(till, &req).await {
+            Ok(pt) => pt,
+            Err(refused) => return self.replay(till, &idem).await?.ok_or(refused),
+        };
+        let provider = self.provider(&payment_type.module)?.clone();
 
         let payment_id = PaymentId::new();
         let order_ref = OrderRef::generate("q");
@@ -303,13 +319,21 @@ impl PaymentService {
         };
 
         let mut tx = self.db.begin().await?;
-        let current = repo::get_payment_in(&mut tx, payment_id.as_str())
+        let current = CurrentPayment {
+            payment_id: payment_id.as_str(),
+            status: PaymentStatus::Creating,
+            payment_type_name: &payment_type.name,
+        };
+        let row = match self
+            .transition_in(&mut tx, current, trigger, &changes, None)
             .await?
-            .expect("BUG: the payment was inserted above");
-        let row = self
-            .transition_in(&mut tx, &current, trigger, &changes, None)
-            .await?
-            .unwrap_or(current);
+        {
+            Some(row) => row,
+            // The expiry worker judged it stuck meanwhile; answer with what it is now.
+            None => repo::get_payment_in(&mut tx, payment_id.as_str())
+                .await?
+                .expect("BUG: the payment was inserted above"),
+        };
         let answer = match row.status() {
             PaymentStatus::Failed => {
                 let err = ApiError::new(
@@ -350,12 +374,12 @@ impl PaymentService {
     async fn transition_in(
         &self,
         tx: &mut Tx,
-        current: &PaymentRow,
+        current: CurrentPayment<'_>,
         trigger: PaymentTrigger,
         changes: &PaymentChanges,
         detail: Option<&str>,
     ) -> Result<Option<PaymentRow>, ApiError> {
-        let from = current.status();
+        let from = current.status;
         let Some(Transition { status: to, late }) = from.next(trigger) else {
             return Ok(None);
         };
@@ -364,9 +388,9 @@ impl PaymentService {
         if to == PaymentStatus::Paid && changes.paid_at.is_none() {
             changes.paid_at = Some(at);
         }
-        if !repo::update_status(tx, &current.payment_id, from, to, late, &changes, at).await? {
+        let Some(row) = repo::update_status(tx, current, to, late, &changes, at).await? else {
             return Ok(None);
-        }
+        };
         repo::insert_event(
             tx,
             &NewEvent {
@@ -380,9 +404,6 @@ impl PaymentService {
             },
         )
         .await?;
-        let row = repo::get_payment_in(tx, &current.payment_id)
-            .await?
-            .expect("BUG: the row was just updated");
         if let Some(name) = to.event_name() {
             let view = self.view(&row);
             write_outbox(
@@ -415,7 +436,7 @@ impl PaymentService {
                 ApiError::new(ErrorCode::NotFound, format!("no payment {payment_id}"))
             })?;
         let changed = self
-            .transition_in(&mut tx, &current, trigger, &changes, detail)
+            .transition_in(&mut tx, current.current(), trigger, &changes, detail)
             .await?;
         tx.commit().await?;
         let Some(row) = changed else {
