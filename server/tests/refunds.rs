@@ -9,6 +9,7 @@ both_backends!(
     a_refund_larger_than_what_is_left_is_rejected,
     a_declined_refund_gives_the_amount_back,
     refunds_are_idempotent,
+    a_refund_the_bank_never_received_is_sent_again_not_declined,
     fifty_concurrent_one_kopeck_refunds_on_ten_kopecks_let_exactly_ten_through,
 );
 
@@ -136,4 +137,35 @@ async fn fifty_concurrent_one_kopeck_refunds_on_ten_kopecks_let_exactly_ten_thro
             .len(),
         10
     );
+}
+
+async fn a_refund_the_bank_never_received_is_sent_again_not_declined(app: TestApp) {
+    use qrpay::db::payments as repo;
+    let id = app.paid_payment(1000).await;
+    // As if qrpay stopped between recording the refund and calling the bank.
+    let at = qrpay::db::now();
+    let mut tx = app.db.begin().await.unwrap();
+    assert!(repo::reserve_refund(&mut tx, &id, 400, at).await.unwrap());
+    let refund_id = qrpay::domain::RefundId::new();
+    repo::insert_refund(
+        &mut tx,
+        &repo::NewRefund {
+            refund_id: refund_id.as_str(),
+            payment_id: &id,
+            store_id: 1,
+            till_id: None,
+            amount: 400,
+            reason: None,
+            refund_ref: "r-never-sent",
+            at,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    app.payments.sync_in_doubt(std::time::Duration::ZERO).await.unwrap();
+    let refund = repo::get_refund(&app.db, refund_id.as_str()).await.unwrap().unwrap();
+    assert_eq!(refund.status, "completed", "the look-up failed, so the refund is sent again");
+    let p = app.get(&format!("/api/v1/payments/{id}")).await;
+    assert_eq!(p.body["refunded_amount"], 400);
 }

@@ -444,7 +444,11 @@ impl PaymentService {
         };
         self.waiters.wake(payment_id);
         if row.late && row.status() == PaymentStatus::Paid && row.refunded_amount == 0 {
-            self.refund_late_payment(&row).await?;
+            // The payment is paid either way; a refund that could not start is logged for the
+            // console's "late payments needing attention" and does not fail this call.
+            if let Err(e) = self.refund_late_payment(&row).await {
+                tracing::error!(payment_id, error = %e, "late payment: automatic refund failed");
+            }
             return Ok(repo::get_payment(&self.db, payment_id)
                 .await?
                 .unwrap_or(row));
@@ -795,16 +799,7 @@ impl PaymentService {
         refund: RefundRow,
     ) -> Result<RefundRow, ApiError> {
         let provider = self.provider(&payment.module)?.clone();
-        let amount = Amount::parse(refund.amount)
-            .map_err(|e| anyhow::anyhow!("BUG: stored refund amount: {e}"))?;
-        let request = RefundRequest {
-            refund_ref: &refund.refund_ref,
-            order_ref: &payment.order_ref,
-            qr_id: payment.qr_id.as_deref(),
-            transaction_id: payment.bank_transaction_id.as_deref(),
-            amount,
-            reason: refund.reason.as_deref(),
-        };
+        let request = refund_request(payment, &refund)?;
         let outcome = bounded(self.bank_timeout(payment), provider.refund(&request)).await;
         self.apply_refund_outcome(&refund.refund_id, outcome).await
     }
@@ -976,15 +971,38 @@ impl PaymentService {
             let Some(provider) = self.providers.get(&payment.module) else {
                 continue;
             };
-            let outcome = bounded(
-                self.bank_timeout(&payment),
-                provider.refund_status(&refund.refund_ref),
-            )
-            .await;
+            let timeout = self.bank_timeout(&payment);
+            let outcome = match bounded(timeout, provider.refund_status(&refund.refund_ref)).await {
+                // The bank does not know the refund (our request never reached it): send it
+                // again; the refund id makes that safe. Never decline on a failed look-up, or
+                // the amount would be freed while the bank may still pay it out.
+                Err(ProviderError::Rejected { .. }) => {
+                    let request = refund_request(&payment, &refund)?;
+                    bounded(timeout, provider.refund(&request)).await
+                }
+                other => other,
+            };
             self.apply_refund_outcome(refund_id, outcome).await?;
         }
         Ok(unknown.len() + refunds.len())
     }
+}
+
+/// What the bank is asked for a refund (the same every time: the refund id makes it idempotent).
+fn refund_request<'a>(
+    payment: &'a PaymentRow,
+    refund: &'a RefundRow,
+) -> Result<RefundRequest<'a>, ApiError> {
+    let amount = Amount::parse(refund.amount)
+        .map_err(|e| anyhow::anyhow!("BUG: stored refund amount: {e}"))?;
+    Ok(RefundRequest {
+        refund_ref: &refund.refund_ref,
+        order_ref: &payment.order_ref,
+        qr_id: payment.qr_id.as_deref(),
+        transaction_id: payment.bank_transaction_id.as_deref(),
+        amount,
+        reason: refund.reason.as_deref(),
+    })
 }
 
 /// A till sees and changes only its own store's payments and refunds.
