@@ -394,7 +394,7 @@ impl PaymentService {
         repo::insert_event(
             tx,
             &NewEvent {
-                payment_id: &current.payment_id,
+                payment_id: current.payment_id,
                 refund_id: None,
                 from_status: Some(from.as_str()),
                 to_status: to.as_str(),
