@@ -163,9 +163,18 @@ async fn a_refund_the_bank_never_received_is_sent_again_not_declined(app: TestAp
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    app.payments.sync_in_doubt(std::time::Duration::ZERO).await.unwrap();
-    let refund = repo::get_refund(&app.db, refund_id.as_str()).await.unwrap().unwrap();
-    assert_eq!(refund.status, "completed", "the look-up failed, so the refund is sent again");
+    app.payments
+        .sync_in_doubt(std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    let refund = repo::get_refund(&app.db, refund_id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        refund.status, "completed",
+        "the look-up failed, so the refund is sent again"
+    );
     let p = app.get(&format!("/api/v1/payments/{id}")).await;
     assert_eq!(p.body["refunded_amount"], 400);
 }

@@ -24,6 +24,9 @@ pub struct Cli {
     )]
     pub database_url: String,
 
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -31,7 +34,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server: till API, console, workers (the default command).
-    Serve(ServeArgs),
+    Serve,
     /// Create or update the database schema, then exit.
     Migrate,
     /// Console users.
@@ -50,13 +53,19 @@ pub enum Command {
     TillSim(till_sim::TillSimArgs),
 }
 
-#[derive(clap::Args, Debug, Default)]
+/// Server settings; accepted before or after `serve` (`qrpay --listen …` works too).
+#[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "QRPAY_LISTEN", default_value = "127.0.0.1:3000")]
-    pub listen: Option<SocketAddr>,
+    #[arg(
+        long,
+        env = "QRPAY_LISTEN",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub listen: SocketAddr,
     /// Public base URL for links in answers (default: http://<listen>).
-    #[arg(long, env = "QRPAY_PUBLIC_URL")]
+    #[arg(long, env = "QRPAY_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 }
 
@@ -64,8 +73,7 @@ pub struct ServeArgs {
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        None => serve(&cli.database_url, ServeArgs::from_env()).await,
-        Some(Command::Serve(args)) => serve(&cli.database_url, args).await,
+        None | Some(Command::Serve) => serve(&cli.database_url, cli.serve).await,
         Some(Command::Migrate) => {
             crate::startup::prepare_database(&cli.database_url).await?;
             eprintln!("database is up to date");
@@ -79,23 +87,8 @@ pub async fn run() -> anyhow::Result<()> {
     }
 }
 
-impl ServeArgs {
-    /// The same settings `qrpay serve` reads, for a plain `qrpay`.
-    fn from_env() -> Self {
-        #[derive(Parser)]
-        struct Only {
-            #[command(flatten)]
-            serve: ServeArgs,
-        }
-        Only::parse_from(["qrpay"]).serve
-    }
-}
-
 async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
-    let listen = args
-        .listen
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000)));
-    let mut settings = Settings::new(database_url, listen);
+    let mut settings = Settings::new(database_url, args.listen);
     settings.public_url = args.public_url;
     Application::build(settings)
         .await?
