@@ -52,6 +52,14 @@ pub fn local_time(at: DateTime<Utc>, time_zone: &str) -> String {
     }
 }
 
+/// `18:32` in the store's time zone (` UTC` appended when the zone is unknown): the page's deadline.
+pub fn local_clock(at: DateTime<Utc>, time_zone: &str) -> String {
+    match zone_offset(time_zone) {
+        Some(offset) => at.with_timezone(&offset).format("%H:%M").to_string(),
+        None => format!("{} UTC", at.format("%H:%M")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +85,6 @@ mod tests {
         assert_eq!(local_time(at, "Europe/Moscow"), "18:32 29.11.2026");
         assert_eq!(local_time(at, "Asia/Kamchatka"), "03:32 30.11.2026");
         assert_eq!(local_time(at, "America/New_York"), "15:32 29.11.2026 UTC");
+        assert_eq!(local_clock(at, "Asia/Yekaterinburg"), "20:32");
     }
 }

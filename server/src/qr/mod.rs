@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod escpos;
 pub mod labels;
+pub mod outputs;
 
 use qrcode::{EcLevel, QrCode};
 
