@@ -97,7 +97,7 @@ fn report(name: &str, mut times: Vec<Duration>) {
     let mean = times.iter().sum::<Duration>() / n as u32;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{name:<38} n={n:<6} median {:>8.3} ms   p99 {:>8.3} ms   mean {:>8.3} ms",
+        "{name:<38} n={n:<6} median {:>8.4} ms   p99 {:>8.4} ms   mean {:>8.4} ms",
         ms(times[n / 2]),
         ms(times[(n * 99 / 100).min(n - 1)]),
         ms(mean)

@@ -310,9 +310,8 @@ pub async fn add_till_with_outputs(
     }
     let at = now();
     let list = outputs.list();
-    let inserted: Result<i64, sqlx::Error> =
-        write!(db, |c| {
-            sqlx::query_scalar(
+    let inserted: Result<i64, sqlx::Error> = write!(db, |c| {
+        sqlx::query_scalar(
         "insert into till (store_id, name, kind, key_hash, key_prefix, qr_outputs, paper_width, \
          escpos_native, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
          returning till_id"
@@ -328,7 +327,7 @@ pub async fn add_till_with_outputs(
     .bind(at)
     .fetch_one(c)
     .await
-        });
+    });
     inserted.map_err(|e| duplicate_or(e, format!("till {name:?}")))
 }
 
@@ -356,9 +355,8 @@ pub async fn set_till_outputs(
     }
     let at = now();
     let list = outputs.list();
-    let changed =
-        write!(db, |c| {
-            sqlx::query(
+    let changed = write!(db, |c| {
+        sqlx::query(
         "update till set qr_outputs = $3, paper_width = $4, escpos_native = $5, updated_at = $6 \
          where store_id = $1 and name = $2"
     )
@@ -371,7 +369,7 @@ pub async fn set_till_outputs(
     .execute(c)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     if changed == 0 {
         return Err(ConfigError::NotFound(format!("till {name:?}")));
     }
