@@ -50,6 +50,7 @@ impl Application {
         ));
         let state = AppState {
             payments: payments.clone(),
+            qr_cache: Arc::new(crate::qr::cache::QrCache::default()),
         };
         let router = http::api_router(state.clone()).merge(console::router());
         let workers = if settings.workers {

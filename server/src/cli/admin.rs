@@ -3,6 +3,7 @@
 use crate::auth::{password, till_key};
 use crate::db::config::{self, ConfigError, NewPaymentType};
 use crate::providers::Providers;
+use crate::qr::outputs::TillOutputs;
 use crate::startup::prepare_database;
 use anyhow::Context;
 use clap::Subcommand;
@@ -33,6 +34,16 @@ pub enum TillCommand {
         store: Option<String>,
         #[arg(long, default_value = "till", value_parser = ["till", "kiosk"])]
         kind: String,
+        #[command(flatten)]
+        outputs: OutputArgs,
+    },
+    /// Change where a till shows the QR and how it prints it (only the options given change).
+    Set {
+        name: String,
+        #[arg(long)]
+        store: Option<String>,
+        #[command(flatten)]
+        outputs: OutputArgs,
     },
     /// List tills and whether their keys are active.
     List,
@@ -42,6 +53,57 @@ pub enum TillCommand {
         #[arg(long)]
         store: Option<String>,
     },
+}
+
+/// A till's QR outputs on the command line.
+#[derive(clap::Args, Debug, Default)]
+pub struct OutputArgs {
+    /// Where the till shows the QR: comma list of screen (kiosk screen, /pay page), display
+    /// (customer display PNG), receipt (ESC/POS), or none. Default for a new till: all three.
+    #[arg(long, value_parser = parse_outputs)]
+    outputs: Option<(bool, bool, bool)>,
+    /// Receipt printer's printable width in dots: 384 (58 mm) or 576 (80 mm). Default 576.
+    #[arg(long, value_parser = parse_paper_width)]
+    paper_width: Option<u32>,
+    /// How the receipt printer gets the QR: native (GS ( k, printer draws it) or raster
+    /// (GS v 0 bitmap, works everywhere). Default raster.
+    #[arg(long, value_parser = ["native", "raster"])]
+    escpos: Option<String>,
+}
+
+fn parse_outputs(s: &str) -> Result<(bool, bool, bool), String> {
+    TillOutputs::parse_list(s)
+}
+
+fn parse_paper_width(s: &str) -> Result<u32, String> {
+    crate::qr::outputs::parse_paper_width(s)
+}
+
+impl OutputArgs {
+    fn apply_to(&self, mut o: TillOutputs) -> TillOutputs {
+        if let Some((screen, display, receipt)) = self.outputs {
+            o.screen = screen;
+            o.display = display;
+            o.receipt = receipt;
+        }
+        if let Some(w) = self.paper_width {
+            o.paper_width = w;
+        }
+        if let Some(mode) = &self.escpos {
+            o.escpos_native = mode == "native";
+        }
+        o
+    }
+}
+
+fn describe(o: &TillOutputs) -> String {
+    let list = o.list();
+    format!(
+        "QR outputs {}, paper {} dots, ESC/POS {}",
+        if list.is_empty() { "none" } else { &list },
+        o.paper_width,
+        o.default_mode().as_str()
+    )
 }
 
 #[derive(Subcommand, Debug)]
@@ -110,43 +172,73 @@ pub async fn user(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
 pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
     let db = prepare_database(url).await?;
     match cmd {
-        TillCommand::Add { name, store, kind } => {
+        TillCommand::Add {
+            name,
+            store,
+            kind,
+            outputs,
+        } => {
             let store = config::find_store(&db, store.as_deref())
                 .await
                 .map_err(config_error)?;
             let key = till_key::generate();
-            config::add_till(
+            let outputs = outputs.apply_to(TillOutputs::default());
+            config::add_till_with_outputs(
                 &db,
                 store.store_id,
                 &name,
                 &kind,
                 &till_key::hash(&key),
                 &till_key::display_prefix(&key),
+                &outputs,
             )
             .await
             .map_err(config_error)?;
             eprintln!(
-                "{kind} {name} added to store {}; its key (shown once, keep it safe):",
-                store.code
+                "{kind} {name} added to store {} ({}); its key (shown once, keep it safe):",
+                store.code,
+                describe(&outputs)
             );
             println!("{key}");
         }
+        TillCommand::Set {
+            name,
+            store,
+            outputs,
+        } => {
+            let store = config::find_store(&db, store.as_deref())
+                .await
+                .map_err(config_error)?;
+            let till = config::till_by_name(&db, store.store_id, &name)
+                .await
+                .map_err(config_error)?;
+            let new = outputs.apply_to(till.outputs());
+            config::set_till_outputs(&db, store.store_id, &name, &new)
+                .await
+                .map_err(config_error)?;
+            eprintln!("till {name}: {}", describe(&new));
+        }
         TillCommand::List => {
             println!(
-                "{:<10} {:<24} {:<6} {:<12} status",
-                "store", "name", "kind", "key"
+                "{:<10} {:<24} {:<6} {:<12} {:<24} {:<6} {:<7} status",
+                "store", "name", "kind", "key", "qr_outputs", "paper", "escpos"
             );
             for t in config::list_tills(&db).await? {
                 let status = match t.revoked_at {
                     Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
                     None => "active".to_owned(),
                 };
+                let o = t.outputs();
+                let list = o.list();
                 println!(
-                    "{:<10} {:<24} {:<6} {:<12} {status}",
+                    "{:<10} {:<24} {:<6} {:<12} {:<24} {:<6} {:<7} {status}",
                     t.store_code,
                     t.name,
                     t.kind,
-                    format!("{}…", t.key_prefix)
+                    format!("{}…", t.key_prefix),
+                    if list.is_empty() { "none" } else { &list },
+                    o.paper_width,
+                    o.default_mode().as_str()
                 );
             }
         }

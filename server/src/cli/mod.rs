@@ -1,6 +1,7 @@
 //! The `qrpay` command line: `serve` (the default) and the operator commands.
 
 mod admin;
+mod qr;
 pub mod till_sim;
 
 use crate::config::Settings;
@@ -51,6 +52,11 @@ pub enum Command {
     PaymentType(admin::PaymentTypeCommand),
     /// Load generator: plays tills against a running qrpay and prints throughput and latency.
     TillSim(till_sim::TillSimArgs),
+    /// Write a sample QR receipt (ESC/POS) to stdout, for a field check on a real printer.
+    PrintTest(qr::PrintTestArgs),
+    /// Micro-benchmarks that print numbers (release build).
+    #[command(subcommand)]
+    Bench(qr::BenchCommand),
 }
 
 /// Server settings; accepted before or after `serve` (`qrpay --listen …` works too).
@@ -84,6 +90,8 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::AuthServer(cmd)) => admin::auth_server(&cli.database_url, cmd).await,
         Some(Command::PaymentType(cmd)) => admin::payment_type(&cli.database_url, cmd).await,
         Some(Command::TillSim(args)) => till_sim::run(args).await,
+        Some(Command::PrintTest(args)) => qr::print_test(args),
+        Some(Command::Bench(cmd)) => qr::bench(cmd).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Configuration rows: store, authorization servers, payment types, tills and console users.
 
 use super::{Db, is_unique_violation, now, read, write};
+use crate::qr::outputs::TillOutputs;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -45,6 +46,15 @@ pub struct Till {
     pub key_prefix: String,
     pub revoked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub qr_outputs: String,
+    pub paper_width: i64,
+    pub escpos_native: bool,
+}
+
+impl Till {
+    pub fn outputs(&self) -> TillOutputs {
+        TillOutputs::from_columns(&self.qr_outputs, self.paper_width, self.escpos_native)
+    }
 }
 
 /// What a valid till key grants: this till, in this store.
@@ -260,6 +270,28 @@ pub async fn add_till(
     key_hash: &str,
     key_prefix: &str,
 ) -> Result<i64, ConfigError> {
+    add_till_with_outputs(
+        db,
+        store_id,
+        name,
+        kind,
+        key_hash,
+        key_prefix,
+        &TillOutputs::default(),
+    )
+    .await
+}
+
+/// Adds a till with its QR outputs in one statement.
+pub async fn add_till_with_outputs(
+    db: &Db,
+    store_id: i64,
+    name: &str,
+    kind: &str,
+    key_hash: &str,
+    key_prefix: &str,
+    outputs: &TillOutputs,
+) -> Result<i64, ConfigError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(ConfigError::Invalid(
@@ -271,30 +303,91 @@ pub async fn add_till(
             "the kind must be till or kiosk".into(),
         ));
     }
+    if !crate::qr::escpos::WIDTHS.contains(&outputs.paper_width) {
+        return Err(ConfigError::Invalid(
+            "the paper width must be 384 (58 mm) or 576 (80 mm) dots".into(),
+        ));
+    }
     let at = now();
-    let inserted: Result<i64, sqlx::Error> = write!(db, |c| sqlx::query_scalar(
-        "insert into till (store_id, name, kind, key_hash, key_prefix, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $6) returning till_id"
+    let list = outputs.list();
+    let inserted: Result<i64, sqlx::Error> = write!(db, |c| {
+        sqlx::query_scalar(
+        "insert into till (store_id, name, kind, key_hash, key_prefix, qr_outputs, paper_width, \
+         escpos_native, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+         returning till_id"
     )
     .bind(store_id)
     .bind(name)
     .bind(kind)
     .bind(key_hash)
     .bind(key_prefix)
+    .bind(&list)
+    .bind(i64::from(outputs.paper_width))
+    .bind(outputs.escpos_native)
     .bind(at)
     .fetch_one(c)
-    .await);
+    .await
+    });
     inserted.map_err(|e| duplicate_or(e, format!("till {name:?}")))
 }
 
 pub async fn list_tills(db: &Db) -> Result<Vec<Till>, sqlx::Error> {
     read!(db, |c| sqlx::query_as(
         "select t.till_id, t.store_id, s.code as store_code, t.name, t.kind, t.key_prefix, \
-         t.revoked_at, t.created_at from till t join store s on s.store_id = t.store_id \
-         order by s.code, t.name"
+         t.revoked_at, t.created_at, t.qr_outputs, t.paper_width, t.escpos_native \
+         from till t join store s on s.store_id = t.store_id order by s.code, t.name"
     )
     .fetch_all(c)
     .await)
+}
+
+/// Sets where the till shows its QR and how it prints it.
+pub async fn set_till_outputs(
+    db: &Db,
+    store_id: i64,
+    name: &str,
+    outputs: &TillOutputs,
+) -> Result<(), ConfigError> {
+    if !crate::qr::escpos::WIDTHS.contains(&outputs.paper_width) {
+        return Err(ConfigError::Invalid(
+            "the paper width must be 384 (58 mm) or 576 (80 mm) dots".into(),
+        ));
+    }
+    let at = now();
+    let list = outputs.list();
+    let changed = write!(db, |c| {
+        sqlx::query(
+        "update till set qr_outputs = $3, paper_width = $4, escpos_native = $5, updated_at = $6 \
+         where store_id = $1 and name = $2"
+    )
+    .bind(store_id)
+    .bind(name)
+    .bind(&list)
+    .bind(i64::from(outputs.paper_width))
+    .bind(outputs.escpos_native)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    if changed == 0 {
+        return Err(ConfigError::NotFound(format!("till {name:?}")));
+    }
+    Ok(())
+}
+
+/// The till named `name` in the store.
+pub async fn till_by_name(db: &Db, store_id: i64, name: &str) -> Result<Till, ConfigError> {
+    let found: Option<Till> = read!(db, |c| sqlx::query_as(
+        "select t.till_id, t.store_id, s.code as store_code, t.name, t.kind, t.key_prefix, \
+         t.revoked_at, t.created_at, t.qr_outputs, t.paper_width, t.escpos_native \
+         from till t join store s on s.store_id = t.store_id where t.store_id = $1 and t.name = $2"
+    )
+    .bind(store_id)
+    .bind(name)
+    .fetch_optional(c)
+    .await)?;
+    found.ok_or_else(|| ConfigError::NotFound(format!("till {name:?}")))
 }
 
 /// Revokes the till's key; its requests get 401 from then on. Returns false if already revoked.

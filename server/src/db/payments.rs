@@ -11,10 +11,11 @@ const PAYMENT_COLUMNS: &str = "p.payment_id, p.store_id, p.till_id, p.payment_ty
     pt.name as payment_type_name, p.module, p.status, p.amount, p.currency, p.receipt, \
     p.description, p.customer_qr, p.order_ref, p.qr_id, p.qr_payload, p.bank_transaction_id, \
     p.failure_code, p.failure_message, p.expires_at, p.paid_at, p.refunded_amount, p.late, \
-    p.created_at, p.updated_at";
+    p.created_at, p.updated_at, t.qr_outputs as till_qr_outputs, \
+    t.paper_width as till_paper_width, t.escpos_native as till_escpos_native";
 
-const PAYMENT_FROM: &str =
-    "from payment p join payment_type pt on pt.payment_type_id = p.payment_type_id";
+const PAYMENT_FROM: &str = "from payment p join payment_type pt on pt.payment_type_id = p.payment_type_id \
+    join till t on t.till_id = p.till_id";
 
 const REFUND_COLUMNS: &str = "refund_id, payment_id, store_id, till_id, amount, status, reason, \
     refund_ref, failure_code, failure_message, created_at, updated_at, completed_at";
@@ -45,11 +46,24 @@ pub struct PaymentRow {
     pub late: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The QR output settings of the till that created the payment (see `qr::outputs`).
+    pub till_qr_outputs: String,
+    pub till_paper_width: i64,
+    pub till_escpos_native: bool,
 }
 
 impl PaymentRow {
     pub fn status(&self) -> PaymentStatus {
         PaymentStatus::parse(&self.status).expect("BUG: status column has a check constraint")
+    }
+
+    /// Where the till that created the payment shows its QR, and how it prints it.
+    pub fn till_outputs(&self) -> crate::qr::outputs::TillOutputs {
+        crate::qr::outputs::TillOutputs::from_columns(
+            &self.till_qr_outputs,
+            self.till_paper_width,
+            self.till_escpos_native,
+        )
     }
 }
 

@@ -1,5 +1,6 @@
 //! The HTTP surface: till API, health, OpenAPI document, the console; one `AppState`.
 
+pub mod customer_page;
 pub mod health;
 pub mod json;
 pub mod till_api;
@@ -19,6 +20,8 @@ use utoipa::OpenApi;
 #[derive(Clone)]
 pub struct AppState {
     pub payments: Arc<PaymentService>,
+    /// Rendered QR images (PNG, SVG, ESC/POS) per payment.
+    pub qr_cache: Arc<crate::qr::cache::QrCache>,
 }
 
 impl HasDb for AppState {
@@ -33,6 +36,7 @@ pub fn api_router(state: AppState) -> Router {
     Router::new()
         .merge(till_api::router())
         .merge(health::router())
+        .merge(customer_page::router())
         .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
         .route("/api/{*rest}", axum::routing::any(|| async { api_not_found() }))
         .method_not_allowed_fallback(|| async {

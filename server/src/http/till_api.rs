@@ -4,11 +4,12 @@
 use super::AppState;
 use super::json::{ApiJson, MAX_BODY_BYTES};
 use crate::auth::till_key::AuthenticatedTill;
+use crate::db::payments::PaymentRow;
 use crate::domain::{Amount, Description, IdempotencyKey, Receipt};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::payments::service::{Answer, CreatePayment, Idempotent};
-use crate::payments::view::{PaymentView, RefundView};
-use crate::qr;
+use crate::payments::view::{OutputsView, PaymentView, RefundView};
+use crate::qr::{self, cache as qr_cache, escpos};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/payments/{id}/cancel", post(cancel_payment))
         .route("/api/v1/payments/{id}/qr.png", get(qr_png))
         .route("/api/v1/payments/{id}/qr.svg", get(qr_svg))
+        .route("/api/v1/payments/{id}/qr.escpos", get(qr_escpos))
         .route("/api/v1/payments/{id}/refunds", post(create_refund))
         .route("/api/v1/refunds/{id}", get(get_refund))
         .route("/api/v1/sandbox/payments/{id}/pay", post(sandbox_pay))
@@ -240,6 +242,28 @@ struct SizeParams {
     size: Option<u32>,
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct PngParams {
+    /// Image side in pixels, 64–4096 (default 256); rounded down to whole modules.
+    size: Option<u32>,
+    /// `1`: a 1-bit black-and-white PNG for monochrome customer displays (default `0`).
+    mono: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct EscposParams {
+    /// `native` (`GS ( k`, the printer draws the QR) or `raster` (`GS v 0` bitmap); default: the till's setting.
+    mode: Option<String>,
+    /// Printable width in dots: 384 (58 mm) or 576 (80 mm); default: the till's setting.
+    width: Option<u32>,
+    /// `1` (default): print «Оплата по QR-коду СБП», the amount and the deadline (CP866); `0`: the QR only.
+    text: Option<String>,
+}
+
 fn size_param(query: &HashMap<String, String>) -> Result<u32, ApiError> {
     let Some(raw) = query.get("size") else {
         return Ok(256);
@@ -256,23 +280,38 @@ fn size_param(query: &HashMap<String, String>) -> Result<u32, ApiError> {
     Ok(size)
 }
 
-async fn payload_of(
+fn flag_param(
+    query: &HashMap<String, String>,
+    name: &str,
+    default: bool,
+) -> Result<bool, ApiError> {
+    match query.get(name).map(String::as_str) {
+        None => Ok(default),
+        Some("1" | "true") => Ok(true),
+        Some("0" | "false") => Ok(false),
+        Some(_) => Err(ApiError::invalid(name, "must be 1 or 0")),
+    }
+}
+
+/// The payment (of the till's store) and its QR payload.
+async fn payment_with_qr(
     state: &AppState,
     till: &crate::db::config::TillIdentity,
     id: &str,
-) -> Result<String, ApiError> {
+) -> Result<(PaymentRow, String), ApiError> {
     let row = state.payments.payment_for(till, id).await?;
-    row.qr_payload.ok_or_else(|| {
+    let payload = row.qr_payload.clone().ok_or_else(|| {
         ApiError::new(
             ErrorCode::QrNotAvailable,
             "the bank has not issued a QR code for this payment",
         )
-    })
+    })?;
+    Ok((row, payload))
 }
 
 #[utoipa::path(
     get, path = "/api/v1/payments/{id}/qr.png", tag = "qr",
-    params(("id" = String, Path), SizeParams),
+    params(("id" = String, Path), PngParams),
     responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("till_key" = []))
 )]
@@ -283,8 +322,19 @@ async fn qr_png(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let size = size_param(&query)?;
-    let payload = payload_of(&state, &till, &id).await?;
-    let bytes = qr::png(&payload, size)?;
+    let mono = flag_param(&query, "mono", false)?;
+    let (row, payload) = payment_with_qr(&state, &till, &id).await?;
+    let bytes = state.qr_cache.get_or_render(
+        &row.payment_id,
+        qr_cache::Variant::Png { size, mono },
+        || {
+            if mono {
+                qr::png_mono(&payload, size)
+            } else {
+                qr::png(&payload, size)
+            }
+        },
+    )?;
     Ok(image(bytes, "image/png"))
 }
 
@@ -301,14 +351,83 @@ async fn qr_svg(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let size = size_param(&query)?;
-    let payload = payload_of(&state, &till, &id).await?;
-    Ok(image(
-        qr::svg(&payload, size)?.into_bytes(),
-        "image/svg+xml",
-    ))
+    let (row, payload) = payment_with_qr(&state, &till, &id).await?;
+    let bytes =
+        state
+            .qr_cache
+            .get_or_render(&row.payment_id, qr_cache::Variant::Svg { size }, || {
+                Ok(qr::svg(&payload, size)?.into_bytes())
+            })?;
+    Ok(image(bytes, "image/svg+xml"))
 }
 
-fn image(bytes: Vec<u8>, content_type: &'static str) -> Response {
+#[utoipa::path(
+    get, path = "/api/v1/payments/{id}/qr.escpos", tag = "qr",
+    params(("id" = String, Path), EscposParams),
+    responses(
+        (status = 200, description = "ESC/POS bytes to send to the receipt printer as they are (a fragment: no reset, no cut)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+    ),
+    security(("till_key" = []))
+)]
+async fn qr_escpos(
+    State(state): State<AppState>,
+    AuthenticatedTill(till): AuthenticatedTill,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let mode = query
+        .get("mode")
+        .map(|m| {
+            escpos::Mode::parse(m)
+                .ok_or_else(|| ApiError::invalid("mode", "must be native or raster"))
+        })
+        .transpose()?;
+    let width = query
+        .get("width")
+        .map(|w| {
+            w.parse::<u32>()
+                .ok()
+                .filter(|w| escpos::WIDTHS.contains(w))
+                .ok_or_else(|| {
+                    ApiError::invalid("width", "must be 384 (58 mm) or 576 (80 mm) dots")
+                })
+        })
+        .transpose()?;
+    let with_text = flag_param(&query, "text", true)?;
+    let (row, payload) = payment_with_qr(&state, &till, &id).await?;
+    let outputs = row.till_outputs();
+    let mode = mode.unwrap_or_else(|| outputs.default_mode());
+    let width = width.unwrap_or(outputs.paper_width);
+    let variant = qr_cache::Variant::Escpos {
+        native: mode == escpos::Mode::Native,
+        width,
+        text: with_text,
+    };
+    let bytes = match state.qr_cache.get(&row.payment_id, &variant) {
+        Some(hit) => hit,
+        None => {
+            let text = if with_text {
+                let store = crate::db::config::store_by_id(state.payments.db(), row.store_id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("the payment's store: {e}"))?;
+                Some(escpos::ReceiptText {
+                    amount_kopecks: row.amount,
+                    expires_at: row.expires_at,
+                    time_zone: store.time_zone,
+                })
+            } else {
+                None
+            };
+            let bytes = bytes::Bytes::from(escpos::receipt(&payload, mode, width, text.as_ref())?);
+            state.qr_cache.put(&row.payment_id, variant, bytes.clone());
+            bytes
+        }
+    };
+    Ok(image(bytes, "application/octet-stream"))
+}
+
+fn image(bytes: bytes::Bytes, content_type: &'static str) -> Response {
     (
         StatusCode::OK,
         [
@@ -410,8 +529,8 @@ async fn sandbox_decline(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "qrpay till API", version = "1", description = "QR payments (СБП) for tills and kiosks. Amounts are kopecks. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`; `code` is one of ErrorCode."),
-    paths(create_payment, get_payment, find_payments, cancel_payment, qr_png, qr_svg, create_refund, get_refund, sandbox_pay, sandbox_decline),
-    components(schemas(ErrorCode, ErrorBody, PaymentView, RefundView, PaymentList, CreatePaymentBody, CreateRefundBody)),
+    paths(create_payment, get_payment, find_payments, cancel_payment, qr_png, qr_svg, qr_escpos, create_refund, get_refund, sandbox_pay, sandbox_decline),
+    components(schemas(ErrorCode, ErrorBody, PaymentView, OutputsView, RefundView, PaymentList, CreatePaymentBody, CreateRefundBody)),
     modifiers(&TillKeySecurity)
 )]
 pub struct ApiDoc;

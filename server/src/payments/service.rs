@@ -118,7 +118,43 @@ impl PaymentService {
         payment_id: &str,
         wait: Duration,
     ) -> Result<PaymentRow, ApiError> {
-        let mut row = self.payment_for(till, payment_id).await?;
+        self.wait_with(payment_id, wait, || self.payment_for(till, payment_id))
+            .await
+    }
+
+    /// The payment by its public id alone (the customer page: no till key, no store); `None`
+    /// when there is no such payment.
+    pub async fn public_payment(&self, payment_id: &str) -> Result<Option<PaymentRow>, ApiError> {
+        if PaymentId::parse(payment_id).is_err() {
+            return Ok(None);
+        }
+        Ok(repo::get_payment(&self.db, payment_id).await?)
+    }
+
+    /// Long-poll for the customer page, like `wait_for_payment` without a till.
+    pub async fn wait_for_public_payment(
+        &self,
+        payment_id: &str,
+        wait: Duration,
+    ) -> Result<PaymentRow, ApiError> {
+        let not_found = || ApiError::new(ErrorCode::NotFound, format!("no payment {payment_id}"));
+        self.wait_with(payment_id, wait, || async {
+            self.public_payment(payment_id).await?.ok_or_else(not_found)
+        })
+        .await
+    }
+
+    async fn wait_with<F, Fut>(
+        &self,
+        payment_id: &str,
+        wait: Duration,
+        read: F,
+    ) -> Result<PaymentRow, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<PaymentRow, ApiError>>,
+    {
+        let mut row = read().await?;
         if wait.is_zero() || !row.status().is_open() {
             return Ok(row);
         }
@@ -129,7 +165,7 @@ impl PaymentService {
             tokio::pin!(notified);
             notified.as_mut().enable();
             // Re-read after enabling, so a change between the two is never missed.
-            row = self.payment_for(till, payment_id).await?;
+            row = read().await?;
             let now = tokio::time::Instant::now();
             if !row.status().is_open() || now >= deadline {
                 return Ok(row);
@@ -405,7 +441,9 @@ impl PaymentService {
         )
         .await?;
         if let Some(name) = to.event_name() {
-            let view = self.view(&row);
+            let mut view = self.view(&row);
+            // Links for the till's screens are not news for the rest of the store.
+            view.outputs = None;
             write_outbox(
                 tx,
                 name,

@@ -31,7 +31,24 @@ pub struct PaymentView {
     pub failure: Option<FailureView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Ready links for the QR outputs configured on the till that created the payment (null
+    /// when the till does not use that output, or when there is no QR code). Not in events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<OutputsView>,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutputsView {
+    /// The customer page (`/pay/{id}`, public) for a kiosk screen or a second monitor.
+    pub screen_url: Option<String>,
+    /// A 1-bit PNG sized for a customer display.
+    pub display_png: Option<String>,
+    /// ESC/POS commands for the receipt tape, in the till's mode and paper width.
+    pub receipt_escpos: Option<String>,
+}
+
+/// Side of the PNG linked for customer displays (fits a 480-pixel-wide panel).
+pub const DISPLAY_PNG_SIZE: u32 = 480;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QrView {
@@ -67,6 +84,22 @@ impl PaymentView {
             png_url: format!("{public_url}/api/v1/payments/{}/qr.png", row.payment_id),
             svg_url: format!("{public_url}/api/v1/payments/{}/qr.svg", row.payment_id),
         });
+        let till = row.till_outputs();
+        let id = &row.payment_id;
+        let has_qr = qr.is_some();
+        let outputs = OutputsView {
+            screen_url: till.screen.then(|| format!("{public_url}/pay/{id}")),
+            display_png: (till.display && has_qr).then(|| {
+                format!("{public_url}/api/v1/payments/{id}/qr.png?size={DISPLAY_PNG_SIZE}&mono=1")
+            }),
+            receipt_escpos: (till.receipt && has_qr).then(|| {
+                format!(
+                    "{public_url}/api/v1/payments/{id}/qr.escpos?mode={}&width={}",
+                    till.default_mode().as_str(),
+                    till.paper_width
+                )
+            }),
+        };
         Self {
             id: row.payment_id.clone(),
             status: row.status(),
@@ -83,6 +116,7 @@ impl PaymentView {
             failure: failure(&row.failure_code, &row.failure_message),
             created_at: row.created_at,
             updated_at: row.updated_at,
+            outputs: Some(outputs),
         }
     }
 }
