@@ -179,20 +179,23 @@ pub struct PaymentChanges {
     pub paid_at: Option<DateTime<Utc>>,
 }
 
-/// The columns of a payment row as `update … returning` gives them (the payment type's name,
-/// which lives in another table, is passed in as a bound value).
+/// The columns of a payment row as `update … returning` gives them; what lives in other tables
+/// comes from scalar subqueries (both SQLite and PostgreSQL allow them in `returning`).
 const PAYMENT_RETURNING: &str = "payment_id, store_id, till_id, payment_type_id, \
-    cast($12 as text) as payment_type_name, module, status, amount, currency, receipt, \
+    (select pt.name from payment_type pt where pt.payment_type_id = payment.payment_type_id) as payment_type_name, \
+    module, status, amount, currency, receipt, \
     description, customer_qr, order_ref, qr_id, qr_payload, bank_transaction_id, \
     failure_code, failure_message, expires_at, paid_at, refunded_amount, late, \
-    created_at, updated_at";
+    created_at, updated_at, \
+    (select t.qr_outputs from till t where t.till_id = payment.till_id) as till_qr_outputs, \
+    (select t.paper_width from till t where t.till_id = payment.till_id) as till_paper_width, \
+    (select t.escpos_native from till t where t.till_id = payment.till_id) as till_escpos_native";
 
 /// The payment as it is known before a status change: enough to guard and apply it.
 #[derive(Debug, Clone, Copy)]
 pub struct CurrentPayment<'a> {
     pub payment_id: &'a str,
     pub status: PaymentStatus,
-    pub payment_type_name: &'a str,
 }
 
 impl PaymentRow {
@@ -200,7 +203,6 @@ impl PaymentRow {
         CurrentPayment {
             payment_id: &self.payment_id,
             status: self.status(),
-            payment_type_name: &self.payment_type_name,
         }
     }
 }
@@ -235,7 +237,6 @@ pub async fn update_status(
         .bind(changes.failure_message.as_deref())
         .bind(changes.paid_at)
         .bind(at)
-        .bind(current.payment_type_name)
         .fetch_optional(c)
         .await)
 }

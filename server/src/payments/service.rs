@@ -358,7 +358,6 @@ impl PaymentService {
         let current = CurrentPayment {
             payment_id: payment_id.as_str(),
             status: PaymentStatus::Creating,
-            payment_type_name: &payment_type.name,
         };
         let row = match self
             .transition_in(&mut tx, current, trigger, &changes, None)
