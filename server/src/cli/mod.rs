@@ -1,6 +1,7 @@
 //! The `qrpay` command line: `serve` (the default) and the operator commands.
 
 mod admin;
+mod events;
 pub mod till_sim;
 
 use crate::config::Settings;
@@ -46,6 +47,9 @@ pub enum Command {
     /// Payment types.
     #[command(subcommand, name = "payment-type")]
     PaymentType(admin::PaymentTypeCommand),
+    /// Payment events to RabbitMQ: the store's broker, the outbox, `tail`, `bench`.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
     /// Load generator: plays tills against a running qrpay and prints throughput and latency.
     TillSim(till_sim::TillSimArgs),
 }
@@ -58,6 +62,9 @@ pub struct ServeArgs {
     /// Public base URL for links in answers (default: http://<listen>).
     #[arg(long, env = "QRPAY_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// RabbitMQ for stores without their own «RabbitMQ сервер» (amqp://user:password@host/vhost).
+    #[arg(long, env = "QRPAY_AMQP_URL")]
+    pub amqp_url: Option<String>,
 }
 
 /// Parses the command line and runs the command; the process exit code follows the result.
@@ -75,6 +82,7 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::Till(cmd)) => admin::till(&cli.database_url, cmd).await,
         Some(Command::AuthServer(cmd)) => admin::auth_server(&cli.database_url, cmd).await,
         Some(Command::PaymentType(cmd)) => admin::payment_type(&cli.database_url, cmd).await,
+        Some(Command::Events(cmd)) => events::run(&cli.database_url, cmd).await,
         Some(Command::TillSim(args)) => till_sim::run(args).await,
     }
 }
@@ -97,6 +105,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000)));
     let mut settings = Settings::new(database_url, listen);
     settings.public_url = args.public_url;
+    settings.amqp_url = args.amqp_url.filter(|u| !u.trim().is_empty());
     Application::build(settings)
         .await?
         .run_until_stopped()

@@ -2,6 +2,7 @@
 
 pub mod health;
 pub mod json;
+pub mod metrics;
 pub mod till_api;
 
 use crate::auth::till_key::HasDb;
@@ -19,6 +20,8 @@ use utoipa::OpenApi;
 #[derive(Clone)]
 pub struct AppState {
     pub payments: Arc<PaymentService>,
+    /// The outbox relay's broker states and counters, for `/readyz` and `/metrics`.
+    pub events: Arc<crate::events::EventsMonitor>,
 }
 
 impl HasDb for AppState {
@@ -33,6 +36,7 @@ pub fn api_router(state: AppState) -> Router {
     Router::new()
         .merge(till_api::router())
         .merge(health::router())
+        .merge(metrics::router())
         .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
         .route("/api/{*rest}", axum::routing::any(|| async { api_not_found() }))
         .method_not_allowed_fallback(|| async {
