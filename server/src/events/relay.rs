@@ -65,6 +65,15 @@ pub struct StepReport {
     pub more: bool,
 }
 
+/// Rows acknowledged by the broker whose `sent_at` is being written.
+struct Marking {
+    ids: Vec<i64>,
+    task: tokio::task::JoinHandle<Result<(), sqlx::Error>>,
+}
+
+/// At most this many batches of a store may wait to be marked sent before the relay waits too.
+const MAX_PENDING_MARKS: usize = 4;
+
 struct Backoff {
     url: String,
     failures: u32,
@@ -81,6 +90,7 @@ pub struct Relay {
     /// Leases this relay holds, and until when it need not renew them.
     leases: HashMap<i64, Instant>,
     warned_no_url: HashMap<i64, Instant>,
+    marks: HashMap<i64, Vec<Marking>>,
 }
 
 impl Relay {
@@ -95,6 +105,7 @@ impl Relay {
             backoff: HashMap::new(),
             leases: HashMap::new(),
             warned_no_url: HashMap::new(),
+            marks: HashMap::new(),
         }
     }
 
@@ -192,8 +203,46 @@ impl Relay {
         Ok(report)
     }
 
+    /// Waits for the store's finished markings (all of them when too many are pending) and returns
+    /// the ids still being marked, which must not be published again meanwhile.
+    async fn reap_marks(&mut self, store_id: i64) -> std::collections::HashSet<i64> {
+        let Some(marks) = self.marks.get_mut(&store_id) else {
+            return Default::default();
+        };
+        let mut still = Vec::new();
+        let wait_all = marks.len() >= MAX_PENDING_MARKS;
+        for m in marks.drain(..) {
+            if !wait_all && !m.task.is_finished() {
+                still.push(m);
+                continue;
+            }
+            match m.task.await {
+                Ok(Ok(())) => {}
+                // The rows stay unsent and go out again: a duplicate, never a loss.
+                Ok(Err(e)) => tracing::error!(error = %e, "cannot mark published events sent"),
+                Err(e) => tracing::error!(error = %e, "marking published events sent failed"),
+            }
+        }
+        let ids = still.iter().flat_map(|m| m.ids.iter().copied()).collect();
+        *marks = still;
+        ids
+    }
+
+    /// Waits until every acknowledged row is marked sent.
+    pub async fn flush(&mut self) {
+        let stores: Vec<i64> = self.marks.keys().copied().collect();
+        for store_id in stores {
+            for m in self.marks.remove(&store_id).unwrap_or_default() {
+                if let Ok(Err(e)) = m.task.await {
+                    tracing::error!(error = %e, "cannot mark published events sent");
+                }
+            }
+        }
+    }
+
     /// Gives up this relay's leases, so that another relay can take over at once.
     pub async fn release(&mut self) -> Result<(), sqlx::Error> {
+        self.flush().await;
         self.leases.clear();
         repo::release_leases(&self.db, &self.holder).await
     }
@@ -249,7 +298,15 @@ impl Relay {
         store: &StoreBacklog,
         url: &str,
     ) -> Result<Result<usize, ()>, sqlx::Error> {
-        let rows = repo::next_batch(&self.db, store.store_id, self.config.batch).await?;
+        let in_flight = self.reap_marks(store.store_id).await;
+        let mut rows = repo::next_batch(
+            &self.db,
+            store.store_id,
+            self.config.batch + in_flight.len() as i64,
+        )
+        .await?;
+        rows.retain(|r| !in_flight.contains(&r.outbox_id));
+        rows.truncate(self.config.batch as usize);
         if rows.is_empty() {
             return Ok(Ok(0));
         }
@@ -278,12 +335,20 @@ impl Relay {
             .await;
         let acked = &rows[..outcome.acked];
         let at = now();
-        repo::mark_sent(
-            &self.db,
-            &acked.iter().map(|r| r.outbox_id).collect::<Vec<_>>(),
-            at,
-        )
-        .await?;
+        // Marking sent runs beside the next batch instead of before it: on SQLite it queues for
+        // the one writer behind till requests, and the next events should not wait for that.
+        let ids: Vec<i64> = acked.iter().map(|r| r.outbox_id).collect();
+        if !ids.is_empty() {
+            let db = self.db.clone();
+            let task = tokio::spawn({
+                let ids = ids.clone();
+                async move { repo::mark_sent(&db, &ids, at).await }
+            });
+            self.marks
+                .entry(store.store_id)
+                .or_default()
+                .push(Marking { ids, task });
+        }
         let lags: Vec<Duration> = acked
             .iter()
             .map(|r| (at - r.created_at).to_std().unwrap_or_default())
