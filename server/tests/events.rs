@@ -40,6 +40,7 @@ with_broker!(
     events_wait_without_a_broker_and_through_an_outage_then_go_out_in_order,
     a_relay_stopped_mid_batch_loses_nothing_and_duplicates_keep_their_message_id,
     two_relays_on_one_database_publish_each_event_once,
+    unroutable_events_are_detected_counted_and_not_retried_forever,
     the_running_relay_picks_up_a_new_broker_url_and_health_reports_it,
 );
 
@@ -196,6 +197,10 @@ fn assert_in_order_per_payment(received: &[Received], written: &[OutboxState]) {
 }
 
 async fn synthetic_events(app: &TestApp, count: usize) -> HashSet<String> {
+    synthetic_events_with_key(app, count, "payment.paid").await
+}
+
+async fn synthetic_events_with_key(app: &TestApp, count: usize, key: &str) -> HashSet<String> {
     let store = store_id(app).await;
     let mut ids = HashSet::new();
     let mut tx = app.db.begin().await.unwrap();
@@ -211,7 +216,7 @@ async fn synthetic_events(app: &TestApp, count: usize) -> HashSet<String> {
                 event_id: &event_id,
                 store_id: store,
                 till_id: None,
-                routing_key: "payment.paid",
+                routing_key: key,
                 payload: &payload.to_string(),
                 at,
             },
@@ -226,7 +231,10 @@ async fn synthetic_events(app: &TestApp, count: usize) -> HashSet<String> {
 
 async fn each_state_change_is_published_once_with_its_key_and_body(app: TestApp, amqp: String) {
     set_url(&app, Some(&amqp)).await;
-    let mut sub = Subscriber::bind(&amqp, "#").await.unwrap();
+    // Not `#`: the unroutable case below relies on nobody listening to its keys.
+    let mut sub = Subscriber::bind_keys(&amqp, &["payment.*", "refund.*"])
+        .await
+        .unwrap();
     let p = app.create_payment(500).await;
     app.cancel(p["id"].as_str().unwrap()).await;
     let paid = app.paid_payment(1000).await;
@@ -449,6 +457,35 @@ async fn two_relays_on_one_database_publish_each_event_once(app: TestApp, amqp: 
             .iter()
             .all(|s| s.sent_at.is_some() && s.attempts == 1)
     );
+}
+
+async fn unroutable_events_are_detected_counted_and_not_retried_forever(
+    app: TestApp,
+    amqp: String,
+) {
+    set_url(&app, Some(&amqp)).await;
+    // Three words: no test binds a pattern that matches it (`payment.*` takes one word).
+    let key = format!("test.unroutable.{}", qrpay::domain::new_public_id());
+    synthetic_events_with_key(&app, 5, &key).await;
+    let mut relay = relay(&app);
+    drain(&mut relay, &app).await;
+    assert_eq!(
+        app.events.unroutable_total(),
+        5,
+        "the broker returned each one"
+    );
+    assert!(states(&app).await.iter().all(|s| s.attempts == 1));
+    // A queue bound afterwards gets the next one: the same key is routable now.
+    let mut sub = Subscriber::bind(&amqp, &key).await.unwrap();
+    let ids = synthetic_events_with_key(&app, 1, &key).await;
+    drain(&mut relay, &app).await;
+    assert_eq!(
+        collect(&mut sub, &ids, Duration::from_millis(100))
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(app.events.unroutable_total(), 5);
 }
 
 async fn the_running_relay_picks_up_a_new_broker_url_and_health_reports_it(

@@ -177,6 +177,11 @@ impl Subscriber {
     /// Binds a fresh queue with the routing-key pattern `key` (`#` for everything,
     /// `payment.*`, `refund.completed`, ...).
     pub async fn bind(url: &str, key: &str) -> Result<Self, String> {
+        Self::bind_keys(url, &[key]).await
+    }
+
+    /// Like [`Subscriber::bind`], with several routing-key patterns on the one queue.
+    pub async fn bind_keys(url: &str, keys: &[&str]) -> Result<Self, String> {
         let (conn, channel) = connect(url, "qrpay events tail").await?;
         let queue = channel
             .queue_declare(
@@ -190,16 +195,18 @@ impl Subscriber {
             )
             .await
             .map_err(|e| format!("cannot declare a queue: {e}"))?;
-        channel
-            .queue_bind(
-                queue.name().clone(),
-                EXCHANGE.into(),
-                key.into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(|e| format!("cannot bind the queue to {EXCHANGE}: {e}"))?;
+        for key in keys {
+            channel
+                .queue_bind(
+                    queue.name().clone(),
+                    EXCHANGE.into(),
+                    (*key).into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(|e| format!("cannot bind the queue to {EXCHANGE}: {e}"))?;
+        }
         let consumer = channel
             .basic_consume(
                 queue.name().clone(),

@@ -105,6 +105,10 @@ impl EventsMonitor {
         self.published.load(Ordering::Relaxed)
     }
 
+    pub fn unroutable_total(&self) -> u64 {
+        self.unroutable.load(Ordering::Relaxed)
+    }
+
     pub fn failures_total(&self) -> u64 {
         self.failures.load(Ordering::Relaxed)
     }
