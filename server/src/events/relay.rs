@@ -121,20 +121,22 @@ impl Relay {
         let stopped = stop.notified();
         tokio::pin!(stopped);
         loop {
-            let more = tokio::select! {
+            let pause = tokio::select! {
                 _ = &mut stopped => break,
                 step = self.step() => match step {
-                    Ok(report) => report.more,
+                    Ok(report) if report.more => Duration::ZERO,
+                    Ok(_) => self.config.idle,
                     Err(e) => {
+                        // The database is unreachable: do not spin (and log) every few ms.
                         tracing::error!(error = %e, "outbox relay step failed");
-                        false
+                        self.config.backoff_max.min(Duration::from_secs(1))
                     }
                 },
             };
-            if !more {
+            if !pause.is_zero() {
                 tokio::select! {
                     _ = &mut stopped => break,
-                    _ = tokio::time::sleep(self.config.idle) => {}
+                    _ = tokio::time::sleep(pause) => {}
                 }
             }
         }
