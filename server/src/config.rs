@@ -17,6 +17,10 @@ pub struct Settings {
     pub expiry_interval: Duration,
     /// How long a payment or refund stays in doubt before the sync worker asks the bank.
     pub sync_interval: Duration,
+    /// Run the outbox relay (events to RabbitMQ); tests may drive it step by step instead.
+    pub relay: bool,
+    /// The broker for stores without their own «RabbitMQ сервер» (`QRPAY_AMQP_URL`).
+    pub amqp_url: Option<String>,
 }
 
 impl Settings {
@@ -28,6 +32,8 @@ impl Settings {
             workers: true,
             expiry_interval: Duration::from_millis(250),
             sync_interval: Duration::from_secs(2),
+            relay: true,
+            amqp_url: None,
         }
     }
 }

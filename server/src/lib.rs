@@ -7,6 +7,7 @@ pub mod console;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod payments;
 pub mod providers;

@@ -2,6 +2,7 @@
 
 use crate::config::Settings;
 use crate::db::{self, Db};
+use crate::events::{EventsMonitor, Relay, RelayConfig};
 use crate::http::{self, AppState};
 use crate::payments::PaymentService;
 use crate::providers::Providers;
@@ -11,6 +12,7 @@ use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 pub struct Application {
@@ -18,6 +20,8 @@ pub struct Application {
     router: axum::Router,
     state: AppState,
     workers: Vec<JoinHandle<()>>,
+    /// The outbox relay and how to stop it cleanly (it hands its leases back).
+    relay: Option<(Arc<Notify>, JoinHandle<()>)>,
 }
 
 /// Connects, migrates and, on an empty database, creates the default configuration.
@@ -34,6 +38,10 @@ pub async fn prepare_database(url: &str) -> anyhow::Result<Db> {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if let Some(url) = &settings.amqp_url {
+            crate::events::outbox::check_url(url)
+                .map_err(|e| anyhow::anyhow!("QRPAY_AMQP_URL: {e}"))?;
+        }
         let db = prepare_database(&settings.database_url).await?;
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -48,9 +56,12 @@ impl Application {
             Providers::new(),
             public_url,
         ));
+        let events = Arc::new(EventsMonitor::default());
+        events.set_default_url(settings.amqp_url.is_some());
         let state = AppState {
             payments: payments.clone(),
             qr_cache: Arc::new(crate::qr::cache::QrCache::default()),
+            events: events.clone(),
         };
         let router = http::api_router(state.clone()).merge(console::router());
         let workers = if settings.workers {
@@ -58,12 +69,22 @@ impl Application {
         } else {
             Vec::new()
         };
+        let relay = settings.relay.then(|| {
+            let config = RelayConfig {
+                default_url: settings.amqp_url.clone(),
+                ..RelayConfig::default()
+            };
+            let stop = Arc::new(Notify::new());
+            let task = tokio::spawn(Relay::new(db.clone(), config, events).run(stop.clone()));
+            (stop, task)
+        });
         log_next_steps(&db).await;
         Ok(Self {
             listener,
             router,
             state,
             workers,
+            relay,
         })
     }
 
@@ -90,6 +111,15 @@ impl Application {
             .await;
         for w in &self.workers {
             w.abort();
+        }
+        if let Some((stop, task)) = self.relay {
+            stop.notify_one();
+            if tokio::time::timeout(std::time::Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                tracing::warn!("the outbox relay did not stop within 5 s");
+            }
         }
         self.state.payments.db().close().await;
         result.context("the HTTP server stopped")

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub key: String,
     pub db: Db,
     pub payments: Arc<PaymentService>,
+    /// The relay's broker states and counters, as `/readyz` and `/metrics` show them.
+    pub events: Arc<qrpay::events::EventsMonitor>,
     pub database_url: String,
     server: tokio::task::JoinHandle<()>,
     pub dir: Option<Arc<tempfile::TempDir>>,
@@ -110,13 +112,23 @@ pub async fn spawn_app_on(
     dir: Option<Arc<tempfile::TempDir>>,
     workers: bool,
 ) -> TestApp {
+    spawn_app_with(url, dir, |s| s.workers = workers).await
+}
+
+/// Starts qrpay on an existing database with settings adjusted by `configure`.
+pub async fn spawn_app_with(
+    url: &str,
+    dir: Option<Arc<tempfile::TempDir>>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings::new(url, "127.0.0.1:0".parse().unwrap());
-    settings.workers = workers;
     settings.expiry_interval = Duration::from_millis(100);
     settings.sync_interval = Duration::from_millis(500);
+    configure(&mut settings);
     let app = Application::build(settings).await.expect("build the app");
     let base = format!("http://{}", app.local_addr());
     let payments = app.state().payments.clone();
+    let events = app.state().events.clone();
     let db = payments.db().clone();
     let server = tokio::spawn(async move {
         let _ = app.run_until_stopped().await;
@@ -133,6 +145,7 @@ pub async fn spawn_app_on(
         key,
         db,
         payments,
+        events,
         database_url: url.to_owned(),
         server,
         dir,
@@ -320,13 +333,8 @@ impl TestApp {
         out
     }
 
-    /// Routing keys of the outbox, in order.
+    /// Routing keys of the outbox (sent or not), in order.
     pub async fn outbox_keys(&self) -> Vec<String> {
-        qrpay::db::payments::unsent_outbox(&self.db, 1000)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect()
+        qrpay::db::outbox::routing_keys(&self.db).await.unwrap()
     }
 }

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod bad_input;
+mod events;
 mod lifecycle;
 mod qr_outputs;
 mod refunds;

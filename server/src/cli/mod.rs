@@ -1,6 +1,7 @@
 //! The `qrpay` command line: `serve` (the default) and the operator commands.
 
 mod admin;
+mod events;
 mod qr;
 pub mod till_sim;
 
@@ -50,6 +51,9 @@ pub enum Command {
     /// Payment types.
     #[command(subcommand, name = "payment-type")]
     PaymentType(admin::PaymentTypeCommand),
+    /// Payment events to RabbitMQ: the store's broker, the outbox, `tail`, `bench`.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
     /// Load generator: plays tills against a running qrpay and prints throughput and latency.
     TillSim(till_sim::TillSimArgs),
     /// Write a sample QR receipt (ESC/POS) to stdout, for a field check on a real printer.
@@ -73,6 +77,9 @@ pub struct ServeArgs {
     /// Public base URL for links in answers (default: http://<listen>).
     #[arg(long, env = "QRPAY_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// RabbitMQ for stores without their own «RabbitMQ сервер» (amqp://user:password@host/vhost).
+    #[arg(long, env = "QRPAY_AMQP_URL", global = true)]
+    pub amqp_url: Option<String>,
 }
 
 /// Parses the command line and runs the command; the process exit code follows the result.
@@ -89,6 +96,7 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::Till(cmd)) => admin::till(&cli.database_url, cmd).await,
         Some(Command::AuthServer(cmd)) => admin::auth_server(&cli.database_url, cmd).await,
         Some(Command::PaymentType(cmd)) => admin::payment_type(&cli.database_url, cmd).await,
+        Some(Command::Events(cmd)) => events::run(&cli.database_url, cmd).await,
         Some(Command::TillSim(args)) => till_sim::run(args).await,
         Some(Command::PrintTest(args)) => qr::print_test(args),
         Some(Command::Bench(cmd)) => qr::bench(cmd).await,
@@ -98,6 +106,7 @@ pub async fn run() -> anyhow::Result<()> {
 async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let mut settings = Settings::new(database_url, args.listen);
     settings.public_url = args.public_url;
+    settings.amqp_url = args.amqp_url.filter(|u| !u.trim().is_empty());
     Application::build(settings)
         .await?
         .run_until_stopped()

@@ -189,6 +189,7 @@ async fn bench_page(n: u32) -> anyhow::Result<()> {
         let router = http::api_router(AppState {
             payments,
             qr_cache: Arc::new(QrCache::default()),
+            events: Arc::new(crate::events::EventsMonitor::default()),
         });
         let get = |path: String| {
             let router = router.clone();

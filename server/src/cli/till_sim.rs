@@ -28,6 +28,10 @@ pub struct TillSimArgs {
     /// Amount of each payment, kopecks.
     #[arg(long, default_value_t = 12345)]
     pub amount: i64,
+    /// Start payments at this steady rate (per second) instead of as fast as possible; with
+    /// enough `--concurrency` to keep up, this is an open-loop load (e.g. for outbox lag).
+    #[arg(long)]
+    pub rate: Option<f64>,
     /// Report the server's memory (VmRSS / VmHWM from /proc) for this process id.
     #[arg(long)]
     pub server_pid: Option<u32>,
@@ -46,6 +50,10 @@ pub async fn run(args: TillSimArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.concurrency > 0 && args.payments > 0,
         "--payments and --concurrency must be positive"
+    );
+    anyhow::ensure!(
+        args.rate.is_none_or(|r| r.is_finite() && r > 0.0),
+        "--rate must be a positive number of payments per second"
     );
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency * 2)
@@ -76,6 +84,10 @@ pub async fn run(args: TillSimArgs) -> anyhow::Result<()> {
                 if i >= args.payments {
                     break;
                 }
+                if let Some(rate) = args.rate {
+                    let due = started + Duration::from_secs_f64(i as f64 / rate);
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 if let Err(e) = one_payment(&client, &base, &args, &run_id, i, &mut stats).await
                     && errors.fetch_add(1, Ordering::Relaxed) < 5
                 {
@@ -97,9 +109,12 @@ pub async fn run(args: TillSimArgs) -> anyhow::Result<()> {
     let elapsed = started.elapsed().as_secs_f64();
     let ok = total.create.len();
     println!(
-        "till-sim: {} payments, concurrency {}, {} errors, {:.2} s",
+        "till-sim: {} payments, concurrency {}{}, {} errors, {:.2} s",
         args.payments,
         args.concurrency,
+        args.rate
+            .map(|r| format!(", rate {r}/s"))
+            .unwrap_or_default(),
         errors.load(Ordering::Relaxed),
         elapsed
     );

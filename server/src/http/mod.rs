@@ -3,6 +3,7 @@
 pub mod customer_page;
 pub mod health;
 pub mod json;
+pub mod metrics;
 pub mod till_api;
 
 use crate::auth::till_key::HasDb;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub payments: Arc<PaymentService>,
     /// Rendered QR images (PNG, SVG, ESC/POS) per payment.
     pub qr_cache: Arc<crate::qr::cache::QrCache>,
+    /// The outbox relay's broker states and counters, for `/readyz` and `/metrics`.
+    pub events: Arc<crate::events::EventsMonitor>,
 }
 
 impl HasDb for AppState {
@@ -37,6 +40,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(till_api::router())
         .merge(health::router())
         .merge(customer_page::router())
+        .merge(metrics::router())
         .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
         .route("/api/{*rest}", axum::routing::any(|| async { api_not_found() }))
         .method_not_allowed_fallback(|| async {

@@ -1,0 +1,191 @@
+//! The outbox as the relay sees it: what waits per store, batches in order, marking rows sent or
+//! failed, and the per-store lease that lets one relay at a time publish a store's events.
+
+use super::{Db, now, read, write};
+use chrono::{DateTime, Utc};
+
+/// A store and how many of its events wait to be published.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoreBacklog {
+    pub store_id: i64,
+    pub code: String,
+    pub rabbitmq_url: Option<String>,
+    pub pending: i64,
+}
+
+/// One outbox row on its way to the broker.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub outbox_id: i64,
+    pub event_id: String,
+    pub store_id: i64,
+    pub till_id: Option<i64>,
+    pub routing_key: String,
+    pub payload: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Delivery bookkeeping of one row (for tests and operators).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxState {
+    pub event_id: String,
+    pub routing_key: String,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// Every store with the number of its unsent events (zero included), by store id.
+pub async fn backlog(db: &Db) -> Result<Vec<StoreBacklog>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select s.store_id, s.code, s.rabbitmq_url, count(o.outbox_id) as pending \
+         from store s left join outbox o on o.store_id = s.store_id and o.sent_at is null \
+         group by s.store_id, s.code, s.rabbitmq_url order by s.store_id"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// The store's oldest unsent rows, in the order they were written.
+pub async fn next_batch(db: &Db, store_id: i64, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select outbox_id, event_id, store_id, till_id, routing_key, payload, created_at \
+         from outbox where store_id = $1 and sent_at is null order by outbox_id limit $2"
+    )
+    .bind(store_id)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// Marks the rows published (the broker acknowledged them).
+pub async fn mark_sent(db: &Db, outbox_ids: &[i64], at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    if outbox_ids.is_empty() {
+        return Ok(());
+    }
+    // An explicit id list, not a range: on PostgreSQL a row with a smaller id can commit after
+    // a larger one, and a range would mark it sent without it ever being published.
+    match db {
+        Db::Sqlite { write, .. } => {
+            let ids = serde_json::to_string(outbox_ids).expect("BUG: ids serialize");
+            sqlx::query(
+                "update outbox set sent_at = $1, last_attempt_at = $1, attempts = attempts + 1, \
+                 last_error = null where sent_at is null \
+                 and outbox_id in (select value from json_each($2))",
+            )
+            .bind(at)
+            .bind(ids)
+            .execute(write)
+            .await?;
+        }
+        Db::Postgres(pool) => {
+            sqlx::query(
+                "update outbox set sent_at = $1, last_attempt_at = $1, attempts = attempts + 1, \
+                 last_error = null where sent_at is null and outbox_id = any($2)",
+            )
+            .bind(at)
+            .bind(outbox_ids)
+            .execute(pool)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Records a failed attempt on the row that heads the store's queue.
+pub async fn mark_failed(db: &Db, outbox_id: i64, error: &str) -> Result<(), sqlx::Error> {
+    let at = now();
+    let error: String = error.chars().take(500).collect();
+    write!(db, |c| sqlx::query(
+        "update outbox set attempts = attempts + 1, last_error = $2, last_attempt_at = $3 \
+         where outbox_id = $1 and sent_at is null"
+    )
+    .bind(outbox_id)
+    .bind(error)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Takes or renews the store's publishing lease for `holder` until `until`. True when `holder`
+/// has it: nobody had it, it was already `holder`'s, or the previous holder's lease ran out.
+pub async fn take_lease(
+    db: &Db,
+    store_id: i64,
+    holder: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let at = now();
+    let taken = write!(db, |c| {
+        sqlx::query(
+        "insert into outbox_lease (store_id, holder, lease_until) values ($1, $2, $3) \
+         on conflict (store_id) do update set holder = excluded.holder, lease_until = excluded.lease_until \
+         where outbox_lease.holder = excluded.holder or outbox_lease.lease_until < $4"
+    )
+    .bind(store_id)
+    .bind(holder)
+    .bind(until)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+    })?;
+    Ok(taken > 0)
+}
+
+/// Gives up every lease `holder` has (a relay stopping cleanly), so another takes over at once.
+pub async fn release_leases(db: &Db, holder: &str) -> Result<(), sqlx::Error> {
+    write!(db, |c| sqlx::query(
+        "delete from outbox_lease where holder = $1"
+    )
+    .bind(holder)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Sets the store's «RabbitMQ сервер» (`None` clears it: events then wait in the outbox).
+pub async fn set_rabbitmq_url(
+    db: &Db,
+    store_id: i64,
+    url: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let at = now();
+    write!(db, |c| sqlx::query(
+        "update store set rabbitmq_url = $2, updated_at = $3 where store_id = $1"
+    )
+    .bind(store_id)
+    .bind(url)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Every row's delivery state, oldest first.
+pub async fn states(db: &Db) -> Result<Vec<OutboxState>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select event_id, routing_key, sent_at, attempts, last_error from outbox order by outbox_id"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// Routing keys of every outbox row, sent or not, in the order they were written.
+pub async fn routing_keys(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    read!(db, |c| sqlx::query_scalar(
+        "select routing_key from outbox order by outbox_id"
+    )
+    .fetch_all(c)
+    .await)
+}
+
+/// Payloads of every outbox row in the order they were written.
+pub async fn payloads(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    read!(db, |c| sqlx::query_scalar(
+        "select payload from outbox order by outbox_id"
+    )
+    .fetch_all(c)
+    .await)
+}

@@ -1,0 +1,680 @@
+//! Payment events to RabbitMQ through the outbox, against the real broker
+//! (`QRPAY_TEST_AMQP_URL`; without it these cases print a notice and pass, unless
+//! `QRPAY_TEST_REQUIRE_SERVICES=1`), and the event envelope against its JSON Schema.
+
+use crate::helpers::{Backend, TestApp, fresh_database, spawn_app_with};
+use qrpay::db::outbox::{self, OutboxState};
+use qrpay::db::payments::{NewOutbox, insert_outbox};
+use qrpay::events::broker::{Received, Subscriber};
+use qrpay::events::{EventsMonitor, Relay, RelayConfig};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// A port nothing listens on: the broker is "down".
+const CLOSED_PORT_URL: &str = "amqp://guest:guest@127.0.0.1:1/%2f";
+
+macro_rules! with_broker {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(t) = super::setup($crate::helpers::Backend::Sqlite).await {
+                    super::$name(t.0, t.1).await
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(t) = super::setup($crate::helpers::Backend::Postgres).await {
+                    super::$name(t.0, t.1).await
+                }
+            }
+        }
+    )*};
+}
+
+with_broker!(
+    each_state_change_is_published_once_with_its_key_and_body,
+    events_wait_without_a_broker_and_through_an_outage_then_go_out_in_order,
+    a_relay_stopped_mid_batch_loses_nothing_and_duplicates_keep_their_message_id,
+    two_relays_on_one_database_publish_each_event_once,
+    unroutable_events_are_detected_counted_and_not_retried_forever,
+    the_running_relay_picks_up_a_new_broker_url_and_health_reports_it,
+);
+
+crate::both_backends!(outbox_payloads_match_the_published_json_schema);
+
+/// The broker URL for tests, or `None` (with a notice) when none is configured.
+pub fn amqp_url() -> Option<String> {
+    match std::env::var("QRPAY_TEST_AMQP_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var("QRPAY_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
+                panic!("QRPAY_TEST_REQUIRE_SERVICES=1 but QRPAY_TEST_AMQP_URL is not set");
+            }
+            eprintln!("notice: QRPAY_TEST_AMQP_URL is not set; skipping a RabbitMQ test");
+            None
+        }
+    }
+}
+
+/// An app whose relay does not run by itself (the test drives relays), and the broker URL.
+async fn setup(backend: Backend) -> Option<(TestApp, String)> {
+    let amqp = amqp_url()?;
+    let (url, dir) = fresh_database(backend).await?;
+    let app = spawn_app_with(&url, dir, |s| s.relay = false).await;
+    Some((app, amqp))
+}
+
+fn relay_config() -> RelayConfig {
+    RelayConfig {
+        batch: 200,
+        idle: Duration::from_millis(10),
+        lease: Duration::from_secs(1),
+        confirm_timeout: Duration::from_secs(5),
+        backoff_min: Duration::from_millis(20),
+        backoff_max: Duration::from_millis(200),
+        ..RelayConfig::default()
+    }
+}
+
+fn relay(app: &TestApp) -> Relay {
+    Relay::new(app.db.clone(), relay_config(), app.events.clone())
+}
+
+async fn store_id(app: &TestApp) -> i64 {
+    qrpay::db::config::find_store(&app.db, None)
+        .await
+        .unwrap()
+        .store_id
+}
+
+async fn set_url(app: &TestApp, url: Option<&str>) {
+    outbox::set_rabbitmq_url(&app.db, store_id(app).await, url)
+        .await
+        .unwrap();
+}
+
+async fn states(app: &TestApp) -> Vec<OutboxState> {
+    outbox::states(&app.db).await.unwrap()
+}
+
+/// Steps the relay until nothing is left unsent (bounded).
+async fn drain(relay: &mut Relay, app: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let report = relay.step().await.unwrap();
+        if states(app).await.iter().all(|s| s.sent_at.is_some()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the outbox never drained: {report:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Receives messages whose `message_id` is one of `ids` until each has come at least once, then
+/// keeps listening `linger` longer to catch duplicates. Messages of other tests are skipped.
+async fn collect(sub: &mut Subscriber, ids: &HashSet<String>, linger: Duration) -> Vec<Received> {
+    collect_more(sub, ids, HashSet::new(), linger).await
+}
+
+/// [`collect`], when the events in `seen` have already been received.
+async fn collect_more(
+    sub: &mut Subscriber,
+    ids: &HashSet<String>,
+    mut seen: HashSet<String>,
+    linger: Duration,
+) -> Vec<Received> {
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.len() < ids.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "only {} of {} events arrived",
+            seen.len(),
+            ids.len()
+        );
+        if let Some(m) = sub.next(left).await {
+            let m = m.unwrap();
+            if m.message_id.as_ref().is_some_and(|id| ids.contains(id)) {
+                seen.insert(m.message_id.clone().unwrap());
+                got.push(m);
+            }
+        }
+    }
+    while let Some(m) = sub.next(linger).await {
+        let m = m.unwrap();
+        if m.message_id.as_ref().is_some_and(|id| ids.contains(id)) {
+            got.push(m);
+        }
+    }
+    got
+}
+
+fn event_ids(states: &[OutboxState]) -> HashSet<String> {
+    states.iter().map(|s| s.event_id.clone()).collect()
+}
+
+/// The id of the payment an event is about.
+fn payment_of(body: &Value) -> String {
+    body["payment"]["id"]
+        .as_str()
+        .or(body["refund"]["payment_id"].as_str())
+        .expect("an event names its payment")
+        .to_owned()
+}
+
+/// Checks that, per payment, the events arrived in the order they were written (the first
+/// arrival of each event counts; later ones are duplicates).
+fn assert_in_order_per_payment(received: &[Received], written: &[OutboxState]) {
+    let position: HashMap<&str, usize> = written
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.event_id.as_str(), i))
+        .collect();
+    let mut first_seen = HashSet::new();
+    let mut last_by_payment: HashMap<String, usize> = HashMap::new();
+    for m in received {
+        let id = m.message_id.clone().unwrap();
+        if !first_seen.insert(id.clone()) {
+            continue;
+        }
+        let pos = position[id.as_str()];
+        let payment = payment_of(&m.body);
+        if let Some(prev) = last_by_payment.insert(payment.clone(), pos) {
+            assert!(
+                prev < pos,
+                "payment {payment}: event #{pos} arrived after #{prev}"
+            );
+        }
+    }
+}
+
+async fn synthetic_events(app: &TestApp, count: usize) -> HashSet<String> {
+    synthetic_events_with_key(app, count, "payment.paid").await
+}
+
+async fn synthetic_events_with_key(app: &TestApp, count: usize, key: &str) -> HashSet<String> {
+    let store = store_id(app).await;
+    let mut ids = HashSet::new();
+    let mut tx = app.db.begin().await.unwrap();
+    for i in 0..count {
+        let event_id = qrpay::domain::new_public_id();
+        let at = qrpay::db::now();
+        let payload = json!({"schema_version": 1, "event_id": event_id, "type": "payment.paid",
+            "occurred_at": at, "store_id": store, "till_id": null,
+            "payment": {"id": format!("p-{}", i % 50), "n": i}});
+        insert_outbox(
+            &mut tx,
+            &NewOutbox {
+                event_id: &event_id,
+                store_id: store,
+                till_id: None,
+                routing_key: key,
+                payload: &payload.to_string(),
+                at,
+            },
+        )
+        .await
+        .unwrap();
+        ids.insert(event_id);
+    }
+    tx.commit().await.unwrap();
+    ids
+}
+
+async fn each_state_change_is_published_once_with_its_key_and_body(app: TestApp, amqp: String) {
+    set_url(&app, Some(&amqp)).await;
+    // Not `#`: the unroutable case below relies on nobody listening to its keys.
+    let mut sub = Subscriber::bind_keys(&amqp, &["payment.*", "refund.*"])
+        .await
+        .unwrap();
+    let p = app.create_payment(500).await;
+    app.cancel(p["id"].as_str().unwrap()).await;
+    let paid = app.paid_payment(1000).await;
+    let r = app.refund(&paid, json!({"amount": 300})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let d = app.create_payment(700).await;
+    app.decline(d["id"].as_str().unwrap()).await;
+
+    let mut relay = relay(&app);
+    drain(&mut relay, &app).await;
+    let written = states(&app).await;
+    let keys: Vec<&str> = written.iter().map(|s| s.routing_key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "payment.created",
+            "payment.cancelled",
+            "payment.created",
+            "payment.paid",
+            "refund.created",
+            "refund.completed",
+            "payment.created",
+            "payment.declined"
+        ]
+    );
+    let received = collect(&mut sub, &event_ids(&written), Duration::from_millis(500)).await;
+    assert_eq!(
+        received.len(),
+        written.len(),
+        "exactly one message per state change"
+    );
+    let payloads = outbox::payloads(&app.db).await.unwrap();
+    let store = store_id(&app).await;
+    for ((m, state), payload) in received.iter().zip(&written).zip(&payloads) {
+        assert_eq!(m.message_id.as_deref(), Some(state.event_id.as_str()));
+        assert_eq!(m.routing_key, state.routing_key);
+        assert_eq!(m.body, serde_json::from_str::<Value>(payload).unwrap());
+        assert_eq!(m.body["type"], state.routing_key.as_str());
+        assert_eq!(m.content_type.as_deref(), Some("application/json"));
+        assert_eq!(m.delivery_mode, Some(2), "persistent");
+        assert!(m.timestamp.is_some_and(|t| t > 1_700_000_000));
+        assert_eq!(m.store_id, Some(store));
+        assert_eq!(m.till_id, m.body["till_id"].as_i64());
+        assert!(state.sent_at.is_some() && state.attempts == 1);
+    }
+    assert_eq!(
+        relay.step().await.unwrap().published,
+        0,
+        "nothing is sent twice"
+    );
+}
+
+async fn events_wait_without_a_broker_and_through_an_outage_then_go_out_in_order(
+    app: TestApp,
+    amqp: String,
+) {
+    let mut sub = Subscriber::bind(&amqp, "payment.*").await.unwrap();
+    let mut relay = relay(&app);
+    let ids: Vec<String> = {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            v.push(app.paid_payment(100).await);
+        }
+        v
+    };
+    // No URL: the events wait, and their count shows.
+    let report = relay.step().await.unwrap();
+    assert_eq!((report.published, report.waiting_without_url), (0, 6));
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.contains("qrpay_outbox_backlog{store=\"main\",broker=\"unset\"} 6"),
+        "{text}"
+    );
+
+    // The broker is down: nothing is marked sent, the failure is recorded and visible.
+    set_url(&app, Some(CLOSED_PORT_URL)).await;
+    let report = relay.step().await.unwrap();
+    assert_eq!((report.published, report.failed_stores), (0, 1));
+    let held = states(&app).await;
+    assert!(held.iter().all(|s| s.sent_at.is_none()));
+    assert!(held[0].attempts >= 1 && held[0].last_error.is_some());
+    let ready: Value = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready["status"], "ready",
+        "a broker outage does not make qrpay unready"
+    );
+    assert_eq!(
+        ready["broker"]["stores"]["main"]["state"], "unreachable",
+        "{ready}"
+    );
+    // Changes go on while the broker is down; the till never waits for it.
+    for id in &ids[..2] {
+        app.refund(id, json!({"amount": 50})).await;
+    }
+    let also = app.create_payment(100).await;
+    app.cancel(also["id"].as_str().unwrap()).await;
+    for _ in 0..3 {
+        relay.step().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert!(states(&app).await.iter().all(|s| s.sent_at.is_none()));
+
+    // The right URL: everything goes out, in order, none lost.
+    set_url(&app, Some(&amqp)).await;
+    drain(&mut relay, &app).await;
+    let written = states(&app).await;
+    let payment_events: Vec<OutboxState> = written
+        .iter()
+        .filter(|s| s.routing_key.starts_with("payment."))
+        .cloned()
+        .collect();
+    assert_eq!(payment_events.len(), 8);
+    let received = collect(
+        &mut sub,
+        &event_ids(&payment_events),
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(received.len(), payment_events.len(), "each exactly once");
+    let order: Vec<&str> = received
+        .iter()
+        .map(|m| m.message_id.as_deref().unwrap())
+        .collect();
+    let expected: Vec<&str> = payment_events.iter().map(|s| s.event_id.as_str()).collect();
+    assert_eq!(order, expected, "in the order they were written");
+    assert_in_order_per_payment(&received, &payment_events);
+    assert!(app.events.failures_total() >= 1);
+}
+
+async fn a_relay_stopped_mid_batch_loses_nothing_and_duplicates_keep_their_message_id(
+    app: TestApp,
+    amqp: String,
+) {
+    set_url(&app, Some(&amqp)).await;
+    let ids = synthetic_events(&app, 3000).await;
+    let mut sub = Subscriber::bind(&amqp, "payment.paid").await.unwrap();
+    let first = tokio::spawn(relay(&app).run(Arc::new(Notify::new())));
+    // Kill the first relay as soon as its first message arrives: mid-batch, holding its lease.
+    let first_message = loop {
+        let m = sub
+            .next(Duration::from_secs(10))
+            .await
+            .expect("a first event")
+            .unwrap();
+        if m.message_id.as_ref().is_some_and(|id| ids.contains(id)) {
+            break m;
+        }
+    };
+    first.abort();
+    let _ = first.await;
+    let unsent = states(&app)
+        .await
+        .iter()
+        .filter(|s| s.sent_at.is_none())
+        .count();
+    assert!(unsent > 0, "the relay was stopped before it finished");
+
+    // A new relay (another lease holder) takes over once the dead one's lease runs out.
+    let mut second = relay(&app);
+    drain(&mut second, &app).await;
+    let seen = HashSet::from([first_message.message_id.clone().unwrap()]);
+    let mut received = vec![first_message];
+    received.extend(collect_more(&mut sub, &ids, seen, Duration::from_millis(300)).await);
+    let distinct: HashSet<&str> = received
+        .iter()
+        .map(|m| m.message_id.as_deref().unwrap())
+        .collect();
+    assert_eq!(distinct.len(), ids.len(), "no event is lost");
+    let written = states(&app).await;
+    assert_in_order_per_payment(&received, &written);
+    eprintln!(
+        "restart mid-batch: {} messages for {} events ({} duplicates, detectable by message_id)",
+        received.len(),
+        ids.len(),
+        received.len() - ids.len()
+    );
+}
+
+async fn two_relays_on_one_database_publish_each_event_once(app: TestApp, amqp: String) {
+    set_url(&app, Some(&amqp)).await;
+    let mut sub = Subscriber::bind(&amqp, "payment.paid").await.unwrap();
+    let ids = synthetic_events(&app, 2000).await;
+    let config = RelayConfig {
+        lease: Duration::from_secs(15),
+        ..relay_config()
+    };
+    let (stop_a, stop_b) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let a = Relay::new(
+        app.db.clone(),
+        config.clone(),
+        Arc::new(EventsMonitor::default()),
+    );
+    let b = Relay::new(app.db.clone(), config, Arc::new(EventsMonitor::default()));
+    let (ta, tb) = (
+        tokio::spawn(a.run(stop_a.clone())),
+        tokio::spawn(b.run(stop_b.clone())),
+    );
+    let received = collect(&mut sub, &ids, Duration::from_millis(500)).await;
+    stop_a.notify_one();
+    stop_b.notify_one();
+    let _ = (ta.await, tb.await);
+    assert_eq!(received.len(), ids.len(), "each event published once");
+    assert!(
+        states(&app)
+            .await
+            .iter()
+            .all(|s| s.sent_at.is_some() && s.attempts == 1)
+    );
+}
+
+async fn unroutable_events_are_detected_counted_and_not_retried_forever(
+    app: TestApp,
+    amqp: String,
+) {
+    set_url(&app, Some(&amqp)).await;
+    // Three words: no test binds a pattern that matches it (`payment.*` takes one word).
+    let key = format!("test.unroutable.{}", qrpay::domain::new_public_id());
+    synthetic_events_with_key(&app, 5, &key).await;
+    let mut relay = relay(&app);
+    drain(&mut relay, &app).await;
+    assert_eq!(
+        app.events.unroutable_total(),
+        5,
+        "the broker returned each one"
+    );
+    assert!(states(&app).await.iter().all(|s| s.attempts == 1));
+    // A queue bound afterwards gets the next one: the same key is routable now.
+    let mut sub = Subscriber::bind(&amqp, &key).await.unwrap();
+    let ids = synthetic_events_with_key(&app, 1, &key).await;
+    drain(&mut relay, &app).await;
+    assert_eq!(
+        collect(&mut sub, &ids, Duration::from_millis(100))
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(app.events.unroutable_total(), 5);
+}
+
+async fn the_running_relay_picks_up_a_new_broker_url_and_health_reports_it(
+    app: TestApp,
+    amqp: String,
+) {
+    // This app runs its own relay, as `qrpay serve` does.
+    let (url, dir) = (app.database_url.clone(), app.dir.clone());
+    drop(app);
+    let app = spawn_app_with(&url, dir, |_| {}).await;
+    let mut sub = Subscriber::bind(&amqp, "payment.created").await.unwrap();
+    app.create_payment(100).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("qrpay_outbox_backlog{store=\"main\",broker=\"unset\"} 1"),
+        "{text}"
+    );
+
+    set_url(&app, Some(&amqp)).await;
+    let written = states(&app).await;
+    let received = collect(&mut sub, &event_ids(&written), Duration::from_millis(100)).await;
+    assert_eq!(received.len(), 1);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while states(&app).await.iter().any(|s| s.sent_at.is_none()) {
+        assert!(Instant::now() < deadline, "the row was never marked sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ready: Value = app.get("/readyz").await.body;
+    assert_eq!(ready["broker"]["relay"], "running");
+    assert_eq!(
+        ready["broker"]["stores"]["main"]["state"], "connected",
+        "{ready}"
+    );
+    assert!(
+        !ready.to_string().contains("guest:guest"),
+        "no password in /readyz"
+    );
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("qrpay_outbox_backlog{store=\"main\",broker=\"set\"} 0"),
+        "{text}"
+    );
+    assert!(text.contains("qrpay_events_published_total 1"), "{text}");
+    assert!(text.contains("qrpay_outbox_lag_seconds_count 1"), "{text}");
+}
+
+// ---------- the envelope's JSON Schema ----------
+
+fn schema() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/events/v1.schema.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The subset of JSON Schema that `docs/events/v1.schema.json` uses: type, const, enum, required,
+/// properties, additionalProperties: false, minimum, minLength, oneOf, local $ref, date-time.
+fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.strip_prefix("#/$defs/").expect("local refs only");
+        return validate(root, &root["$defs"][name], value, at, errors);
+    }
+    let type_ok = |t: &str| match t {
+        "object" => value.is_object(),
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "boolean" => value.is_boolean(),
+        "null" => value.is_null(),
+        "array" => value.is_array(),
+        other => panic!("type {other} not handled"),
+    };
+    match &schema["type"] {
+        Value::String(t) if !type_ok(t) => return errors.push(format!("{at}: not a {t}: {value}")),
+        Value::Array(ts) if !ts.iter().any(|t| type_ok(t.as_str().unwrap())) => {
+            return errors.push(format!("{at}: none of {ts:?}: {value}"));
+        }
+        _ => {}
+    }
+    if let Some(c) = schema.get("const")
+        && c != value
+    {
+        errors.push(format!("{at}: {value} is not {c}"));
+    }
+    if let Some(options) = schema["enum"].as_array()
+        && !options.contains(value)
+    {
+        errors.push(format!("{at}: {value} is not one of {options:?}"));
+    }
+    if let (Some(min), Some(v)) = (schema["minimum"].as_i64(), value.as_i64())
+        && v < min
+    {
+        errors.push(format!("{at}: {v} < {min}"));
+    }
+    if let (Some(min), Some(s)) = (schema["minLength"].as_u64(), value.as_str())
+        && (s.chars().count() as u64) < min
+    {
+        errors.push(format!("{at}: shorter than {min}"));
+    }
+    if schema["format"] == "date-time"
+        && let Some(s) = value.as_str()
+        && chrono::DateTime::parse_from_rfc3339(s).is_err()
+    {
+        errors.push(format!("{at}: {s:?} is not an RFC 3339 date-time"));
+    }
+    if let Some(obj) = value.as_object() {
+        for req in schema["required"].as_array().into_iter().flatten() {
+            if !obj.contains_key(req.as_str().unwrap()) {
+                errors.push(format!("{at}: {req} is missing"));
+            }
+        }
+        let props = schema["properties"].as_object();
+        for (k, v) in obj {
+            match props.and_then(|p| p.get(k)) {
+                Some(s) => validate(root, s, v, &format!("{at}.{k}"), errors),
+                None if schema["additionalProperties"] == false => {
+                    errors.push(format!("{at}: unexpected field {k}"));
+                }
+                None => {}
+            }
+        }
+    }
+    if let Some(options) = schema["oneOf"].as_array() {
+        let matching = options
+            .iter()
+            .filter(|o| {
+                let mut e = Vec::new();
+                validate(root, o, value, at, &mut e);
+                e.is_empty()
+            })
+            .count();
+        if matching != 1 {
+            errors.push(format!(
+                "{at}: matches {matching} of the oneOf branches, not one"
+            ));
+        }
+    }
+}
+
+fn schema_errors(value: &Value) -> Vec<String> {
+    let root = schema();
+    let mut errors = Vec::new();
+    validate(&root, &root, value, "$", &mut errors);
+    errors
+}
+
+async fn outbox_payloads_match_the_published_json_schema(app: TestApp) {
+    let p = app.create_payment(500).await;
+    app.cancel(p["id"].as_str().unwrap()).await;
+    let paid = app.paid_payment(1000).await;
+    app.refund(&paid, json!({"amount": 300, "reason": "возврат"}))
+        .await;
+    let d = app.create_payment(700).await;
+    app.decline(d["id"].as_str().unwrap()).await;
+    let payloads = outbox::payloads(&app.db).await.unwrap();
+    assert_eq!(payloads.len(), 8);
+    let mut types = HashSet::new();
+    for payload in &payloads {
+        let value: Value = serde_json::from_str(payload).unwrap();
+        assert_eq!(schema_errors(&value), Vec::<String>::new(), "{value}");
+        types.insert(value["type"].as_str().unwrap().to_owned());
+    }
+    assert!(types.contains("refund.completed") && types.contains("payment.declined"));
+
+    // The check can fail: broken envelopes are caught.
+    let good: Value = serde_json::from_str(&payloads[3]).unwrap();
+    let mut no_id = good.clone();
+    no_id.as_object_mut().unwrap().remove("event_id");
+    let mut string_amount = good.clone();
+    string_amount["payment"]["amount"] = json!("1000");
+    let mut both = good.clone();
+    both["refund"] = json!({});
+    let mut bad_time = good.clone();
+    bad_time["occurred_at"] = json!("yesterday");
+    for broken in [no_id, string_amount, both, bad_time] {
+        assert!(!schema_errors(&broken).is_empty(), "{broken}");
+    }
+}
