@@ -17,6 +17,9 @@ pub struct Settings {
     pub expiry_interval: Duration,
     /// How long a payment or refund stays in doubt before the sync worker asks the bank.
     pub sync_interval: Duration,
+    /// First interval between polls of a pending payment whose bank may not call back
+    /// (Raiffeisen); later polls back off.
+    pub pending_poll_interval: Duration,
 }
 
 impl Settings {
@@ -28,6 +31,7 @@ impl Settings {
             workers: true,
             expiry_interval: Duration::from_millis(250),
             sync_interval: Duration::from_secs(2),
+            pending_poll_interval: Duration::from_secs(2),
         }
     }
 }

@@ -43,11 +43,10 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
-        let payments = Arc::new(PaymentService::new(
-            db.clone(),
-            Providers::new(),
-            public_url,
-        ));
+        let payments = Arc::new(
+            PaymentService::new(db.clone(), Providers::installed(&db), public_url)
+                .with_pending_poll_interval(settings.pending_poll_interval),
+        );
         let state = AppState {
             payments: payments.clone(),
         };

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod payments;
+pub mod raiffeisen;
 
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -1,5 +1,6 @@
 //! The HTTP surface: till API, health, OpenAPI document, the console; one `AppState`.
 
+pub mod callbacks;
 pub mod health;
 pub mod json;
 pub mod till_api;
@@ -32,6 +33,7 @@ pub fn api_router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(till_api::router())
+        .merge(callbacks::router())
         .merge(health::router())
         .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
         .route("/api/{*rest}", axum::routing::any(|| async { api_not_found() }))
