@@ -6,5 +6,6 @@ mod helpers;
 
 mod bad_input;
 mod lifecycle;
+mod providers;
 mod refunds;
 mod till_api;

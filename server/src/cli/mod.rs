@@ -1,6 +1,7 @@
 //! The `qrpay` command line: `serve` (the default) and the operator commands.
 
 mod admin;
+mod raiffeisen;
 pub mod till_sim;
 
 use crate::config::Settings;
@@ -46,6 +47,11 @@ pub enum Command {
     /// Payment types.
     #[command(subcommand, name = "payment-type")]
     PaymentType(admin::PaymentTypeCommand),
+    /// Raiffeisen SBP settings per store and the bank's callback registration.
+    #[command(subcommand)]
+    Raiffeisen(raiffeisen::RaiffeisenCommand),
+    /// A stand-alone emulator of the Raiffeisen SBP API (tests, demos, benchmarks).
+    BankEmulator(raiffeisen::BankEmulatorArgs),
     /// Load generator: plays tills against a running qrpay and prints throughput and latency.
     TillSim(till_sim::TillSimArgs),
 }
@@ -75,6 +81,8 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::Till(cmd)) => admin::till(&cli.database_url, cmd).await,
         Some(Command::AuthServer(cmd)) => admin::auth_server(&cli.database_url, cmd).await,
         Some(Command::PaymentType(cmd)) => admin::payment_type(&cli.database_url, cmd).await,
+        Some(Command::Raiffeisen(cmd)) => raiffeisen::raiffeisen(&cli.database_url, cmd).await,
+        Some(Command::BankEmulator(args)) => raiffeisen::bank_emulator(args).await,
         Some(Command::TillSim(args)) => till_sim::run(args).await,
     }
 }

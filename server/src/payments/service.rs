@@ -450,7 +450,11 @@ impl PaymentService {
             .await?;
         tx.commit().await?;
         let Some(row) = changed else {
-            return Ok(current);
+            // Someone else (a callback, a worker) may have changed the row after it was read:
+            // answer with the row as it is now, not as it was.
+            return Ok(repo::get_payment(&self.db, payment_id)
+                .await?
+                .unwrap_or(current));
         };
         self.waiters.wake(payment_id);
         if row.late && row.status() == PaymentStatus::Paid && row.refunded_amount == 0 {
