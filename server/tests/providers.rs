@@ -443,6 +443,7 @@ both_backends!(
     a_bank_refusal_fails_the_payment_with_the_banks_message,
     the_callback_url_is_registered_with_the_bank,
     latency_under_the_timeout_is_only_slower,
+    a_callback_the_bank_cannot_confirm_yet_is_retried_until_taken,
 );
 
 fn fault(kind: &str) -> Faults {
@@ -699,4 +700,24 @@ async fn latency_under_the_timeout_is_only_slower(app: TestApp) {
     let p = h.create(100, "normal").await;
     assert_eq!(p["status"], "pending");
     assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+async fn a_callback_the_bank_cannot_confirm_yet_is_retried_until_taken(app: TestApp) {
+    let h = Harness::raiffeisen(app).await;
+    let p = h.create(4200, "normal").await;
+    let id = p["id"].as_str().unwrap();
+    // qrpay's status check for the first notification gets a 500: it answers 504, so the
+    // emulated bank sends the notification again, and the second one is taken.
+    h.faults(fault("5xx"));
+    h.pay(id, false).await;
+    let seen = h.wait(id, 10).await;
+    assert_eq!(seen["status"], "paid", "{seen}");
+    assert_eq!(h.emulator().bank.faults().fail_5xx, 0, "the fault was used");
+    for _ in 0..50 {
+        if h.emulator().bank.callbacks_delivered() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(h.emulator().bank.callbacks_delivered(), 1);
 }

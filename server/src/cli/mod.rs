@@ -1,6 +1,7 @@
 //! The `qrpay` command line: `serve` (the default) and the operator commands.
 
 mod admin;
+mod bench_raiffeisen;
 mod raiffeisen;
 pub mod till_sim;
 
@@ -52,6 +53,8 @@ pub enum Command {
     Raiffeisen(raiffeisen::RaiffeisenCommand),
     /// A stand-alone emulator of the Raiffeisen SBP API (tests, demos, benchmarks).
     BankEmulator(raiffeisen::BankEmulatorArgs),
+    /// Benchmark of the Raiffeisen module against the in-process bank emulator.
+    BenchRaiffeisen(bench_raiffeisen::BenchRaiffeisenArgs),
     /// Load generator: plays tills against a running qrpay and prints throughput and latency.
     TillSim(till_sim::TillSimArgs),
 }
@@ -83,6 +86,7 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::PaymentType(cmd)) => admin::payment_type(&cli.database_url, cmd).await,
         Some(Command::Raiffeisen(cmd)) => raiffeisen::raiffeisen(&cli.database_url, cmd).await,
         Some(Command::BankEmulator(args)) => raiffeisen::bank_emulator(args).await,
+        Some(Command::BenchRaiffeisen(args)) => bench_raiffeisen::run(args).await,
         Some(Command::TillSim(args)) => till_sim::run(args).await,
     }
 }
