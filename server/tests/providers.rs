@@ -444,6 +444,7 @@ both_backends!(
     the_callback_url_is_registered_with_the_bank,
     latency_under_the_timeout_is_only_slower,
     a_callback_the_bank_cannot_confirm_yet_is_retried_until_taken,
+    a_refund_the_bank_refuses_is_a_conflict_with_the_banks_message,
 );
 
 fn fault(kind: &str) -> Faults {
@@ -720,4 +721,48 @@ async fn a_callback_the_bank_cannot_confirm_yet_is_retried_until_taken(app: Test
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(h.emulator().bank.callbacks_delivered(), 1);
+}
+
+async fn a_refund_the_bank_refuses_is_a_conflict_with_the_banks_message(app: TestApp) {
+    let h = Harness::raiffeisen(app).await;
+    let p = h.create(1000, "normal").await;
+    let id = p["id"].as_str().unwrap();
+    h.pay(id, false).await;
+    assert_eq!(h.wait(id, 10).await["status"], "paid");
+    let order = qrpay::db::payments::get_payment(&h.app.db, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .order_ref;
+    // Someone refunded 6 ₽ at the bank behind qrpay's back: the bank has 4 ₽ left.
+    let r = h
+        .app
+        .client
+        .post(format!("{}/sbp/v1/refund", h.emulator().base_url()))
+        .bearer_auth(SECRET)
+        .json(&json!({"amount": 6.00, "order": order, "refundId": "elsewhere-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = h.app.refund(id, json!({"amount": 500})).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "refund_exceeds_paid"),
+        "{}",
+        r.body
+    );
+    let message = r.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("ERROR.REFUND_INSUFFICIENT_FUNDS"),
+        "{message}"
+    );
+    let seen = h.app.get(&format!("/api/v1/payments/{id}")).await.body;
+    assert_eq!(seen["refunded_amount"], 0, "the refused amount is released");
+    let (status, ok) = h.refund_settled(id, json!({"amount": 400})).await;
+    assert_eq!(
+        (status, ok["status"].as_str()),
+        (201, Some("completed")),
+        "{ok}"
+    );
 }

@@ -791,9 +791,16 @@ impl PaymentService {
         tx.commit().await?;
 
         let refund = self.ask_bank_to_refund(&payment, refund).await?;
-        let answer = Answer {
-            status: StatusCode::CREATED,
-            body: json(&RefundView::from_row(&refund)),
+        let answer = match self.refund_refusal(&payment.module, &refund) {
+            // The refund stays on record as declined; the till gets the bank's refusal.
+            Some(err) => Answer {
+                status: err.code().status(),
+                body: json(&err.body()),
+            },
+            None => Answer {
+                status: StatusCode::CREATED,
+                body: json(&RefundView::from_row(&refund)),
+            },
         };
         let mut tx = self.db.begin().await?;
         repo::save_idempotent_response(
@@ -806,6 +813,22 @@ impl PaymentService {
         .await?;
         tx.commit().await?;
         Ok(answer)
+    }
+
+    /// The till error for a refund the bank refused outright (not declined as an outcome).
+    fn refund_refusal(&self, module: &str, refund: &RefundRow) -> Option<ApiError> {
+        if refund.status() != RefundStatus::Declined {
+            return None;
+        }
+        let code = refund.failure_code.as_deref()?;
+        let till_code = self.providers.get(module)?.till_error_for(code)?;
+        Some(ApiError::new(
+            till_code,
+            format!(
+                "the bank refused the refund: {code}: {}",
+                refund.failure_message.as_deref().unwrap_or("")
+            ),
+        ))
     }
 
     /// Reserves the amount on the payment and records a pending refund, in `tx`.

@@ -117,6 +117,12 @@ pub trait Provider: Send + Sync + 'static {
         false
     }
 
+    /// The till API error for a refusal code of this bank (`ProviderError::Rejected.code`), when
+    /// the refusal is an error for the till rather than a declined outcome.
+    fn till_error_for(&self, _bank_code: &str) -> Option<crate::error::ErrorCode> {
+        None
+    }
+
     /// Verifies a bank notification (signature over the raw body) and says which payment it is
     /// about. Nothing else in it is trusted: the caller asks the bank for the payment's state.
     async fn verify_callback(

@@ -409,6 +409,19 @@ impl Provider for RaiffeisenBank {
         true
     }
 
+    fn till_error_for(&self, bank_code: &str) -> Option<crate::error::ErrorCode> {
+        if !bank_code.starts_with("ERROR.") {
+            // `DECLINED` and the like are outcomes, not errors.
+            return None;
+        }
+        Some(match RaiffeisenErrorCode::parse(bank_code).outcome() {
+            RaiffeisenErrorOutcome::Rejected(code) => code,
+            RaiffeisenErrorOutcome::NotFound | RaiffeisenErrorOutcome::AskState => {
+                crate::error::ErrorCode::ProviderRejected
+            }
+        })
+    }
+
     #[tracing::instrument(skip_all, fields(order = %req.order_ref))]
     async fn create_qr(&self, req: &CreateQr<'_>) -> Result<IssuedQr, ProviderError> {
         let s = self.settings(req.store_id).await?;
