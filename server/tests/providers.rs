@@ -766,3 +766,171 @@ async fn a_refund_the_bank_refuses_is_a_conflict_with_the_banks_message(app: Tes
         "{ok}"
     );
 }
+
+/// The emulator alone, over HTTP: the documented validations and error codes.
+#[tokio::test]
+async fn the_emulator_enforces_the_documented_validations_and_error_codes() {
+    let emu = qrpay::emulator::spawn(
+        EmulatorConfig {
+            merchant_id: MERCHANT.into(),
+            secret_key: SECRET.into(),
+            callback_url: None,
+            faults: Faults::default(),
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let client = reqwest::Client::new();
+    let base = emu.base_url();
+    let future = (chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339();
+    let register = |body: Value| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let r = client
+                .post(format!("{base}/sbp/v2/qrs"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let dynamic = |order: &str| {
+        json!({"qrType": "QRDynamic", "sbpMerchantId": MERCHANT, "order": order,
+               "amount": 10.5, "currency": "RUB", "qrExpirationDate": future})
+    };
+    let code_of = |v: &(u16, Value)| v.1["code"].as_str().unwrap_or("").to_owned();
+
+    let ok = register(dynamic("order-1")).await;
+    assert_eq!(ok.0, 200, "{}", ok.1);
+    let qr_id = ok.1["qrId"].as_str().unwrap().to_owned();
+    assert_eq!(ok.1["qrStatus"], "NEW");
+    assert!(ok.1["payload"].as_str().unwrap().contains("sum=1050"));
+
+    let mut bad_order = dynamic("");
+    bad_order["order"] = json!("with space");
+    assert_eq!(code_of(&register(bad_order).await), "ERROR.INVALID_ORDER");
+    assert_eq!(
+        code_of(&register(dynamic(&"x".repeat(41))).await),
+        "ERROR.INVALID_ORDER"
+    );
+    let mut no_amount = dynamic("order-2");
+    no_amount.as_object_mut().unwrap().remove("amount");
+    assert_eq!(
+        code_of(&register(no_amount).await),
+        "ERROR.DYNAMIC_QR_WITHOUT_AMOUNT"
+    );
+    let mut past = dynamic("order-3");
+    past["qrExpirationDate"] = json!("2020-01-01T00:00:00+03:00");
+    assert_eq!(
+        code_of(&register(past).await),
+        "ERROR.QR_EXPIRATION_DATE_NOT_VALID"
+    );
+    let mut other_merchant = dynamic("order-4");
+    other_merchant["sbpMerchantId"] = json!("MA1");
+    assert_eq!(
+        code_of(&register(other_merchant).await),
+        "ERROR.MERCHANT_NOT_REGISTERED"
+    );
+    let mut fractional = dynamic("order-5");
+    fractional["amount"] = json!(1.005);
+    assert_eq!(
+        code_of(&register(fractional).await),
+        "ERROR.INVALID_REQUEST"
+    );
+
+    // Status calls need the bearer key.
+    let status_url = format!("{base}/sbp/v2/qrs/{qr_id}");
+    assert_eq!(client.get(&status_url).send().await.unwrap().status(), 401);
+    let wrong = client
+        .get(&status_url)
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let unknown: Value = client
+        .get(format!("{base}/sbp/v1/qr/ADNOPE/payment-info"))
+        .bearer_auth(SECRET)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unknown["code"], "ERROR.NOT_FOUND");
+
+    // Pay, then the order cannot be registered again; refunds stop at what is left.
+    emu.bank.pay(&qr_id, Some(1050), false).unwrap();
+    assert_eq!(
+        code_of(&register(dynamic("order-1")).await),
+        "ERROR.ORDER_NUMBER_ALREADY_REGISTERED"
+    );
+    let refund = |id: &str, amount: f64| {
+        let (client, base, id) = (client.clone(), base.clone(), id.to_owned());
+        async move {
+            client
+                .post(format!("{base}/sbp/v1/refund"))
+                .bearer_auth(SECRET)
+                .json(&json!({"amount": amount, "order": "order-1", "refundId": id}))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(refund("r-1", 10.0).await["refundStatus"], "IN_PROGRESS");
+    assert_eq!(
+        refund("r-2", 0.6).await["code"],
+        "ERROR.REFUND_INSUFFICIENT_FUNDS"
+    );
+    assert_eq!(refund("r-3", 0.5).await["refundStatus"], "IN_PROGRESS");
+    let missing: Value = client
+        .get(format!("{base}/sbp/v1/refund/nope"))
+        .bearer_auth(SECRET)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(missing["code"], "ERROR.REFUND_NOT_FOUND");
+
+    // An expired QR cannot be paid.
+    let mut short = dynamic("order-6");
+    short["qrExpirationDate"] =
+        json!((chrono::Utc::now() + chrono::Duration::milliseconds(300)).to_rfc3339());
+    let short = register(short).await;
+    let short_id = short.1["qrId"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (_, code, _) = emu.bank.pay(&short_id, Some(1050), false).unwrap_err();
+    assert_eq!(code, "ERROR.WRONG_QR_STATUS");
+    let info: Value = client
+        .get(format!("{base}/sbp/v2/qrs/{short_id}"))
+        .bearer_auth(SECRET)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["qrStatus"], "EXPIRED");
+}
+
+#[test]
+fn the_openapi_document_lists_the_callback_route() {
+    let doc = serde_json::to_value(qrpay::http::openapi()).unwrap();
+    let route = &doc["paths"]["/api/v1/callbacks/{module}"]["post"];
+    assert!(route.is_object(), "callback route missing");
+    for status in ["200", "400", "401", "404", "504"] {
+        assert!(route["responses"][status].is_object(), "{status} missing");
+    }
+    assert!(
+        doc["paths"]["/api/v1/payments"].is_object(),
+        "till routes kept"
+    );
+}

@@ -3,7 +3,7 @@
 //! and a log line, and change nothing.
 
 use super::AppState;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::payments::service::CallbackFailure;
 use crate::providers::CallbackError;
 use axum::Router;
@@ -17,6 +17,20 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/callbacks/{module}", post(bank_callback))
 }
 
+/// A bank notification; the module checks its signature, then asks the bank before anything
+/// changes.
+#[utoipa::path(
+    post, path = "/api/v1/callbacks/{module}", tag = "callbacks",
+    params(("module" = String, Path, description = "payment module, e.g. raiffeisen")),
+    request_body(content = String, content_type = "application/json", description = "the bank's notification, verbatim (Raiffeisen: signed in X-Api-Signature-SHA256)"),
+    responses(
+        (status = 200, description = "processed, or already known"),
+        (status = 400, description = "malformed notification (invalid_json)", body = ErrorBody),
+        (status = 401, description = "unsigned or forged notification (unauthorized)", body = ErrorBody),
+        (status = 404, description = "no such module, or it takes no callbacks (not_found)", body = ErrorBody),
+        (status = 504, description = "the bank did not confirm the notification yet; send it again (provider_timeout)", body = ErrorBody),
+    )
+)]
 async fn bank_callback(
     State(state): State<AppState>,
     Path(module): Path<String>,
@@ -72,3 +86,7 @@ fn callback_error(failure: CallbackFailure) -> ApiError {
         CallbackFailure::Internal(e) => e,
     }
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(bank_callback))]
+pub struct CallbacksDoc;

@@ -64,5 +64,7 @@ fn api_not_found() -> ApiError {
 
 /// The OpenAPI document, generated from the handlers and types so it cannot drift.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    till_api::ApiDoc::openapi()
+    let mut doc = till_api::ApiDoc::openapi();
+    doc.merge(callbacks::CallbacksDoc::openapi());
+    doc
 }
