@@ -494,7 +494,12 @@ async fn each_fault_on_cancel_leaves_the_payment_unknown_until_sync_resolves_it(
     let id = p["id"].as_str().unwrap();
     h.faults(fault("hang"));
     let r = h.app.cancel(id).await;
-    assert_eq!(r.body["status"], "unknown", "hang: {}", r.body);
+    // The cancel hangs for the whole QR lifetime, so the expiry worker may settle it first.
+    assert!(
+        matches!(r.body["status"].as_str(), Some("unknown" | "expired")),
+        "hang: {}",
+        r.body
+    );
     h.sync().await;
     let seen = h.app.get(&format!("/api/v1/payments/{id}")).await.body;
     // The QR's own deadline passed meanwhile: the bank says expired.
