@@ -67,6 +67,10 @@ pub struct ServeArgs {
     /// Public base URL for links in answers (default: http://<listen>).
     #[arg(long, env = "QRPAY_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// First interval, in ms, between polls of a pending payment whose bank may not call back
+    /// (Raiffeisen); later polls back off up to 30 s.
+    #[arg(long, env = "QRPAY_PENDING_POLL_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub pending_poll_ms: u64,
 }
 
 /// Parses the command line and runs the command; the process exit code follows the result.
@@ -109,6 +113,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000)));
     let mut settings = Settings::new(database_url, listen);
     settings.public_url = args.public_url;
+    settings.pending_poll_interval = std::time::Duration::from_millis(args.pending_poll_ms);
     Application::build(settings)
         .await?
         .run_until_stopped()
