@@ -21,6 +21,9 @@ pub struct Settings {
     pub relay: bool,
     /// The broker for stores without their own «RabbitMQ сервер» (`QRPAY_AMQP_URL`).
     pub amqp_url: Option<String>,
+    /// First interval between polls of a pending payment whose bank may not call back
+    /// (Raiffeisen); later polls back off.
+    pub pending_poll_interval: Duration,
 }
 
 impl Settings {
@@ -34,6 +37,7 @@ impl Settings {
             sync_interval: Duration::from_secs(2),
             relay: true,
             amqp_url: None,
+            pending_poll_interval: Duration::from_secs(2),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod domain;
+pub mod emulator;
 pub mod error;
 pub mod events;
 pub mod http;

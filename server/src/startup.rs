@@ -51,11 +51,10 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
-        let payments = Arc::new(PaymentService::new(
-            db.clone(),
-            Providers::new(),
-            public_url,
-        ));
+        let payments = Arc::new(
+            PaymentService::new(db.clone(), Providers::installed(&db), public_url)
+                .with_pending_poll_interval(settings.pending_poll_interval),
+        );
         let events = Arc::new(EventsMonitor::default());
         events.set_default_url(settings.amqp_url.is_some());
         let state = AppState {

@@ -102,6 +102,7 @@ async fn a_pending_payment_expires_within_a_second_of_its_deadline(app: TestApp)
     let sandbox_state = qrpay::providers::Provider::payment_status(
         app.payments.providers().sandbox().as_ref(),
         &qrpay::providers::QrRef {
+            store_id: 1,
             qr_id: &qrpay::db::payments::get_payment(&app.db, id)
                 .await
                 .unwrap()

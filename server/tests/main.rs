@@ -7,6 +7,7 @@ mod helpers;
 mod bad_input;
 mod events;
 mod lifecycle;
+mod providers;
 mod qr_outputs;
 mod refunds;
 mod till_api;

@@ -295,7 +295,7 @@ pub async fn payment_type(url: &str, cmd: PaymentTypeCommand) -> anyhow::Result<
             let store = config::find_store(&db, store.as_deref())
                 .await
                 .map_err(config_error)?;
-            let providers = Providers::new();
+            let providers = Providers::installed(&db);
             let provider = providers.get(&module).ok_or_else(|| {
                 let known: Vec<_> = providers.modules().collect();
                 anyhow::anyhow!(

@@ -1,8 +1,10 @@
 //! The `qrpay` command line: `serve` (the default) and the operator commands.
 
 mod admin;
+mod bench_raiffeisen;
 mod events;
 mod qr;
+mod raiffeisen;
 pub mod till_sim;
 
 use crate::config::Settings;
@@ -54,6 +56,13 @@ pub enum Command {
     /// Payment events to RabbitMQ: the store's broker, the outbox, `tail`, `bench`.
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Raiffeisen SBP settings per store and the bank's callback registration.
+    #[command(subcommand)]
+    Raiffeisen(raiffeisen::RaiffeisenCommand),
+    /// A stand-alone emulator of the Raiffeisen SBP API (tests, demos, benchmarks).
+    BankEmulator(raiffeisen::BankEmulatorArgs),
+    /// Benchmark of the Raiffeisen module against the in-process bank emulator.
+    BenchRaiffeisen(bench_raiffeisen::BenchRaiffeisenArgs),
     /// Load generator: plays tills against a running qrpay and prints throughput and latency.
     TillSim(till_sim::TillSimArgs),
     /// Write a sample QR receipt (ESC/POS) to stdout, for a field check on a real printer.
@@ -80,6 +89,10 @@ pub struct ServeArgs {
     /// RabbitMQ for stores without their own «RabbitMQ сервер» (amqp://user:password@host/vhost).
     #[arg(long, env = "QRPAY_AMQP_URL", global = true)]
     pub amqp_url: Option<String>,
+    /// First interval, in ms, between polls of a pending payment whose bank may not call back
+    /// (Raiffeisen); later polls back off up to 30 s.
+    #[arg(long, env = "QRPAY_PENDING_POLL_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub pending_poll_ms: u64,
 }
 
 /// Parses the command line and runs the command; the process exit code follows the result.
@@ -97,6 +110,9 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::AuthServer(cmd)) => admin::auth_server(&cli.database_url, cmd).await,
         Some(Command::PaymentType(cmd)) => admin::payment_type(&cli.database_url, cmd).await,
         Some(Command::Events(cmd)) => events::run(&cli.database_url, cmd).await,
+        Some(Command::Raiffeisen(cmd)) => raiffeisen::raiffeisen(&cli.database_url, cmd).await,
+        Some(Command::BankEmulator(args)) => raiffeisen::bank_emulator(args).await,
+        Some(Command::BenchRaiffeisen(args)) => bench_raiffeisen::run(args).await,
         Some(Command::TillSim(args)) => till_sim::run(args).await,
         Some(Command::PrintTest(args)) => qr::print_test(args),
         Some(Command::Bench(cmd)) => qr::bench(cmd).await,
@@ -107,6 +123,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let mut settings = Settings::new(database_url, args.listen);
     settings.public_url = args.public_url;
     settings.amqp_url = args.amqp_url.filter(|u| !u.trim().is_empty());
+    settings.pending_poll_interval = std::time::Duration::from_millis(args.pending_poll_ms);
     Application::build(settings)
         .await?
         .run_until_stopped()

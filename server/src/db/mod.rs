@@ -8,6 +8,7 @@
 pub mod config;
 pub mod outbox;
 pub mod payments;
+pub mod raiffeisen;
 
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

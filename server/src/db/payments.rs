@@ -591,3 +591,38 @@ pub async fn save_idempotent_response(
     .map(|_| ()))?;
     Ok(())
 }
+
+// ---- lookups for bank notifications and polling ----
+
+/// The payment of `module` the bank knows by `order_ref` (a callback names it so).
+pub async fn find_by_order_ref(
+    db: &Db,
+    module: &str,
+    order_ref: &str,
+) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql =
+        format!("select {PAYMENT_COLUMNS} {PAYMENT_FROM} where p.order_ref = $1 and p.module = $2");
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(order_ref)
+        .bind(module)
+        .fetch_optional(c)
+        .await)
+}
+
+/// Ids of `module`'s payments in `status`, oldest first.
+pub async fn payments_of_module(
+    db: &Db,
+    module: &str,
+    status: PaymentStatus,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    read!(db, |c| sqlx::query_scalar(
+        "select payment_id from payment where module = $1 and status = $2 \
+         order by created_at limit $3"
+    )
+    .bind(module)
+    .bind(status.as_str())
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}

@@ -1,5 +1,6 @@
 //! The HTTP surface: till API, health, OpenAPI document, the console; one `AppState`.
 
+pub mod callbacks;
 pub mod customer_page;
 pub mod health;
 pub mod json;
@@ -38,6 +39,7 @@ pub fn api_router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(till_api::router())
+        .merge(callbacks::router())
         .merge(health::router())
         .merge(customer_page::router())
         .merge(metrics::router())
@@ -70,5 +72,7 @@ fn api_not_found() -> ApiError {
 
 /// The OpenAPI document, generated from the handlers and types so it cannot drift.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    till_api::ApiDoc::openapi()
+    let mut doc = till_api::ApiDoc::openapi();
+    doc.merge(callbacks::CallbacksDoc::openapi());
+    doc
 }

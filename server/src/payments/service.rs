@@ -18,11 +18,12 @@ use crate::domain::{
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::providers::{
-    BankPaymentState, BankRefundState, CreateQr, Provider, ProviderError, Providers, QrRef,
-    RefundRequest,
+    BankPaymentState, BankRefundState, CallbackError, CreateQr, Provider, ProviderError, Providers,
+    QrRef, RefundRequest,
 };
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,6 +54,27 @@ pub struct PaymentService {
     providers: Providers,
     waiters: Waiters,
     public_url: String,
+    /// First interval between polls of a pending payment of a module that polls (it backs off).
+    pending_poll: Duration,
+    /// When each polled pending payment is next due, and how many polls it has had.
+    poll_plan: std::sync::Mutex<HashMap<String, (tokio::time::Instant, u32)>>,
+}
+
+/// Longest interval between two polls of one pending payment.
+const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Why a bank notification was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackFailure {
+    #[error("no payment module {0:?} takes callbacks")]
+    UnknownModule(String),
+    #[error(transparent)]
+    Refused(#[from] CallbackError),
+    /// The notice was genuine but the bank did not confirm it yet: the bank should send it again.
+    #[error("the bank did not answer the status check: {0}")]
+    BankSilent(String),
+    #[error(transparent)]
+    Internal(#[from] ApiError),
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -66,7 +88,15 @@ impl PaymentService {
             providers,
             waiters: Waiters::default(),
             public_url: public_url.trim_end_matches('/').to_owned(),
+            pending_poll: Duration::from_secs(2),
+            poll_plan: Default::default(),
         }
+    }
+
+    /// How soon a pending payment of a polling module is first asked about (default 2 s).
+    pub fn with_pending_poll_interval(mut self, interval: Duration) -> Self {
+        self.pending_poll = interval.max(Duration::from_millis(10));
+        self
     }
 
     pub fn db(&self) -> &Db {
@@ -325,6 +355,7 @@ impl PaymentService {
         tx.commit().await?;
 
         let asked = CreateQr {
+            store_id: till.store_id,
             order_ref: order_ref.as_str(),
             amount: req.amount,
             description: req.description.as_ref().map(Description::as_str),
@@ -477,7 +508,11 @@ impl PaymentService {
             .await?;
         tx.commit().await?;
         let Some(row) = changed else {
-            return Ok(current);
+            // Someone else (a callback, a worker) may have changed the row after it was read:
+            // answer with the row as it is now, not as it was.
+            return Ok(repo::get_payment(&self.db, payment_id)
+                .await?
+                .unwrap_or(current));
         };
         self.waiters.wake(payment_id);
         if row.late && row.status() == PaymentStatus::Paid && row.refunded_amount == 0 {
@@ -616,6 +651,7 @@ impl PaymentService {
         let amount =
             Amount::parse(row.amount).map_err(|e| ProviderError::NoAnswer(e.to_string()))?;
         let qr = QrRef {
+            store_id: row.store_id,
             qr_id,
             order_ref: &row.order_ref,
             amount,
@@ -628,6 +664,116 @@ impl PaymentService {
             .num_seconds()
             .clamp(1, 3600);
         Duration::from_secs(total as u64)
+    }
+
+    /// Asks the bank what it knows of the payment (bounded by the response timeout).
+    async fn ask_bank(&self, row: &PaymentRow) -> Result<BankPaymentState, ProviderError> {
+        let Some(qr_id) = row.qr_id.as_deref() else {
+            // The QR was never handed out, so nobody can have paid it.
+            return Ok(BankPaymentState::NotFound);
+        };
+        let provider = self.providers.get(&row.module).ok_or_else(|| {
+            ProviderError::NoAnswer(format!("module {} is not installed", row.module))
+        })?;
+        let amount =
+            Amount::parse(row.amount).map_err(|e| ProviderError::NoAnswer(e.to_string()))?;
+        let qr = QrRef {
+            store_id: row.store_id,
+            qr_id,
+            order_ref: &row.order_ref,
+            amount,
+        };
+        bounded(self.bank_timeout(row), provider.payment_status(&qr)).await
+    }
+
+    // ---------- bank notifications ----------
+
+    /// A bank notification: the module verifies its signature and names the payment; what
+    /// happened is then asked of the bank, so nothing unsigned is ever believed. Applying the
+    /// same notification twice changes nothing.
+    #[tracing::instrument(skip_all, fields(module = %module))]
+    pub async fn handle_callback(
+        &self,
+        module: &str,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<PaymentRow, CallbackFailure> {
+        let provider = self
+            .providers
+            .get(module)
+            .filter(|p| p.capabilities().callbacks)
+            .ok_or_else(|| CallbackFailure::UnknownModule(module.to_owned()))?;
+        let notice = provider.verify_callback(headers, body).await?;
+        let row = repo::find_by_order_ref(&self.db, module, &notice.order_ref)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| CallbackError::UnknownOrder(notice.order_ref.clone()))?;
+        tracing::info!(payment_id = %row.payment_id, claimed = %notice.claimed_status, "bank notification");
+        if row.qr_id.is_none() {
+            // qrpay has not recorded the QR yet (or never got it): the sync worker settles it.
+            return Ok(row);
+        }
+        let state = self
+            .ask_bank(&row)
+            .await
+            .map_err(|e| CallbackFailure::BankSilent(e.to_string()))?;
+        Ok(self.apply_bank_state(&row.payment_id, &state).await?)
+    }
+
+    /// Polls pending payments of modules whose callbacks may not come: first after the poll
+    /// interval, then backing off by half each time up to 30 s. Returns how many it asked about.
+    async fn poll_pending(&self) -> Result<usize, ApiError> {
+        let mut asked = 0;
+        for module in self.providers.modules() {
+            let Some(provider) = self.providers.get(module) else {
+                continue;
+            };
+            if !provider.polls_pending() {
+                continue;
+            }
+            let pending =
+                repo::payments_of_module(&self.db, module, PaymentStatus::Pending, 500).await?;
+            let now = tokio::time::Instant::now();
+            let due: Vec<String> = {
+                let mut plan = self.poll_plan.lock().unwrap_or_else(|e| e.into_inner());
+                plan.retain(|id, _| pending.contains(id));
+                pending
+                    .iter()
+                    .filter(|id| {
+                        let (next, _) = plan
+                            .entry((*id).clone())
+                            .or_insert((now + self.pending_poll, 0));
+                        *next <= now
+                    })
+                    .cloned()
+                    .collect()
+            };
+            for payment_id in due {
+                {
+                    let mut plan = self.poll_plan.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some((next, polls)) = plan.get_mut(&payment_id) {
+                        *polls += 1;
+                        let step = self
+                            .pending_poll
+                            .mul_f64(1.5f64.powi((*polls).min(20) as i32))
+                            .min(MAX_POLL_INTERVAL);
+                        *next = now + step;
+                    }
+                }
+                let Some(row) = repo::get_payment(&self.db, &payment_id).await? else {
+                    continue;
+                };
+                asked += 1;
+                match self.ask_bank(&row).await {
+                    Ok(BankPaymentState::Waiting) => {}
+                    Ok(state) => {
+                        self.apply_bank_state(&payment_id, &state).await?;
+                    }
+                    Err(e) => tracing::warn!(%payment_id, error = %e, "polling a pending payment"),
+                }
+            }
+        }
+        Ok(asked)
     }
 
     // ---------- sandbox customer ----------
@@ -707,9 +853,16 @@ impl PaymentService {
         tx.commit().await?;
 
         let refund = self.ask_bank_to_refund(&payment, refund).await?;
-        let answer = Answer {
-            status: StatusCode::CREATED,
-            body: json(&RefundView::from_row(&refund)),
+        let answer = match self.refund_refusal(&payment.module, &refund) {
+            // The refund stays on record as declined; the till gets the bank's refusal.
+            Some(err) => Answer {
+                status: err.code().status(),
+                body: json(&err.body()),
+            },
+            None => Answer {
+                status: StatusCode::CREATED,
+                body: json(&RefundView::from_row(&refund)),
+            },
         };
         let mut tx = self.db.begin().await?;
         repo::save_idempotent_response(
@@ -722,6 +875,22 @@ impl PaymentService {
         .await?;
         tx.commit().await?;
         Ok(answer)
+    }
+
+    /// The till error for a refund the bank refused outright (not declined as an outcome).
+    fn refund_refusal(&self, module: &str, refund: &RefundRow) -> Option<ApiError> {
+        if refund.status() != RefundStatus::Declined {
+            return None;
+        }
+        let code = refund.failure_code.as_deref()?;
+        let till_code = self.providers.get(module)?.till_error_for(code)?;
+        Some(ApiError::new(
+            till_code,
+            format!(
+                "the bank refused the refund: {code}: {}",
+                refund.failure_message.as_deref().unwrap_or("")
+            ),
+        ))
     }
 
     /// Reserves the amount on the payment and records a pending refund, in `tx`.
@@ -980,6 +1149,7 @@ impl PaymentService {
                     let amount = Amount::parse(row.amount)
                         .map_err(|e| anyhow::anyhow!("stored amount: {e}"))?;
                     let qr = QrRef {
+                        store_id: row.store_id,
                         qr_id,
                         order_ref: &row.order_ref,
                         amount,
@@ -994,6 +1164,7 @@ impl PaymentService {
                 Err(e) => tracing::warn!(%payment_id, error = %e, "payment still in doubt"),
             }
         }
+        let polled = self.poll_pending().await?;
         let mut refunds =
             repo::refunds_in_status(&self.db, RefundStatus::Unknown, before, 100).await?;
         refunds
@@ -1009,7 +1180,12 @@ impl PaymentService {
                 continue;
             };
             let timeout = self.bank_timeout(&payment);
-            let outcome = match bounded(timeout, provider.refund_status(&refund.refund_ref)).await {
+            let outcome = match bounded(
+                timeout,
+                provider.refund_status(payment.store_id, &refund.refund_ref),
+            )
+            .await
+            {
                 // The bank does not know the refund (our request never reached it): send it
                 // again; the refund id makes that safe. Never decline on a failed look-up, or
                 // the amount would be freed while the bank may still pay it out.
@@ -1021,7 +1197,7 @@ impl PaymentService {
             };
             self.apply_refund_outcome(refund_id, outcome).await?;
         }
-        Ok(unknown.len() + refunds.len())
+        Ok(unknown.len() + refunds.len() + polled)
     }
 }
 
@@ -1033,6 +1209,7 @@ fn refund_request<'a>(
     let amount = Amount::parse(refund.amount)
         .map_err(|e| anyhow::anyhow!("BUG: stored refund amount: {e}"))?;
     Ok(RefundRequest {
+        store_id: payment.store_id,
         refund_ref: &refund.refund_ref,
         order_ref: &payment.order_ref,
         qr_id: payment.qr_id.as_deref(),

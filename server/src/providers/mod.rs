@@ -3,6 +3,7 @@
 //! A decline is an outcome, not an error. `ProviderError::NoAnswer` (timeout, 5xx, garbage) means
 //! the truth is unknown and must be asked again later; `Rejected` means the bank clearly said no.
 
+pub mod raiffeisen;
 pub mod sandbox;
 
 use crate::domain::Amount;
@@ -23,6 +24,8 @@ pub struct Capabilities {
 
 #[derive(Debug, Clone)]
 pub struct CreateQr<'a> {
+    /// Whose settings (bank host, merchant, key) the module uses.
+    pub store_id: i64,
     /// qrpay's order id for the bank (`[A-Za-z0-9_.-]{1,40}`).
     pub order_ref: &'a str,
     pub amount: Amount,
@@ -40,6 +43,7 @@ pub struct IssuedQr {
 
 #[derive(Debug, Clone, Copy)]
 pub struct QrRef<'a> {
+    pub store_id: i64,
     pub qr_id: &'a str,
     pub order_ref: &'a str,
     pub amount: Amount,
@@ -65,6 +69,7 @@ pub enum BankPaymentState {
 
 #[derive(Debug, Clone)]
 pub struct RefundRequest<'a> {
+    pub store_id: i64,
     pub refund_ref: &'a str,
     pub order_ref: &'a str,
     pub qr_id: Option<&'a str>,
@@ -100,7 +105,57 @@ pub trait Provider: Send + Sync + 'static {
     /// Annuls the QR; answers with the bank's state afterwards (`Paid` if the customer won).
     async fn cancel_qr(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError>;
     async fn refund(&self, req: &RefundRequest<'_>) -> Result<BankRefundState, ProviderError>;
-    async fn refund_status(&self, refund_ref: &str) -> Result<BankRefundState, ProviderError>;
+    async fn refund_status(
+        &self,
+        store_id: i64,
+        refund_ref: &str,
+    ) -> Result<BankRefundState, ProviderError>;
+
+    /// True when pending payments must be polled because callbacks may never come; the sync
+    /// worker then asks about them regularly, backing off.
+    fn polls_pending(&self) -> bool {
+        false
+    }
+
+    /// The till API error for a refusal code of this bank (`ProviderError::Rejected.code`), when
+    /// the refusal is an error for the till rather than a declined outcome.
+    fn till_error_for(&self, _bank_code: &str) -> Option<crate::error::ErrorCode> {
+        None
+    }
+
+    /// Verifies a bank notification (signature over the raw body) and says which payment it is
+    /// about. Nothing else in it is trusted: the caller asks the bank for the payment's state.
+    async fn verify_callback(
+        &self,
+        _headers: &http::HeaderMap,
+        _body: &[u8],
+    ) -> Result<CallbackNotice, CallbackError> {
+        Err(CallbackError::NotSupported)
+    }
+}
+
+/// A verified notification: the bank says something happened to the payment with this `order`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackNotice {
+    pub order_ref: String,
+    /// The status the notification claims (logged; the bank is asked before anything changes).
+    pub claimed_status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    #[error("this payment module takes no callbacks")]
+    NotSupported,
+    #[error("malformed notification: {0}")]
+    Malformed(String),
+    #[error("the notification is not signed")]
+    Unsigned,
+    #[error("the notification's signature does not match")]
+    BadSignature,
+    #[error("no payment of this module has order {0:?}")]
+    UnknownOrder(String),
+    #[error("the store of order {0:?} has no settings for this module")]
+    NotConfigured(String),
 }
 
 /// The installed payment modules by name.
@@ -111,11 +166,23 @@ pub struct Providers {
 }
 
 impl Providers {
+    /// The sandbox alone (no database needed).
     pub fn new() -> Self {
         let sandbox = Arc::new(sandbox::SandboxBank::default());
         let mut by_module: BTreeMap<&'static str, Arc<dyn Provider>> = BTreeMap::new();
         by_module.insert(sandbox.module(), sandbox.clone());
         Self { by_module, sandbox }
+    }
+
+    /// Every module this qrpay ships: the sandbox and Raiffeisen (settings per store in `db`).
+    pub fn installed(db: &crate::db::Db) -> Self {
+        let mut providers = Self::new();
+        let raiffeisen = Arc::new(raiffeisen::RaiffeisenBank::new(
+            db.clone(),
+            raiffeisen::RaiffeisenDefaults::from_env(),
+        ));
+        providers.by_module.insert(raiffeisen.module(), raiffeisen);
+        providers
     }
 
     pub fn get(&self, module: &str) -> Option<&Arc<dyn Provider>> {

@@ -204,7 +204,11 @@ impl Provider for SandboxBank {
         Ok(outcome)
     }
 
-    async fn refund_status(&self, refund_ref: &str) -> Result<BankRefundState, ProviderError> {
+    async fn refund_status(
+        &self,
+        _store_id: i64,
+        refund_ref: &str,
+    ) -> Result<BankRefundState, ProviderError> {
         let refunds = self.refunds.lock().unwrap_or_else(|e| e.into_inner());
         refunds
             .get(refund_ref)
