@@ -46,6 +46,21 @@ pub async fn backlog(db: &Db) -> Result<Vec<StoreBacklog>, sqlx::Error> {
     .await)
 }
 
+/// Like [`backlog`], but counts at most `cap` unsent rows per store: what the relay needs on
+/// every step (is there work, is there more than a batch) without counting a backlog that grows
+/// while a store has no broker — that count ran every 20 ms and cost more than the payments.
+pub async fn backlog_capped(db: &Db, cap: i64) -> Result<Vec<StoreBacklog>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select s.store_id, s.code, s.rabbitmq_url, \
+         (select count(*) from (select 1 from outbox o \
+            where o.store_id = s.store_id and o.sent_at is null limit $1) as head) as pending \
+         from store s order by s.store_id"
+    )
+    .bind(cap)
+    .fetch_all(c)
+    .await)
+}
+
 /// The store's oldest unsent rows, in the order they were written.
 pub async fn next_batch(db: &Db, store_id: i64, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {
     read!(db, |c| sqlx::query_as(

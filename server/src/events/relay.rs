@@ -152,7 +152,7 @@ impl Relay {
     /// One pass over the stores with unsent events: at most one batch per store.
     pub async fn step(&mut self) -> Result<StepReport, sqlx::Error> {
         let mut report = StepReport::default();
-        let stores = repo::backlog(&self.db).await?;
+        let stores = repo::backlog_capped(&self.db, self.config.batch + 1).await?;
         let mut urls_in_use = Vec::new();
         for store in &stores {
             let url = self.url_for(store);

@@ -10,7 +10,7 @@ use super::waiters::Waiters;
 use crate::db::config::{self, TillIdentity};
 use crate::db::payments::{
     self as repo, CurrentPayment, NewEvent, NewOutbox, NewPayment, NewRefund, PaymentChanges,
-    PaymentRow, RefundRow,
+    PaymentRow, RefundRow, StoredAnswer,
 };
 use crate::db::{self, Db, Tx};
 use crate::domain::{
@@ -40,6 +40,13 @@ pub struct CreatePayment {
 pub struct Idempotent<'a> {
     pub key: &'a IdempotencyKey,
     pub request_hash: &'a str,
+}
+
+/// Where and how to store a till's answer together with a status change.
+struct Respond<'a> {
+    till_id: i64,
+    key: &'a str,
+    render: &'a (dyn Fn(&PaymentRow) -> Answer + Send + Sync),
 }
 
 /// A JSON answer ready to send (also what an idempotent replay sends again).
@@ -339,19 +346,6 @@ impl PaymentService {
             },
         )
         .await?;
-        repo::insert_event(
-            &mut tx,
-            &NewEvent {
-                payment_id: payment_id.as_str(),
-                refund_id: None,
-                from_status: None,
-                to_status: PaymentStatus::Creating.as_str(),
-                trigger: "till_created",
-                detail: None,
-                at: created_at,
-            },
-        )
-        .await?;
         tx.commit().await?;
 
         let asked = CreateQr {
@@ -385,22 +379,47 @@ impl PaymentService {
             }
         };
 
+        let render = |row: &PaymentRow| self.create_answer(row);
+        let respond = Respond {
+            till_id: till.till_id,
+            key: idem.key.as_str(),
+            render: &render,
+        };
         let mut tx = self.db.begin().await?;
         let current = CurrentPayment {
             payment_id: payment_id.as_str(),
             status: PaymentStatus::Creating,
         };
-        let row = match self
-            .transition_in(&mut tx, current, trigger, &changes, None)
+        let answer = match self
+            .transition_in(&mut tx, current, trigger, &changes, None, Some(&respond))
             .await?
         {
-            Some(row) => row,
+            Some((_, Some(answer))) => answer,
             // The expiry worker judged it stuck meanwhile; answer with what it is now.
-            None => repo::get_payment_in(&mut tx, payment_id.as_str())
-                .await?
-                .expect("BUG: the payment was inserted above"),
+            _ => {
+                let row = repo::get_payment_in(&mut tx, payment_id.as_str())
+                    .await?
+                    .expect("BUG: the payment was inserted above");
+                let answer = self.create_answer(&row);
+                repo::save_idempotent_response(
+                    &mut tx,
+                    till.till_id,
+                    idem.key.as_str(),
+                    answer.status.as_u16(),
+                    &answer.body,
+                )
+                .await?;
+                answer
+            }
         };
-        let answer = match row.status() {
+        tx.commit().await?;
+        self.waiters.wake(payment_id.as_str());
+        Ok(answer)
+    }
+
+    /// The answer to a create request once the bank has spoken: the payment, or the refusal.
+    fn create_answer(&self, row: &PaymentRow) -> Answer {
+        match row.status() {
             PaymentStatus::Failed => {
                 let err = ApiError::new(
                     ErrorCode::ProviderRejected,
@@ -417,25 +436,15 @@ impl PaymentService {
             }
             _ => Answer {
                 status: StatusCode::CREATED,
-                body: json(&self.view(&row)),
+                body: json(&self.view(row)),
             },
-        };
-        repo::save_idempotent_response(
-            &mut tx,
-            till.till_id,
-            idem.key.as_str(),
-            answer.status.as_u16(),
-            &answer.body,
-        )
-        .await?;
-        tx.commit().await?;
-        self.waiters.wake(payment_id.as_str());
-        Ok(answer)
+        }
     }
 
     // ---------- state changes ----------
 
-    /// Applies `trigger` to `current` inside `tx`: guarded update, event row, outbox row.
+    /// Applies `trigger` to `current` inside `tx`: guarded update, event row, outbox row and,
+    /// with `respond`, the till's stored answer (rendered from the updated row).
     /// `None` when the state machine says nothing changes, or someone else changed the row first.
     async fn transition_in(
         &self,
@@ -444,7 +453,8 @@ impl PaymentService {
         trigger: PaymentTrigger,
         changes: &PaymentChanges,
         detail: Option<&str>,
-    ) -> Result<Option<PaymentRow>, ApiError> {
+        respond: Option<&Respond<'_>>,
+    ) -> Result<Option<(PaymentRow, Option<Answer>)>, ApiError> {
         let from = current.status;
         let Some(Transition { status: to, late }) = from.next(trigger) else {
             return Ok(None);
@@ -457,7 +467,33 @@ impl PaymentService {
         let Some(row) = repo::update_status(tx, current, to, late, &changes, at).await? else {
             return Ok(None);
         };
-        repo::insert_event(
+        let outbox = match to.event_name() {
+            Some(name) => {
+                let mut view = self.view(&row);
+                // Links for the till's screens are not news for the rest of the store.
+                view.outputs = None;
+                Some(OutboxEntry::new(
+                    name,
+                    row.store_id,
+                    Some(row.till_id),
+                    "payment",
+                    &view,
+                    at,
+                )?)
+            }
+            None => None,
+        };
+        let answer = respond.map(|r| (r.render)(&row));
+        let stored = match (respond, &answer) {
+            (Some(r), Some(a)) => Some(StoredAnswer {
+                till_id: r.till_id,
+                key: r.key,
+                status: a.status.as_u16(),
+                body: &a.body,
+            }),
+            _ => None,
+        };
+        repo::record_change(
             tx,
             &NewEvent {
                 payment_id: current.payment_id,
@@ -468,24 +504,11 @@ impl PaymentService {
                 detail,
                 at,
             },
+            outbox.as_ref().map(OutboxEntry::row).as_ref(),
+            stored.as_ref(),
         )
         .await?;
-        if let Some(name) = to.event_name() {
-            let mut view = self.view(&row);
-            // Links for the till's screens are not news for the rest of the store.
-            view.outputs = None;
-            write_outbox(
-                tx,
-                name,
-                row.store_id,
-                Some(row.till_id),
-                "payment",
-                &view,
-                at,
-            )
-            .await?;
-        }
-        Ok(Some(row))
+        Ok(Some((row, answer)))
     }
 
     /// Applies `trigger` in its own transaction, then wakes long-pollers and, for a late payment,
@@ -504,10 +527,10 @@ impl PaymentService {
                 ApiError::new(ErrorCode::NotFound, format!("no payment {payment_id}"))
             })?;
         let changed = self
-            .transition_in(&mut tx, current.current(), trigger, &changes, detail)
+            .transition_in(&mut tx, current.current(), trigger, &changes, detail, None)
             .await?;
         tx.commit().await?;
-        let Some(row) = changed else {
+        let Some((row, _)) = changed else {
             // Someone else (a callback, a worker) may have changed the row after it was read:
             // answer with the row as it is now, not as it was.
             return Ok(repo::get_payment(&self.db, payment_id)
@@ -969,7 +992,18 @@ impl PaymentService {
     ) -> Result<(), ApiError> {
         let to_status = format!("refund_{}", to.as_str());
         let from_status = from.map(|f| format!("refund_{}", f.as_str()));
-        repo::insert_event(
+        let outbox = match to.event_name() {
+            Some(name) => Some(OutboxEntry::new(
+                name,
+                refund.store_id,
+                refund.till_id,
+                "refund",
+                &RefundView::from_row(refund),
+                at,
+            )?),
+            None => None,
+        };
+        repo::record_change(
             tx,
             &NewEvent {
                 payment_id: &refund.payment_id,
@@ -980,21 +1014,10 @@ impl PaymentService {
                 detail: refund.failure_message.as_deref(),
                 at,
             },
+            outbox.as_ref().map(OutboxEntry::row).as_ref(),
+            None,
         )
         .await?;
-        if let Some(name) = to.event_name() {
-            let view = RefundView::from_row(refund);
-            write_outbox(
-                tx,
-                name,
-                refund.store_id,
-                refund.till_id,
-                "refund",
-                &view,
-                at,
-            )
-            .await?;
-        }
         Ok(())
     }
 
@@ -1275,37 +1298,54 @@ async fn bounded<T>(
     }
 }
 
-/// The event envelope written to the outbox (schema version 1).
-async fn write_outbox<T: serde::Serialize>(
-    tx: &mut Tx,
-    event: &str,
+/// An outbox row: the event envelope (schema version 1) and its routing key.
+struct OutboxEntry {
+    event_id: String,
     store_id: i64,
     till_id: Option<i64>,
-    entity: &str,
-    body: &T,
+    routing_key: &'static str,
+    payload: String,
     at: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    let event_id = new_public_id();
-    let mut payload = serde_json::json!({
-        "schema_version": 1,
-        "event_id": event_id,
-        "type": event,
-        "occurred_at": at,
-        "store_id": store_id,
-        "till_id": till_id,
-    });
-    payload[entity] = serde_json::to_value(body).map_err(|e| anyhow::anyhow!("event body: {e}"))?;
-    repo::insert_outbox(
-        tx,
-        &NewOutbox {
-            event_id: &event_id,
+}
+
+impl OutboxEntry {
+    fn new<T: serde::Serialize>(
+        event: &'static str,
+        store_id: i64,
+        till_id: Option<i64>,
+        entity: &str,
+        body: &T,
+        at: DateTime<Utc>,
+    ) -> Result<Self, ApiError> {
+        let event_id = new_public_id();
+        let mut payload = serde_json::json!({
+            "schema_version": 1,
+            "event_id": event_id,
+            "type": event,
+            "occurred_at": at,
+            "store_id": store_id,
+            "till_id": till_id,
+        });
+        payload[entity] =
+            serde_json::to_value(body).map_err(|e| anyhow::anyhow!("event body: {e}"))?;
+        Ok(Self {
+            event_id,
             store_id,
             till_id,
             routing_key: event,
-            payload: &payload.to_string(),
+            payload: payload.to_string(),
             at,
-        },
-    )
-    .await?;
-    Ok(())
+        })
+    }
+
+    fn row(&self) -> NewOutbox<'_> {
+        NewOutbox {
+            event_id: &self.event_id,
+            store_id: self.store_id,
+            till_id: self.till_id,
+            routing_key: self.routing_key,
+            payload: &self.payload,
+            at: self.at,
+        }
+    }
 }
