@@ -17,6 +17,11 @@ pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
 const TRANSACTIONS_PAGE: i64 = 50;
 /// The session key of the signed-in user.
 const SESSION_USER: &str = "user";
+/// The session key of when the session was last marked as used (unix seconds).
+const SESSION_SEEN: &str = "seen";
+/// A session is saved again (which moves its expiry) at most this often, not on every request:
+/// SQLite has one writer, and payments need it more.
+const SEEN_EVERY_SECS: i64 = 300;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy)]
 struct SessionUser {
@@ -74,6 +79,15 @@ impl ConsoleBackend {
         let user = db::console::user_by_id(&self.db, su.user_id)
             .await
             .map_err(internal)?;
+        let now = chrono::Utc::now().timestamp();
+        let seen = session
+            .get::<i64>(SESSION_SEEN)
+            .await
+            .map_err(internal)?
+            .unwrap_or(0);
+        if now - seen >= SEEN_EVERY_SECS {
+            session.insert(SESSION_SEEN, now).await.map_err(internal)?;
+        }
         Ok(user.and_then(|u| {
             let role = Role::parse(&u.role)?;
             (!u.disabled).then_some(Actor {
@@ -149,6 +163,10 @@ impl AdminBackend for ConsoleBackend {
                     user_id: actor.user_id,
                 },
             )
+            .await
+            .map_err(internal)?;
+        session
+            .insert(SESSION_SEEN, chrono::Utc::now().timestamp())
             .await
             .map_err(internal)?;
         tracing::info!(login, role = ?actor.role, "console login");

@@ -350,6 +350,43 @@ async fn every_server_function_but_the_sign_in_ones_refuses_anonymous_calls(app:
     }
 }
 
+async fn a_used_session_moves_its_expiry_and_an_expired_one_is_refused(app: TestApp) {
+    add_user(&app, "anna", "viewer").await;
+    let c = Console::new(&app);
+    let s = c.session_of("anna").await;
+    let soon = chrono::Utc::now() + chrono::TimeDelta::minutes(1);
+    let expires = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let sql = "select expires_at from console_session";
+            let at: chrono::DateTime<chrono::Utc> = match &db {
+                Db::Sqlite { write, .. } => sqlx::query_scalar(sql).fetch_one(write).await,
+                Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            }
+            .unwrap();
+            at
+        }
+    };
+    // Used now and then (marked as seen long ago), a session is saved with a new expiry.
+    let sql = "update console_session set expires_at = $1, data = replace(data, '\"seen\":', '\"seen\":0,\"before\":')";
+    match &app.db {
+        Db::Sqlite { write, .. } => sqlx::query(sql).bind(soon).execute(write).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(sql).bind(soon).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+    assert_eq!(c.get("/console/transactions", Some(&s)).await.status, 200);
+    assert!(expires(&app).await > chrono::Utc::now() + chrono::TimeDelta::hours(7));
+    // Past its expiry a session is worth nothing.
+    let past = chrono::Utc::now() - chrono::TimeDelta::minutes(1);
+    let sql = "update console_session set expires_at = $1";
+    match &app.db {
+        Db::Sqlite { write, .. } => sqlx::query(sql).bind(past).execute(write).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(sql).bind(past).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+    assert_eq!(c.get("/console/transactions", Some(&s)).await.status, 303);
+}
+
 async fn a_disabled_user_loses_the_session_and_cannot_sign_in(app: TestApp) {
     add_user(&app, "anna", "admin").await;
     let c = Console::new(&app);
@@ -559,6 +596,7 @@ both_backends!(
     console_pages_without_a_session_redirect_to_the_login_page,
     every_server_function_but_the_sign_in_ones_refuses_anonymous_calls,
     a_disabled_user_loses_the_session_and_cannot_sign_in,
+    a_used_session_moves_its_expiry_and_an_expired_one_is_refused,
     cross_site_posts_are_refused,
     the_transactions_page_lists_the_store_payments_in_its_time_zone_for_every_role,
     the_language_switch_sets_a_cookie_and_english_follows_it_or_accept_language,

@@ -2,10 +2,11 @@
 
 use crate::api::auth::CreateFirstAdmin;
 use crate::api::backend;
-use crate::components::layout::{field_error, use_lang};
+use crate::components::layout::{LangSwitch, field_error, use_lang};
 use crate::error::ConsoleError;
 use crate::i18n::Msg;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -18,7 +19,9 @@ pub fn SetupPage() -> impl IntoView {
     let action = ServerAction::<CreateFirstAdmin>::new();
     let failed = action.value().get_untracked().and_then(Result::err);
     view! {
+        <Title text=format!("{} · qrpay", Msg::SetupTitle.text(lang))/>
         <main class="page login" data-testid="setup-page">
+            <LangSwitch/>
             <h1>{Msg::SetupTitle.text(lang)}</h1>
             <Suspense>
                 {move || {
