@@ -227,7 +227,13 @@ async fn resolve_actor(
             }
         }
     }
-    next.run(req).await
+    let mut res = next.run(req).await;
+    if is_page {
+        // Console pages show who is signed in and the store's data: never keep them in caches.
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// What an anonymous call of a server function gets: browsers go to the login page, other

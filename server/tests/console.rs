@@ -19,6 +19,7 @@ struct Console<'a> {
 
 struct Answer {
     status: u16,
+    cache_control: String,
     location: String,
     set_cookie: Vec<String>,
     body: String,
@@ -70,6 +71,11 @@ impl<'a> Console<'a> {
             .get(LOCATION)
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default();
+        let cache_control = r
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
         let set_cookie = r
             .headers()
             .get_all(SET_COOKIE)
@@ -79,6 +85,7 @@ impl<'a> Console<'a> {
         let body = r.text().await.unwrap();
         Answer {
             status,
+            cache_control,
             location,
             set_cookie,
             body,
@@ -199,6 +206,7 @@ async fn sign_in_with_the_right_password_sets_a_strict_http_only_cookie_and_a_ne
 
     let page = c.get("/console/transactions", Some(&a)).await;
     assert_eq!(page.status, 200);
+    assert_eq!(page.cache_control, "no-store");
     assert!(page.body.contains("data-testid=\"current-user\""));
     assert!(page.body.contains("anna"));
     assert!(page.body.contains("поддержка"));
@@ -251,6 +259,32 @@ async fn wrong_password_and_unknown_login_get_the_same_answer_and_no_session(app
         other => panic!("{other:?}"),
     }
     assert_eq!(session_rows(&app).await, 0);
+}
+
+async fn an_unknown_login_takes_about_as_long_as_a_wrong_password(app: TestApp) {
+    add_user(&app, "anna", "viewer").await;
+    let c = Console::new(&app);
+    // Warm up (the dummy hash is computed once, at start).
+    c.login("someone", "x").await;
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..3 {
+        let t = std::time::Instant::now();
+        c.login("anna", &format!("wrong {i}")).await;
+        known.push(t.elapsed());
+        let t = std::time::Instant::now();
+        c.login(&format!("nobody-{i}"), "wrong").await;
+        unknown.push(t.elapsed());
+    }
+    known.sort();
+    unknown.sort();
+    let (k, u) = (known[1].as_secs_f64(), unknown[1].as_secs_f64());
+    // Both run one argon2 verification; without the dummy hash the unknown login would answer
+    // in a small fraction of the time.
+    assert!(
+        u > k * 0.5 && u < k * 2.0,
+        "known {k:.3} s, unknown {u:.3} s"
+    );
 }
 
 async fn five_failed_logins_make_even_the_right_password_wait(app: TestApp) {
@@ -592,6 +626,7 @@ both_backends!(
     sign_in_with_the_right_password_sets_a_strict_http_only_cookie_and_a_new_id_each_time,
     wrong_password_and_unknown_login_get_the_same_answer_and_no_session,
     five_failed_logins_make_even_the_right_password_wait,
+    an_unknown_login_takes_about_as_long_as_a_wrong_password,
     sign_out_deletes_the_session,
     console_pages_without_a_session_redirect_to_the_login_page,
     every_server_function_but_the_sign_in_ones_refuses_anonymous_calls,
