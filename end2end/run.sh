@@ -41,6 +41,10 @@ healthy || { echo "run.sh: no /healthz after 30 s:" >&2; cat "$TMP/server.log" >
 
 QRPAY_E2E_TILL_KEY="$("$BIN" till add --name e2e-till)"
 export QRPAY_E2E_TILL_KEY
+export QRPAY_E2E_LOGIN=e2e-admin
+QRPAY_E2E_PASSWORD="e2e-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+export QRPAY_E2E_PASSWORD
+printf '%s' "$QRPAY_E2E_PASSWORD" | "$BIN" user add --login "$QRPAY_E2E_LOGIN" --role admin --password-stdin
 
 set +e
 npx playwright test --reporter=list

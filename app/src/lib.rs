@@ -1,18 +1,24 @@
 //! The qrpay console: Leptos components rendered on the server. Works with JavaScript off.
 
+pub mod api;
+pub mod backend;
+pub mod components;
+pub mod error;
+pub mod i18n;
 pub mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 /// The HTML document around every console page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let _ = options;
+    let lang = request_lang();
     view! {
         <!DOCTYPE html>
-        <html lang="ru">
+        <html lang=lang.code()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -29,12 +35,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(request_lang());
     view! {
         <Title text="qrpay"/>
         <Router>
             <Routes fallback=pages::not_found::NotFoundPage>
                 <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/console") view=|| view! { <Redirect path="/console/transactions"/> } ssr=SsrMode::Async/>
+                <Route path=path!("/console/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/setup") view=pages::setup::SetupPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/console/transactions")
+                    view=pages::transactions::TransactionsPage
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }
+}
+
+/// The language the server resolved for this request (cookie, then Accept-Language).
+fn request_lang() -> i18n::Lang {
+    use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<i18n::Lang>().copied())
+        .unwrap_or_default()
 }

@@ -1,28 +1,84 @@
-//! The console's routes: the Leptos app rendered on the server, and its stylesheet.
+//! The console's routes: the Leptos app rendered on the server, its server functions under
+//! `/console/fn/`, and its stylesheet; around them sessions, the signed-in user, the language and
+//! the refusal of cross-site posts.
 //!
 //! Unknown paths render the app's not-found page with a 404. No files are ever served from disk
 //! here (Leptos' file handler would serve its site root, by default the working directory).
 
+use crate::admin::ConsoleBackend;
+use crate::auth::session::DbSessionStore;
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions_and_ssg_and_context};
+use std::sync::Arc;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 const STYLESHEET: &str = include_str!("../../style/qrpay.css");
+pub const SESSION_COOKIE: &str = "qrpay_console";
+pub const LANG_COOKIE: &str = "qrpay_lang";
+const LOGIN_PATH: &str = "/console/login";
 
-pub fn router() -> Router {
+/// How the console is reached from browsers.
+#[derive(Clone, Debug)]
+pub struct ConsoleSettings {
+    /// The origin browsers use (`https://pay.example.ru`); form posts from any other are refused.
+    pub origin: String,
+    /// Mark the session cookie `Secure` (served over https).
+    pub secure_cookie: bool,
+}
+
+impl ConsoleSettings {
+    /// From the public URL: its origin, and `Secure` cookies when it is https.
+    pub fn from_public_url(public_url: &str) -> Self {
+        let url = public_url.trim_end_matches('/');
+        let origin = match url.find("://") {
+            Some(i) => match url[i + 3..].find('/') {
+                Some(j) => url[..i + 3 + j].to_owned(),
+                None => url.to_owned(),
+            },
+            None => url.to_owned(),
+        };
+        Self {
+            secure_cookie: origin.starts_with("https://"),
+            origin,
+        }
+    }
+}
+
+pub fn router(
+    backend: Arc<ConsoleBackend>,
+    settings: ConsoleSettings,
+    store: DbSessionStore,
+) -> Router {
     let options = LeptosOptions::builder().output_name("qrpay").build();
-    let routes = generate_route_list(app::App);
+    let context = {
+        let b = app::backend::Backend(backend.clone());
+        move || provide_context(b.clone())
+    };
+    let (routes, _) =
+        generate_route_list_with_exclusions_and_ssg_and_context(app::App, None, context.clone());
     let shell = {
         let options = options.clone();
         move || app::shell(options.clone())
     };
-    let not_found = leptos_axum::render_app_async(shell.clone());
+    let not_found = leptos_axum::render_app_async_with_context(context.clone(), shell.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(settings.secure_cookie)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
     Router::new()
-        .leptos_routes(&options, routes, shell)
+        .leptos_routes_with_context(&options, routes, context, shell)
         .route(
             "/style/qrpay.css",
             get(|| async {
@@ -44,4 +100,168 @@ pub fn router() -> Router {
             }
         })
         .with_state(options)
+        .layer(middleware::from_fn_with_state(backend, resolve_actor))
+        .layer(sessions)
+        .layer(middleware::from_fn(resolve_lang))
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(settings),
+            refuse_cross_site,
+        ))
+}
+
+/// Refuses state-changing requests that a browser sends on behalf of another site (login CSRF
+/// included): `Sec-Fetch-Site` when the browser sends it, else `Origin`.
+async fn refuse_cross_site(
+    State(settings): State<Arc<ConsoleSettings>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let h = req.headers();
+    let allowed = match h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some("same-origin") | Some("none") => true,
+        Some(_) => false,
+        None => match h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            Some(origin) => origin == settings.origin,
+            // No browser metadata: not a browser acting for another site.
+            None => true,
+        },
+    };
+    if allowed {
+        next.run(req).await
+    } else {
+        tracing::warn!(path = %req.uri().path(), "cross-site post to the console refused");
+        (StatusCode::FORBIDDEN, "cross-site form posts are refused").into_response()
+    }
+}
+
+fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Puts the reader's language into the request; `?lang=en` on a page sets the cookie and comes
+/// back to the page without the parameter (a link, so it works without JavaScript).
+async fn resolve_lang(mut req: Request, next: Next) -> Response {
+    if req.method() == Method::GET
+        && let Some(query) = req.uri().query()
+    {
+        let mut chosen = None;
+        let rest: Vec<&str> = query
+            .split('&')
+            .filter(|kv| match kv.strip_prefix("lang=") {
+                Some(code) => {
+                    chosen = app::i18n::Lang::from_code(code).or(chosen);
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        if let Some(lang) = chosen {
+            let path = req.uri().path();
+            let back = if rest.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{}", rest.join("&"))
+            };
+            let mut res = Redirect::to(&back).into_response();
+            let cookie = format!(
+                "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+                lang.code()
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            return res;
+        }
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let lang = app::i18n::Lang::resolve(cookie(&req, LANG_COOKIE), accept);
+    req.extensions_mut().insert(lang);
+    next.run(req).await
+}
+
+/// Puts the signed-in user into the request. Without one, console pages send the visitor to the
+/// login page and server functions other than the anonymous ones are refused here already.
+async fn resolve_actor(
+    State(backend): State<Arc<ConsoleBackend>>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let actor = match backend.actor_of(&session).await {
+        Ok(a) => a,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let path = req.uri().path();
+    let is_fn = path.starts_with("/console/fn/");
+    let is_page = path.starts_with("/console") && !is_fn;
+    let open =
+        matches!(path, LOGIN_PATH | "/console/setup") || app::api::ANONYMOUS_FNS.contains(&path);
+    match actor {
+        Some(actor) => {
+            req.extensions_mut().insert(actor);
+        }
+        None => {
+            // A session whose user was disabled or removed is of no use to anyone.
+            if session.get_value("user").await.ok().flatten().is_some() {
+                let _ = session.flush().await;
+            }
+            if is_fn && !open {
+                return refuse_anonymous(&req);
+            }
+            if is_page && !open {
+                return Redirect::to(LOGIN_PATH).into_response();
+            }
+        }
+    }
+    let mut res = next.run(req).await;
+    if is_page {
+        // Console pages show who is signed in and the store's data: never keep them in caches.
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// What an anonymous call of a server function gets: browsers go to the login page, other
+/// clients a plain 401.
+fn refuse_anonymous(req: &Request) -> Response {
+    let html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if html {
+        Redirect::to(LOGIN_PATH).into_response()
+    } else {
+        (StatusCode::UNAUTHORIZED, "sign in first").into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConsoleSettings;
+
+    #[test]
+    fn the_allowed_origin_and_secure_flag_come_from_the_public_url() {
+        let s = ConsoleSettings::from_public_url("https://pay.example.ru/qrpay/");
+        assert_eq!(s.origin, "https://pay.example.ru");
+        assert!(s.secure_cookie);
+        let s = ConsoleSettings::from_public_url("http://127.0.0.1:3100");
+        assert_eq!(s.origin, "http://127.0.0.1:3100");
+        assert!(!s.secure_cookie);
+    }
 }

@@ -22,6 +22,8 @@ pub struct Application {
     workers: Vec<JoinHandle<()>>,
     /// The outbox relay and how to stop it cleanly (it hands its leases back).
     relay: Option<(Arc<Notify>, JoinHandle<()>)>,
+    /// While no console user exists: the one-time link where the first admin is created.
+    setup_link: Option<String>,
 }
 
 /// Connects, migrates and, on an empty database, creates the default configuration.
@@ -52,7 +54,7 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         let payments = Arc::new(
-            PaymentService::new(db.clone(), Providers::installed(&db), public_url)
+            PaymentService::new(db.clone(), Providers::installed(&db), public_url.clone())
                 .with_pending_poll_interval(settings.pending_poll_interval),
         );
         let events = Arc::new(EventsMonitor::default());
@@ -62,12 +64,26 @@ impl Application {
             qr_cache: Arc::new(crate::qr::cache::QrCache::default()),
             events: events.clone(),
         };
-        let router = http::api_router(state.clone()).merge(console::router());
-        let workers = if settings.workers {
+        let console_backend = Arc::new(crate::admin::ConsoleBackend::new(db.clone()));
+        let router = http::api_router(state.clone()).merge(console::router(
+            console_backend.clone(),
+            console::ConsoleSettings::from_public_url(&public_url),
+            crate::auth::session::DbSessionStore::new(db.clone()),
+        ));
+        // Computed now so that the first unknown login does not take twice as long as others.
+        tokio::task::spawn_blocking(crate::auth::password::dummy_hash);
+        let setup_link = console_backend.open_setup().await?.map(|token| {
+            format!(
+                "{}/console/setup?token={token}",
+                public_url.trim_end_matches('/')
+            )
+        });
+        let mut workers = if settings.workers {
             workers::spawn(payments, settings.expiry_interval, settings.sync_interval)
         } else {
             Vec::new()
         };
+        workers.push(tokio::spawn(delete_expired_sessions(db.clone())));
         let relay = settings.relay.then(|| {
             let config = RelayConfig {
                 default_url: settings.amqp_url.clone(),
@@ -77,13 +93,14 @@ impl Application {
             let task = tokio::spawn(Relay::new(db.clone(), config, events).run(stop.clone()));
             (stop, task)
         });
-        log_next_steps(&db).await;
+        log_next_steps(&db, setup_link.as_deref()).await;
         Ok(Self {
             listener,
             router,
             state,
             workers,
             relay,
+            setup_link,
         })
     }
 
@@ -95,6 +112,11 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The one-time first-run link of the console (logged at start), while no user exists.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
@@ -142,10 +164,21 @@ async fn shutdown_signal() {
     tracing::info!("stopping");
 }
 
-async fn log_next_steps(db: &Db) {
-    if db::config::count_users(db).await.unwrap_or(1) == 0 {
+/// Removes expired console sessions once an hour.
+async fn delete_expired_sessions(db: Db) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = db::console::delete_expired_sessions(&db).await {
+            tracing::warn!(error = %e, "cannot delete expired console sessions");
+        }
+    }
+}
+
+async fn log_next_steps(db: &Db, setup_link: Option<&str>) {
+    if let Some(link) = setup_link {
         tracing::info!(
-            "no console user yet: create the first admin with `qrpay user add --login admin --role admin --password-stdin`"
+            "no console user yet: open {link} once to create the first admin (or `qrpay user add --login admin --role admin --password-stdin`)"
         );
     }
     match db::config::list_tills(db).await {

@@ -25,6 +25,8 @@ pub struct TestApp {
     /// The relay's broker states and counters, as `/readyz` and `/metrics` show them.
     pub events: Arc<qrpay::events::EventsMonitor>,
     pub database_url: String,
+    /// The console's one-time first-run link, while no user exists.
+    pub setup_link: Option<String>,
     server: tokio::task::JoinHandle<()>,
     pub dir: Option<Arc<tempfile::TempDir>>,
 }
@@ -129,6 +131,7 @@ pub async fn spawn_app_with(
     let base = format!("http://{}", app.local_addr());
     let payments = app.state().payments.clone();
     let events = app.state().events.clone();
+    let setup_link = app.setup_link().map(str::to_owned);
     let db = payments.db().clone();
     let server = tokio::spawn(async move {
         let _ = app.run_until_stopped().await;
@@ -147,6 +150,7 @@ pub async fn spawn_app_with(
         payments,
         events,
         database_url: url.to_owned(),
+        setup_link,
         server,
         dir,
     }

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod bad_input;
+mod console;
 mod events;
 mod lifecycle;
 mod providers;

@@ -17,6 +17,10 @@ pub fn HomePage() -> impl IntoView {
                 <p>"Ключ кассы создаётся командой " <code>"qrpay till add --name till-1"</code></p>
             </section>
             <section class="card">
+                <h2>"Консоль / Console"</h2>
+                <p><a href="/console/login" data-testid="console-link">"Войти в консоль / Sign in"</a></p>
+            </section>
+            <section class="card">
                 <h2>"Состояние / Health"</h2>
                 <p><a href="/readyz">"/readyz"</a></p>
             </section>

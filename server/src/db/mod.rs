@@ -6,6 +6,7 @@
 //! `SQLITE_BUSY`, and a separate pool of readers (WAL lets them run beside the writer).
 
 pub mod config;
+pub mod console;
 pub mod outbox;
 pub mod payments;
 pub mod raiffeisen;

@@ -1,0 +1,113 @@
+//! Server functions, one module per area. Every one starts with `require` (or, for the few open
+//! to anonymous visitors, says why not); the server also gates `/console/fn/*` as a second line.
+
+pub mod auth;
+pub mod transactions;
+
+use crate::backend::{Actor, AdminBackend, Backend, Role};
+use crate::error::ConsoleError;
+use http::request::Parts;
+use leptos::prelude::*;
+use std::sync::Arc;
+
+/// The server functions anonymous visitors may call; everything else needs a session.
+pub const ANONYMOUS_FNS: &[&str] = &["/console/fn/login", "/console/fn/create_first_admin"];
+
+pub(crate) fn backend() -> Result<Arc<dyn AdminBackend>, ConsoleError> {
+    use_context::<Backend>()
+        .map(|b| b.0)
+        .ok_or(ConsoleError::Internal)
+}
+
+pub(crate) fn parts() -> Result<Parts, ConsoleError> {
+    use_context::<Parts>().ok_or(ConsoleError::Internal)
+}
+
+/// The signed-in user of the current request, if any.
+pub fn current_actor() -> Option<Actor> {
+    use_context::<Parts>().and_then(|p| p.extensions.get::<Actor>().cloned())
+}
+
+/// The backend and the signed-in user, when that user's role is at least `min`.
+pub fn require(min: Role) -> Result<(Arc<dyn AdminBackend>, Actor), ConsoleError> {
+    let backend = backend()?;
+    let actor = current_actor().ok_or(ConsoleError::Unauthenticated)?;
+    if actor.role < min {
+        return Err(ConsoleError::Forbidden);
+    }
+    Ok((backend, actor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{TransactionList, TransactionRow};
+
+    struct Fake;
+
+    #[async_trait::async_trait]
+    impl AdminBackend for Fake {
+        async fn login(&self, _: &Parts, _: &str, _: &str) -> Result<Actor, ConsoleError> {
+            Err(ConsoleError::Internal)
+        }
+        async fn logout(&self, _: &Parts) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn setup_open(&self, _: &str) -> bool {
+            false
+        }
+        async fn create_first_admin(&self, _: &str, _: &str, _: &str) -> Result<(), ConsoleError> {
+            Err(ConsoleError::Internal)
+        }
+        async fn list_transactions(&self, _: &Actor) -> Result<TransactionList, ConsoleError> {
+            Ok(TransactionList {
+                store_name: "s".into(),
+                time_zone: "Europe/Moscow".into(),
+                rows: vec![TransactionRow {
+                    payment_id: "p".into(),
+                    local_time: "t".into(),
+                    amount: 1,
+                    refunded_amount: 0,
+                    status: "paid".into(),
+                    receipt: "r".into(),
+                    till: "k".into(),
+                }],
+            })
+        }
+    }
+
+    fn with_actor<T>(role: Option<Role>, f: impl FnOnce() -> T) -> T {
+        let mut req = http::Request::builder().body(()).unwrap();
+        if let Some(role) = role {
+            req.extensions_mut().insert(Actor {
+                user_id: 1,
+                login: "u".into(),
+                role,
+            });
+        }
+        let (parts, _) = req.into_parts();
+        let owner = Owner::new();
+        owner.with(|| {
+            provide_context(parts);
+            provide_context(Backend(Arc::new(Fake)));
+            f()
+        })
+    }
+
+    #[test]
+    fn require_refuses_no_session_and_lower_roles_and_admits_equal_or_higher() {
+        use Role::*;
+        for (who, min, ok) in [
+            (None, Viewer, Err(ConsoleError::Unauthenticated)),
+            (Some(Viewer), Viewer, Ok(())),
+            (Some(Viewer), Support, Err(ConsoleError::Forbidden)),
+            (Some(Support), Admin, Err(ConsoleError::Forbidden)),
+            (Some(Support), Support, Ok(())),
+            (Some(Admin), Support, Ok(())),
+            (Some(Admin), Admin, Ok(())),
+        ] {
+            let got = with_actor(who, || require(min).map(|_| ()));
+            assert_eq!(got, ok, "{who:?} for {min:?}");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! What the console needs from the rest of qrpay, as a trait: the server crate implements it over
+//! the database; this crate never sees sqlx. Server functions find it in the Leptos context.
+
+use crate::error::ConsoleError;
+use crate::i18n::Msg;
+use http::request::Parts;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Console roles, ordered by what they may do: an admin may do all a support user may, who may do
+/// all a viewer may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    Viewer,
+    Support,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "support" => Some(Role::Support),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> Msg {
+        match self {
+            Role::Admin => Msg::RoleAdmin,
+            Role::Support => Msg::RoleSupport,
+            Role::Viewer => Msg::RoleViewer,
+        }
+    }
+}
+
+/// The signed-in user of a request, put into the request's extensions by the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user_id: i64,
+    pub login: String,
+    pub role: Role,
+}
+
+/// One line of the transactions list, times already in the store's time zone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransactionRow {
+    pub payment_id: String,
+    /// `2026-11-29 21:59:16`, in the store's time zone.
+    pub local_time: String,
+    pub amount: i64,
+    pub refunded_amount: i64,
+    pub status: String,
+    pub receipt: String,
+    pub till: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransactionList {
+    pub store_name: String,
+    pub time_zone: String,
+    pub rows: Vec<TransactionRow>,
+}
+
+#[async_trait::async_trait]
+pub trait AdminBackend: Send + Sync + 'static {
+    /// Checks the password (throttled per login), starts a fresh session for the user.
+    async fn login(
+        &self,
+        parts: &Parts,
+        login: &str,
+        password: &str,
+    ) -> Result<Actor, ConsoleError>;
+    /// Ends the request's session.
+    async fn logout(&self, parts: &Parts) -> Result<(), ConsoleError>;
+    /// True while no user exists and `token` is the one-time setup token.
+    async fn setup_open(&self, token: &str) -> bool;
+    /// Creates the first admin with the one-time setup token.
+    async fn create_first_admin(
+        &self,
+        token: &str,
+        login: &str,
+        password: &str,
+    ) -> Result<(), ConsoleError>;
+    async fn list_transactions(&self, actor: &Actor) -> Result<TransactionList, ConsoleError>;
+}
+
+/// The backend as a Leptos context value (one exact type to look up).
+#[derive(Clone)]
+pub struct Backend(pub Arc<dyn AdminBackend>);

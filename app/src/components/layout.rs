@@ -1,0 +1,87 @@
+//! The frame of every signed-in page: header with the user and role, navigation, language switch,
+//! sign-out. Visitors without a session are sent to the login page.
+
+use crate::api::auth::Logout;
+use crate::api::current_actor;
+use crate::i18n::{Lang, Msg};
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+pub fn use_lang() -> Lang {
+    use_context::<Lang>().unwrap_or_default()
+}
+
+/// Links that switch the language: the server sets the cookie and sends the visitor back.
+#[component]
+pub fn LangSwitch() -> impl IntoView {
+    let lang = use_lang();
+    let link = move |l: Lang, label: &'static str| {
+        view! {
+            <a
+                href=format!("?lang={}", l.code())
+                class:current=move || lang == l
+                data-testid=format!("lang-{}", l.code())
+                hreflang=l.code()
+            >
+                {label}
+            </a>
+        }
+    };
+    view! {
+        <nav class="lang" aria-label=Msg::Language.text(lang)>
+            {link(Lang::Ru, "RU")} " · " {link(Lang::En, "EN")}
+        </nav>
+    }
+}
+
+#[component]
+pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
+    let lang = use_lang();
+    let Some(actor) = current_actor() else {
+        return view! { <Redirect path="/console/login"/> }.into_any();
+    };
+    let logout = ServerAction::<Logout>::new();
+    let nav = [(
+        Msg::Transactions,
+        "/console/transactions",
+        "nav-transactions",
+    )];
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/console/transactions">"qrpay"</a>
+            <nav class="main-nav">
+                {nav
+                    .into_iter()
+                    .map(|(msg, href, id)| {
+                        view! {
+                            <a href=href data-testid=id class:active=active == msg>
+                                {msg.text(lang)}
+                            </a>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <span class="spacer"></span>
+            <LangSwitch/>
+            <span class="user" data-testid="current-user">
+                {actor.login.clone()} " (" <span data-testid="current-role">{actor.role.label().text(lang)}</span> ")"
+            </span>
+            <ActionForm action=logout attr:class="logout">
+                <button type="submit" data-testid="logout">{Msg::SignOut.text(lang)}</button>
+            </ActionForm>
+        </header>
+        <main class="page console">{children()}</main>
+    }
+    .into_any()
+}
+
+/// The message beside a form field, if the last post of the form had one for it.
+pub fn field_error(
+    form: &crate::error::FormErrors,
+    name: &'static str,
+    lang: Lang,
+) -> Option<impl IntoView + use<>> {
+    form.error(name).map(|m| {
+        view! { <p class="field-error" data-testid=format!("error-{name}")>{m.text(lang)}</p> }
+    })
+}

@@ -1,0 +1,213 @@
+//! The console's languages: a typed message table (every key has both texts, checked at compile
+//! time), Russian first; money and plural forms as Russian readers expect them.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lang {
+    #[default]
+    Ru,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "ru" => Some(Lang::Ru),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language of the `qrpay_lang` cookie, else the first supported one of
+    /// `Accept-Language` by weight, else Russian.
+    pub fn resolve(cookie: Option<&str>, accept_language: Option<&str>) -> Lang {
+        if let Some(l) = cookie.and_then(Lang::from_code) {
+            return l;
+        }
+        let mut offers: Vec<(f32, Lang)> = accept_language
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|part| {
+                let mut it = part.split(';');
+                let tag = it.next()?.trim();
+                let primary = tag.split('-').next()?;
+                let lang = Lang::from_code(primary)?;
+                let q = it
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                (q > 0.0).then_some((q, lang))
+            })
+            .collect();
+        // Stable sort keeps the header's order among equal weights.
+        offers.sort_by(|a, b| b.0.total_cmp(&a.0));
+        offers.first().map(|o| o.1).unwrap_or_default()
+    }
+}
+
+macro_rules! messages {
+    ($($key:ident => $ru:literal, $en:literal;)*) => {
+        /// A message of the console. Errors carry these keys, not text, so a crafted error URL can
+        /// only ever show the console's own words, in the reader's language.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum Msg { $($key),* }
+
+        impl Msg {
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((Msg::$key, Lang::Ru) => $ru, (Msg::$key, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+messages! {
+    Console => "Консоль qrpay", "qrpay console";
+    LoginTitle => "Вход", "Sign in";
+    Login => "Логин", "Login";
+    Password => "Пароль", "Password";
+    PasswordAgain => "Пароль ещё раз", "Password again";
+    SignIn => "Войти", "Sign in";
+    SignOut => "Выйти", "Sign out";
+    LoginFailed => "Неверный логин или пароль.", "Wrong login or password.";
+    LoginThrottled => "Слишком много неудачных попыток входа. Подождите 15 минут и попробуйте снова.",
+        "Too many failed sign-in attempts. Wait 15 minutes and try again.";
+    Required => "Обязательное поле.", "Required.";
+    LoginRules => "Логин: от 1 до 64 символов.", "Login: 1 to 64 characters.";
+    PasswordTooShort => "Пароль: не короче 8 символов.", "Password: at least 8 characters.";
+    PasswordsDiffer => "Пароли не совпадают.", "The passwords differ.";
+    LoginTaken => "Такой логин уже есть.", "This login is taken.";
+    SetupTitle => "Первый администратор", "First administrator";
+    SetupLead => "Пользователей ещё нет. Выберите логин и пароль администратора.",
+        "There are no users yet. Choose the administrator's login and password.";
+    SetupCreate => "Создать администратора", "Create the administrator";
+    SetupClosed => "Ссылка для первой настройки недействительна или уже использована. Войдите или попросите администратора.",
+        "The setup link is invalid or already used. Sign in or ask an administrator.";
+    SetupDone => "Администратор создан. Войдите.", "The administrator is created. Sign in.";
+    SignedOut => "Вы вышли.", "You are signed out.";
+    Unauthenticated => "Войдите, чтобы продолжить.", "Sign in to continue.";
+    Forbidden => "Недостаточно прав для этого действия.", "Your role may not do this.";
+    NotFound => "Не найдено.", "Not found.";
+    Internal => "Внутренняя ошибка. Подробности в журнале сервера.", "Internal error. Details are in the server log.";
+    BadRequest => "Неверный запрос.", "Bad request.";
+    Transactions => "Транзакции", "Transactions";
+    TransactionsLead => "Последние 50 оплат магазина", "The store's latest 50 payments";
+    NoTransactions => "Оплат пока нет.", "No payments yet.";
+    ColTime => "Время", "Time";
+    ColAmount => "Сумма", "Amount";
+    ColStatus => "Статус", "Status";
+    ColReceipt => "Чек", "Receipt";
+    ColTill => "Касса", "Till";
+    Refunded => "возвращено", "refunded";
+    RoleAdmin => "администратор", "administrator";
+    RoleSupport => "поддержка", "support";
+    RoleViewer => "наблюдатель", "viewer";
+    StatusCreating => "создаётся", "creating";
+    StatusPending => "ожидает оплаты", "pending";
+    StatusPaid => "оплачена", "paid";
+    StatusDeclined => "отклонена", "declined";
+    StatusExpired => "истекла", "expired";
+    StatusCancelled => "отменена", "cancelled";
+    StatusFailed => "ошибка", "failed";
+    StatusUnknown => "неизвестно", "unknown";
+    Language => "Язык", "Language";
+    TimeZone => "Часовой пояс", "Time zone";
+}
+
+impl Msg {
+    /// The label of a payment status as stored (`paid`, `pending`, ...).
+    pub fn for_status(status: &str) -> Option<Msg> {
+        Some(match status {
+            "creating" => Msg::StatusCreating,
+            "pending" => Msg::StatusPending,
+            "paid" => Msg::StatusPaid,
+            "declined" => Msg::StatusDeclined,
+            "expired" => Msg::StatusExpired,
+            "cancelled" => Msg::StatusCancelled,
+            "failed" => Msg::StatusFailed,
+            "unknown" => Msg::StatusUnknown,
+            _ => return None,
+        })
+    }
+}
+
+/// Kopecks as `1 234,56 ₽` (Russian) or `₽1,234.56` (English). The Russian group separator is
+/// a no-break space, so an amount never wraps.
+pub fn format_money(kopecks: i64, lang: Lang) -> String {
+    let sign = if kopecks < 0 { "-" } else { "" };
+    let abs = kopecks.unsigned_abs();
+    let (rub, kop) = (abs / 100, abs % 100);
+    let digits = rub.to_string();
+    let sep = match lang {
+        Lang::Ru => '\u{a0}',
+        Lang::En => ',',
+    };
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(sep);
+        }
+        grouped.push(ch);
+    }
+    match lang {
+        Lang::Ru => format!("{sign}{grouped},{kop:02}\u{a0}₽"),
+        Lang::En => format!("{sign}₽{grouped}.{kop:02}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_grouped_with_a_comma_and_the_rouble_sign_in_russian() {
+        assert_eq!(format_money(123_456, Lang::Ru), "1\u{a0}234,56\u{a0}₽");
+        assert_eq!(format_money(5, Lang::Ru), "0,05\u{a0}₽");
+        assert_eq!(
+            format_money(100_000_000, Lang::Ru),
+            "1\u{a0}000\u{a0}000,00\u{a0}₽"
+        );
+        assert_eq!(format_money(99_900, Lang::Ru), "999,00\u{a0}₽");
+        assert_eq!(format_money(123_456, Lang::En), "₽1,234.56");
+        assert_eq!(format_money(-150, Lang::Ru), "-1,50\u{a0}₽");
+    }
+
+    #[test]
+    fn language_comes_from_the_cookie_then_accept_language_then_russian() {
+        assert_eq!(Lang::resolve(Some("en"), Some("ru")), Lang::En);
+        assert_eq!(Lang::resolve(Some("xx"), Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(
+            Lang::resolve(None, Some("de, en;q=0.5, ru;q=0.8")),
+            Lang::Ru
+        );
+        assert_eq!(Lang::resolve(None, Some("de, en;q=0.5")), Lang::En);
+        assert_eq!(Lang::resolve(None, Some("en;q=0")), Lang::Ru);
+        assert_eq!(Lang::resolve(None, None), Lang::Ru);
+    }
+
+    #[test]
+    fn every_stored_status_has_a_label() {
+        for s in [
+            "creating",
+            "pending",
+            "paid",
+            "declined",
+            "expired",
+            "cancelled",
+            "failed",
+            "unknown",
+        ] {
+            assert!(Msg::for_status(s).is_some(), "{s}");
+        }
+        assert_eq!(Msg::for_status("nope"), None);
+    }
+}

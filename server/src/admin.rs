@@ -1,0 +1,252 @@
+//! The console's backend: `app::backend::AdminBackend` over the database, plus what the console
+//! router needs around it (the session's user, the one-time setup link).
+
+use crate::auth::password;
+use crate::db::{self, Db};
+use app::backend::{Actor, AdminBackend, Role, TransactionList, TransactionRow};
+use app::error::ConsoleError;
+use axum::http::request::Parts;
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+use tower_sessions::Session;
+
+/// Failed logins allowed per login within `THROTTLE_WINDOW`; the next attempts wait.
+pub const MAX_FAILURES: i64 = 5;
+pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
+const TRANSACTIONS_PAGE: i64 = 50;
+/// The session key of the signed-in user.
+const SESSION_USER: &str = "user";
+/// The session key of when the session was last marked as used (unix seconds).
+const SESSION_SEEN: &str = "seen";
+/// A session is saved again (which moves its expiry) at most this often, not on every request:
+/// SQLite has one writer, and payments need it more.
+const SEEN_EVERY_SECS: i64 = 300;
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy)]
+struct SessionUser {
+    user_id: i64,
+}
+
+pub struct ConsoleBackend {
+    db: Db,
+    /// While no user exists: the token of the one-time setup link.
+    setup_token: Mutex<Option<String>>,
+}
+
+fn internal(e: impl std::fmt::Display) -> ConsoleError {
+    tracing::error!(error = %e, "console backend");
+    ConsoleError::Internal
+}
+
+fn session(parts: &Parts) -> Result<Session, ConsoleError> {
+    parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or_else(|| internal("no session layer on the console router"))
+}
+
+impl ConsoleBackend {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            setup_token: Mutex::new(None),
+        }
+    }
+
+    /// On a database without users: makes the one-time setup token (256 random bits) and returns it.
+    pub async fn open_setup(&self) -> anyhow::Result<Option<String>> {
+        if db::config::count_users(&self.db).await? > 0 {
+            return Ok(None);
+        }
+        let token = crate::auth::till_key::generate()
+            .trim_start_matches("qrp_")
+            .to_owned();
+        *self.setup_token.lock().expect("BUG: poisoned") = Some(token.clone());
+        Ok(Some(token))
+    }
+
+    /// The signed-in user of a session, if the session holds one who may still sign in.
+    pub async fn actor_of(&self, session: &Session) -> Result<Option<Actor>, ConsoleError> {
+        let Some(su) = session
+            .get::<SessionUser>(SESSION_USER)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let user = db::console::user_by_id(&self.db, su.user_id)
+            .await
+            .map_err(internal)?;
+        let now = chrono::Utc::now().timestamp();
+        let seen = session
+            .get::<i64>(SESSION_SEEN)
+            .await
+            .map_err(internal)?
+            .unwrap_or(0);
+        if now - seen >= SEEN_EVERY_SECS {
+            session.insert(SESSION_SEEN, now).await.map_err(internal)?;
+        }
+        Ok(user.and_then(|u| {
+            let role = Role::parse(&u.role)?;
+            (!u.disabled).then_some(Actor {
+                user_id: u.app_user_id,
+                login: u.login,
+                role,
+            })
+        }))
+    }
+
+    fn setup_token_matches(&self, token: &str) -> bool {
+        match &*self.setup_token.lock().expect("BUG: poisoned") {
+            Some(t) => constant_time_eq(t.as_bytes(), token.as_bytes()),
+            None => false,
+        }
+    }
+}
+
+/// Constant-time comparison of two byte strings of possibly different lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[async_trait::async_trait]
+impl AdminBackend for ConsoleBackend {
+    async fn login(&self, parts: &Parts, login: &str, pw: &str) -> Result<Actor, ConsoleError> {
+        let form_error = |m| ConsoleError::form(m, &[("login", login)]);
+        let since = db::now() - THROTTLE_WINDOW;
+        let failures = db::console::count_login_failures_since(&self.db, login, since)
+            .await
+            .map_err(internal)?;
+        if failures >= MAX_FAILURES {
+            tracing::warn!(login, "console login throttled");
+            return Err(form_error(app::i18n::Msg::LoginThrottled));
+        }
+        let user = db::console::user_by_login(&self.db, login)
+            .await
+            .map_err(internal)?;
+        // Unknown logins are verified against a dummy hash: same work, same time.
+        let phc = user
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| password::dummy_hash().to_owned());
+        let pw = pw.to_owned();
+        let matches = tokio::task::spawn_blocking(move || password::verify(&phc, &pw))
+            .await
+            .map_err(internal)?;
+        let actor = match user {
+            Some(u) if matches && !u.disabled => Role::parse(&u.role).map(|role| Actor {
+                user_id: u.app_user_id,
+                login: u.login,
+                role,
+            }),
+            _ => None,
+        };
+        let Some(actor) = actor else {
+            db::console::record_login_failure(&self.db, login, since)
+                .await
+                .map_err(internal)?;
+            tracing::info!(login, "console login failed");
+            return Err(form_error(app::i18n::Msg::LoginFailed));
+        };
+        db::console::clear_login_failures(&self.db, login)
+            .await
+            .map_err(internal)?;
+        let session = session(parts)?;
+        // A new id at sign-in: an id planted before it (session fixation) is worth nothing.
+        session.cycle_id().await.map_err(internal)?;
+        session
+            .insert(
+                SESSION_USER,
+                SessionUser {
+                    user_id: actor.user_id,
+                },
+            )
+            .await
+            .map_err(internal)?;
+        session
+            .insert(SESSION_SEEN, chrono::Utc::now().timestamp())
+            .await
+            .map_err(internal)?;
+        tracing::info!(login, role = ?actor.role, "console login");
+        Ok(actor)
+    }
+
+    async fn logout(&self, parts: &Parts) -> Result<(), ConsoleError> {
+        session(parts)?.flush().await.map_err(internal)
+    }
+
+    async fn setup_open(&self, token: &str) -> bool {
+        self.setup_token_matches(token) && matches!(db::config::count_users(&self.db).await, Ok(0))
+    }
+
+    async fn create_first_admin(
+        &self,
+        token: &str,
+        login: &str,
+        pw: &str,
+    ) -> Result<(), ConsoleError> {
+        if !self.setup_open(token).await {
+            return Err(ConsoleError::form(app::i18n::Msg::SetupClosed, &[]));
+        }
+        let pw = pw.to_owned();
+        let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+            .await
+            .map_err(internal)?
+            .map_err(|_| ConsoleError::form(app::i18n::Msg::PasswordTooShort, &[]))?;
+        match db::config::add_user(&self.db, login, &hash, "admin").await {
+            Ok(_) => {}
+            Err(db::config::ConfigError::Duplicate(_)) => {
+                return Err(ConsoleError::form(
+                    app::i18n::Msg::LoginTaken,
+                    &[("login", login)],
+                ));
+            }
+            Err(db::config::ConfigError::Invalid(_)) => {
+                return Err(ConsoleError::form(
+                    app::i18n::Msg::LoginRules,
+                    &[("login", login)],
+                ));
+            }
+            Err(e) => return Err(internal(e)),
+        }
+        *self.setup_token.lock().expect("BUG: poisoned") = None;
+        tracing::info!(login, "first console admin created through the setup link");
+        Ok(())
+    }
+
+    /// Every role may read transactions, so there is nothing to check on `_actor` here.
+    async fn list_transactions(&self, _actor: &Actor) -> Result<TransactionList, ConsoleError> {
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let tz: chrono_tz::Tz = store.time_zone.parse().unwrap_or_else(|_| {
+            tracing::warn!(time_zone = %store.time_zone, "unknown store time zone; using Europe/Moscow");
+            chrono_tz::Europe::Moscow
+        });
+        let rows = db::console::latest_payments(&self.db, store.store_id, TRANSACTIONS_PAGE)
+            .await
+            .map_err(internal)?;
+        Ok(TransactionList {
+            store_name: store.name,
+            time_zone: tz.name().to_owned(),
+            rows: rows
+                .into_iter()
+                .map(|r| TransactionRow {
+                    payment_id: r.payment_id,
+                    local_time: r
+                        .created_at
+                        .with_timezone(&tz)
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string(),
+                    amount: r.amount,
+                    refunded_amount: r.refunded_amount,
+                    status: r.status,
+                    receipt: r.receipt,
+                    till: r.till_name,
+                })
+                .collect(),
+        })
+    }
+}

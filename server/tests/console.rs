@@ -1,0 +1,639 @@
+//! The console over HTTP: sign-in, sessions and their cookie, throttling, the first-run link,
+//! guards on pages and server functions, cross-site posts, the transactions page.
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+use app::error::ConsoleError;
+use app::i18n::Msg;
+use leptos::server_fn::error::ServerFnUrlError;
+use qrpay::db::Db;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION, REFERER, SET_COOKIE};
+use reqwest::redirect::Policy;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Console<'a> {
+    app: &'a TestApp,
+    http: reqwest::Client,
+}
+
+struct Answer {
+    status: u16,
+    cache_control: String,
+    location: String,
+    set_cookie: Vec<String>,
+    body: String,
+}
+
+impl Answer {
+    /// The console session cookie this answer sets (`name=value`), if any.
+    fn session(&self) -> Option<String> {
+        self.set_cookie
+            .iter()
+            .find(|c| c.starts_with("qrpay_console="))
+            .map(|c| c.split(';').next().unwrap_or_default().to_owned())
+    }
+
+    /// The error a server function put into the redirect (`__err`), if any.
+    fn error(&self) -> Option<ConsoleError> {
+        let url = reqwest::Url::parse(&self.location).ok()?;
+        let err = url
+            .query_pairs()
+            .filter(|(k, _)| k == "__err")
+            .last()?
+            .1
+            .into_owned();
+        Some(ServerFnUrlError::<ConsoleError>::decode_err(&err))
+    }
+
+    fn form_message(&self) -> Option<Msg> {
+        match self.error()? {
+            ConsoleError::Invalid(f) => f.form,
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Console<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        Self { app, http }
+    }
+
+    async fn answer(r: reqwest::RequestBuilder) -> Answer {
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let cache_control = r
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let set_cookie = r
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        let body = r.text().await.unwrap();
+        Answer {
+            status,
+            cache_control,
+            location,
+            set_cookie,
+            body,
+        }
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
+        let mut r = self
+            .http
+            .get(format!("{}{path}", self.app.base))
+            .header(ACCEPT, "text/html");
+        if let Some(c) = cookie {
+            r = r.header(COOKIE, c);
+        }
+        Self::answer(r).await
+    }
+
+    /// A form post as a browser without JavaScript makes it, from the page `from`.
+    async fn post(
+        &self,
+        path: &str,
+        from: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Answer {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut r = self
+            .http
+            .post(format!("{}{path}", self.app.base))
+            .header(ACCEPT, "text/html")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(REFERER, format!("{}{from}", self.app.base))
+            .body(body);
+        if let Some(c) = cookie {
+            r = r.header(COOKIE, c);
+        }
+        Self::answer(r).await
+    }
+
+    async fn login(&self, login: &str, password: &str) -> Answer {
+        self.post(
+            "/console/fn/login",
+            "/console/login",
+            &[("login", login), ("password", password)],
+            None,
+        )
+        .await
+    }
+
+    /// Signs in and returns the session cookie.
+    async fn session_of(&self, login: &str) -> String {
+        let a = self.login(login, PASSWORD).await;
+        assert_eq!(a.location, "/console/transactions", "{:?}", a.error());
+        a.session().expect("a session cookie")
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn add_user(app: &TestApp, login: &str, role: &str) {
+    let hash = tokio::task::spawn_blocking(|| qrpay::auth::password::hash(PASSWORD))
+        .await
+        .unwrap()
+        .unwrap();
+    qrpay::db::config::add_user(&app.db, login, &hash, role)
+        .await
+        .unwrap();
+}
+
+async fn session_rows(app: &TestApp) -> i64 {
+    let sql = "select count(*) from console_session";
+    match &app.db {
+        Db::Sqlite { write, .. } => sqlx::query_scalar(sql).fetch_one(write).await,
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+    }
+    .unwrap()
+}
+
+async fn execute(app: &TestApp, sql: &str) {
+    match &app.db {
+        Db::Sqlite { write, .. } => sqlx::query(sql).execute(write).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap()
+}
+
+async fn sign_in_with_the_right_password_sets_a_strict_http_only_cookie_and_a_new_id_each_time(
+    app: TestApp,
+) {
+    add_user(&app, "anna", "support").await;
+    let c = Console::new(&app);
+    let first = c.login("anna", PASSWORD).await;
+    assert_eq!(first.status, 302);
+    assert_eq!(first.location, "/console/transactions");
+    let cookie = first
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("qrpay_console="))
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not get Secure: {cookie}"
+    );
+    let a = first.session().unwrap();
+
+    let page = c.get("/console/transactions", Some(&a)).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.cache_control, "no-store");
+    assert!(page.body.contains("data-testid=\"current-user\""));
+    assert!(page.body.contains("anna"));
+    assert!(page.body.contains("поддержка"));
+
+    // Signing in again with the old cookie gives a new id and the old one stops working.
+    let again = c
+        .post(
+            "/console/fn/login",
+            "/console/login",
+            &[("login", "anna"), ("password", PASSWORD)],
+            Some(&a),
+        )
+        .await;
+    let b = again.session().expect("a new session cookie");
+    assert_ne!(a, b);
+    assert_eq!(c.get("/console/transactions", Some(&a)).await.status, 303);
+    assert_eq!(c.get("/console/transactions", Some(&b)).await.status, 200);
+    assert_eq!(session_rows(&app).await, 1);
+}
+
+async fn wrong_password_and_unknown_login_get_the_same_answer_and_no_session(app: TestApp) {
+    add_user(&app, "anna", "admin").await;
+    let c = Console::new(&app);
+    for (login, pw) in [("anna", "wrong password"), ("nobody", PASSWORD)] {
+        let a = c.login(login, pw).await;
+        assert_eq!(a.status, 302);
+        assert!(
+            a.location
+                .starts_with(&format!("{}/console/login?", app.base)),
+            "{}",
+            a.location
+        );
+        assert_eq!(a.form_message(), Some(Msg::LoginFailed));
+        assert!(a.session().is_none());
+        // The login typed stays in the form; the password never travels in the URL.
+        match a.error() {
+            Some(ConsoleError::Invalid(f)) => assert_eq!(f.value("login").as_deref(), Some(login)),
+            other => panic!("{other:?}"),
+        }
+        assert!(!a.location.contains(&urlencode(pw)));
+        let page = c.get(&a.location.replace(&app.base, ""), None).await;
+        assert!(page.body.contains("Неверный логин или пароль."));
+    }
+    let empty = c.login("", "").await;
+    match empty.error() {
+        Some(ConsoleError::Invalid(f)) => {
+            assert_eq!(f.error("login"), Some(Msg::Required));
+            assert_eq!(f.error("password"), Some(Msg::Required));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(session_rows(&app).await, 0);
+}
+
+async fn an_unknown_login_takes_about_as_long_as_a_wrong_password(app: TestApp) {
+    add_user(&app, "anna", "viewer").await;
+    let c = Console::new(&app);
+    // Warm up (the dummy hash is computed once, at start).
+    c.login("someone", "x").await;
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..3 {
+        let t = std::time::Instant::now();
+        c.login("anna", &format!("wrong {i}")).await;
+        known.push(t.elapsed());
+        let t = std::time::Instant::now();
+        c.login(&format!("nobody-{i}"), "wrong").await;
+        unknown.push(t.elapsed());
+    }
+    known.sort();
+    unknown.sort();
+    let (k, u) = (known[1].as_secs_f64(), unknown[1].as_secs_f64());
+    // Both run one argon2 verification; without the dummy hash the unknown login would answer
+    // in a small fraction of the time.
+    assert!(
+        u > k * 0.5 && u < k * 2.0,
+        "known {k:.3} s, unknown {u:.3} s"
+    );
+}
+
+async fn five_failed_logins_make_even_the_right_password_wait(app: TestApp) {
+    add_user(&app, "anna", "viewer").await;
+    add_user(&app, "boris", "viewer").await;
+    let c = Console::new(&app);
+    for _ in 0..5 {
+        assert_eq!(
+            c.login("anna", "wrong password").await.form_message(),
+            Some(Msg::LoginFailed)
+        );
+    }
+    let a = c.login("anna", PASSWORD).await;
+    assert_eq!(a.form_message(), Some(Msg::LoginThrottled));
+    assert!(a.session().is_none());
+    // Throttling is per login: another user signs in.
+    c.session_of("boris").await;
+    // Unknown logins are throttled the same way (nothing tells them apart).
+    for _ in 0..5 {
+        c.login("ghost", "x").await;
+    }
+    assert_eq!(
+        c.login("ghost", "x").await.form_message(),
+        Some(Msg::LoginThrottled)
+    );
+}
+
+async fn sign_out_deletes_the_session(app: TestApp) {
+    add_user(&app, "anna", "viewer").await;
+    let c = Console::new(&app);
+    let s = c.session_of("anna").await;
+    assert_eq!(session_rows(&app).await, 1);
+    let out = c
+        .post("/console/fn/logout", "/console/transactions", &[], Some(&s))
+        .await;
+    assert_eq!(out.status, 302);
+    assert_eq!(out.location, "/console/login?done=signed_out");
+    assert!(
+        out.set_cookie
+            .iter()
+            .any(|c| c.starts_with("qrpay_console=;") || c.contains("Max-Age=0")),
+        "{:?}",
+        out.set_cookie
+    );
+    assert_eq!(session_rows(&app).await, 0);
+    assert_eq!(c.get("/console/transactions", Some(&s)).await.status, 303);
+    let page = c.get("/console/login?done=signed_out", None).await;
+    assert!(page.body.contains("Вы вышли."));
+}
+
+async fn console_pages_without_a_session_redirect_to_the_login_page(app: TestApp) {
+    let c = Console::new(&app);
+    for path in ["/console", "/console/transactions", "/console/nope"] {
+        let a = c.get(path, None).await;
+        assert_eq!(a.status, 303, "{path}");
+        assert_eq!(a.location, "/console/login", "{path}");
+    }
+    let login = c.get("/console/login", None).await;
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains("action=\"/console/fn/login\""));
+    assert!(login.set_cookie.is_empty(), "no session before signing in");
+    // Signed in, the login page sends the user on.
+    add_user(&app, "anna", "viewer").await;
+    let s = c.session_of("anna").await;
+    let a = c.get("/console/login", Some(&s)).await;
+    assert_eq!(
+        (a.status, a.location.as_str()),
+        (302, "/console/transactions")
+    );
+}
+
+async fn every_server_function_but_the_sign_in_ones_refuses_anonymous_calls(app: TestApp) {
+    let c = Console::new(&app);
+    let fns: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p)
+        .filter(|p| p.starts_with("/console/fn/"))
+        .collect();
+    assert!(fns.contains(&"/console/fn/list_transactions"), "{fns:?}");
+    assert!(fns.contains(&"/console/fn/logout"), "{fns:?}");
+    for path in fns.iter().filter(|p| !app::api::ANONYMOUS_FNS.contains(p)) {
+        let a = c.post(path, "/console/transactions", &[], None).await;
+        assert_eq!(
+            (a.status, a.location.as_str()),
+            (303, "/console/login"),
+            "{path}"
+        );
+        let plain = c
+            .http
+            .post(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(plain.status(), 401, "{path}");
+    }
+    for path in app::api::ANONYMOUS_FNS {
+        assert!(fns.contains(path), "{path} is not a server function");
+    }
+}
+
+async fn a_used_session_moves_its_expiry_and_an_expired_one_is_refused(app: TestApp) {
+    add_user(&app, "anna", "viewer").await;
+    let c = Console::new(&app);
+    let s = c.session_of("anna").await;
+    let soon = chrono::Utc::now() + chrono::TimeDelta::minutes(1);
+    let expires = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let sql = "select expires_at from console_session";
+            let at: chrono::DateTime<chrono::Utc> = match &db {
+                Db::Sqlite { write, .. } => sqlx::query_scalar(sql).fetch_one(write).await,
+                Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            }
+            .unwrap();
+            at
+        }
+    };
+    // Used now and then (marked as seen long ago), a session is saved with a new expiry.
+    let sql = "update console_session set expires_at = $1, data = replace(data, '\"seen\":', '\"seen\":0,\"before\":')";
+    match &app.db {
+        Db::Sqlite { write, .. } => sqlx::query(sql).bind(soon).execute(write).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(sql).bind(soon).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+    assert_eq!(c.get("/console/transactions", Some(&s)).await.status, 200);
+    assert!(expires(&app).await > chrono::Utc::now() + chrono::TimeDelta::hours(7));
+    // Past its expiry a session is worth nothing.
+    let past = chrono::Utc::now() - chrono::TimeDelta::minutes(1);
+    let sql = "update console_session set expires_at = $1";
+    match &app.db {
+        Db::Sqlite { write, .. } => sqlx::query(sql).bind(past).execute(write).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(sql).bind(past).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+    assert_eq!(c.get("/console/transactions", Some(&s)).await.status, 303);
+}
+
+async fn a_disabled_user_loses_the_session_and_cannot_sign_in(app: TestApp) {
+    add_user(&app, "anna", "admin").await;
+    let c = Console::new(&app);
+    let s = c.session_of("anna").await;
+    execute(
+        &app,
+        "update app_user set disabled = true where login = 'anna'",
+    )
+    .await;
+    assert_eq!(c.get("/console/transactions", Some(&s)).await.status, 303);
+    let call = c
+        .post(
+            "/console/fn/list_transactions",
+            "/console/transactions",
+            &[],
+            Some(&s),
+        )
+        .await;
+    assert_eq!(call.location, "/console/login");
+    assert_eq!(
+        c.login("anna", PASSWORD).await.form_message(),
+        Some(Msg::LoginFailed)
+    );
+}
+
+async fn cross_site_posts_are_refused(app: TestApp) {
+    add_user(&app, "anna", "admin").await;
+    let c = Console::new(&app);
+    let s = c.session_of("anna").await;
+    let body = format!("login=anna&password={}", urlencode(PASSWORD));
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "http://evil.example"),
+        ("origin", "null"),
+    ] {
+        for path in ["/console/fn/login", "/console/fn/logout"] {
+            let r = c
+                .http
+                .post(format!("{}{path}", app.base))
+                .header(ACCEPT, "text/html")
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(COOKIE, &s)
+                .header(name, value)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 403, "{path} with {name}: {value}");
+            assert!(r.headers().get(SET_COOKIE).is_none());
+        }
+    }
+    // The session survived the refused logout; same-origin posts go through.
+    assert_eq!(session_rows(&app).await, 1);
+    let ok = c
+        .http
+        .post(format!("{}/console/fn/logout", app.base))
+        .header(ACCEPT, "text/html")
+        .header(COOKIE, &s)
+        .header("origin", &app.base)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 302);
+    assert_eq!(session_rows(&app).await, 0);
+}
+
+async fn the_transactions_page_lists_the_store_payments_in_its_time_zone_for_every_role(
+    app: TestApp,
+) {
+    let first = app.create_payment(123_456).await;
+    let paid = app.paid_payment(99_900).await;
+    let c = Console::new(&app);
+    for role in ["viewer", "support", "admin"] {
+        add_user(&app, role, role).await;
+        let s = c.session_of(role).await;
+        let page = c.get("/console/transactions", Some(&s)).await;
+        assert_eq!(page.status, 200, "{role}");
+        assert_eq!(
+            page.body.matches("data-testid=\"transaction-row\"").count(),
+            2
+        );
+        assert!(page.body.contains(first["id"].as_str().unwrap()));
+        assert!(page.body.contains(&paid));
+        assert!(page.body.contains("1\u{a0}234,56\u{a0}₽"), "{}", page.body);
+        assert!(page.body.contains("999,00\u{a0}₽"));
+        assert!(page.body.contains("ожидает оплаты"));
+        assert!(page.body.contains("оплачена"));
+        assert!(page.body.contains("Europe/Moscow"));
+    }
+    // The time shown is the store's (Moscow, UTC+3), not UTC.
+    let created: chrono::DateTime<chrono::Utc> =
+        first["created_at"].as_str().unwrap().parse().unwrap();
+    let moscow = created + chrono::TimeDelta::hours(3);
+    let s = c.session_of("viewer").await;
+    let page = c.get("/console/transactions", Some(&s)).await;
+    assert!(
+        page.body
+            .contains(&moscow.format("%Y-%m-%d %H:%M:%S").to_string()),
+        "{}",
+        page.body
+    );
+}
+
+async fn the_language_switch_sets_a_cookie_and_english_follows_it_or_accept_language(app: TestApp) {
+    add_user(&app, "anna", "admin").await;
+    let c = Console::new(&app);
+    let s = c.session_of("anna").await;
+    let switch = c.get("/console/transactions?lang=en", Some(&s)).await;
+    assert_eq!(
+        (switch.status, switch.location.as_str()),
+        (303, "/console/transactions")
+    );
+    let lang = switch
+        .set_cookie
+        .iter()
+        .find(|c| c.starts_with("qrpay_lang=en"))
+        .expect("a language cookie");
+    assert!(lang.contains("Path=/"));
+    let page = c
+        .get(
+            "/console/transactions",
+            Some(&format!("{s}; qrpay_lang=en")),
+        )
+        .await;
+    assert!(page.body.contains("<html lang=\"en\""));
+    assert!(page.body.contains(">Transactions<"));
+    assert!(page.body.contains("administrator"));
+    let ru = c.get("/console/transactions", Some(&s)).await;
+    assert!(ru.body.contains("<html lang=\"ru\""));
+    assert!(ru.body.contains(">Транзакции<"));
+    let by_header = Console::answer(
+        c.http
+            .get(format!("{}/console/login", app.base))
+            .header("accept-language", "en-GB,en;q=0.9,ru;q=0.5"),
+    )
+    .await;
+    assert!(by_header.body.contains(">Sign in<"));
+}
+
+async fn the_first_run_link_creates_one_admin_and_then_closes(app: TestApp) {
+    let link = app
+        .setup_link
+        .clone()
+        .expect("a setup link on an empty database");
+    let path = link.replace(&app.base, "");
+    let token = path.split("token=").nth(1).unwrap().to_owned();
+    let c = Console::new(&app);
+    let page = c.get(&path, None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-testid=\"setup-submit\""));
+    let wrong = c.get("/console/setup?token=nope", None).await;
+    assert!(wrong.body.contains("data-testid=\"setup-closed\""));
+    assert!(!wrong.body.contains("setup-submit"));
+
+    let form = |t: &'static str| -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("login", "root"),
+            ("password", PASSWORD),
+            ("password_again", t),
+        ]
+    };
+    let mut differ = vec![("token", token.as_str())];
+    differ.extend(form("something else"));
+    let a = c
+        .post("/console/fn/create_first_admin", &path, &differ, None)
+        .await;
+    match a.error() {
+        Some(ConsoleError::Invalid(f)) => {
+            assert_eq!(f.error("password_again"), Some(Msg::PasswordsDiffer));
+            assert_eq!(f.value("login").as_deref(), Some("root"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut bad_token = vec![("token", "nope")];
+    bad_token.extend(form(PASSWORD));
+    let a = c
+        .post("/console/fn/create_first_admin", &path, &bad_token, None)
+        .await;
+    assert_eq!(a.form_message(), Some(Msg::SetupClosed));
+    assert_eq!(qrpay::db::config::count_users(&app.db).await.unwrap(), 0);
+
+    let mut good = vec![("token", token.as_str())];
+    good.extend(form(PASSWORD));
+    let a = c
+        .post("/console/fn/create_first_admin", &path, &good, None)
+        .await;
+    assert_eq!(a.location, "/console/login?done=setup", "{:?}", a.error());
+    let s = c.session_of("root").await;
+    let page = c.get("/console/transactions", Some(&s)).await;
+    assert!(page.body.contains("администратор"));
+
+    // The link works once.
+    let again = c
+        .post("/console/fn/create_first_admin", &path, &good, None)
+        .await;
+    assert_eq!(again.form_message(), Some(Msg::SetupClosed));
+    assert!(c.get(&path, None).await.body.contains("setup-closed"));
+    assert_eq!(qrpay::db::config::count_users(&app.db).await.unwrap(), 1);
+}
+
+both_backends!(
+    sign_in_with_the_right_password_sets_a_strict_http_only_cookie_and_a_new_id_each_time,
+    wrong_password_and_unknown_login_get_the_same_answer_and_no_session,
+    five_failed_logins_make_even_the_right_password_wait,
+    an_unknown_login_takes_about_as_long_as_a_wrong_password,
+    sign_out_deletes_the_session,
+    console_pages_without_a_session_redirect_to_the_login_page,
+    every_server_function_but_the_sign_in_ones_refuses_anonymous_calls,
+    a_disabled_user_loses_the_session_and_cannot_sign_in,
+    a_used_session_moves_its_expiry_and_an_expired_one_is_refused,
+    cross_site_posts_are_refused,
+    the_transactions_page_lists_the_store_payments_in_its_time_zone_for_every_role,
+    the_language_switch_sets_a_cookie_and_english_follows_it_or_accept_language,
+    the_first_run_link_creates_one_admin_and_then_closes,
+);
