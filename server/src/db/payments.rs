@@ -105,21 +105,162 @@ pub struct NewPayment<'a> {
     pub created_at: DateTime<Utc>,
 }
 
+const INSERT_PAYMENT_COLUMNS: &str = "insert into payment (payment_id, store_id, till_id, payment_type_id, \
+    module, status, amount, receipt, description, customer_qr, order_ref, expires_at, created_at, updated_at)";
+const NEW_PAYMENT_VALUES: &str =
+    "$1, $2, $3, $4, $5, 'creating', $6, $7, $8, $9, $10, $11, $12, $12";
+const EVENT_COLUMNS: &str =
+    "insert into payment_event (payment_id, to_status, trigger, created_at)";
+
+/// What claiming an `Idempotency-Key` for a new payment found.
+pub enum Claim {
+    /// The key was free: the payment is recorded in `creating`.
+    Created,
+    /// An earlier request holds the key; nothing was written.
+    Existing(IdempotencyRow),
+}
+
+/// The arguments of the claim, owned, so that the statement list can run in its own task.
+struct OwnedClaimBinds {
+    payment_id: String,
+    store_id: i64,
+    till_id_of_payment: i64,
+    payment_type_id: i64,
+    module: String,
+    amount: i64,
+    receipt: String,
+    description: Option<String>,
+    customer_qr: Option<String>,
+    order_ref: String,
+    expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    till_id: i64,
+    key: String,
+    request_hash: String,
+}
+
+impl OwnedClaimBinds {
+    fn new(till_id: i64, key: &str, request_hash: &str, p: &NewPayment<'_>) -> Self {
+        Self {
+            payment_id: p.payment_id.to_owned(),
+            store_id: p.store_id,
+            till_id_of_payment: p.till_id,
+            payment_type_id: p.payment_type_id,
+            module: p.module.to_owned(),
+            amount: p.amount,
+            receipt: p.receipt.to_owned(),
+            description: p.description.map(str::to_owned),
+            customer_qr: p.customer_qr.map(str::to_owned),
+            order_ref: p.order_ref.to_owned(),
+            expires_at: p.expires_at,
+            created_at: p.created_at,
+            till_id,
+            key: key.to_owned(),
+            request_hash: request_hash.to_owned(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    request_hash: String,
+    response_status: Option<i64>,
+    response_body: Option<String>,
+    created: bool,
+}
+
+/// Claims the till's `Idempotency-Key` and, if it was free, records the new payment in
+/// `creating` with its first event — atomically. On SQLite the whole transaction is one
+/// statement list sent in one round trip to the single writer (`changes()` carries the claim's
+/// outcome from statement to statement): the writer is the throughput limit of payment
+/// creation, and every round trip holds it for two thread switches.
+pub async fn claim_and_insert_creating(
+    db: &Db,
+    till_id: i64,
+    key: &str,
+    request_hash: &str,
+    p: &NewPayment<'_>,
+) -> Result<Claim, sqlx::Error> {
+    let Db::Sqlite { write, .. } = db else {
+        let mut tx = db.begin().await?;
+        if let Some(existing) =
+            claim_idempotency_key(&mut tx, till_id, key, request_hash, p.created_at).await?
+        {
+            return Ok(Claim::Existing(existing));
+        }
+        insert_creating(&mut tx, p).await?;
+        tx.commit().await?;
+        return Ok(Claim::Created);
+    };
+    let sql = format!(
+        "begin immediate; \
+         insert into idempotency (till_id, idempotency_key, request_hash, created_at) \
+           values ($13, $14, $15, $12) on conflict (till_id, idempotency_key) do nothing; \
+         {INSERT_PAYMENT_COLUMNS} select {NEW_PAYMENT_VALUES} where changes() = 1; \
+         {EVENT_COLUMNS} select $1, 'creating', 'till_created', $12 where changes() = 1; \
+         select request_hash, response_status, response_body, \
+           exists (select 1 from payment where payment_id = $1) as created \
+           from idempotency where till_id = $13 and idempotency_key = $14; \
+         commit;"
+    );
+    let write = write.clone();
+    let binds = OwnedClaimBinds::new(till_id, key, request_hash, p);
+    // In a task of its own: if the till hangs up, the request's future is dropped, and a
+    // statement list cut short would leave the writer inside `begin` with no `commit`.
+    let run = tokio::spawn(async move {
+        let mut conn = write.acquire().await?;
+        let b = &binds;
+        let rows: Result<Vec<ClaimRow>, sqlx::Error> = sqlx::query_as(&sql)
+            .bind(&b.payment_id)
+            .bind(b.store_id)
+            .bind(b.till_id_of_payment)
+            .bind(b.payment_type_id)
+            .bind(&b.module)
+            .bind(b.amount)
+            .bind(&b.receipt)
+            .bind(&b.description)
+            .bind(&b.customer_qr)
+            .bind(&b.order_ref)
+            .bind(b.expires_at)
+            .bind(b.created_at)
+            .bind(b.till_id)
+            .bind(&b.key)
+            .bind(&b.request_hash)
+            .fetch_all(&mut *conn)
+            .await;
+        if rows.is_err() {
+            // A statement failed inside the explicit transaction: undo it before the
+            // connection goes back to the pool (an error here only means none was open).
+            let _ = sqlx::query("rollback").execute(&mut *conn).await;
+        }
+        rows
+    });
+    let rows = run
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("the claim task failed: {e}")))??;
+    let row = rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)?;
+    Ok(if row.created {
+        Claim::Created
+    } else {
+        Claim::Existing(IdempotencyRow {
+            request_hash: row.request_hash,
+            response_status: row.response_status,
+            response_body: row.response_body,
+        })
+    })
+}
+
 /// Records a new payment in `creating`, with its first event row, in one round trip.
 pub async fn insert_creating(tx: &mut Tx, p: &NewPayment<'_>) -> Result<(), sqlx::Error> {
-    const PAYMENT: &str = "insert into payment (payment_id, store_id, till_id, payment_type_id, module, status, amount, \
-         receipt, description, customer_qr, order_ref, expires_at, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, 'creating', $6, $7, $8, $9, $10, $11, $12, $12)";
-    const EVENT_COLUMNS: &str =
-        "insert into payment_event (payment_id, to_status, trigger, created_at)";
     let sql = match tx {
         // SQLite: two statements in one query; `$N` numbers the arguments across both.
-        Tx::Sqlite(_) => {
-            format!("{PAYMENT}; {EVENT_COLUMNS} values ($1, 'creating', 'till_created', $12);")
-        }
+        Tx::Sqlite(_) => format!(
+            "{INSERT_PAYMENT_COLUMNS} values ({NEW_PAYMENT_VALUES}); \
+             {EVENT_COLUMNS} values ($1, 'creating', 'till_created', $12);"
+        ),
         // PostgreSQL: one statement, the event inserted from the payment's `returning`.
         Tx::Postgres(_) => format!(
-            "with p as ({PAYMENT} returning payment_id, created_at) \
+            "with p as ({INSERT_PAYMENT_COLUMNS} values ({NEW_PAYMENT_VALUES}) returning payment_id, created_at) \
              {EVENT_COLUMNS} select payment_id, 'creating', 'till_created', created_at from p"
         ),
     };

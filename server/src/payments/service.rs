@@ -316,20 +316,11 @@ impl PaymentService {
         let timeout = Duration::from_secs(payment_type.response_timeout_secs.max(1) as u64);
         let expires_at = created_at + chrono::Duration::seconds(payment_type.response_timeout_secs);
 
-        let mut tx = self.db.begin().await?;
-        if let Some(existing) = repo::claim_idempotency_key(
-            &mut tx,
+        let claim = repo::claim_and_insert_creating(
+            &self.db,
             till.till_id,
             idem.key.as_str(),
             idem.request_hash,
-            created_at,
-        )
-        .await?
-        {
-            return replay_of(existing, &idem);
-        }
-        repo::insert_creating(
-            &mut tx,
             &NewPayment {
                 payment_id: payment_id.as_str(),
                 store_id: till.store_id,
@@ -346,7 +337,9 @@ impl PaymentService {
             },
         )
         .await?;
-        tx.commit().await?;
+        if let repo::Claim::Existing(existing) = claim {
+            return replay_of(existing, &idem);
+        }
 
         let asked = CreateQr {
             store_id: till.store_id,
