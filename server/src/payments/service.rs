@@ -657,9 +657,14 @@ impl PaymentService {
             .await
     }
 
-    async fn annul_at_bank(&self, row: &PaymentRow) -> Result<BankPaymentState, ProviderError> {
+    /// The provider and the QR reference for a bank call about `row`; `None` when no QR was
+    /// ever issued.
+    fn qr_of<'r>(
+        &self,
+        row: &'r PaymentRow,
+    ) -> Result<Option<(&Arc<dyn Provider>, QrRef<'r>)>, ProviderError> {
         let Some(qr_id) = row.qr_id.as_deref() else {
-            return Ok(BankPaymentState::NotFound);
+            return Ok(None);
         };
         let provider = self.providers.get(&row.module).ok_or_else(|| {
             ProviderError::NoAnswer(format!("module {} is not installed", row.module))
@@ -671,6 +676,13 @@ impl PaymentService {
             qr_id,
             order_ref: &row.order_ref,
             amount,
+        };
+        Ok(Some((provider, qr)))
+    }
+
+    async fn annul_at_bank(&self, row: &PaymentRow) -> Result<BankPaymentState, ProviderError> {
+        let Some((provider, qr)) = self.qr_of(row)? else {
+            return Ok(BankPaymentState::NotFound);
         };
         bounded(self.bank_timeout(row), provider.cancel_qr(&qr)).await
     }
@@ -684,20 +696,9 @@ impl PaymentService {
 
     /// Asks the bank what it knows of the payment (bounded by the response timeout).
     async fn ask_bank(&self, row: &PaymentRow) -> Result<BankPaymentState, ProviderError> {
-        let Some(qr_id) = row.qr_id.as_deref() else {
-            // The QR was never handed out, so nobody can have paid it.
+        // No QR was ever handed out, so nobody can have paid it.
+        let Some((provider, qr)) = self.qr_of(row)? else {
             return Ok(BankPaymentState::NotFound);
-        };
-        let provider = self.providers.get(&row.module).ok_or_else(|| {
-            ProviderError::NoAnswer(format!("module {} is not installed", row.module))
-        })?;
-        let amount =
-            Amount::parse(row.amount).map_err(|e| ProviderError::NoAnswer(e.to_string()))?;
-        let qr = QrRef {
-            store_id: row.store_id,
-            qr_id,
-            order_ref: &row.order_ref,
-            amount,
         };
         bounded(self.bank_timeout(row), provider.payment_status(&qr)).await
     }
