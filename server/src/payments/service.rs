@@ -42,6 +42,9 @@ pub struct Idempotent<'a> {
     pub request_hash: &'a str,
 }
 
+/// A provider and the QR a bank call is about.
+type BankCall<'s, 'r> = (&'s Arc<dyn Provider>, QrRef<'r>);
+
 /// Where and how to store a till's answer together with a status change.
 struct Respond<'a> {
     till_id: i64,
@@ -659,10 +662,7 @@ impl PaymentService {
 
     /// The provider and the QR reference for a bank call about `row`; `None` when no QR was
     /// ever issued.
-    fn qr_of<'r>(
-        &self,
-        row: &'r PaymentRow,
-    ) -> Result<Option<(&Arc<dyn Provider>, QrRef<'r>)>, ProviderError> {
+    fn qr_of<'r>(&self, row: &'r PaymentRow) -> Result<Option<BankCall<'_, 'r>>, ProviderError> {
         let Some(qr_id) = row.qr_id.as_deref() else {
             return Ok(None);
         };
