@@ -318,10 +318,30 @@ async fn refund_asks_for_confirmation_then_refunds_once_even_when_sent_twice(app
         .unwrap();
     assert_eq!(row.refunded_amount, 1250);
 
+    // Two sends of one form at the same moment: still one refund.
+    let mut racing = confirmed.clone();
+    racing[4] = ("nonce", "racing1");
+    let (x, y) = tokio::join!(
+        c.post("/console/fn/refund_payment", &from, &racing, Some(&s)),
+        c.post("/console/fn/refund_payment", &from, &racing, Some(&s)),
+    );
+    assert!(x.error().is_none(), "{:?}", x.error());
+    assert!(y.error().is_none(), "{:?}", y.error());
+    assert_eq!(
+        refund_count(&app, &id).await,
+        2,
+        "one refund for the racing pair"
+    );
+    let row = qrpay::db::payments::get_payment(&app.db, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.refunded_amount, 2500);
+
     let page = c.get(&format!("{from}?done=refund"), Some(&s)).await.body;
     assert!(page.contains("data-testid=\"refund-done\""));
-    assert_eq!(text_of(&page, "left").as_deref(), Some("37,50\u{a0}₽"));
-    assert_eq!(page.matches("data-testid=\"refund-row\"").count(), 1);
+    assert_eq!(text_of(&page, "left").as_deref(), Some("25,00\u{a0}₽"));
+    assert_eq!(page.matches("data-testid=\"refund-row\"").count(), 2);
 
     // A new form (new nonce) refunds the rest in full.
     let full = [
