@@ -49,6 +49,11 @@ pub fn App() -> impl IntoView {
                     view=pages::transactions::TransactionsPage
                     ssr=SsrMode::Async
                 />
+                <Route
+                    path=path!("/console/transactions/:id")
+                    view=pages::transaction::TransactionPage
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }

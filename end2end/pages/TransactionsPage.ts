@@ -9,6 +9,12 @@ export class TransactionsPage {
   readonly logout: Locator;
   readonly langEn: Locator;
   readonly langRu: Locator;
+  readonly filterStatus: Locator;
+  readonly filterQ: Locator;
+  readonly filterMin: Locator;
+  readonly filterApply: Locator;
+  readonly totalCount: Locator;
+  readonly exportCsv: Locator;
 
   constructor(page: Page) {
     this.page = page;
@@ -19,6 +25,12 @@ export class TransactionsPage {
     this.logout = page.getByTestId('logout');
     this.langEn = page.getByTestId('lang-en');
     this.langRu = page.getByTestId('lang-ru');
+    this.filterStatus = page.getByTestId('filter-status');
+    this.filterQ = page.getByTestId('filter-q');
+    this.filterMin = page.getByTestId('filter-min');
+    this.filterApply = page.getByTestId('filter-apply');
+    this.totalCount = page.getByTestId('total-count');
+    this.exportCsv = page.getByTestId('export-csv');
   }
 
   async goto() {
@@ -27,6 +39,17 @@ export class TransactionsPage {
 
   row(paymentId: string): Locator {
     return this.page.locator(`[data-testid="transaction-row"][data-payment-id="${paymentId}"]`);
+  }
+
+  /** Filters by status and text search (a GET form: works without JavaScript). */
+  async filter(status: string, q: string) {
+    await this.filterStatus.selectOption(status);
+    await this.filterQ.fill(q);
+    await Promise.all([this.page.waitForURL(/\/console\/transactions\?/), this.filterApply.click()]);
+  }
+
+  async open(paymentId: string) {
+    await this.row(paymentId).getByTestId('open').click();
   }
 
   async signOut() {

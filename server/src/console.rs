@@ -77,8 +77,13 @@ pub fn router(
         .with_secure(settings.secure_cookie)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+    let csv_backend = backend.clone();
     Router::new()
         .leptos_routes_with_context(&options, routes, context, shell)
+        .route(
+            "/console/transactions.csv",
+            get(move |req: Request| transactions_csv(csv_backend.clone(), req)),
+        )
         .route(
             "/style/qrpay.css",
             get(|| async {
@@ -108,6 +113,37 @@ pub fn router(
             Arc::new(settings),
             refuse_cross_site,
         ))
+}
+
+/// The CSV export of the transactions filter in the query string (any role; anonymous visitors
+/// were sent to the login page by `resolve_actor` already).
+async fn transactions_csv(backend: Arc<ConsoleBackend>, req: Request) -> Response {
+    let Some(actor) = req.extensions().get::<app::backend::Actor>().cloned() else {
+        return Redirect::to(LOGIN_PATH).into_response();
+    };
+    let mut query = app::backend::TransactionQuery::default();
+    let pairs: Vec<(String, String)> =
+        axum::extract::Query::try_from_uri(req.uri()).map_or_else(|_| Vec::new(), |q| q.0);
+    for (k, v) in &pairs {
+        query.set(k, v);
+    }
+    match backend.transactions_csv(&actor, &query).await {
+        Ok(csv) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/csv; charset=utf-8"),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_static("attachment; filename=\"transactions.csv\""),
+                ),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 /// Refuses state-changing requests that a browser sends on behalf of another site (login CSRF

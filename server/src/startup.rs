@@ -64,7 +64,8 @@ impl Application {
             qr_cache: Arc::new(crate::qr::cache::QrCache::default()),
             events: events.clone(),
         };
-        let console_backend = Arc::new(crate::admin::ConsoleBackend::new(db.clone()));
+        let console_backend =
+            Arc::new(crate::admin::ConsoleBackend::new(db.clone()).with_payments(payments.clone()));
         let router = http::api_router(state.clone()).merge(console::router(
             console_backend.clone(),
             console::ConsoleSettings::from_public_url(&public_url),

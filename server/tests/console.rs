@@ -10,24 +10,24 @@ use qrpay::db::Db;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION, REFERER, SET_COOKIE};
 use reqwest::redirect::Policy;
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
-struct Console<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
+pub(crate) struct Console<'a> {
+    pub app: &'a TestApp,
+    pub http: reqwest::Client,
 }
 
-struct Answer {
-    status: u16,
-    cache_control: String,
-    location: String,
-    set_cookie: Vec<String>,
-    body: String,
+pub(crate) struct Answer {
+    pub status: u16,
+    pub cache_control: String,
+    pub location: String,
+    pub set_cookie: Vec<String>,
+    pub body: String,
 }
 
 impl Answer {
     /// The console session cookie this answer sets (`name=value`), if any.
-    fn session(&self) -> Option<String> {
+    pub(crate) fn session(&self) -> Option<String> {
         self.set_cookie
             .iter()
             .find(|c| c.starts_with("qrpay_console="))
@@ -35,7 +35,7 @@ impl Answer {
     }
 
     /// The error a server function put into the redirect (`__err`), if any.
-    fn error(&self) -> Option<ConsoleError> {
+    pub(crate) fn error(&self) -> Option<ConsoleError> {
         let url = reqwest::Url::parse(&self.location).ok()?;
         let err = url
             .query_pairs()
@@ -46,7 +46,7 @@ impl Answer {
         Some(ServerFnUrlError::<ConsoleError>::decode_err(&err))
     }
 
-    fn form_message(&self) -> Option<Msg> {
+    pub(crate) fn form_message(&self) -> Option<Msg> {
         match self.error()? {
             ConsoleError::Invalid(f) => f.form,
             _ => None,
@@ -55,7 +55,7 @@ impl Answer {
 }
 
 impl<'a> Console<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         let http = reqwest::Client::builder()
             .redirect(Policy::none())
             .build()
@@ -92,7 +92,7 @@ impl<'a> Console<'a> {
         }
     }
 
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
+    pub(crate) async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
         let mut r = self
             .http
             .get(format!("{}{path}", self.app.base))
@@ -104,7 +104,7 @@ impl<'a> Console<'a> {
     }
 
     /// A form post as a browser without JavaScript makes it, from the page `from`.
-    async fn post(
+    pub(crate) async fn post(
         &self,
         path: &str,
         from: &str,
@@ -129,7 +129,7 @@ impl<'a> Console<'a> {
         Self::answer(r).await
     }
 
-    async fn login(&self, login: &str, password: &str) -> Answer {
+    pub(crate) async fn login(&self, login: &str, password: &str) -> Answer {
         self.post(
             "/console/fn/login",
             "/console/login",
@@ -140,14 +140,14 @@ impl<'a> Console<'a> {
     }
 
     /// Signs in and returns the session cookie.
-    async fn session_of(&self, login: &str) -> String {
+    pub(crate) async fn session_of(&self, login: &str) -> String {
         let a = self.login(login, PASSWORD).await;
         assert_eq!(a.location, "/console/transactions", "{:?}", a.error());
         a.session().expect("a session cookie")
     }
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
@@ -156,7 +156,7 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-async fn add_user(app: &TestApp, login: &str, role: &str) {
+pub(crate) async fn add_user(app: &TestApp, login: &str, role: &str) {
     let hash = tokio::task::spawn_blocking(|| qrpay::auth::password::hash(PASSWORD))
         .await
         .unwrap()

@@ -47,6 +47,31 @@ mod tests {
 
     #[async_trait::async_trait]
     impl AdminBackend for Fake {
+        async fn search_transactions(
+            &self,
+            _: &Actor,
+            _: &crate::backend::TransactionQuery,
+        ) -> Result<crate::backend::TransactionPage, ConsoleError> {
+            Err(ConsoleError::Internal)
+        }
+        async fn transaction_detail(
+            &self,
+            _: &Actor,
+            _: &str,
+        ) -> Result<crate::backend::TransactionDetail, ConsoleError> {
+            Err(ConsoleError::NotFound)
+        }
+        async fn refund_payment(
+            &self,
+            _: &Actor,
+            _: &str,
+            _: Option<i64>,
+            _: Option<&str>,
+            _: &str,
+            _: bool,
+        ) -> Result<i64, ConsoleError> {
+            Err(ConsoleError::Internal)
+        }
         async fn login(&self, _: &Parts, _: &str, _: &str) -> Result<Actor, ConsoleError> {
             Err(ConsoleError::Internal)
         }

@@ -11,3 +11,132 @@ pub async fn list_transactions() -> Result<TransactionList, ConsoleError> {
     let (backend, actor) = require(Role::Viewer)?;
     backend.list_transactions(&actor).await
 }
+
+// ---- transactions journey: filters, detail, refunds (issue 4, part b) ----
+
+use crate::backend::{TransactionDetail, TransactionPage, TransactionQuery};
+use crate::error::FormErrors;
+use crate::i18n::Msg;
+
+/// Rubles as people type them (`12`, `12,5`, `12.50`, `1 234,56`) in kopecks; `None` for
+/// anything else (more than two decimals, signs, letters, absurdly large).
+pub fn parse_rubles(s: &str) -> Option<i64> {
+    let s: String = s
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    let (rub, kop) = match s.split_once([',', '.']) {
+        Some((r, k)) => (r, k),
+        None => (s.as_str(), ""),
+    };
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if rub.is_empty() || rub.len() > 12 || !digits(rub) || kop.len() > 2 || !digits(kop) {
+        return None;
+    }
+    let kop = match kop.len() {
+        0 => 0,
+        1 => kop.parse::<i64>().ok()? * 10,
+        _ => kop.parse::<i64>().ok()?,
+    };
+    Some(rub.parse::<i64>().ok()? * 100 + kop)
+}
+
+/// One page of the filtered transactions; every role may read them.
+#[server(prefix = "/console/fn", endpoint = "search_transactions")]
+pub async fn search_transactions(query: TransactionQuery) -> Result<TransactionPage, ConsoleError> {
+    let (backend, actor) = require(Role::Viewer)?;
+    backend.search_transactions(&actor, &query).await
+}
+
+/// One payment with its timeline and refunds; every role may read it.
+#[server(prefix = "/console/fn", endpoint = "get_transaction")]
+pub async fn get_transaction(payment_id: String) -> Result<TransactionDetail, ConsoleError> {
+    let (backend, actor) = require(Role::Viewer)?;
+    backend.transaction_detail(&actor, &payment_id).await
+}
+
+/// The refund form: the first submit checks and asks for confirmation (an `Invalid` error whose
+/// form message is `RefundNeedsConfirm`, with the amount in `confirm_amount`); the second, with
+/// `confirmed=true`, refunds. Support and admin only.
+#[server(prefix = "/console/fn", endpoint = "refund_payment")]
+pub async fn refund_payment(
+    payment_id: String,
+    mode: Option<String>,
+    amount: Option<String>,
+    reason: Option<String>,
+    nonce: String,
+    confirmed: Option<String>,
+) -> Result<(), ConsoleError> {
+    let (backend, actor) = require(Role::Support)?;
+    let mode = mode.unwrap_or_default();
+    let amount = amount.unwrap_or_default();
+    let reason = reason.unwrap_or_default();
+    let part = mode == "part";
+    let mut errors = FormErrors::default();
+    errors.keep("mode", if part { "part" } else { "full" });
+    errors.keep("amount", &amount);
+    errors.keep("reason", &reason);
+    errors.keep("nonce", &nonce);
+    let kopecks = if part {
+        match parse_rubles(&amount) {
+            Some(k) if k > 0 => Some(k),
+            _ => {
+                errors.field("amount", Msg::RefundBadAmount);
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if reason.chars().count() > 140 {
+        errors.field("reason", Msg::RefundReasonTooLong);
+    }
+    if nonce.is_empty() || nonce.len() > 64 || !nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        errors.form = Some(Msg::BadRequest);
+    }
+    if !errors.fields.is_empty() || errors.form.is_some() {
+        return Err(ConsoleError::Invalid(errors));
+    }
+    let reason = (!reason.trim().is_empty()).then_some(reason.trim());
+    let confirmed = confirmed.as_deref() == Some("true");
+    let result = backend
+        .refund_payment(&actor, &payment_id, kopecks, reason, &nonce, confirmed)
+        .await;
+    match result {
+        Ok(k) if !confirmed => {
+            errors.form = Some(Msg::RefundNeedsConfirm);
+            errors.keep("confirm_amount", &k.to_string());
+            Err(ConsoleError::Invalid(errors))
+        }
+        Ok(_) => {
+            leptos_axum::redirect(&format!(
+                "/console/transactions/{}?done=refund",
+                crate::backend::url_encode(&payment_id)
+            ));
+            Ok(())
+        }
+        Err(ConsoleError::Invalid(mut e)) => {
+            e.values = errors.values;
+            Err(ConsoleError::Invalid(e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rubles;
+
+    #[test]
+    fn rubles_are_read_with_a_comma_or_a_dot_and_at_most_two_decimals() {
+        assert_eq!(parse_rubles("12,50"), Some(1250));
+        assert_eq!(parse_rubles("12.5"), Some(1250));
+        assert_eq!(parse_rubles(" 1 234,56 "), Some(123456));
+        assert_eq!(parse_rubles("7"), Some(700));
+        assert_eq!(parse_rubles("0,01"), Some(1));
+        for bad in ["", "abc", "-5", "1,234", "1.2.3", ",5", "1e3", "12,5a"] {
+            assert_eq!(parse_rubles(bad), None, "{bad}");
+        }
+    }
+}

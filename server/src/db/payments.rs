@@ -720,6 +720,18 @@ pub async fn get_refund_in(tx: &mut Tx, refund_id: &str) -> Result<Option<Refund
         .await)
 }
 
+/// The refund of a reference (unique), e.g. a console refund found again by its form's key.
+pub async fn find_refund_by_ref(
+    db: &Db,
+    refund_ref: &str,
+) -> Result<Option<RefundRow>, sqlx::Error> {
+    let sql = format!("select {REFUND_COLUMNS} from refund where refund_ref = $1");
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(refund_ref)
+        .fetch_optional(c)
+        .await)
+}
+
 pub async fn refunds_of(db: &Db, payment_id: &str) -> Result<Vec<RefundRow>, sqlx::Error> {
     let sql = format!(
         "select {REFUND_COLUMNS} from refund where payment_id = $1 order by created_at, refund_id"

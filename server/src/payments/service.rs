@@ -865,6 +865,7 @@ impl PaymentService {
                 Some(till.till_id),
                 amount,
                 reason.as_ref().map(Description::as_str),
+                None,
             )
             .await?;
         tx.commit().await?;
@@ -894,6 +895,50 @@ impl PaymentService {
         Ok(answer)
     }
 
+    /// A refund asked for in the console (no till): the same core as [`Self::refund`]. The
+    /// `idempotency_key` (from the console form's one-time nonce) names the refund, so the same
+    /// form sent twice refunds once and the second call returns the first refund.
+    #[tracing::instrument(skip_all, fields(payment_id = %payment_id))]
+    pub async fn refund_by_console(
+        &self,
+        payment_id: &str,
+        amount: Option<Amount>,
+        reason: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<RefundRow, ApiError> {
+        let payment = repo::get_payment(&self.db, payment_id)
+            .await?
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such payment"))?;
+        let refund_ref = console_refund_ref(idempotency_key);
+        if let Some(existing) = repo::find_refund_by_ref(&self.db, &refund_ref).await? {
+            return Ok(existing);
+        }
+        let mut tx = self.db.begin().await?;
+        let started = self
+            .start_refund(&mut tx, &payment, None, amount, reason, Some(&refund_ref))
+            .await;
+        let refund = match started {
+            Ok(r) => match tx.commit().await {
+                Ok(()) => r,
+                Err(e) => return self.console_refund_raced(&refund_ref, e.into()).await,
+            },
+            Err(e) => return self.console_refund_raced(&refund_ref, e).await,
+        };
+        self.ask_bank_to_refund(&payment, refund).await
+    }
+
+    /// After a failed console refund: the refund a concurrent same-key request made, else `err`.
+    async fn console_refund_raced(
+        &self,
+        refund_ref: &str,
+        err: ApiError,
+    ) -> Result<RefundRow, ApiError> {
+        match repo::find_refund_by_ref(&self.db, refund_ref).await? {
+            Some(existing) => Ok(existing),
+            None => Err(err),
+        }
+    }
+
     /// The till error for a refund the bank refused outright (not declined as an outcome).
     fn refund_refusal(&self, module: &str, refund: &RefundRow) -> Option<ApiError> {
         if refund.status() != RefundStatus::Declined {
@@ -918,6 +963,7 @@ impl PaymentService {
         till_id: Option<i64>,
         amount: Option<Amount>,
         reason: Option<&str>,
+        refund_ref: Option<&str>,
     ) -> Result<RefundRow, ApiError> {
         let at = db::now();
         let current = repo::get_payment_in(tx, &payment.payment_id)
@@ -945,7 +991,10 @@ impl PaymentService {
             return Err(exceeds());
         }
         let refund_id = RefundId::new();
-        let refund_ref = OrderRef::generate("r");
+        let refund_ref = match refund_ref {
+            Some(r) => OrderRef::parse(r).map_err(|e| anyhow::anyhow!("BUG: refund ref: {e}"))?,
+            None => OrderRef::generate("r"),
+        };
         repo::insert_refund(
             tx,
             &NewRefund {
@@ -1090,6 +1139,7 @@ impl PaymentService {
                 None,
                 None,
                 Some("late payment: automatic refund"),
+                None,
             )
             .await?;
         tx.commit().await?;
@@ -1234,6 +1284,15 @@ fn refund_request<'a>(
         amount,
         reason: refund.reason.as_deref(),
     })
+}
+
+/// The refund reference of a console refund: derived from its form's key (hashed, so any key
+/// fits the bank's 40-character limit), so the same key always names the same refund.
+fn console_refund_ref(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("rc{hex}")
 }
 
 /// A till sees and changes only its own store's payments and refunds.
