@@ -84,6 +84,85 @@ pub trait AdminBackend: Send + Sync + 'static {
         password: &str,
     ) -> Result<(), ConsoleError>;
     async fn list_transactions(&self, actor: &Actor) -> Result<TransactionList, ConsoleError>;
+
+    // ---- admin configuration: authorization servers, tills, audit log ----
+    // The server fns have checked the role and the input; these write the change and its audit
+    // row in one transaction.
+    async fn list_auth_servers(&self, actor: &Actor) -> Result<Vec<AuthServerItem>, ConsoleError>;
+    /// Creates (`id` = None) or updates an authorization server.
+    async fn save_auth_server(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: AuthServerInput,
+    ) -> Result<(), ConsoleError>;
+    /// Refused with `Msg::AuthServerInUse` while a payment type uses it.
+    async fn delete_auth_server(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError>;
+    async fn list_tills(&self, actor: &Actor) -> Result<Vec<TillItem>, ConsoleError>;
+    /// Creates a till and returns its key (the only time it exists in clear).
+    async fn create_till(&self, actor: &Actor, input: TillInput) -> Result<String, ConsoleError>;
+    async fn revoke_till(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError>;
+    /// Keeps a new till's key in the session until the next page takes it.
+    async fn set_key_flash(&self, parts: &Parts, key: String) -> Result<(), ConsoleError>;
+    /// Takes (and removes) the key kept by `set_key_flash`.
+    async fn take_key_flash(&self, parts: &Parts) -> Result<Option<String>, ConsoleError>;
+    async fn list_audit(&self, actor: &Actor) -> Result<Vec<AuditItem>, ConsoleError>;
+}
+
+// ---- admin configuration DTOs ----
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthServerItem {
+    pub id: i64,
+    pub name: String,
+    pub response_timeout_secs: i64,
+    /// How many payment types use it.
+    pub used_by: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthServerInput {
+    pub name: String,
+    pub response_timeout_secs: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TillItem {
+    pub id: i64,
+    pub name: String,
+    /// `till` or `kiosk`.
+    pub kind: String,
+    pub key_prefix: String,
+    pub revoked: bool,
+    pub screen: bool,
+    pub display: bool,
+    pub receipt: bool,
+    pub paper_width: u32,
+    pub escpos_native: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TillInput {
+    pub name: String,
+    pub kind: String,
+    pub screen: bool,
+    pub display: bool,
+    pub receipt: bool,
+    pub paper_width: u32,
+    pub escpos_native: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditItem {
+    /// In the store's time zone.
+    pub local_time: String,
+    pub login: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    /// Compact JSON, empty when there was none.
+    pub before: String,
+    pub after: String,
 }
 
 /// The backend as a Leptos context value (one exact type to look up).

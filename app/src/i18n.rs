@@ -121,6 +121,59 @@ messages! {
     StatusUnknown => "неизвестно", "unknown";
     Language => "Язык", "Language";
     TimeZone => "Часовой пояс", "Time zone";
+    // ---- admin configuration: authorization servers, tills, audit log ----
+    AuthServers => "Серверы авторизации", "Authorization servers";
+    TabPayments => "Оплаты", "Payments";
+    QrPayment => "QR оплата", "QR payment";
+    Name => "Название", "Name";
+    ResponseTimeout => "Таймаут ожидания ответа, сек", "Response timeout, s";
+    TimeoutRange => "Целое число от 1 до 3600.", "A whole number from 1 to 3600.";
+    NameTooLong => "Не длиннее 100 символов.", "At most 100 characters.";
+    NameTaken => "Такое название уже есть.", "This name is taken.";
+    UsedBy => "Видов оплаты", "Payment types";
+    AddQrPayment => "Добавить «QR оплата»", "Add «QR payment»";
+    Edit => "Изменить", "Edit";
+    Save => "Сохранить", "Save";
+    Cancel => "Отмена", "Cancel";
+    Delete => "Удалить", "Delete";
+    Saved => "Сохранено.", "Saved.";
+    Deleted => "Удалено.", "Deleted.";
+    AuthServerInUse => "Нельзя удалить: сервер авторизации используется видами оплаты. Сначала переназначьте или удалите их.",
+        "Cannot delete: payment types use this authorization server. Reassign or delete them first.";
+    NoAuthServers => "Серверов авторизации нет.", "No authorization servers.";
+    Tills => "Кассы", "Tills";
+    NoTills => "Касс нет.", "No tills.";
+    AddTill => "Добавить кассу", "Add a till";
+    TillKind => "Тип", "Kind";
+    KindTill => "касса", "till";
+    KindKiosk => "киоск", "kiosk";
+    KindInvalid => "Выберите кассу или киоск.", "Choose till or kiosk.";
+    KeyPrefix => "Начало ключа", "Key prefix";
+    TillState => "Состояние", "State";
+    Active => "активна", "active";
+    Revoked => "отозвана", "revoked";
+    QrOutputs => "Вывод QR", "QR outputs";
+    OutScreen => "экран киоска", "kiosk screen";
+    OutDisplay => "дисплей покупателя", "customer display";
+    OutReceipt => "чек", "receipt";
+    PaperWidth => "Ширина бумаги", "Paper width";
+    PaperWidthInvalid => "Выберите 58 или 80 мм.", "Choose 58 or 80 mm.";
+    EscposNative => "QR печатает сам принтер (ESC/POS)", "The printer draws the QR (native ESC/POS)";
+    Revoke => "Отозвать", "Revoke";
+    RevokeConfirm => "Отозвать ключ кассы? Её запросы будут отклоняться, вернуть ключ нельзя.",
+        "Revoke the till's key? Its requests will be refused; this cannot be undone.";
+    RevokeYes => "Да, отозвать", "Yes, revoke";
+    TillRevoked => "Ключ кассы отозван.", "The till's key is revoked.";
+    NewTillKey => "Ключ новой кассы — скопируйте его сейчас, он показывается один раз:",
+        "The new till's key — copy it now, it is shown only once:";
+    Audit => "Журнал", "Audit log";
+    AuditLead => "Последние 100 изменений настроек", "The latest 100 configuration changes";
+    NoAudit => "Изменений пока нет.", "No changes yet.";
+    ColWho => "Кто", "Who";
+    ColAction => "Действие", "Action";
+    ColObject => "Объект", "Object";
+    ColBefore => "Было", "Before";
+    ColAfter => "Стало", "After";
 }
 
 impl Msg {

@@ -49,6 +49,10 @@ pub fn App() -> impl IntoView {
                     view=pages::transactions::TransactionsPage
                     ssr=SsrMode::Async
                 />
+                // ---- admin configuration ----
+                <Route path=path!("/console/auth-servers") view=pages::auth_servers::AuthServersPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/tills") view=pages::tills::TillsPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -4,9 +4,13 @@
 use crate::auth::password;
 use crate::db::{self, Db};
 use app::backend::{Actor, AdminBackend, Role, TransactionList, TransactionRow};
+use app::backend::{AuditItem, AuthServerInput, AuthServerItem, TillInput, TillItem};
 use app::error::ConsoleError;
+use app::error::FormErrors;
+use app::i18n::Msg;
 use axum::http::request::Parts;
 use chrono::TimeDelta;
+use db::audit::Who;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use tower_sessions::Session;
@@ -17,6 +21,10 @@ pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
 const TRANSACTIONS_PAGE: i64 = 50;
 /// The session key of the signed-in user.
 const SESSION_USER: &str = "user";
+/// The session key of a new till's key, kept until the next page shows it once.
+const SESSION_NEW_KEY: &str = "new_till_key";
+/// How many audit entries the «Журнал» page shows.
+const AUDIT_PAGE: i64 = 100;
 /// The session key of when the session was last marked as used (unix seconds).
 const SESSION_SEEN: &str = "seen";
 /// A session is saved again (which moves its expiry) at most this often, not on every request:
@@ -104,6 +112,38 @@ impl ConsoleBackend {
             None => false,
         }
     }
+}
+
+// ---- admin configuration helpers ----
+
+/// A second check behind the server fn's `require`: configuration changes are for admins.
+fn admin_only(actor: &Actor) -> Result<(), ConsoleError> {
+    if actor.role >= Role::Admin {
+        Ok(())
+    } else {
+        Err(ConsoleError::Forbidden)
+    }
+}
+
+fn who(actor: &Actor) -> Who<'_> {
+    Who {
+        app_user_id: Some(actor.user_id),
+        login: &actor.login,
+    }
+}
+
+/// «Name taken» beside the name field, the typed values kept.
+fn name_taken(values: &[(&str, &str)]) -> ConsoleError {
+    let mut f = FormErrors::default();
+    f.field("name", Msg::NameTaken);
+    for (k, v) in values {
+        f.keep(k, v);
+    }
+    ConsoleError::Invalid(f)
+}
+
+fn store_tz(store: &db::config::Store) -> chrono_tz::Tz {
+    store.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow)
 }
 
 /// Constant-time comparison of two byte strings of possibly different lengths.
@@ -248,5 +288,202 @@ impl AdminBackend for ConsoleBackend {
                 })
                 .collect(),
         })
+    }
+
+    // ---- admin configuration: authorization servers, tills, audit log ----
+
+    async fn list_auth_servers(&self, actor: &Actor) -> Result<Vec<AuthServerItem>, ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let rows = db::settings::list_auth_servers(&self.db, store.store_id)
+            .await
+            .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuthServerItem {
+                id: r.auth_server_id,
+                name: r.name,
+                response_timeout_secs: r.response_timeout_secs,
+                used_by: r.used_by,
+            })
+            .collect())
+    }
+
+    async fn save_auth_server(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: AuthServerInput,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let timeout = input.response_timeout_secs.to_string();
+        let values = [
+            ("name", input.name.as_str()),
+            ("response_timeout_secs", timeout.as_str()),
+        ];
+        let saved = match id {
+            None => db::settings::create_auth_server(
+                &self.db,
+                &who(actor),
+                store.store_id,
+                &input.name,
+                input.response_timeout_secs,
+            )
+            .await
+            .map(|_| ()),
+            Some(id) => {
+                db::settings::update_auth_server(
+                    &self.db,
+                    &who(actor),
+                    store.store_id,
+                    id,
+                    &input.name,
+                    input.response_timeout_secs,
+                )
+                .await
+            }
+        };
+        match saved {
+            Ok(()) => Ok(()),
+            Err(db::config::ConfigError::Duplicate(_)) => Err(name_taken(&values)),
+            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn delete_auth_server(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        match db::settings::delete_auth_server(&self.db, &who(actor), store.store_id, id).await {
+            Ok(()) => Ok(()),
+            Err(db::settings::DeleteError::InUse(_)) => {
+                Err(ConsoleError::form(Msg::AuthServerInUse, &[]))
+            }
+            Err(db::settings::DeleteError::Config(db::config::ConfigError::NotFound(_))) => {
+                Err(ConsoleError::NotFound)
+            }
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn list_tills(&self, actor: &Actor) -> Result<Vec<TillItem>, ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let tills = db::config::list_tills(&self.db).await.map_err(internal)?;
+        Ok(tills
+            .into_iter()
+            .filter(|t| t.store_id == store.store_id)
+            .map(|t| {
+                let o = t.outputs();
+                TillItem {
+                    id: t.till_id,
+                    name: t.name,
+                    kind: t.kind,
+                    key_prefix: t.key_prefix,
+                    revoked: t.revoked_at.is_some(),
+                    screen: o.screen,
+                    display: o.display,
+                    receipt: o.receipt,
+                    paper_width: o.paper_width,
+                    escpos_native: o.escpos_native,
+                }
+            })
+            .collect())
+    }
+
+    async fn create_till(&self, actor: &Actor, input: TillInput) -> Result<String, ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let key = crate::auth::till_key::generate();
+        let created = db::settings::create_till(
+            &self.db,
+            &who(actor),
+            db::settings::NewTill {
+                store_id: store.store_id,
+                name: &input.name,
+                kind: &input.kind,
+                key_hash: &crate::auth::till_key::hash(&key),
+                key_prefix: &crate::auth::till_key::display_prefix(&key),
+                outputs: crate::qr::outputs::TillOutputs {
+                    screen: input.screen,
+                    display: input.display,
+                    receipt: input.receipt,
+                    paper_width: input.paper_width,
+                    escpos_native: input.escpos_native,
+                },
+            },
+        )
+        .await;
+        match created {
+            Ok(_) => Ok(key),
+            Err(db::config::ConfigError::Duplicate(_)) => Err(name_taken(&[])),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn revoke_till(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        match db::settings::revoke_till(&self.db, &who(actor), store.store_id, id).await {
+            Ok(_) => Ok(()),
+            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn set_key_flash(&self, parts: &Parts, key: String) -> Result<(), ConsoleError> {
+        session(parts)?
+            .insert(SESSION_NEW_KEY, key)
+            .await
+            .map_err(internal)
+    }
+
+    async fn take_key_flash(&self, parts: &Parts) -> Result<Option<String>, ConsoleError> {
+        session(parts)?
+            .remove::<String>(SESSION_NEW_KEY)
+            .await
+            .map_err(internal)
+    }
+
+    async fn list_audit(&self, actor: &Actor) -> Result<Vec<AuditItem>, ConsoleError> {
+        if actor.role < Role::Support {
+            return Err(ConsoleError::Forbidden);
+        }
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let tz = store_tz(&store);
+        let rows = db::audit::latest(&self.db, AUDIT_PAGE)
+            .await
+            .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditItem {
+                local_time: r
+                    .created_at
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
+                login: r.login,
+                action: r.action,
+                entity: r.entity,
+                entity_id: r.entity_id,
+                before: r.before.unwrap_or_default(),
+                after: r.after.unwrap_or_default(),
+            })
+            .collect())
     }
 }

@@ -6,6 +6,7 @@ mod helpers;
 
 mod bad_input;
 mod console;
+mod console_settings;
 mod events;
 mod lifecycle;
 mod providers;

@@ -3,3 +3,7 @@ pub mod login;
 pub mod not_found;
 pub mod setup;
 pub mod transactions;
+// ---- admin configuration ----
+pub mod audit;
+pub mod auth_servers;
+pub mod tills;
