@@ -107,6 +107,16 @@ pub trait AdminBackend: Send + Sync + 'static {
     /// Takes (and removes) the key kept by `set_key_flash`.
     async fn take_key_flash(&self, parts: &Parts) -> Result<Option<String>, ConsoleError>;
     async fn list_audit(&self, actor: &Actor) -> Result<Vec<AuditItem>, ConsoleError>;
+    /// The payment types, with what their form offers (servers, installed modules).
+    async fn list_payment_types(&self, actor: &Actor) -> Result<PaymentTypePage, ConsoleError>;
+    /// Creates (`id` = None) or updates a payment type; an unknown module, a server of another
+    /// store, or scanning a module cannot do come back as field errors.
+    async fn save_payment_type(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: PaymentTypeInput,
+    ) -> Result<(), ConsoleError>;
 }
 
 // ---- admin configuration DTOs ----
@@ -168,3 +178,32 @@ pub struct AuditItem {
 /// The backend as a Leptos context value (one exact type to look up).
 #[derive(Clone)]
 pub struct Backend(pub Arc<dyn AdminBackend>);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentTypeItem {
+    pub id: i64,
+    pub name: String,
+    pub auth_server_id: i64,
+    pub auth_server: String,
+    pub module: String,
+    pub scan_customer_qr: bool,
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentTypePage {
+    pub items: Vec<PaymentTypeItem>,
+    /// (id, name) of the store's authorization servers.
+    pub auth_servers: Vec<(i64, String)>,
+    /// The installed payment modules (`sandbox`, `raiffeisen`, …).
+    pub modules: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentTypeInput {
+    pub name: String,
+    pub auth_server_id: i64,
+    pub module: String,
+    pub scan_customer_qr: bool,
+    pub enabled: bool,
+}

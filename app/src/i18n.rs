@@ -174,6 +174,18 @@ messages! {
     ColObject => "Объект", "Object";
     ColBefore => "Было", "Before";
     ColAfter => "Стало", "After";
+    PaymentTypes => "Виды оплаты", "Payment types";
+    NoPaymentTypes => "Видов оплаты нет.", "No payment types.";
+    AddPaymentType => "Добавить вид оплаты", "Add a payment type";
+    AuthServer => "Сервер авторизации", "Authorization server";
+    AuthServerUnknown => "Выберите сервер авторизации из списка.", "Choose an authorization server from the list.";
+    PaymentModule => "Модуль оплаты", "Payment module";
+    ModuleUnknown => "Такого модуля оплаты нет. Выберите один из установленных.", "No such payment module. Choose an installed one.";
+    ScanCustomerQr => "Сканировать QR-код покупателя", "Scan the customer's QR code";
+    ScanNotSupported => "Этот модуль оплаты не умеет принимать QR-код покупателя.", "This payment module cannot accept the customer's QR code.";
+    Enabled => "Включён", "Enabled";
+    Yes => "да", "yes";
+    No => "нет", "no";
 }
 
 impl Msg {

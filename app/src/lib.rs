@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
                 />
                 // ---- admin configuration ----
                 <Route path=path!("/console/auth-servers") view=pages::auth_servers::AuthServersPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/payment-types") view=pages::payment_types::PaymentTypesPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/tills") view=pages::tills::TillsPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
             </Routes>

@@ -5,6 +5,7 @@ use crate::auth::password;
 use crate::db::{self, Db};
 use app::backend::{Actor, AdminBackend, Role, TransactionList, TransactionRow};
 use app::backend::{AuditItem, AuthServerInput, AuthServerItem, TillInput, TillItem};
+use app::backend::{PaymentTypeInput, PaymentTypeItem, PaymentTypePage};
 use app::error::ConsoleError;
 use app::error::FormErrors;
 use app::i18n::Msg;
@@ -38,6 +39,8 @@ struct SessionUser {
 
 pub struct ConsoleBackend {
     db: Db,
+    /// The installed payment modules, for the «Виды оплаты» form.
+    providers: crate::providers::Providers,
     /// While no user exists: the token of the one-time setup link.
     setup_token: Mutex<Option<String>>,
 }
@@ -58,6 +61,7 @@ fn session(parts: &Parts) -> Result<Session, ConsoleError> {
 impl ConsoleBackend {
     pub fn new(db: Db) -> Self {
         Self {
+            providers: crate::providers::Providers::installed(&db),
             db,
             setup_token: Mutex::new(None),
         }
@@ -485,5 +489,92 @@ impl AdminBackend for ConsoleBackend {
                 after: r.after.unwrap_or_default(),
             })
             .collect())
+    }
+
+    async fn list_payment_types(&self, actor: &Actor) -> Result<PaymentTypePage, ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let servers = db::settings::list_auth_servers(&self.db, store.store_id)
+            .await
+            .map_err(internal)?;
+        let types = db::config::list_payment_types(&self.db)
+            .await
+            .map_err(internal)?;
+        let server_name = |id: i64| {
+            servers
+                .iter()
+                .find(|a| a.auth_server_id == id)
+                .map(|a| a.name.clone())
+                .unwrap_or_default()
+        };
+        Ok(PaymentTypePage {
+            items: types
+                .into_iter()
+                .filter(|p| p.store_id == store.store_id)
+                .map(|p| PaymentTypeItem {
+                    id: p.payment_type_id,
+                    name: p.name,
+                    auth_server: server_name(p.auth_server_id),
+                    auth_server_id: p.auth_server_id,
+                    module: p.module,
+                    scan_customer_qr: p.scan_customer_qr,
+                    enabled: p.enabled,
+                })
+                .collect(),
+            auth_servers: servers
+                .iter()
+                .map(|a| (a.auth_server_id, a.name.clone()))
+                .collect(),
+            modules: self.providers.modules().map(str::to_owned).collect(),
+        })
+    }
+
+    async fn save_payment_type(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: PaymentTypeInput,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let mut errors = FormErrors::default();
+        match self.providers.get(&input.module) {
+            None => errors.field("module", Msg::ModuleUnknown),
+            Some(p) if input.scan_customer_qr && !p.capabilities().customer_presented_qr => {
+                errors.field("scan_customer_qr", Msg::ScanNotSupported)
+            }
+            Some(_) => {}
+        }
+        if db::settings::auth_server_by_id(&self.db, store.store_id, input.auth_server_id)
+            .await
+            .is_err()
+        {
+            errors.field("auth_server_id", Msg::AuthServerUnknown);
+        }
+        errors.into_result()?;
+        let saved = db::settings::save_payment_type(
+            &self.db,
+            &who(actor),
+            id,
+            db::settings::PaymentTypeFields {
+                store_id: store.store_id,
+                auth_server_id: input.auth_server_id,
+                name: &input.name,
+                module: &input.module,
+                scan_customer_qr: input.scan_customer_qr,
+                enabled: input.enabled,
+            },
+        )
+        .await;
+        match saved {
+            Ok(_) => Ok(()),
+            Err(db::config::ConfigError::Duplicate(_)) => Err(name_taken(&[])),
+            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
     }
 }

@@ -173,6 +173,7 @@ async fn auth_server_id(app: &TestApp, name: &str) -> i64 {
 
 const AUTH_PAGE: &str = "/console/auth-servers";
 const TILLS_PAGE: &str = "/console/tills";
+const TYPES_PAGE: &str = "/console/payment-types";
 
 async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change_is_audited(
     app: TestApp,
@@ -361,7 +362,7 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
 ) {
     let c = Console::new(&app);
     let id = auth_server_id(&app, "QR оплата").await.to_string();
-    let calls: [(&str, Vec<(&str, &str)>); 6] = [
+    let calls: [(&str, Vec<(&str, &str)>); 8] = [
         ("list_auth_servers", vec![]),
         (
             "save_auth_server",
@@ -378,6 +379,15 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
             ],
         ),
         ("revoke_till", vec![("id", "1")]),
+        ("list_payment_types", vec![]),
+        (
+            "save_payment_type",
+            vec![
+                ("name", "Y"),
+                ("auth_server_id", &id),
+                ("module", "sandbox"),
+            ],
+        ),
     ];
     let tills_before = count(&app, "select count(*) from till").await;
     for (login, role) in [("vera", "viewer"), ("sasha", "support")] {
@@ -386,7 +396,7 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
             let a = c.post(path, "/console/transactions", form, &s).await;
             assert_eq!(a.error(), Some(ConsoleError::Forbidden), "{role} {path}");
         }
-        for page in [AUTH_PAGE, TILLS_PAGE] {
+        for page in [AUTH_PAGE, TILLS_PAGE, TYPES_PAGE] {
             let p = c.get(page, &s).await;
             assert!(
                 p.body.contains(Msg::Forbidden.text(app::i18n::Lang::Ru)),
@@ -410,6 +420,7 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
         }
     }
     assert_eq!(count(&app, "select count(*) from auth_server").await, 1);
+    assert_eq!(count(&app, "select count(*) from payment_type").await, 1);
     assert_eq!(count(&app, "select count(*) from till").await, tills_before);
     assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
 }
@@ -562,7 +573,162 @@ async fn till_form_errors_stand_beside_the_field_keep_the_values_and_save_nothin
     assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
 }
 
+async fn an_admin_adds_and_edits_a_payment_type_with_an_installed_module(app: TestApp) {
+    let c = Console::new(&app);
+    let s = c.user("root", "admin").await;
+    let server = auth_server_id(&app, "QR оплата").await.to_string();
+    let page = c.get(TYPES_PAGE, &s).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"<datalist id="payment-modules">"#));
+    assert!(
+        page.body.contains(r#"<option value="sandbox">"#),
+        "installed modules are suggested"
+    );
+    let a = c
+        .post(
+            "save_payment_type",
+            TYPES_PAGE,
+            &[
+                ("name", "Карта <i>"),
+                ("auth_server_id", &server),
+                ("module", "sandbox"),
+                ("enabled", "on"),
+            ],
+            &s,
+        )
+        .await;
+    assert_eq!(
+        a.location,
+        "/console/payment-types?done=saved",
+        "{:?}",
+        a.error()
+    );
+    let types = qrpay::db::config::list_payment_types(&app.db)
+        .await
+        .unwrap();
+    let added = types.iter().find(|p| p.name == "Карта <i>").expect("added");
+    assert_eq!(
+        (added.module.as_str(), added.enabled, added.scan_customer_qr),
+        ("sandbox", true, false)
+    );
+    let page = c.get(&a.location, &s).await;
+    assert!(page.body.contains("Карта &lt;i&gt;") && page.body.contains("Сохранено."));
+
+    let id = added.payment_type_id.to_string();
+    let a = c
+        .post(
+            "save_payment_type",
+            &format!("{TYPES_PAGE}?edit={id}"),
+            &[
+                ("id", &id),
+                ("name", "Карта"),
+                ("auth_server_id", &server),
+                ("module", "sandbox"),
+            ],
+            &s,
+        )
+        .await;
+    assert_eq!(a.error(), None);
+    let types = qrpay::db::config::list_payment_types(&app.db)
+        .await
+        .unwrap();
+    let edited = types
+        .iter()
+        .find(|p| p.payment_type_id == added.payment_type_id)
+        .unwrap();
+    assert_eq!((edited.name.as_str(), edited.enabled), ("Карта", false));
+    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    let actions: Vec<_> = audit
+        .iter()
+        .map(|e| (e.action.as_str(), e.entity.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [("update", "payment_type"), ("create", "payment_type")]
+    );
+    let json = |v: &Option<String>| -> serde_json::Value {
+        serde_json::from_str(v.as_deref().unwrap()).unwrap()
+    };
+    assert_eq!(json(&audit[0].before)["enabled"], true);
+    assert_eq!(json(&audit[0].after)["enabled"], false);
+}
+
+async fn payment_type_errors_stand_beside_the_field_keep_the_values_and_save_nothing(app: TestApp) {
+    let c = Console::new(&app);
+    let s = c.user("root", "admin").await;
+    let server = auth_server_id(&app, "QR оплата").await.to_string();
+    for (name, srv, module, scan, field, msg) in [
+        ("", server.as_str(), "sandbox", "", "name", Msg::Required),
+        ("Новый", server.as_str(), "", "", "module", Msg::Required),
+        (
+            "Новый",
+            server.as_str(),
+            "visa",
+            "",
+            "module",
+            Msg::ModuleUnknown,
+        ),
+        (
+            "Новый",
+            server.as_str(),
+            "sandbox",
+            "on",
+            "scan_customer_qr",
+            Msg::ScanNotSupported,
+        ),
+        (
+            "Новый",
+            "999999",
+            "sandbox",
+            "",
+            "auth_server_id",
+            Msg::AuthServerUnknown,
+        ),
+        (
+            "Новый",
+            "x",
+            "sandbox",
+            "",
+            "auth_server_id",
+            Msg::AuthServerUnknown,
+        ),
+        (
+            "СБП QR",
+            server.as_str(),
+            "sandbox",
+            "",
+            "name",
+            Msg::NameTaken,
+        ),
+    ] {
+        let mut form = vec![("name", name), ("auth_server_id", srv), ("module", module)];
+        if !scan.is_empty() {
+            form.push(("scan_customer_qr", scan));
+        }
+        let a = c.post("save_payment_type", TYPES_PAGE, &form, &s).await;
+        assert_eq!(a.field(field), Some(msg), "{name:?} {module:?} {scan:?}");
+        assert_eq!(a.kept("module").as_deref(), Some(module));
+        assert_eq!(a.kept("scan_customer_qr").as_deref(), Some(scan));
+        let page = c.get(a.location.trim_start_matches(&app.base), &s).await;
+        assert!(
+            page.body
+                .contains(&format!(r#"data-testid="error-{field}""#)),
+            "{field}"
+        );
+        if !module.is_empty() {
+            assert!(
+                page.body.contains(&format!(r#"value="{module}""#)),
+                "{module} kept"
+            );
+        }
+    }
+    assert_eq!(count(&app, "select count(*) from payment_type").await, 1);
+    assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
+}
+
 both_backends!(
+    an_admin_adds_and_edits_a_payment_type_with_an_installed_module,
+    payment_type_errors_stand_beside_the_field_keep_the_values_and_save_nothing,
     an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change_is_audited,
     authorization_server_errors_stand_beside_the_field_keep_the_values_and_save_nothing,
     an_authorization_server_used_by_a_payment_type_cannot_be_deleted,

@@ -43,6 +43,7 @@ pub fn require(min: Role) -> Result<(Arc<dyn AdminBackend>, Actor), ConsoleError
 mod tests {
     use super::*;
     use crate::backend::{AuditItem, AuthServerInput, AuthServerItem, TillInput, TillItem};
+    use crate::backend::{PaymentTypeInput, PaymentTypePage};
     use crate::backend::{TransactionList, TransactionRow};
 
     struct Fake;
@@ -109,6 +110,17 @@ mod tests {
         }
         async fn list_audit(&self, _: &Actor) -> Result<Vec<AuditItem>, ConsoleError> {
             Ok(Vec::new())
+        }
+        async fn list_payment_types(&self, _: &Actor) -> Result<PaymentTypePage, ConsoleError> {
+            Err(ConsoleError::Internal)
+        }
+        async fn save_payment_type(
+            &self,
+            _: &Actor,
+            _: Option<i64>,
+            _: PaymentTypeInput,
+        ) -> Result<(), ConsoleError> {
+            Ok(())
         }
     }
 

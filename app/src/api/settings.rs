@@ -3,6 +3,7 @@
 
 use super::{parts, require};
 use crate::backend::{AuditItem, AuthServerInput, AuthServerItem, Role, TillInput, TillItem};
+use crate::backend::{PaymentTypeInput, PaymentTypePage};
 use crate::error::{ConsoleError, FormErrors};
 use crate::i18n::Msg;
 use leptos::prelude::*;
@@ -183,4 +184,74 @@ pub async fn take_new_till_key() -> Result<Option<String>, ConsoleError> {
 pub async fn list_audit() -> Result<Vec<AuditItem>, ConsoleError> {
     let (backend, actor) = require(Role::Support)?;
     backend.list_audit(&actor).await
+}
+
+#[server(prefix = "/console/fn", endpoint = "list_payment_types")]
+pub async fn list_payment_types() -> Result<PaymentTypePage, ConsoleError> {
+    let (backend, actor) = require(Role::Admin)?;
+    backend.list_payment_types(&actor).await
+}
+
+/// Adds (no `id`) or changes a payment type. The module and what it can do are checked by the
+/// backend, which knows the installed modules.
+#[server(prefix = "/console/fn", endpoint = "save_payment_type")]
+pub async fn save_payment_type(
+    id: Option<String>,
+    name: String,
+    auth_server_id: String,
+    module: String,
+    scan_customer_qr: Option<String>,
+    enabled: Option<String>,
+) -> Result<(), ConsoleError> {
+    let (backend, actor) = require(Role::Admin)?;
+    let id = match id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(parse_id(s)?),
+        None => None,
+    };
+    let mut errors = FormErrors::default();
+    errors.keep("name", &name);
+    errors.keep("auth_server_id", &auth_server_id);
+    errors.keep("module", &module);
+    errors.keep(
+        "scan_customer_qr",
+        if scan_customer_qr.is_some() { "on" } else { "" },
+    );
+    errors.keep("enabled", if enabled.is_some() { "on" } else { "" });
+    let checked_name = check_name(&name).map_err(|m| errors.field("name", m)).ok();
+    let server = auth_server_id.trim().parse::<i64>().ok();
+    if server.is_none() {
+        errors.field("auth_server_id", Msg::AuthServerUnknown);
+    }
+    let module = module.trim().to_owned();
+    if module.is_empty() {
+        errors.field("module", Msg::Required);
+    }
+    let (Some(name), Some(auth_server_id), true) = (checked_name, server, errors.fields.is_empty())
+    else {
+        return Err(ConsoleError::Invalid(errors));
+    };
+    backend
+        .save_payment_type(
+            &actor,
+            id,
+            PaymentTypeInput {
+                name,
+                auth_server_id,
+                module,
+                scan_customer_qr: scan_customer_qr.is_some(),
+                enabled: enabled.is_some(),
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            ConsoleError::Invalid(f) => {
+                let mut errors = errors.clone();
+                errors.fields = f.fields;
+                errors.form = f.form;
+                ConsoleError::Invalid(errors)
+            }
+            e => e,
+        })?;
+    leptos_axum::redirect("/console/payment-types?done=saved");
+    Ok(())
 }

@@ -54,6 +54,11 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
             "/console/auth-servers",
             "nav-auth-servers",
         ));
+        nav.push((
+            Msg::PaymentTypes,
+            "/console/payment-types",
+            "nav-payment-types",
+        ));
         nav.push((Msg::Tills, "/console/tills", "nav-tills"));
     }
     if actor.role >= Role::Support {

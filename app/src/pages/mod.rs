@@ -6,4 +6,5 @@ pub mod transactions;
 // ---- admin configuration ----
 pub mod audit;
 pub mod auth_servers;
+pub mod payment_types;
 pub mod tills;

@@ -80,9 +80,8 @@ pub async fn create_auth_server(
     check_auth_server(name, timeout_secs)?;
     let at = now();
     let mut tx = db.begin().await?;
-    let id: i64 =
-        in_tx!(&mut tx, |c| {
-            sqlx::query_scalar(
+    let id: i64 = in_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "insert into auth_server (store_id, name, response_timeout_secs, created_at, updated_at) \
          values ($1, $2, $3, $4, $4) returning auth_server_id"
     )
@@ -92,8 +91,8 @@ pub async fn create_auth_server(
     .bind(at)
     .fetch_one(&mut *c)
     .await
-        })
-        .map_err(|e| duplicate_or(e, format!("authorization server {name:?}")))?;
+    })
+    .map_err(|e| duplicate_or(e, format!("authorization server {name:?}")))?;
     audit::record(
         &mut tx,
         who,
@@ -258,9 +257,8 @@ pub async fn create_till(db: &Db, who: &Who<'_>, new: NewTill<'_>) -> Result<i64
     let at = now();
     let list = new.outputs.list();
     let mut tx = db.begin().await?;
-    let id: i64 =
-        in_tx!(&mut tx, |c| {
-            sqlx::query_scalar(
+    let id: i64 = in_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
         "insert into till (store_id, name, kind, key_hash, key_prefix, qr_outputs, paper_width, \
          escpos_native, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
          returning till_id"
@@ -276,8 +274,8 @@ pub async fn create_till(db: &Db, who: &Who<'_>, new: NewTill<'_>) -> Result<i64
     .bind(at)
     .fetch_one(&mut *c)
     .await
-        })
-        .map_err(|e| duplicate_or(e, format!("till {name:?}")))?;
+    })
+    .map_err(|e| duplicate_or(e, format!("till {name:?}")))?;
     audit::record(
         &mut tx,
         who,
@@ -340,4 +338,128 @@ pub async fn revoke_till(
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// A payment type as the console edits it (the caller has checked module and capabilities, and
+/// that the authorization server belongs to the store).
+pub struct PaymentTypeFields<'a> {
+    pub store_id: i64,
+    pub auth_server_id: i64,
+    pub name: &'a str,
+    pub module: &'a str,
+    pub scan_customer_qr: bool,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct PaymentTypeState {
+    auth_server_id: i64,
+    name: String,
+    module: String,
+    scan_customer_qr: bool,
+    enabled: bool,
+}
+
+fn payment_type_json(
+    name: &str,
+    auth_server_id: i64,
+    module: &str,
+    scan: bool,
+    enabled: bool,
+) -> serde_json::Value {
+    json!({ "name": name, "auth_server_id": auth_server_id, "module": module,
+            "scan_customer_qr": scan, "enabled": enabled })
+}
+
+/// Creates (`id` = None) or updates a payment type, with its audit row.
+pub async fn save_payment_type(
+    db: &Db,
+    who: &Who<'_>,
+    id: Option<i64>,
+    f: PaymentTypeFields<'_>,
+) -> Result<i64, ConfigError> {
+    let name = f.name.trim();
+    let at = now();
+    let after = payment_type_json(
+        name,
+        f.auth_server_id,
+        f.module,
+        f.scan_customer_qr,
+        f.enabled,
+    );
+    let mut tx = db.begin().await?;
+    let (id, action, before) = match id {
+        None => {
+            let id: i64 = in_tx!(&mut tx, |c| sqlx::query_scalar(
+                "insert into payment_type (store_id, auth_server_id, name, module, scan_customer_qr, \
+                 enabled, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7) \
+                 returning payment_type_id"
+            )
+            .bind(f.store_id)
+            .bind(f.auth_server_id)
+            .bind(name)
+            .bind(f.module)
+            .bind(f.scan_customer_qr)
+            .bind(f.enabled)
+            .bind(at)
+            .fetch_one(&mut *c)
+            .await)
+            .map_err(|e| duplicate_or(e, format!("payment type {name:?}")))?;
+            (id, "create", None)
+        }
+        Some(id) => {
+            let before: Option<PaymentTypeState> = in_tx!(&mut tx, |c| {
+                sqlx::query_as(
+                "select auth_server_id, name, module, scan_customer_qr, enabled from payment_type \
+                 where store_id = $1 and payment_type_id = $2"
+            )
+            .bind(f.store_id)
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await
+            })?;
+            let Some(b) = before else {
+                return Err(ConfigError::NotFound(format!("payment type {id}")));
+            };
+            in_tx!(&mut tx, |c| sqlx::query(
+                "update payment_type set auth_server_id = $3, name = $4, module = $5, \
+                 scan_customer_qr = $6, enabled = $7, updated_at = $8 \
+                 where store_id = $1 and payment_type_id = $2"
+            )
+            .bind(f.store_id)
+            .bind(id)
+            .bind(f.auth_server_id)
+            .bind(name)
+            .bind(f.module)
+            .bind(f.scan_customer_qr)
+            .bind(f.enabled)
+            .bind(at)
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))
+            .map_err(|e| duplicate_or(e, format!("payment type {name:?}")))?;
+            let before = payment_type_json(
+                &b.name,
+                b.auth_server_id,
+                &b.module,
+                b.scan_customer_qr,
+                b.enabled,
+            );
+            (id, "update", Some(before))
+        }
+    };
+    audit::record(
+        &mut tx,
+        who,
+        Change {
+            action,
+            entity: "payment_type",
+            entity_id: id.to_string(),
+            before,
+            after: Some(after),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
