@@ -36,8 +36,8 @@ pub fn AuditPage() -> impl IntoView {
                                             <td data-testid="who">{r.login}</td>
                                             <td data-testid="action">{r.action}</td>
                                             <td data-testid="entity">{r.entity} " #" {r.entity_id}</td>
-                                            <td><code class="json" data-testid="before">{r.before}</code></td>
-                                            <td><code class="json" data-testid="after">{r.after}</code></td>
+                                            <td data-testid="before">{json_cell(r.before)}</td>
+                                            <td data-testid="after">{json_cell(r.after)}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -47,5 +47,14 @@ pub fn AuditPage() -> impl IntoView {
                 })}
             </Suspense>
         </ConsoleLayout>
+    }
+}
+
+/// The JSON of a before/after column, or a dash when there was none (created, deleted).
+fn json_cell(json: String) -> impl IntoView {
+    if json.is_empty() {
+        view! { "—" }.into_any()
+    } else {
+        view! { <code class="json">{json}</code> }.into_any()
     }
 }
