@@ -117,6 +117,17 @@ pub trait AdminBackend: Send + Sync + 'static {
         id: Option<i64>,
         input: PaymentTypeInput,
     ) -> Result<(), ConsoleError>;
+    /// The store's parameters; the RabbitMQ password is shown as `***`.
+    async fn store_settings(&self, actor: &Actor) -> Result<StoreSettings, ConsoleError>;
+    /// Checks and saves the store's parameters; bad values come back as field errors. A RabbitMQ
+    /// URL equal to the shown (redacted) one keeps the stored URL.
+    async fn save_store_settings(
+        &self,
+        actor: &Actor,
+        input: StoreSettings,
+    ) -> Result<(), ConsoleError>;
+    /// Really connects to the RabbitMQ URL (or the stored one, for the redacted form value).
+    async fn check_rabbitmq(&self, actor: &Actor, url: &str) -> Result<bool, ConsoleError>;
 }
 
 // ---- admin configuration DTOs ----
@@ -206,4 +217,14 @@ pub struct PaymentTypeInput {
     pub module: String,
     pub scan_customer_qr: bool,
     pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoreSettings {
+    pub name: String,
+    pub code: String,
+    pub integrator_url: String,
+    pub rabbitmq_url: String,
+    pub time_zone: String,
+    pub refund_late_payments: bool,
 }

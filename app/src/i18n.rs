@@ -184,6 +184,19 @@ messages! {
     ScanCustomerQr => "Сканировать QR-код покупателя", "Scan the customer's QR code";
     ScanNotSupported => "Этот модуль оплаты не умеет принимать QR-код покупателя.", "This payment module cannot accept the customer's QR code.";
     Enabled => "Включён", "Enabled";
+    StoreSettings => "Параметры магазина", "Store parameters";
+    StoreCode => "Код", "Code";
+    StoreCodeRules => "Код: латинские буквы, цифры, «-» и «_», до 32 символов.", "Code: Latin letters, digits, «-» and «_», up to 32 characters.";
+    CodeTaken => "Такой код уже есть.", "This code is taken.";
+    IntegratorUrl => "Адрес интегратора", "Integrator address";
+    UrlInvalid => "Адрес начинается с http:// или https://.", "The address starts with http:// or https://.";
+    RabbitMqServer => "RabbitMQ сервер", "RabbitMQ server";
+    RabbitMqUrlInvalid => "Адрес RabbitMQ начинается с amqp:// или amqps:// и содержит имя сервера.", "A RabbitMQ address starts with amqp:// or amqps:// and names a host.";
+    CheckConnection => "Проверить подключение", "Check the connection";
+    ConnectionOk => "Подключение к RabbitMQ установлено.", "Connected to RabbitMQ.";
+    ConnectionFailed => "Не удалось подключиться к RabbitMQ за 3 секунды (адрес, пароль, доступность сервера).", "Could not connect to RabbitMQ within 3 seconds (address, password, server reachable?).";
+    TimeZoneInvalid => "Укажите часовой пояс IANA, например Europe/Moscow.", "Give an IANA time zone, e.g. Europe/Moscow.";
+    RefundLatePayments => "Возвращать поздние оплаты", "Refund late payments";
     Yes => "да", "yes";
     No => "нет", "no";
 }

@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 // ---- admin configuration ----
+                <Route path=path!("/console/store") view=pages::store::StorePage ssr=SsrMode::Async/>
                 <Route path=path!("/console/auth-servers") view=pages::auth_servers::AuthServersPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/payment-types") view=pages::payment_types::PaymentTypesPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/tills") view=pages::tills::TillsPage ssr=SsrMode::Async/>

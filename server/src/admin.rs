@@ -5,7 +5,7 @@ use crate::auth::password;
 use crate::db::{self, Db};
 use app::backend::{Actor, AdminBackend, Role, TransactionList, TransactionRow};
 use app::backend::{AuditItem, AuthServerInput, AuthServerItem, TillInput, TillItem};
-use app::backend::{PaymentTypeInput, PaymentTypeItem, PaymentTypePage};
+use app::backend::{PaymentTypeInput, PaymentTypeItem, PaymentTypePage, StoreSettings};
 use app::error::ConsoleError;
 use app::error::FormErrors;
 use app::i18n::Msg;
@@ -148,6 +148,22 @@ fn name_taken(values: &[(&str, &str)]) -> ConsoleError {
 
 fn store_tz(store: &db::config::Store) -> chrono_tz::Tz {
     store.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow)
+}
+
+/// How long «Проверить подключение» waits for RabbitMQ.
+const RABBITMQ_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn valid_store_code(code: &str) -> bool {
+    (1..=32).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn valid_http_url(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .map(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .unwrap_or(false)
 }
 
 /// Constant-time comparison of two byte strings of possibly different lengths.
@@ -576,5 +592,136 @@ impl AdminBackend for ConsoleBackend {
             Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
             Err(e) => Err(internal(e)),
         }
+    }
+
+    async fn store_settings(&self, actor: &Actor) -> Result<StoreSettings, ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        Ok(StoreSettings {
+            name: store.name,
+            code: store.code,
+            integrator_url: store.integrator_url.unwrap_or_default(),
+            rabbitmq_url: store
+                .rabbitmq_url
+                .as_deref()
+                .map(crate::events::outbox::redact)
+                .unwrap_or_default(),
+            time_zone: store.time_zone,
+            refund_late_payments: store.refund_late_payments,
+        })
+    }
+
+    async fn save_store_settings(
+        &self,
+        actor: &Actor,
+        input: StoreSettings,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let name = input.name.trim();
+        let code = input.code.trim();
+        let integrator = input.integrator_url.trim();
+        let rabbit = input.rabbitmq_url.trim();
+        let tz = input.time_zone.trim();
+        // The values go back into the URL on an error: never the broker password.
+        let mut errors = FormErrors::default();
+        errors.keep("name", &input.name);
+        errors.keep("code", &input.code);
+        errors.keep("integrator_url", &input.integrator_url);
+        errors.keep("rabbitmq_url", &crate::events::outbox::redact(rabbit));
+        errors.keep("time_zone", &input.time_zone);
+        errors.keep(
+            "refund_late_payments",
+            if input.refund_late_payments { "on" } else { "" },
+        );
+        if let Err(m) = app::api::settings::check_name(name) {
+            errors.field("name", m);
+        }
+        if !valid_store_code(code) {
+            errors.field("code", Msg::StoreCodeRules);
+        }
+        if !integrator.is_empty() && !valid_http_url(integrator) {
+            errors.field("integrator_url", Msg::UrlInvalid);
+        }
+        // The form shows the stored URL with its password as ***: sent back unchanged, it keeps it.
+        let stored_shown = store
+            .rabbitmq_url
+            .as_deref()
+            .map(crate::events::outbox::redact);
+        let rabbit_url = if rabbit.is_empty() {
+            None
+        } else if stored_shown.as_deref() == Some(rabbit) {
+            store.rabbitmq_url.clone()
+        } else if crate::events::outbox::check_url(rabbit).is_err() {
+            errors.field("rabbitmq_url", Msg::RabbitMqUrlInvalid);
+            None
+        } else {
+            Some(rabbit.to_owned())
+        };
+        if tz.parse::<chrono_tz::Tz>().is_err() {
+            errors.field("time_zone", Msg::TimeZoneInvalid);
+        }
+        errors.clone().into_result()?;
+        let fields = db::settings::StoreFields {
+            code: code.to_owned(),
+            name: name.to_owned(),
+            integrator_url: (!integrator.is_empty()).then(|| integrator.to_owned()),
+            rabbitmq_url: rabbit_url,
+            time_zone: tz.to_owned(),
+            refund_late_payments: input.refund_late_payments,
+        };
+        match db::settings::update_store(&self.db, &who(actor), store.store_id, &fields).await {
+            Ok(()) => Ok(()),
+            Err(db::config::ConfigError::Duplicate(_)) => {
+                errors.field("code", Msg::CodeTaken);
+                Err(ConsoleError::Invalid(errors))
+            }
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn check_rabbitmq(&self, actor: &Actor, url: &str) -> Result<bool, ConsoleError> {
+        admin_only(actor)?;
+        let url = url.trim();
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let stored_shown = store
+            .rabbitmq_url
+            .as_deref()
+            .map(crate::events::outbox::redact);
+        let url = if stored_shown.as_deref() == Some(url) {
+            store.rabbitmq_url.clone().unwrap_or_default()
+        } else {
+            url.to_owned()
+        };
+        if crate::events::outbox::check_url(&url).is_err() {
+            let mut f = FormErrors::default();
+            f.field("rabbitmq_url", Msg::RabbitMqUrlInvalid);
+            return Err(ConsoleError::Invalid(f));
+        }
+        let props = lapin::ConnectionProperties::default()
+            .with_connection_name("qrpay console check".into());
+        let ok = match tokio::time::timeout(
+            RABBITMQ_CHECK_TIMEOUT,
+            lapin::Connection::connect(&url, props),
+        )
+        .await
+        {
+            Ok(Ok(conn)) => {
+                let _ = conn.close(200, "checked".into()).await;
+                true
+            }
+            Ok(Err(e)) => {
+                tracing::info!(url = %crate::events::outbox::redact(&url), error = %e, "RabbitMQ check failed");
+                false
+            }
+            Err(_) => false,
+        };
+        Ok(ok)
     }
 }

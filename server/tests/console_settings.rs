@@ -174,6 +174,8 @@ async fn auth_server_id(app: &TestApp, name: &str) -> i64 {
 const AUTH_PAGE: &str = "/console/auth-servers";
 const TILLS_PAGE: &str = "/console/tills";
 const TYPES_PAGE: &str = "/console/payment-types";
+const STORE_PAGE: &str = "/console/store";
+const RABBITMQ: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change_is_audited(
     app: TestApp,
@@ -362,7 +364,7 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
 ) {
     let c = Console::new(&app);
     let id = auth_server_id(&app, "QR оплата").await.to_string();
-    let calls: [(&str, Vec<(&str, &str)>); 8] = [
+    let calls: [(&str, Vec<(&str, &str)>); 11] = [
         ("list_auth_servers", vec![]),
         (
             "save_auth_server",
@@ -380,6 +382,21 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
         ),
         ("revoke_till", vec![("id", "1")]),
         ("list_payment_types", vec![]),
+        ("get_store_settings", vec![]),
+        (
+            "save_store_settings",
+            vec![
+                ("name", "Z"),
+                ("code", "z"),
+                ("integrator_url", ""),
+                ("rabbitmq_url", ""),
+                ("time_zone", "UTC"),
+            ],
+        ),
+        (
+            "check_rabbitmq",
+            vec![("rabbitmq_url", "amqp://127.0.0.1:1/%2f")],
+        ),
         (
             "save_payment_type",
             vec![
@@ -396,7 +413,7 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
             let a = c.post(path, "/console/transactions", form, &s).await;
             assert_eq!(a.error(), Some(ConsoleError::Forbidden), "{role} {path}");
         }
-        for page in [AUTH_PAGE, TILLS_PAGE, TYPES_PAGE] {
+        for page in [AUTH_PAGE, TILLS_PAGE, TYPES_PAGE, STORE_PAGE] {
             let p = c.get(page, &s).await;
             assert!(
                 p.body.contains(Msg::Forbidden.text(app::i18n::Lang::Ru)),
@@ -726,7 +743,197 @@ async fn payment_type_errors_stand_beside_the_field_keep_the_values_and_save_not
     assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
 }
 
+fn store_form<'a>(
+    name: &'a str,
+    code: &'a str,
+    rabbit: &'a str,
+    tz: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", name),
+        ("code", code),
+        ("integrator_url", "https://erp.example/qrpay"),
+        ("rabbitmq_url", rabbit),
+        ("time_zone", tz),
+    ]
+}
+
+async fn an_admin_saves_the_store_parameters_and_the_broker_password_is_never_shown(app: TestApp) {
+    let c = Console::new(&app);
+    let s = c.user("root", "admin").await;
+    let page = c.get(STORE_PAGE, &s).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("RabbitMQ сервер") && page.body.contains("Проверить подключение"));
+    // The switch is off in this form (no refund_late_payments field).
+    let a = c
+        .post(
+            "save_store_settings",
+            STORE_PAGE,
+            &store_form("Магазин <b>1</b>", "shop-1", RABBITMQ, "Asia/Yekaterinburg"),
+            &s,
+        )
+        .await;
+    assert_eq!(a.location, "/console/store?done=saved", "{:?}", a.error());
+    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
+    assert_eq!(
+        (
+            store.name.as_str(),
+            store.code.as_str(),
+            store.time_zone.as_str(),
+            store.refund_late_payments
+        ),
+        ("Магазин <b>1</b>", "shop-1", "Asia/Yekaterinburg", false)
+    );
+    assert_eq!(store.rabbitmq_url.as_deref(), Some(RABBITMQ));
+    assert_eq!(
+        store.integrator_url.as_deref(),
+        Some("https://erp.example/qrpay")
+    );
+    let page = c.get(&a.location, &s).await;
+    assert!(
+        !page.body.contains("guest:guest"),
+        "the password is not shown"
+    );
+    assert!(page.body.contains("guest:***@127.0.0.1"));
+    assert!(page.body.contains("Магазин &lt;b&gt;1&lt;/b&gt;"));
+    // Sent back as shown (redacted), the stored URL with its password stays.
+    let redacted = "amqp://guest:***@127.0.0.1:5672/%2f";
+    let mut form = store_form("Магазин", "shop-1", redacted, "Europe/Moscow");
+    form.push(("refund_late_payments", "on"));
+    let a = c.post("save_store_settings", STORE_PAGE, &form, &s).await;
+    assert_eq!(a.error(), None);
+    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
+    assert_eq!(store.rabbitmq_url.as_deref(), Some(RABBITMQ));
+    assert!(store.refund_late_payments);
+    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    assert_eq!(audit.len(), 2);
+    assert_eq!(
+        (audit[0].entity.as_str(), audit[0].action.as_str()),
+        ("store", "update")
+    );
+    for e in &audit {
+        assert!(
+            !e.after.as_deref().unwrap().contains("guest:guest"),
+            "no password in the audit log"
+        );
+    }
+
+    // «Проверить подключение» really connects: the local broker answers, a closed port does not.
+    let ok = c
+        .post(
+            "check_rabbitmq",
+            STORE_PAGE,
+            &[("rabbitmq_url", redacted)],
+            &s,
+        )
+        .await;
+    assert_eq!(ok.location, "/console/store?check=ok", "{:?}", ok.error());
+    assert!(
+        c.get(&ok.location, &s)
+            .await
+            .body
+            .contains("Подключение к RabbitMQ установлено.")
+    );
+    let bad = c
+        .post(
+            "check_rabbitmq",
+            STORE_PAGE,
+            &[("rabbitmq_url", "amqp://guest:guest@127.0.0.1:1/%2f")],
+            &s,
+        )
+        .await;
+    assert_eq!(bad.location, "/console/store?check=failed");
+    assert!(
+        c.get(&bad.location, &s)
+            .await
+            .body
+            .contains("Не удалось подключиться")
+    );
+    let invalid = c
+        .post(
+            "check_rabbitmq",
+            STORE_PAGE,
+            &[("rabbitmq_url", "http://x")],
+            &s,
+        )
+        .await;
+    assert_eq!(invalid.field("rabbitmq_url"), Some(Msg::RabbitMqUrlInvalid));
+}
+
+async fn store_parameter_errors_stand_beside_the_field_keep_the_values_and_save_nothing(
+    app: TestApp,
+) {
+    let c = Console::new(&app);
+    let s = c.user("root", "admin").await;
+    let before = qrpay::db::config::find_store(&app.db, None).await.unwrap();
+    for (form, field, msg) in [
+        (
+            store_form("", "main", "", "Europe/Moscow"),
+            "name",
+            Msg::Required,
+        ),
+        (
+            store_form("М", "кириллица", "", "Europe/Moscow"),
+            "code",
+            Msg::StoreCodeRules,
+        ),
+        (
+            store_form("М", "main", "http://127.0.0.1:5672", "Europe/Moscow"),
+            "rabbitmq_url",
+            Msg::RabbitMqUrlInvalid,
+        ),
+        (
+            store_form("М", "main", "", "Mars/Olympus"),
+            "time_zone",
+            Msg::TimeZoneInvalid,
+        ),
+        (
+            store_form("М", "main", "", ""),
+            "time_zone",
+            Msg::TimeZoneInvalid,
+        ),
+    ] {
+        let a = c.post("save_store_settings", STORE_PAGE, &form, &s).await;
+        assert_eq!(a.field(field), Some(msg), "{form:?}");
+        assert_eq!(a.kept("time_zone").as_deref(), Some(form[4].1));
+        let page = c.get(a.location.trim_start_matches(&app.base), &s).await;
+        assert!(
+            page.body
+                .contains(&format!(r#"data-testid="error-{field}""#)),
+            "{field}"
+        );
+    }
+    let mut bad_url = store_form("М", "main", "", "Europe/Moscow");
+    bad_url[2] = ("integrator_url", "ftp://x");
+    let a = c
+        .post("save_store_settings", STORE_PAGE, &bad_url, &s)
+        .await;
+    assert_eq!(a.field("integrator_url"), Some(Msg::UrlInvalid));
+    // A typed password never goes back into the URL.
+    let a = c
+        .post(
+            "save_store_settings",
+            STORE_PAGE,
+            &store_form("М", "main", "amqp://u:secret@h/%2f", "Nowhere"),
+            &s,
+        )
+        .await;
+    assert_eq!(
+        a.kept("rabbitmq_url").as_deref(),
+        Some("amqp://u:***@h/%2f")
+    );
+    assert!(!a.location.contains("secret"));
+    let after = qrpay::db::config::find_store(&app.db, None).await.unwrap();
+    assert_eq!(
+        (after.name, after.code, after.time_zone),
+        (before.name, before.code, before.time_zone)
+    );
+    assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
+}
+
 both_backends!(
+    an_admin_saves_the_store_parameters_and_the_broker_password_is_never_shown,
+    store_parameter_errors_stand_beside_the_field_keep_the_values_and_save_nothing,
     an_admin_adds_and_edits_a_payment_type_with_an_installed_module,
     payment_type_errors_stand_beside_the_field_keep_the_values_and_save_nothing,
     an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change_is_audited,

@@ -43,7 +43,7 @@ pub fn require(min: Role) -> Result<(Arc<dyn AdminBackend>, Actor), ConsoleError
 mod tests {
     use super::*;
     use crate::backend::{AuditItem, AuthServerInput, AuthServerItem, TillInput, TillItem};
-    use crate::backend::{PaymentTypeInput, PaymentTypePage};
+    use crate::backend::{PaymentTypeInput, PaymentTypePage, StoreSettings};
     use crate::backend::{TransactionList, TransactionRow};
 
     struct Fake;
@@ -121,6 +121,19 @@ mod tests {
             _: PaymentTypeInput,
         ) -> Result<(), ConsoleError> {
             Ok(())
+        }
+        async fn store_settings(&self, _: &Actor) -> Result<StoreSettings, ConsoleError> {
+            Ok(StoreSettings::default())
+        }
+        async fn save_store_settings(
+            &self,
+            _: &Actor,
+            _: StoreSettings,
+        ) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn check_rabbitmq(&self, _: &Actor, _: &str) -> Result<bool, ConsoleError> {
+            Ok(false)
         }
     }
 

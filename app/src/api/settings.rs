@@ -3,7 +3,7 @@
 
 use super::{parts, require};
 use crate::backend::{AuditItem, AuthServerInput, AuthServerItem, Role, TillInput, TillItem};
-use crate::backend::{PaymentTypeInput, PaymentTypePage};
+use crate::backend::{PaymentTypeInput, PaymentTypePage, StoreSettings};
 use crate::error::{ConsoleError, FormErrors};
 use crate::i18n::Msg;
 use leptos::prelude::*;
@@ -253,5 +253,53 @@ pub async fn save_payment_type(
             e => e,
         })?;
     leptos_axum::redirect("/console/payment-types?done=saved");
+    Ok(())
+}
+
+#[server(prefix = "/console/fn", endpoint = "get_store_settings")]
+pub async fn get_store_settings() -> Result<StoreSettings, ConsoleError> {
+    let (backend, actor) = require(Role::Admin)?;
+    backend.store_settings(&actor).await
+}
+
+/// Saves «Параметры магазина»; every value is checked by the backend (it knows the time zones and
+/// the RabbitMQ URL rules), the typed values come back with the messages.
+#[server(prefix = "/console/fn", endpoint = "save_store_settings")]
+pub async fn save_store_settings(
+    name: String,
+    code: String,
+    integrator_url: String,
+    rabbitmq_url: String,
+    time_zone: String,
+    refund_late_payments: Option<String>,
+) -> Result<(), ConsoleError> {
+    let (backend, actor) = require(Role::Admin)?;
+    backend
+        .save_store_settings(
+            &actor,
+            StoreSettings {
+                name,
+                code,
+                integrator_url,
+                rabbitmq_url,
+                time_zone,
+                refund_late_payments: refund_late_payments.is_some(),
+            },
+        )
+        .await?;
+    leptos_axum::redirect("/console/store?done=saved");
+    Ok(())
+}
+
+/// «Проверить подключение»: really connects to the URL in the form and shows the result.
+#[server(prefix = "/console/fn", endpoint = "check_rabbitmq")]
+pub async fn check_rabbitmq(rabbitmq_url: String) -> Result<(), ConsoleError> {
+    let (backend, actor) = require(Role::Admin)?;
+    let ok = backend.check_rabbitmq(&actor, &rabbitmq_url).await?;
+    leptos_axum::redirect(if ok {
+        "/console/store?check=ok"
+    } else {
+        "/console/store?check=failed"
+    });
     Ok(())
 }

@@ -49,6 +49,7 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
     )];
     // ---- admin configuration: links only for the roles whose server fns accept them ----
     if actor.role >= Role::Admin {
+        nav.push((Msg::StoreSettings, "/console/store", "nav-store"));
         nav.push((
             Msg::AuthServers,
             "/console/auth-servers",

@@ -7,4 +7,5 @@ pub mod transactions;
 pub mod audit;
 pub mod auth_servers;
 pub mod payment_types;
+pub mod store;
 pub mod tills;

@@ -463,3 +463,74 @@ pub async fn save_payment_type(
     tx.commit().await?;
     Ok(id)
 }
+
+/// The store's parameters as the console edits them (the caller has checked them).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoreFields {
+    pub code: String,
+    pub name: String,
+    pub integrator_url: Option<String>,
+    pub rabbitmq_url: Option<String>,
+    pub time_zone: String,
+    pub refund_late_payments: bool,
+}
+
+fn store_json(f: &StoreFields) -> serde_json::Value {
+    json!({
+        "code": f.code, "name": f.name, "integrator_url": f.integrator_url,
+        // The broker password never goes into the audit log.
+        "rabbitmq_url": f.rabbitmq_url.as_deref().map(crate::events::outbox::redact),
+        "time_zone": f.time_zone, "refund_late_payments": f.refund_late_payments,
+    })
+}
+
+/// Updates the store's parameters and writes the audit row.
+pub async fn update_store(
+    db: &Db,
+    who: &Who<'_>,
+    store_id: i64,
+    f: &StoreFields,
+) -> Result<(), ConfigError> {
+    let at = now();
+    let mut tx = db.begin().await?;
+    let before: Option<StoreFields> = in_tx!(&mut tx, |c| sqlx::query_as(
+        "select code, name, integrator_url, rabbitmq_url, time_zone, refund_late_payments \
+             from store where store_id = $1"
+    )
+    .bind(store_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some(before) = before else {
+        return Err(ConfigError::NotFound(format!("store {store_id}")));
+    };
+    in_tx!(&mut tx, |c| sqlx::query(
+        "update store set code = $2, name = $3, integrator_url = $4, rabbitmq_url = $5, \
+         time_zone = $6, refund_late_payments = $7, updated_at = $8 where store_id = $1"
+    )
+    .bind(store_id)
+    .bind(&f.code)
+    .bind(&f.name)
+    .bind(&f.integrator_url)
+    .bind(&f.rabbitmq_url)
+    .bind(&f.time_zone)
+    .bind(f.refund_late_payments)
+    .bind(at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+    .map_err(|e| duplicate_or(e, format!("store code {:?}", f.code)))?;
+    audit::record(
+        &mut tx,
+        who,
+        Change {
+            action: "update",
+            entity: "store",
+            entity_id: store_id.to_string(),
+            before: Some(store_json(&before)),
+            after: Some(store_json(f)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
