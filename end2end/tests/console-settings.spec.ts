@@ -65,6 +65,21 @@ for (const javaScriptEnabled of [true, false]) {
       await page.reload();
       await expect(tills.newKey).toHaveCount(0);
       await expect(page.locator('body')).not.toContainText(key);
+      // Revoking asks first.
+      await tills.row(tillName).getByTestId('revoke').click();
+      await expect(page.getByTestId('revoke-confirm')).toContainText(tillName);
+      await page.screenshot({ path: `/tmp/e2e-tills-revoke-${mode}.png`, fullPage: true }).catch(() => {});
+      await Promise.all([page.waitForURL(/done=revoked/), page.getByTestId('revoke-yes').click()]);
+      await expect(tills.row(tillName).getByTestId('state')).toHaveText('отозвана');
+
+      // «Параметры магазина»: an unknown time zone is refused beside the field, the name is kept.
+      await page.getByTestId('nav-store').click();
+      const storeName = await page.getByTestId('name-input').inputValue();
+      await page.getByTestId('tz-input').fill('Mars/Olympus');
+      await Promise.all([page.waitForURL(/\/console\/store/), page.getByTestId('save').click()]);
+      await expect(page.getByTestId('error-time_zone')).toContainText('IANA');
+      await expect(page.getByTestId('name-input')).toHaveValue(storeName);
+      await page.screenshot({ path: `/tmp/e2e-store-${mode}.png`, fullPage: true }).catch(() => {});
 
       // «Журнал» lists the changes.
       await page.getByTestId('nav-audit').click();
