@@ -102,6 +102,13 @@ pub trait AdminBackend: Send + Sync + 'static {
     /// Creates a till and returns its key (the only time it exists in clear).
     async fn create_till(&self, actor: &Actor, input: TillInput) -> Result<String, ConsoleError>;
     async fn revoke_till(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError>;
+    /// Changes a till's QR outputs, paper width and native ESC/POS (name and kind stay).
+    async fn set_till_outputs(
+        &self,
+        actor: &Actor,
+        id: i64,
+        outputs: TillInput,
+    ) -> Result<(), ConsoleError>;
     /// Keeps a new till's key in the session until the next page takes it.
     async fn set_key_flash(&self, parts: &Parts, key: String) -> Result<(), ConsoleError>;
     /// Takes (and removes) the key kept by `set_key_flash`.

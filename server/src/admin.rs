@@ -464,6 +464,32 @@ impl AdminBackend for ConsoleBackend {
         }
     }
 
+    async fn set_till_outputs(
+        &self,
+        actor: &Actor,
+        id: i64,
+        o: TillInput,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let outputs = crate::qr::outputs::TillOutputs {
+            screen: o.screen,
+            display: o.display,
+            receipt: o.receipt,
+            paper_width: o.paper_width,
+            escpos_native: o.escpos_native,
+        };
+        match db::settings::set_till_outputs(&self.db, &who(actor), store.store_id, id, &outputs)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
     async fn set_key_flash(&self, parts: &Parts, key: String) -> Result<(), ConsoleError> {
         session(parts)?
             .insert(SESSION_NEW_KEY, key)

@@ -364,7 +364,7 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
 ) {
     let c = Console::new(&app);
     let id = auth_server_id(&app, "QR оплата").await.to_string();
-    let calls: [(&str, Vec<(&str, &str)>); 11] = [
+    let calls: [(&str, Vec<(&str, &str)>); 12] = [
         ("list_auth_servers", vec![]),
         (
             "save_auth_server",
@@ -396,6 +396,10 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
         (
             "check_rabbitmq",
             vec![("rabbitmq_url", "amqp://127.0.0.1:1/%2f")],
+        ),
+        (
+            "save_till_outputs",
+            vec![("id", "1"), ("paper_width", "384")],
         ),
         (
             "save_payment_type",
@@ -931,7 +935,75 @@ async fn store_parameter_errors_stand_beside_the_field_keep_the_values_and_save_
     assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
 }
 
+async fn an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing(app: TestApp) {
+    let c = Console::new(&app);
+    let s = c.user("root", "admin").await;
+    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
+    let id = qrpay::db::config::add_till(
+        &app.db,
+        store.store_id,
+        "Касса 5",
+        "till",
+        "h5",
+        "qrp_555555",
+    )
+    .await
+    .unwrap()
+    .to_string();
+    let page = c.get(&format!("{TILLS_PAGE}?edit={id}"), &s).await;
+    assert!(page.body.contains(r#"data-testid="outputs-form""#));
+    let bad = c
+        .post(
+            "save_till_outputs",
+            &format!("{TILLS_PAGE}?edit={id}"),
+            &[("id", &id), ("receipt", "on"), ("paper_width", "100")],
+            &s,
+        )
+        .await;
+    assert_eq!(bad.field("paper_width"), Some(Msg::PaperWidthInvalid));
+    assert_eq!(bad.kept("receipt").as_deref(), Some("on"));
+    let till = qrpay::db::config::till_by_name(&app.db, store.store_id, "Касса 5")
+        .await
+        .unwrap();
+    assert_eq!(
+        (till.qr_outputs.as_str(), till.paper_width),
+        ("screen,display,receipt", 576)
+    );
+    let ok = c
+        .post(
+            "save_till_outputs",
+            &format!("{TILLS_PAGE}?edit={id}"),
+            &[
+                ("id", &id),
+                ("receipt", "on"),
+                ("paper_width", "384"),
+                ("escpos_native", "on"),
+            ],
+            &s,
+        )
+        .await;
+    assert_eq!(ok.location, "/console/tills?done=saved", "{:?}", ok.error());
+    let till = qrpay::db::config::till_by_name(&app.db, store.store_id, "Касса 5")
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            till.qr_outputs.as_str(),
+            till.paper_width,
+            till.escpos_native
+        ),
+        ("receipt", 384, true)
+    );
+    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        (audit[0].entity.as_str(), audit[0].action.as_str()),
+        ("till", "update")
+    );
+}
+
 both_backends!(
+    an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing,
     an_admin_saves_the_store_parameters_and_the_broker_password_is_never_shown,
     store_parameter_errors_stand_beside_the_field_keep_the_values_and_save_nothing,
     an_admin_adds_and_edits_a_payment_type_with_an_installed_module,

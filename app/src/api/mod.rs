@@ -102,6 +102,14 @@ mod tests {
         async fn revoke_till(&self, _: &Actor, _: i64) -> Result<(), ConsoleError> {
             Ok(())
         }
+        async fn set_till_outputs(
+            &self,
+            _: &Actor,
+            _: i64,
+            _: TillInput,
+        ) -> Result<(), ConsoleError> {
+            Ok(())
+        }
         async fn set_key_flash(&self, _: &Parts, _: String) -> Result<(), ConsoleError> {
             Ok(())
         }

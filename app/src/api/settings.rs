@@ -174,6 +174,55 @@ pub async fn revoke_till(id: String) -> Result<(), ConsoleError> {
     Ok(())
 }
 
+/// Changes a till's QR outputs, paper width and native ESC/POS.
+#[server(prefix = "/console/fn", endpoint = "save_till_outputs")]
+pub async fn save_till_outputs(
+    id: String,
+    screen: Option<String>,
+    display: Option<String>,
+    receipt: Option<String>,
+    paper_width: String,
+    escpos_native: Option<String>,
+) -> Result<(), ConsoleError> {
+    let (backend, actor) = require(Role::Admin)?;
+    let id = parse_id(&id)?;
+    let mut errors = FormErrors::default();
+    errors.keep("paper_width", &paper_width);
+    for (k, v) in [
+        ("screen", &screen),
+        ("display", &display),
+        ("receipt", &receipt),
+        ("escpos_native", &escpos_native),
+    ] {
+        errors.keep(k, if v.is_some() { "on" } else { "" });
+    }
+    let paper_width = match paper_width.trim() {
+        "384" => 384,
+        "576" => 576,
+        _ => {
+            errors.field("paper_width", Msg::PaperWidthInvalid);
+            return Err(ConsoleError::Invalid(errors));
+        }
+    };
+    backend
+        .set_till_outputs(
+            &actor,
+            id,
+            TillInput {
+                name: String::new(),
+                kind: String::new(),
+                screen: screen.is_some(),
+                display: display.is_some(),
+                receipt: receipt.is_some(),
+                paper_width,
+                escpos_native: escpos_native.is_some(),
+            },
+        )
+        .await?;
+    leptos_axum::redirect("/console/tills?done=saved");
+    Ok(())
+}
+
 /// The key of a till created just before, once; not a server function (pages call it).
 pub async fn take_new_till_key() -> Result<Option<String>, ConsoleError> {
     let (backend, _actor) = require(Role::Admin)?;

@@ -1,7 +1,9 @@
 //! «Кассы»: the list, adding a till (its key is shown once, from the session, never the URL), and
 //! revoking a key after a confirmation step. Admins only.
 
-use crate::api::settings::{CreateTill, RevokeTill, list_tills, take_new_till_key};
+use crate::api::settings::{
+    CreateTill, RevokeTill, SaveTillOutputs, list_tills, take_new_till_key,
+};
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
 use crate::i18n::Msg;
 use crate::pages::auth_servers::failure;
@@ -15,14 +17,19 @@ pub fn TillsPage() -> impl IntoView {
     let lang = use_lang();
     let create = ServerAction::<CreateTill>::new();
     let revoke = ServerAction::<RevokeTill>::new();
+    let save_outputs = ServerAction::<SaveTillOutputs>::new();
+    let (outputs_form, outputs_error) =
+        failure(save_outputs.value().get_untracked().and_then(Result::err));
     let (form, create_error) = failure(create.value().get_untracked().and_then(Result::err));
     let (_, revoke_error) = failure(revoke.value().get_untracked().and_then(Result::err));
     let query = use_query_map().get_untracked();
     let notice = query.get("done").and_then(|d| match d.as_str() {
         "revoked" => Some(Msg::TillRevoked),
+        "saved" => Some(Msg::Saved),
         _ => None,
     });
     let confirm: Option<i64> = query.get("revoke").and_then(|s| s.parse().ok());
+    let editing: Option<i64> = query.get("edit").and_then(|s| s.parse().ok());
     let failed = create_error.is_some() || !form.fields.is_empty();
     // The Suspense may run its children more than once; the key is taken from the session once
     // and kept here for every run of this render.
@@ -36,6 +43,7 @@ pub fn TillsPage() -> impl IntoView {
             <Suspense>
                 {move || {
                     let form = form.clone();
+                    let outputs_form = outputs_form.clone();
                     let taken = taken.clone();
                     Suspend::new(async move {
                     let cached = taken.lock().expect("BUG: poisoned").clone();
@@ -48,6 +56,7 @@ pub fn TillsPage() -> impl IntoView {
                     match (list_tills().await, key) {
                         (Err(e), _) | (_, Err(e)) => view! { <p class="form-error" role="alert" data-testid="page-error">{e.message().text(lang)}</p> }.into_any(),
                         (Ok(list), Ok(key)) => {
+                            let edited = editing.and_then(|id| list.iter().find(|t| t.id == id).cloned());
                             let confirming = confirm.and_then(|id| list.iter().find(|t| t.id == id && !t.revoked).cloned());
                             let value = |k: &str, default: &str| if failed { form.value(k).unwrap_or_default() } else { default.to_owned() };
                             let name = value("name", "");
@@ -61,6 +70,35 @@ pub fn TillsPage() -> impl IntoView {
                                         <p>{Msg::NewTillKey.text(lang)}</p>
                                         <code data-testid="new-key-value">{k}</code>
                                     </div>
+                                })}
+                                {edited.map(|t| {
+                                    let failed = outputs_error.is_some() || !outputs_form.fields.is_empty();
+                                    let on = |k: &str, saved: bool| if failed { outputs_form.value(k).as_deref() == Some("on") } else { saved };
+                                    let (screen, display, receipt, escpos) = (on("screen", t.screen), on("display", t.display), on("receipt", t.receipt), on("escpos_native", t.escpos_native));
+                                    let width = if failed { outputs_form.value("paper_width").unwrap_or_default() } else { t.paper_width.to_string() };
+                                    view! {
+                                        <ActionForm action=save_outputs attr:class="card form" attr:data-testid="outputs-form">
+                                            <h2>{t.name.clone()} ": " {Msg::QrOutputs.text(lang)}</h2>
+                                            {outputs_error.map(|m| view! { <p class="form-error" role="alert">{m.text(lang)}</p> })}
+                                            <input type="hidden" name="id" value=t.id.to_string()/>
+                                            <label class="check"><input type="checkbox" name="screen" checked=screen/> {Msg::OutScreen.text(lang)}</label>
+                                            <label class="check"><input type="checkbox" name="display" checked=display/> {Msg::OutDisplay.text(lang)}</label>
+                                            <label class="check"><input type="checkbox" name="receipt" checked=receipt/> {Msg::OutReceipt.text(lang)}</label>
+                                            <label>
+                                                {Msg::PaperWidth.text(lang)}
+                                                <select name="paper_width" data-testid="outputs-width-input">
+                                                    <option value="576" selected=width == "576">"80 мм (576)"</option>
+                                                    <option value="384" selected=width == "384">"58 мм (384)"</option>
+                                                </select>
+                                            </label>
+                                            {field_error(&outputs_form, "paper_width", lang)}
+                                            <label class="check"><input type="checkbox" name="escpos_native" checked=escpos/> {Msg::EscposNative.text(lang)}</label>
+                                            <p class="buttons">
+                                                <button type="submit" data-testid="save-outputs">{Msg::Save.text(lang)}</button>
+                                                " " <a href="/console/tills">{Msg::Cancel.text(lang)}</a>
+                                            </p>
+                                        </ActionForm>
+                                    }
                                 })}
                                 {confirming.map(|t| view! {
                                     <div class="card confirm" data-testid="revoke-confirm">
@@ -100,6 +138,7 @@ pub fn TillsPage() -> impl IntoView {
                                                             <td data-testid="state">{if t.revoked { Msg::Revoked.text(lang) } else { Msg::Active.text(lang) }}</td>
                                                             <td data-testid="outputs">{outputs} " · " {paper}</td>
                                                             <td class="actions">
+                                                                <a href=format!("/console/tills?edit={}", t.id) data-testid="edit">{Msg::Edit.text(lang)}</a>
                                                                 {(!t.revoked).then(|| view! {
                                                                     <a href=format!("/console/tills?revoke={}", t.id) data-testid="revoke">{Msg::Revoke.text(lang)}</a>
                                                                 })}

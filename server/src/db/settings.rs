@@ -534,3 +534,58 @@ pub async fn update_store(
     tx.commit().await?;
     Ok(())
 }
+
+/// Changes where a till shows its QR and how it prints it, with the audit row.
+pub async fn set_till_outputs(
+    db: &Db,
+    who: &Who<'_>,
+    store_id: i64,
+    till_id: i64,
+    outputs: &TillOutputs,
+) -> Result<(), ConfigError> {
+    let at = now();
+    let mut tx = db.begin().await?;
+    let before: Option<(String, String, String, i64, bool)> = in_tx!(&mut tx, |c| sqlx::query_as(
+        "select name, kind, qr_outputs, paper_width, escpos_native from till \
+         where store_id = $1 and till_id = $2"
+    )
+    .bind(store_id)
+    .bind(till_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some((name, kind, list, width, native)) = before else {
+        return Err(ConfigError::NotFound(format!("till {till_id}")));
+    };
+    let old = TillOutputs::from_columns(&list, width, native);
+    in_tx!(&mut tx, |c| sqlx::query(
+        "update till set qr_outputs = $3, paper_width = $4, escpos_native = $5, updated_at = $6 \
+         where store_id = $1 and till_id = $2"
+    )
+    .bind(store_id)
+    .bind(till_id)
+    .bind(outputs.list())
+    .bind(i64::from(outputs.paper_width))
+    .bind(outputs.escpos_native)
+    .bind(at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    let state = |o: &TillOutputs| {
+        json!({ "name": name, "kind": kind, "qr_outputs": o.list(),
+                "paper_width": o.paper_width, "escpos_native": o.escpos_native })
+    };
+    audit::record(
+        &mut tx,
+        who,
+        Change {
+            action: "update",
+            entity: "till",
+            entity_id: till_id.to_string(),
+            before: Some(state(&old)),
+            after: Some(state(outputs)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
