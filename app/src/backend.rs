@@ -253,8 +253,153 @@ pub trait AdminBackend: Send + Sync + 'static {
         confirmed: bool,
     ) -> Result<i64, ConsoleError>;
     // ---- end of the transactions journey block ----
+    // ---- admin configuration: authorization servers, tills, audit log ----
+    // The server fns have checked the role and the input; these write the change and its audit
+    // row in one transaction.
+    async fn list_auth_servers(&self, actor: &Actor) -> Result<Vec<AuthServerItem>, ConsoleError>;
+    /// Creates (`id` = None) or updates an authorization server.
+    async fn save_auth_server(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: AuthServerInput,
+    ) -> Result<(), ConsoleError>;
+    /// Refused with `Msg::AuthServerInUse` while a payment type uses it.
+    async fn delete_auth_server(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError>;
+    async fn list_tills(&self, actor: &Actor) -> Result<Vec<TillItem>, ConsoleError>;
+    /// Creates a till and returns its key (the only time it exists in clear).
+    async fn create_till(&self, actor: &Actor, input: TillInput) -> Result<String, ConsoleError>;
+    async fn revoke_till(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError>;
+    /// Changes a till's QR outputs, paper width and native ESC/POS (name and kind stay).
+    async fn set_till_outputs(
+        &self,
+        actor: &Actor,
+        id: i64,
+        outputs: TillInput,
+    ) -> Result<(), ConsoleError>;
+    /// Keeps a new till's key in the session until the next page takes it.
+    async fn set_key_flash(&self, parts: &Parts, key: String) -> Result<(), ConsoleError>;
+    /// Takes (and removes) the key kept by `set_key_flash`.
+    async fn take_key_flash(&self, parts: &Parts) -> Result<Option<String>, ConsoleError>;
+    async fn list_audit(&self, actor: &Actor) -> Result<Vec<AuditItem>, ConsoleError>;
+    /// The payment types, with what their form offers (servers, installed modules).
+    async fn list_payment_types(&self, actor: &Actor) -> Result<PaymentTypePage, ConsoleError>;
+    /// Creates (`id` = None) or updates a payment type; an unknown module, a server of another
+    /// store, or scanning a module cannot do come back as field errors.
+    async fn save_payment_type(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: PaymentTypeInput,
+    ) -> Result<(), ConsoleError>;
+    /// The store's parameters; the RabbitMQ password is shown as `***`.
+    async fn store_settings(&self, actor: &Actor) -> Result<StoreSettings, ConsoleError>;
+    /// Checks and saves the store's parameters; bad values come back as field errors. A RabbitMQ
+    /// URL equal to the shown (redacted) one keeps the stored URL.
+    async fn save_store_settings(
+        &self,
+        actor: &Actor,
+        input: StoreSettings,
+    ) -> Result<(), ConsoleError>;
+    /// Really connects to the RabbitMQ URL (or the stored one, for the redacted form value).
+    async fn check_rabbitmq(&self, actor: &Actor, url: &str) -> Result<bool, ConsoleError>;
+}
+
+// ---- admin configuration DTOs ----
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthServerItem {
+    pub id: i64,
+    pub name: String,
+    pub response_timeout_secs: i64,
+    /// How many payment types use it.
+    pub used_by: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthServerInput {
+    pub name: String,
+    pub response_timeout_secs: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TillItem {
+    pub id: i64,
+    pub name: String,
+    /// `till` or `kiosk`.
+    pub kind: String,
+    pub key_prefix: String,
+    pub revoked: bool,
+    pub screen: bool,
+    pub display: bool,
+    pub receipt: bool,
+    pub paper_width: u32,
+    pub escpos_native: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TillInput {
+    pub name: String,
+    pub kind: String,
+    pub screen: bool,
+    pub display: bool,
+    pub receipt: bool,
+    pub paper_width: u32,
+    pub escpos_native: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditItem {
+    /// In the store's time zone.
+    pub local_time: String,
+    pub login: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    /// Compact JSON, empty when there was none.
+    pub before: String,
+    pub after: String,
 }
 
 /// The backend as a Leptos context value (one exact type to look up).
 #[derive(Clone)]
 pub struct Backend(pub Arc<dyn AdminBackend>);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentTypeItem {
+    pub id: i64,
+    pub name: String,
+    pub auth_server_id: i64,
+    pub auth_server: String,
+    pub module: String,
+    pub scan_customer_qr: bool,
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentTypePage {
+    pub items: Vec<PaymentTypeItem>,
+    /// (id, name) of the store's authorization servers.
+    pub auth_servers: Vec<(i64, String)>,
+    /// The installed payment modules (`sandbox`, `raiffeisen`, …).
+    pub modules: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentTypeInput {
+    pub name: String,
+    pub auth_server_id: i64,
+    pub module: String,
+    pub scan_customer_qr: bool,
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoreSettings {
+    pub name: String,
+    pub code: String,
+    pub integrator_url: String,
+    pub rabbitmq_url: String,
+    pub time_zone: String,
+    pub refund_late_payments: bool,
+}

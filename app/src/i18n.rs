@@ -179,6 +179,84 @@ messages! {
     RefundStatusDeclined => "отклонён", "declined";
     RefundStatusUnknown => "неизвестно", "unknown";
     TimeZone => "Часовой пояс", "Time zone";
+    // ---- admin configuration: authorization servers, tills, audit log ----
+    AuthServers => "Серверы авторизации", "Authorization servers";
+    TabPayments => "Оплаты", "Payments";
+    QrPayment => "QR оплата", "QR payment";
+    Name => "Название", "Name";
+    ResponseTimeout => "Таймаут ожидания ответа, сек", "Response timeout, s";
+    TimeoutRange => "Целое число от 1 до 3600.", "A whole number from 1 to 3600.";
+    NameTooLong => "Не длиннее 100 символов.", "At most 100 characters.";
+    NameTaken => "Такое название уже есть.", "This name is taken.";
+    UsedBy => "Видов оплаты", "Payment types";
+    AddQrPayment => "Добавить «QR оплата»", "Add «QR payment»";
+    Edit => "Изменить", "Edit";
+    Save => "Сохранить", "Save";
+    Cancel => "Отмена", "Cancel";
+    Delete => "Удалить", "Delete";
+    Saved => "Сохранено.", "Saved.";
+    Deleted => "Удалено.", "Deleted.";
+    AuthServerInUse => "Нельзя удалить: сервер авторизации используется видами оплаты. Сначала переназначьте или удалите их.",
+        "Cannot delete: payment types use this authorization server. Reassign or delete them first.";
+    NoAuthServers => "Серверов авторизации нет.", "No authorization servers.";
+    Tills => "Кассы", "Tills";
+    NoTills => "Касс нет.", "No tills.";
+    AddTill => "Добавить кассу", "Add a till";
+    TillKind => "Тип", "Kind";
+    KindTill => "касса", "till";
+    KindKiosk => "киоск", "kiosk";
+    KindInvalid => "Выберите кассу или киоск.", "Choose till or kiosk.";
+    KeyPrefix => "Начало ключа", "Key prefix";
+    TillState => "Состояние", "State";
+    Active => "активна", "active";
+    Revoked => "отозвана", "revoked";
+    QrOutputs => "Вывод QR", "QR outputs";
+    OutScreen => "экран киоска", "kiosk screen";
+    OutDisplay => "дисплей покупателя", "customer display";
+    OutReceipt => "чек", "receipt";
+    PaperWidth => "Ширина бумаги", "Paper width";
+    PaperWidthInvalid => "Выберите 58 или 80 мм.", "Choose 58 or 80 mm.";
+    EscposNative => "QR печатает сам принтер (ESC/POS)", "The printer draws the QR (native ESC/POS)";
+    Revoke => "Отозвать", "Revoke";
+    RevokeConfirm => "Отозвать ключ кассы? Её запросы будут отклоняться, вернуть ключ нельзя.",
+        "Revoke the till's key? Its requests will be refused; this cannot be undone.";
+    RevokeYes => "Да, отозвать", "Yes, revoke";
+    TillRevoked => "Ключ кассы отозван.", "The till's key is revoked.";
+    NewTillKey => "Ключ новой кассы — скопируйте его сейчас, он показывается один раз:",
+        "The new till's key — copy it now, it is shown only once:";
+    Audit => "Журнал", "Audit log";
+    AuditLead => "Последние 100 изменений настроек", "The latest 100 configuration changes";
+    NoAudit => "Изменений пока нет.", "No changes yet.";
+    ColWho => "Кто", "Who";
+    ColAction => "Действие", "Action";
+    ColObject => "Объект", "Object";
+    ColBefore => "Было", "Before";
+    ColAfter => "Стало", "After";
+    PaymentTypes => "Виды оплаты", "Payment types";
+    NoPaymentTypes => "Видов оплаты нет.", "No payment types.";
+    AddPaymentType => "Добавить вид оплаты", "Add a payment type";
+    AuthServer => "Сервер авторизации", "Authorization server";
+    AuthServerUnknown => "Выберите сервер авторизации из списка.", "Choose an authorization server from the list.";
+    PaymentModule => "Модуль оплаты", "Payment module";
+    ModuleUnknown => "Такого модуля оплаты нет. Выберите один из установленных.", "No such payment module. Choose an installed one.";
+    ScanCustomerQr => "Сканировать QR-код покупателя", "Scan the customer's QR code";
+    ScanNotSupported => "Этот модуль оплаты не умеет принимать QR-код покупателя.", "This payment module cannot accept the customer's QR code.";
+    Enabled => "Включён", "Enabled";
+    StoreSettings => "Параметры магазина", "Store parameters";
+    StoreCode => "Код", "Code";
+    StoreCodeRules => "Код: латинские буквы, цифры, «-» и «_», до 32 символов.", "Code: Latin letters, digits, «-» and «_», up to 32 characters.";
+    CodeTaken => "Такой код уже есть.", "This code is taken.";
+    IntegratorUrl => "Адрес интегратора", "Integrator address";
+    UrlInvalid => "Адрес начинается с http:// или https://.", "The address starts with http:// or https://.";
+    RabbitMqServer => "RabbitMQ сервер", "RabbitMQ server";
+    RabbitMqUrlInvalid => "Адрес RabbitMQ начинается с amqp:// или amqps:// и содержит имя сервера.", "A RabbitMQ address starts with amqp:// or amqps:// and names a host.";
+    CheckConnection => "Проверить подключение", "Check the connection";
+    ConnectionOk => "Подключение к RabbitMQ установлено.", "Connected to RabbitMQ.";
+    ConnectionFailed => "Не удалось подключиться к RabbitMQ за 3 секунды (адрес, пароль, доступность сервера).", "Could not connect to RabbitMQ within 3 seconds (address, password, server reachable?).";
+    TimeZoneInvalid => "Укажите часовой пояс IANA, например Europe/Moscow.", "Give an IANA time zone, e.g. Europe/Moscow.";
+    RefundLatePayments => "Возвращать поздние оплаты", "Refund late payments";
+    Yes => "да", "yes";
+    No => "нет", "no";
 }
 
 impl Msg {

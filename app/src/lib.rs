@@ -54,6 +54,12 @@ pub fn App() -> impl IntoView {
                     view=pages::transaction::TransactionPage
                     ssr=SsrMode::Async
                 />
+                // ---- admin configuration ----
+                <Route path=path!("/console/store") view=pages::store::StorePage ssr=SsrMode::Async/>
+                <Route path=path!("/console/auth-servers") view=pages::auth_servers::AuthServersPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/payment-types") view=pages::payment_types::PaymentTypesPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/tills") view=pages::tills::TillsPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

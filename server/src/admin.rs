@@ -7,10 +7,14 @@ use app::backend::{
     Actor, AdminBackend, RefundLine, Role, TimelineLine, TransactionDetail, TransactionList,
     TransactionPage, TransactionQuery, TransactionRow,
 };
+use app::backend::{AuditItem, AuthServerInput, AuthServerItem, TillInput, TillItem};
+use app::backend::{PaymentTypeInput, PaymentTypeItem, PaymentTypePage, StoreSettings};
 use app::error::ConsoleError;
+use app::error::FormErrors;
 use app::i18n::Msg;
 use axum::http::request::Parts;
 use chrono::TimeDelta;
+use db::audit::Who;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use tower_sessions::Session;
@@ -21,6 +25,10 @@ pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
 const TRANSACTIONS_PAGE: i64 = 50;
 /// The session key of the signed-in user.
 const SESSION_USER: &str = "user";
+/// The session key of a new till's key, kept until the next page shows it once.
+const SESSION_NEW_KEY: &str = "new_till_key";
+/// How many audit entries the «Журнал» page shows.
+const AUDIT_PAGE: i64 = 100;
 /// The session key of when the session was last marked as used (unix seconds).
 const SESSION_SEEN: &str = "seen";
 /// A session is saved again (which moves its expiry) at most this often, not on every request:
@@ -34,6 +42,8 @@ struct SessionUser {
 
 pub struct ConsoleBackend {
     db: Db,
+    /// The installed payment modules, for the «Виды оплаты» form.
+    providers: crate::providers::Providers,
     /// While no user exists: the token of the one-time setup link.
     setup_token: Mutex<Option<String>>,
     /// Refunds go through the payment service (absent only in tests that never refund).
@@ -56,6 +66,7 @@ fn session(parts: &Parts) -> Result<Session, ConsoleError> {
 impl ConsoleBackend {
     pub fn new(db: Db) -> Self {
         Self {
+            providers: crate::providers::Providers::installed(&db),
             db,
             setup_token: Mutex::new(None),
             payments: None,
@@ -120,6 +131,54 @@ impl ConsoleBackend {
             None => false,
         }
     }
+}
+
+// ---- admin configuration helpers ----
+
+/// A second check behind the server fn's `require`: configuration changes are for admins.
+fn admin_only(actor: &Actor) -> Result<(), ConsoleError> {
+    if actor.role >= Role::Admin {
+        Ok(())
+    } else {
+        Err(ConsoleError::Forbidden)
+    }
+}
+
+fn who(actor: &Actor) -> Who<'_> {
+    Who {
+        app_user_id: Some(actor.user_id),
+        login: &actor.login,
+    }
+}
+
+/// «Name taken» beside the name field, the typed values kept.
+fn name_taken(values: &[(&str, &str)]) -> ConsoleError {
+    let mut f = FormErrors::default();
+    f.field("name", Msg::NameTaken);
+    for (k, v) in values {
+        f.keep(k, v);
+    }
+    ConsoleError::Invalid(f)
+}
+
+fn store_tz(store: &db::config::Store) -> chrono_tz::Tz {
+    store.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow)
+}
+
+/// How long «Проверить подключение» waits for RabbitMQ.
+const RABBITMQ_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn valid_store_code(code: &str) -> bool {
+    (1..=32).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn valid_http_url(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .map(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .unwrap_or(false)
 }
 
 /// Constant-time comparison of two byte strings of possibly different lengths.
@@ -453,6 +512,447 @@ impl AdminBackend for ConsoleBackend {
                 })
                 .collect(),
         })
+    }
+
+    // ---- admin configuration: authorization servers, tills, audit log ----
+
+    async fn list_auth_servers(&self, actor: &Actor) -> Result<Vec<AuthServerItem>, ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let rows = db::settings::list_auth_servers(&self.db, store.store_id)
+            .await
+            .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuthServerItem {
+                id: r.auth_server_id,
+                name: r.name,
+                response_timeout_secs: r.response_timeout_secs,
+                used_by: r.used_by,
+            })
+            .collect())
+    }
+
+    async fn save_auth_server(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: AuthServerInput,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let timeout = input.response_timeout_secs.to_string();
+        let values = [
+            ("name", input.name.as_str()),
+            ("response_timeout_secs", timeout.as_str()),
+        ];
+        let saved = match id {
+            None => db::settings::create_auth_server(
+                &self.db,
+                &who(actor),
+                store.store_id,
+                &input.name,
+                input.response_timeout_secs,
+            )
+            .await
+            .map(|_| ()),
+            Some(id) => {
+                db::settings::update_auth_server(
+                    &self.db,
+                    &who(actor),
+                    store.store_id,
+                    id,
+                    &input.name,
+                    input.response_timeout_secs,
+                )
+                .await
+            }
+        };
+        match saved {
+            Ok(()) => Ok(()),
+            Err(db::config::ConfigError::Duplicate(_)) => Err(name_taken(&values)),
+            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn delete_auth_server(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        match db::settings::delete_auth_server(&self.db, &who(actor), store.store_id, id).await {
+            Ok(()) => Ok(()),
+            Err(db::settings::DeleteError::InUse(_)) => {
+                Err(ConsoleError::form(Msg::AuthServerInUse, &[]))
+            }
+            Err(db::settings::DeleteError::Config(db::config::ConfigError::NotFound(_))) => {
+                Err(ConsoleError::NotFound)
+            }
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn list_tills(&self, actor: &Actor) -> Result<Vec<TillItem>, ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let tills = db::config::list_tills(&self.db).await.map_err(internal)?;
+        Ok(tills
+            .into_iter()
+            .filter(|t| t.store_id == store.store_id)
+            .map(|t| {
+                let o = t.outputs();
+                TillItem {
+                    id: t.till_id,
+                    name: t.name,
+                    kind: t.kind,
+                    key_prefix: t.key_prefix,
+                    revoked: t.revoked_at.is_some(),
+                    screen: o.screen,
+                    display: o.display,
+                    receipt: o.receipt,
+                    paper_width: o.paper_width,
+                    escpos_native: o.escpos_native,
+                }
+            })
+            .collect())
+    }
+
+    async fn create_till(&self, actor: &Actor, input: TillInput) -> Result<String, ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let key = crate::auth::till_key::generate();
+        let created = db::settings::create_till(
+            &self.db,
+            &who(actor),
+            db::settings::NewTill {
+                store_id: store.store_id,
+                name: &input.name,
+                kind: &input.kind,
+                key_hash: &crate::auth::till_key::hash(&key),
+                key_prefix: &crate::auth::till_key::display_prefix(&key),
+                outputs: crate::qr::outputs::TillOutputs {
+                    screen: input.screen,
+                    display: input.display,
+                    receipt: input.receipt,
+                    paper_width: input.paper_width,
+                    escpos_native: input.escpos_native,
+                },
+            },
+        )
+        .await;
+        match created {
+            Ok(_) => Ok(key),
+            Err(db::config::ConfigError::Duplicate(_)) => Err(name_taken(&[])),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn revoke_till(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        match db::settings::revoke_till(&self.db, &who(actor), store.store_id, id).await {
+            Ok(_) => Ok(()),
+            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn set_till_outputs(
+        &self,
+        actor: &Actor,
+        id: i64,
+        o: TillInput,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let outputs = crate::qr::outputs::TillOutputs {
+            screen: o.screen,
+            display: o.display,
+            receipt: o.receipt,
+            paper_width: o.paper_width,
+            escpos_native: o.escpos_native,
+        };
+        match db::settings::set_till_outputs(&self.db, &who(actor), store.store_id, id, &outputs)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn set_key_flash(&self, parts: &Parts, key: String) -> Result<(), ConsoleError> {
+        session(parts)?
+            .insert(SESSION_NEW_KEY, key)
+            .await
+            .map_err(internal)
+    }
+
+    async fn take_key_flash(&self, parts: &Parts) -> Result<Option<String>, ConsoleError> {
+        session(parts)?
+            .remove::<String>(SESSION_NEW_KEY)
+            .await
+            .map_err(internal)
+    }
+
+    async fn list_audit(&self, actor: &Actor) -> Result<Vec<AuditItem>, ConsoleError> {
+        if actor.role < Role::Support {
+            return Err(ConsoleError::Forbidden);
+        }
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let tz = store_tz(&store);
+        let rows = db::audit::latest(&self.db, AUDIT_PAGE)
+            .await
+            .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditItem {
+                local_time: r
+                    .created_at
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
+                login: r.login,
+                action: r.action,
+                entity: r.entity,
+                entity_id: r.entity_id,
+                before: r.before.unwrap_or_default(),
+                after: r.after.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    async fn list_payment_types(&self, actor: &Actor) -> Result<PaymentTypePage, ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let servers = db::settings::list_auth_servers(&self.db, store.store_id)
+            .await
+            .map_err(internal)?;
+        let types = db::config::list_payment_types(&self.db)
+            .await
+            .map_err(internal)?;
+        let server_name = |id: i64| {
+            servers
+                .iter()
+                .find(|a| a.auth_server_id == id)
+                .map(|a| a.name.clone())
+                .unwrap_or_default()
+        };
+        Ok(PaymentTypePage {
+            items: types
+                .into_iter()
+                .filter(|p| p.store_id == store.store_id)
+                .map(|p| PaymentTypeItem {
+                    id: p.payment_type_id,
+                    name: p.name,
+                    auth_server: server_name(p.auth_server_id),
+                    auth_server_id: p.auth_server_id,
+                    module: p.module,
+                    scan_customer_qr: p.scan_customer_qr,
+                    enabled: p.enabled,
+                })
+                .collect(),
+            auth_servers: servers
+                .iter()
+                .map(|a| (a.auth_server_id, a.name.clone()))
+                .collect(),
+            modules: self.providers.modules().map(str::to_owned).collect(),
+        })
+    }
+
+    async fn save_payment_type(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: PaymentTypeInput,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let mut errors = FormErrors::default();
+        match self.providers.get(&input.module) {
+            None => errors.field("module", Msg::ModuleUnknown),
+            Some(p) if input.scan_customer_qr && !p.capabilities().customer_presented_qr => {
+                errors.field("scan_customer_qr", Msg::ScanNotSupported)
+            }
+            Some(_) => {}
+        }
+        if db::settings::auth_server_by_id(&self.db, store.store_id, input.auth_server_id)
+            .await
+            .is_err()
+        {
+            errors.field("auth_server_id", Msg::AuthServerUnknown);
+        }
+        errors.into_result()?;
+        let saved = db::settings::save_payment_type(
+            &self.db,
+            &who(actor),
+            id,
+            db::settings::PaymentTypeFields {
+                store_id: store.store_id,
+                auth_server_id: input.auth_server_id,
+                name: &input.name,
+                module: &input.module,
+                scan_customer_qr: input.scan_customer_qr,
+                enabled: input.enabled,
+            },
+        )
+        .await;
+        match saved {
+            Ok(_) => Ok(()),
+            Err(db::config::ConfigError::Duplicate(_)) => Err(name_taken(&[])),
+            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn store_settings(&self, actor: &Actor) -> Result<StoreSettings, ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        Ok(StoreSettings {
+            name: store.name,
+            code: store.code,
+            integrator_url: store.integrator_url.unwrap_or_default(),
+            rabbitmq_url: store
+                .rabbitmq_url
+                .as_deref()
+                .map(crate::events::outbox::redact)
+                .unwrap_or_default(),
+            time_zone: store.time_zone,
+            refund_late_payments: store.refund_late_payments,
+        })
+    }
+
+    async fn save_store_settings(
+        &self,
+        actor: &Actor,
+        input: StoreSettings,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let name = input.name.trim();
+        let code = input.code.trim();
+        let integrator = input.integrator_url.trim();
+        let rabbit = input.rabbitmq_url.trim();
+        let tz = input.time_zone.trim();
+        // The values go back into the URL on an error: never the broker password.
+        let mut errors = FormErrors::default();
+        errors.keep("name", &input.name);
+        errors.keep("code", &input.code);
+        errors.keep("integrator_url", &input.integrator_url);
+        errors.keep("rabbitmq_url", &crate::events::outbox::redact(rabbit));
+        errors.keep("time_zone", &input.time_zone);
+        errors.keep(
+            "refund_late_payments",
+            if input.refund_late_payments { "on" } else { "" },
+        );
+        if let Err(m) = app::api::settings::check_name(name) {
+            errors.field("name", m);
+        }
+        if !valid_store_code(code) {
+            errors.field("code", Msg::StoreCodeRules);
+        }
+        if !integrator.is_empty() && !valid_http_url(integrator) {
+            errors.field("integrator_url", Msg::UrlInvalid);
+        }
+        // The form shows the stored URL with its password as ***: sent back unchanged, it keeps it.
+        let stored_shown = store
+            .rabbitmq_url
+            .as_deref()
+            .map(crate::events::outbox::redact);
+        let rabbit_url = if rabbit.is_empty() {
+            None
+        } else if stored_shown.as_deref() == Some(rabbit) {
+            store.rabbitmq_url.clone()
+        } else if crate::events::outbox::check_url(rabbit).is_err() {
+            errors.field("rabbitmq_url", Msg::RabbitMqUrlInvalid);
+            None
+        } else {
+            Some(rabbit.to_owned())
+        };
+        if tz.parse::<chrono_tz::Tz>().is_err() {
+            errors.field("time_zone", Msg::TimeZoneInvalid);
+        }
+        errors.clone().into_result()?;
+        let fields = db::settings::StoreFields {
+            code: code.to_owned(),
+            name: name.to_owned(),
+            integrator_url: (!integrator.is_empty()).then(|| integrator.to_owned()),
+            rabbitmq_url: rabbit_url,
+            time_zone: tz.to_owned(),
+            refund_late_payments: input.refund_late_payments,
+        };
+        match db::settings::update_store(&self.db, &who(actor), store.store_id, &fields).await {
+            Ok(()) => Ok(()),
+            Err(db::config::ConfigError::Duplicate(_)) => {
+                errors.field("code", Msg::CodeTaken);
+                Err(ConsoleError::Invalid(errors))
+            }
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn check_rabbitmq(&self, actor: &Actor, url: &str) -> Result<bool, ConsoleError> {
+        admin_only(actor)?;
+        let url = url.trim();
+        let store = db::config::find_store(&self.db, None)
+            .await
+            .map_err(internal)?;
+        let stored_shown = store
+            .rabbitmq_url
+            .as_deref()
+            .map(crate::events::outbox::redact);
+        let url = if stored_shown.as_deref() == Some(url) {
+            store.rabbitmq_url.clone().unwrap_or_default()
+        } else {
+            url.to_owned()
+        };
+        if crate::events::outbox::check_url(&url).is_err() {
+            let mut f = FormErrors::default();
+            f.field("rabbitmq_url", Msg::RabbitMqUrlInvalid);
+            return Err(ConsoleError::Invalid(f));
+        }
+        let props = lapin::ConnectionProperties::default()
+            .with_connection_name("qrpay console check".into());
+        let ok = match tokio::time::timeout(
+            RABBITMQ_CHECK_TIMEOUT,
+            lapin::Connection::connect(&url, props),
+        )
+        .await
+        {
+            Ok(Ok(conn)) => {
+                let _ = conn.close(200, "checked".into()).await;
+                true
+            }
+            Ok(Err(e)) => {
+                tracing::info!(url = %crate::events::outbox::redact(&url), error = %e, "RabbitMQ check failed");
+                false
+            }
+            Err(_) => false,
+        };
+        Ok(ok)
     }
 }
 

@@ -2,6 +2,7 @@
 //! to anonymous visitors, says why not); the server also gates `/console/fn/*` as a second line.
 
 pub mod auth;
+pub mod settings;
 pub mod transactions;
 
 use crate::backend::{Actor, AdminBackend, Backend, Role};
@@ -41,6 +42,8 @@ pub fn require(min: Role) -> Result<(Arc<dyn AdminBackend>, Actor), ConsoleError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::{AuditItem, AuthServerInput, AuthServerItem, TillInput, TillItem};
+    use crate::backend::{PaymentTypeInput, PaymentTypePage, StoreSettings};
     use crate::backend::{TransactionList, TransactionRow};
 
     struct Fake;
@@ -98,6 +101,72 @@ mod tests {
                     till: "k".into(),
                 }],
             })
+        }
+
+        // ---- admin configuration ----
+        async fn list_auth_servers(&self, _: &Actor) -> Result<Vec<AuthServerItem>, ConsoleError> {
+            Ok(Vec::new())
+        }
+        async fn save_auth_server(
+            &self,
+            _: &Actor,
+            _: Option<i64>,
+            _: AuthServerInput,
+        ) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn delete_auth_server(&self, _: &Actor, _: i64) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn list_tills(&self, _: &Actor) -> Result<Vec<TillItem>, ConsoleError> {
+            Ok(Vec::new())
+        }
+        async fn create_till(&self, _: &Actor, _: TillInput) -> Result<String, ConsoleError> {
+            Ok("qrp_key".into())
+        }
+        async fn revoke_till(&self, _: &Actor, _: i64) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn set_till_outputs(
+            &self,
+            _: &Actor,
+            _: i64,
+            _: TillInput,
+        ) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn set_key_flash(&self, _: &Parts, _: String) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn take_key_flash(&self, _: &Parts) -> Result<Option<String>, ConsoleError> {
+            Ok(None)
+        }
+        async fn list_audit(&self, _: &Actor) -> Result<Vec<AuditItem>, ConsoleError> {
+            Ok(Vec::new())
+        }
+        async fn list_payment_types(&self, _: &Actor) -> Result<PaymentTypePage, ConsoleError> {
+            Err(ConsoleError::Internal)
+        }
+        async fn save_payment_type(
+            &self,
+            _: &Actor,
+            _: Option<i64>,
+            _: PaymentTypeInput,
+        ) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn store_settings(&self, _: &Actor) -> Result<StoreSettings, ConsoleError> {
+            Ok(StoreSettings::default())
+        }
+        async fn save_store_settings(
+            &self,
+            _: &Actor,
+            _: StoreSettings,
+        ) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn check_rabbitmq(&self, _: &Actor, _: &str) -> Result<bool, ConsoleError> {
+            Ok(false)
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::api::auth::Logout;
 use crate::api::current_actor;
+use crate::backend::Role;
 use crate::i18n::{Lang, Msg};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -41,11 +42,29 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
         return view! { <Redirect path="/console/login"/> }.into_any();
     };
     let logout = ServerAction::<Logout>::new();
-    let nav = [(
+    let mut nav = vec![(
         Msg::Transactions,
         "/console/transactions",
         "nav-transactions",
     )];
+    // ---- admin configuration: links only for the roles whose server fns accept them ----
+    if actor.role >= Role::Admin {
+        nav.push((Msg::StoreSettings, "/console/store", "nav-store"));
+        nav.push((
+            Msg::AuthServers,
+            "/console/auth-servers",
+            "nav-auth-servers",
+        ));
+        nav.push((
+            Msg::PaymentTypes,
+            "/console/payment-types",
+            "nav-payment-types",
+        ));
+        nav.push((Msg::Tills, "/console/tills", "nav-tills"));
+    }
+    if actor.role >= Role::Support {
+        nav.push((Msg::Audit, "/console/audit", "nav-audit"));
+    }
     view! {
         <header class="topbar">
             <a class="brand" href="/console/transactions">"qrpay"</a>

@@ -4,3 +4,9 @@ pub mod not_found;
 pub mod setup;
 pub mod transaction;
 pub mod transactions;
+// ---- admin configuration ----
+pub mod audit;
+pub mod auth_servers;
+pub mod payment_types;
+pub mod store;
+pub mod tills;

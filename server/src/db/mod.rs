@@ -5,11 +5,13 @@
 //! SQLite gets one writer connection so that writers queue in the pool instead of spinning on
 //! `SQLITE_BUSY`, and a separate pool of readers (WAL lets them run beside the writer).
 
+pub mod audit;
 pub mod config;
 pub mod console;
 pub mod outbox;
 pub mod payments;
 pub mod raiffeisen;
+pub mod settings;
 
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -1,0 +1,60 @@
+//! «Журнал»: the latest configuration changes, who made them and what changed. Admin and support.
+
+use crate::api::settings::list_audit;
+use crate::components::layout::{ConsoleLayout, use_lang};
+use crate::i18n::Msg;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <Title text=format!("{} · qrpay", Msg::Audit.text(lang))/>
+        <ConsoleLayout active=Msg::Audit>
+            <h1>{Msg::Audit.text(lang)}</h1>
+            <p class="lead">{Msg::AuditLead.text(lang)}</p>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match list_audit().await {
+                        Err(e) => view! { <p class="form-error" role="alert" data-testid="page-error">{e.message().text(lang)}</p> }.into_any(),
+                        Ok(rows) if rows.is_empty() => view! { <p data-testid="no-audit">{Msg::NoAudit.text(lang)}</p> }.into_any(),
+                        Ok(rows) => view! {
+                            <table class="grid" data-testid="audit">
+                                <thead><tr>
+                                    <th>{Msg::ColTime.text(lang)}</th>
+                                    <th>{Msg::ColWho.text(lang)}</th>
+                                    <th>{Msg::ColAction.text(lang)}</th>
+                                    <th>{Msg::ColObject.text(lang)}</th>
+                                    <th>{Msg::ColBefore.text(lang)}</th>
+                                    <th>{Msg::ColAfter.text(lang)}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|r| view! {
+                                        <tr data-testid="audit-row">
+                                            <td class="time">{r.local_time}</td>
+                                            <td data-testid="who">{r.login}</td>
+                                            <td data-testid="action">{r.action}</td>
+                                            <td data-testid="entity">{r.entity} " #" {r.entity_id}</td>
+                                            <td data-testid="before">{json_cell(r.before)}</td>
+                                            <td data-testid="after">{json_cell(r.after)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </ConsoleLayout>
+    }
+}
+
+/// The JSON of a before/after column, or a dash when there was none (created, deleted).
+fn json_cell(json: String) -> impl IntoView {
+    if json.is_empty() {
+        view! { "—" }.into_any()
+    } else {
+        view! { <code class="json">{json}</code> }.into_any()
+    }
+}

@@ -1,0 +1,102 @@
+//! The audit log: who changed what in the configuration, when, and the values before and after.
+//! Changes write their row inside their own transaction, so a change without its row never exists.
+
+use super::{Db, Tx, now};
+use chrono::{DateTime, Utc};
+
+/// Who made a change: the console user (or `None` for the command line) and the login shown.
+#[derive(Debug, Clone)]
+pub struct Who<'a> {
+    pub app_user_id: Option<i64>,
+    pub login: &'a str,
+}
+
+/// One change to record.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    /// `create`, `update`, `delete`, `revoke`, …
+    pub action: &'a str,
+    /// `auth_server`, `till`, …
+    pub entity: &'a str,
+    pub entity_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Entry {
+    pub audit_log_id: i64,
+    pub app_user_id: Option<i64>,
+    pub login: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    /// Compact JSON text.
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Writes the audit row of a change inside the change's transaction. The JSON goes as text (SQLite
+/// checks it with `json_valid`, PostgreSQL casts it to `jsonb`), so the SQL differs by backend.
+pub async fn record(tx: &mut Tx, who: &Who<'_>, change: Change<'_>) -> Result<(), sqlx::Error> {
+    let at = now();
+    let before = change.before.map(|v| v.to_string());
+    let after = change.after.map(|v| v.to_string());
+    const COLUMNS: &str = "insert into audit_log (app_user_id, login, action, entity, entity_id, before, after, created_at)";
+    match tx {
+        Tx::Sqlite(t) => {
+            sqlx::query(&format!(
+                "{COLUMNS} values ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ))
+            .bind(who.app_user_id)
+            .bind(who.login)
+            .bind(change.action)
+            .bind(change.entity)
+            .bind(&change.entity_id)
+            .bind(before)
+            .bind(after)
+            .bind(at)
+            .execute(&mut **t)
+            .await?;
+        }
+        Tx::Postgres(t) => {
+            sqlx::query(&format!(
+                "{COLUMNS} values ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)"
+            ))
+            .bind(who.app_user_id)
+            .bind(who.login)
+            .bind(change.action)
+            .bind(change.entity)
+            .bind(&change.entity_id)
+            .bind(before)
+            .bind(after)
+            .bind(at)
+            .execute(&mut **t)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The newest `limit` entries, newest first.
+pub async fn latest(db: &Db, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
+    const SELECT: &str = "select audit_log_id, app_user_id, login, action, entity, entity_id";
+    const REST: &str = "created_at from audit_log order by audit_log_id desc limit $1";
+    match db {
+        Db::Sqlite { read, .. } => {
+            sqlx::query_as(&format!("{SELECT}, before, after, {REST}"))
+                .bind(limit)
+                .fetch_all(read)
+                .await
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_as(&format!(
+                "{SELECT}, before::text as before, after::text as after, {REST}"
+            ))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+    }
+}
