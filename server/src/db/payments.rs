@@ -361,26 +361,35 @@ impl PaymentRow {
     }
 }
 
-/// The guarded status update, in one statement: the updated row when this call made the change,
-/// `None` when the payment was no longer in `current.status`.
-pub async fn update_status(
-    tx: &mut Tx,
-    current: CurrentPayment<'_>,
-    to: PaymentStatus,
-    late: bool,
-    changes: &PaymentChanges,
-    at: DateTime<Utc>,
-) -> Result<Option<PaymentRow>, sqlx::Error> {
-    let sql = format!(
+/// The guarded status update's SQL (`$1` payment, `$2` expected status, `$3` new status, …).
+fn update_status_sql() -> String {
+    format!(
         "update payment set status = $3, late = (late or $4), \
         qr_id = coalesce($5, qr_id), qr_payload = coalesce($6, qr_payload), \
         bank_transaction_id = coalesce($7, bank_transaction_id), \
         failure_code = coalesce($8, failure_code), failure_message = coalesce($9, failure_message), \
         paid_at = coalesce($10, paid_at), updated_at = $11 \
-        where payment_id = $1 and status = $2 returning {PAYMENT_RETURNING}"
-    );
-    in_tx!(tx, |c| sqlx::query_as(&sql)
-        .bind(current.payment_id)
+        where payment_id = $1 and status = $2 returning {PAYMENT_RETURNING};"
+    )
+}
+
+fn bind_update_status<'q, DB, O>(
+    q: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>,
+    current: CurrentPayment<'q>,
+    to: PaymentStatus,
+    late: bool,
+    changes: &'q PaymentChanges,
+    at: DateTime<Utc>,
+) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<DateTime<Utc>>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    q.bind(current.payment_id)
         .bind(current.status.as_str())
         .bind(to.as_str())
         .bind(late)
@@ -391,8 +400,29 @@ pub async fn update_status(
         .bind(changes.failure_message.as_deref())
         .bind(changes.paid_at)
         .bind(at)
-        .fetch_optional(c)
-        .await)
+}
+
+/// The guarded status update, in one statement: the updated row when this call made the change,
+/// `None` when the payment was no longer in `current.status`.
+pub async fn update_status(
+    tx: &mut Tx,
+    current: CurrentPayment<'_>,
+    to: PaymentStatus,
+    late: bool,
+    changes: &PaymentChanges,
+    at: DateTime<Utc>,
+) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql = update_status_sql();
+    in_tx!(tx, |c| bind_update_status(
+        sqlx::query_as(&sql),
+        current,
+        to,
+        late,
+        changes,
+        at
+    )
+    .fetch_optional(c)
+    .await)
 }
 
 pub struct NewEvent<'a> {
@@ -489,56 +519,8 @@ pub async fn record_change(
     outbox: Option<&NewOutbox<'_>>,
     answer: Option<&StoredAnswer<'_>>,
 ) -> Result<(), sqlx::Error> {
-    const EVENT: &str = "insert into payment_event (payment_id, refund_id, from_status, to_status, trigger, detail, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7);";
     match tx {
-        Tx::Sqlite(t) => {
-            let mut sql = String::from(EVENT);
-            let mut next = 8;
-            if outbox.is_some() {
-                sql.push_str(&format!(
-                    "insert into outbox (event_id, store_id, till_id, routing_key, payload, created_at) \
-                     values (${}, ${}, ${}, ${}, ${}, ${});",
-                    next, next + 1, next + 2, next + 3, next + 4, next + 5
-                ));
-                next += 6;
-            }
-            if answer.is_some() {
-                sql.push_str(&format!(
-                    "update idempotency set response_status = ${}, response_body = ${} \
-                     where till_id = ${} and idempotency_key = ${};",
-                    next,
-                    next + 1,
-                    next + 2,
-                    next + 3
-                ));
-            }
-            let mut q = sqlx::query(&sql)
-                .bind(event.payment_id)
-                .bind(event.refund_id)
-                .bind(event.from_status)
-                .bind(event.to_status)
-                .bind(event.trigger)
-                .bind(event.detail)
-                .bind(event.at);
-            if let Some(o) = outbox {
-                q = q
-                    .bind(o.event_id)
-                    .bind(o.store_id)
-                    .bind(o.till_id)
-                    .bind(o.routing_key)
-                    .bind(o.payload)
-                    .bind(o.at);
-            }
-            if let Some(a) = answer {
-                q = q
-                    .bind(i64::from(a.status))
-                    .bind(a.body)
-                    .bind(a.till_id)
-                    .bind(a.key);
-            }
-            q.execute(&mut **t).await?;
-        }
+        Tx::Sqlite(t) => sqlite_change(t, event, outbox, answer, "").await?,
         Tx::Postgres(_) => {
             insert_event(tx, event).await?;
             if let Some(o) = outbox {
@@ -550,6 +532,185 @@ pub async fn record_change(
         }
     }
     Ok(())
+}
+
+/// The rows of a change as one SQLite statement list, followed by `tail` (e.g. `commit;`).
+async fn sqlite_change(
+    conn: &mut sqlx::SqliteConnection,
+    event: &NewEvent<'_>,
+    outbox: Option<&NewOutbox<'_>>,
+    answer: Option<&StoredAnswer<'_>>,
+    tail: &str,
+) -> Result<(), sqlx::Error> {
+    let mut sql = String::from(
+        "insert into payment_event (payment_id, refund_id, from_status, to_status, trigger, detail, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7);",
+    );
+    let mut next = 8;
+    if outbox.is_some() {
+        sql.push_str(&format!(
+            "insert into outbox (event_id, store_id, till_id, routing_key, payload, created_at) \
+             values (${}, ${}, ${}, ${}, ${}, ${});",
+            next,
+            next + 1,
+            next + 2,
+            next + 3,
+            next + 4,
+            next + 5
+        ));
+        next += 6;
+    }
+    if answer.is_some() {
+        sql.push_str(&format!(
+            "update idempotency set response_status = ${}, response_body = ${} \
+             where till_id = ${} and idempotency_key = ${};",
+            next,
+            next + 1,
+            next + 2,
+            next + 3
+        ));
+    }
+    sql.push_str(tail);
+    let mut q = sqlx::query(&sql)
+        .bind(event.payment_id)
+        .bind(event.refund_id)
+        .bind(event.from_status)
+        .bind(event.to_status)
+        .bind(event.trigger)
+        .bind(event.detail)
+        .bind(event.at);
+    if let Some(o) = outbox {
+        q = q
+            .bind(o.event_id)
+            .bind(o.store_id)
+            .bind(o.till_id)
+            .bind(o.routing_key)
+            .bind(o.payload)
+            .bind(o.at);
+    }
+    if let Some(a) = answer {
+        q = q
+            .bind(i64::from(a.status))
+            .bind(a.body)
+            .bind(a.till_id)
+            .bind(a.key);
+    }
+    q.execute(conn).await?;
+    Ok(())
+}
+
+/// A status change on SQLite in two round trips to the writer instead of four: `begin` with the
+/// guarded update, then the rows that go with it with `commit`. The caller must not be
+/// cancellable between the two (run it in a task of its own): a dropped future would leave the
+/// writer inside the transaction. `finish` renders the rows from the updated payment.
+pub async fn sqlite_change_in_two_trips<F>(
+    write: &sqlx::SqlitePool,
+    current: CurrentPayment<'_>,
+    to: PaymentStatus,
+    late: bool,
+    changes: &PaymentChanges,
+    at: DateTime<Utc>,
+    finish: F,
+) -> Result<Option<PaymentRow>, sqlx::Error>
+where
+    F: FnOnce(&PaymentRow) -> ChangeRows,
+{
+    let mut conn = write.acquire().await?;
+    let sql = format!("begin immediate; {}", update_status_sql());
+    let updated: Result<Option<PaymentRow>, sqlx::Error> =
+        bind_update_status(sqlx::query_as(&sql), current, to, late, changes, at)
+            .fetch_optional(&mut *conn)
+            .await;
+    let row = match updated {
+        Ok(Some(row)) => row,
+        Ok(None) => {
+            sqlx::query("rollback").execute(&mut *conn).await?;
+            return Ok(None);
+        }
+        Err(e) => {
+            let _ = sqlx::query("rollback").execute(&mut *conn).await;
+            return Err(e);
+        }
+    };
+    let rows = finish(&row);
+    let written = sqlite_change(
+        &mut conn,
+        &rows.event(),
+        rows.outbox.as_ref().map(OwnedOutbox::row).as_ref(),
+        rows.answer.as_ref().map(OwnedAnswer::row).as_ref(),
+        "commit;",
+    )
+    .await;
+    if let Err(e) = written {
+        let _ = sqlx::query("rollback").execute(&mut *conn).await;
+        return Err(e);
+    }
+    Ok(Some(row))
+}
+
+/// What goes with a status change, owned (see [`sqlite_change_in_two_trips`]).
+pub struct ChangeRows {
+    pub payment_id: String,
+    pub from_status: &'static str,
+    pub to_status: &'static str,
+    pub trigger: &'static str,
+    pub at: DateTime<Utc>,
+    pub outbox: Option<OwnedOutbox>,
+    pub answer: Option<OwnedAnswer>,
+}
+
+impl ChangeRows {
+    fn event(&self) -> NewEvent<'_> {
+        NewEvent {
+            payment_id: &self.payment_id,
+            refund_id: None,
+            from_status: Some(self.from_status),
+            to_status: self.to_status,
+            trigger: self.trigger,
+            detail: None,
+            at: self.at,
+        }
+    }
+}
+
+pub struct OwnedOutbox {
+    pub event_id: String,
+    pub store_id: i64,
+    pub till_id: Option<i64>,
+    pub routing_key: &'static str,
+    pub payload: String,
+    pub at: DateTime<Utc>,
+}
+
+impl OwnedOutbox {
+    pub fn row(&self) -> NewOutbox<'_> {
+        NewOutbox {
+            event_id: &self.event_id,
+            store_id: self.store_id,
+            till_id: self.till_id,
+            routing_key: self.routing_key,
+            payload: &self.payload,
+            at: self.at,
+        }
+    }
+}
+
+pub struct OwnedAnswer {
+    pub till_id: i64,
+    pub key: String,
+    pub status: u16,
+    pub body: String,
+}
+
+impl OwnedAnswer {
+    pub fn row(&self) -> StoredAnswer<'_> {
+        StoredAnswer {
+            till_id: self.till_id,
+            key: &self.key,
+            status: self.status,
+            body: &self.body,
+        }
+    }
 }
 
 /// Outbox rows not yet published, oldest first: `(routing_key, payload)`.

@@ -136,11 +136,18 @@ async fn create_payment(
         customer_qr: b.customer_qr.filter(|s| !s.trim().is_empty()),
     };
     let hash = request_hash("create_payment", &body.canonical_hash);
-    let idem = Idempotent {
-        key: &key,
-        request_hash: &hash,
-    };
-    state.payments.create_payment(&till, idem, req).await
+    // In a task of its own: a till that hangs up must not cut the creation short (the payment
+    // would stay `creating` until the expiry worker, and SQLite's statement lists must finish).
+    let payments = state.payments.clone();
+    tokio::spawn(async move {
+        let idem = Idempotent {
+            key: &key,
+            request_hash: &hash,
+        };
+        payments.create_payment(&till, idem, req).await
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("payment creation task failed: {e}")))?
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

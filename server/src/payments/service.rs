@@ -375,24 +375,14 @@ impl PaymentService {
             }
         };
 
-        let render = |row: &PaymentRow| self.create_answer(row);
-        let respond = Respond {
-            till_id: till.till_id,
-            key: idem.key.as_str(),
-            render: &render,
-        };
-        let mut tx = self.db.begin().await?;
-        let current = CurrentPayment {
-            payment_id: payment_id.as_str(),
-            status: PaymentStatus::Creating,
-        };
         let answer = match self
-            .transition_in(&mut tx, current, trigger, &changes, None, Some(&respond))
+            .finish_creation(till, &idem, payment_id.as_str(), trigger, &changes)
             .await?
         {
-            Some((_, Some(answer))) => answer,
+            Some(answer) => answer,
             // The expiry worker judged it stuck meanwhile; answer with what it is now.
-            _ => {
+            None => {
+                let mut tx = self.db.begin().await?;
                 let row = repo::get_payment_in(&mut tx, payment_id.as_str())
                     .await?
                     .expect("BUG: the payment was inserted above");
@@ -405,12 +395,86 @@ impl PaymentService {
                     &answer.body,
                 )
                 .await?;
+                tx.commit().await?;
                 answer
             }
         };
-        tx.commit().await?;
         self.waiters.wake(payment_id.as_str());
         Ok(answer)
+    }
+
+    /// Moves a new payment out of `creating` with what the bank said, and stores the till's
+    /// answer with it. `None` when the payment had already left `creating`.
+    /// On SQLite: two round trips to the writer (the caller, the till API, runs creation in a
+    /// task of its own, so it cannot be cut between them).
+    async fn finish_creation(
+        &self,
+        till: &TillIdentity,
+        idem: &Idempotent<'_>,
+        payment_id: &str,
+        trigger: PaymentTrigger,
+        changes: &PaymentChanges,
+    ) -> Result<Option<Answer>, ApiError> {
+        let current = CurrentPayment {
+            payment_id,
+            status: PaymentStatus::Creating,
+        };
+        let Db::Sqlite { write, .. } = &self.db else {
+            let render = |row: &PaymentRow| self.create_answer(row);
+            let respond = Respond {
+                till_id: till.till_id,
+                key: idem.key.as_str(),
+                render: &render,
+            };
+            let mut tx = self.db.begin().await?;
+            let changed = self
+                .transition_in(&mut tx, current, trigger, changes, None, Some(&respond))
+                .await?;
+            tx.commit().await?;
+            return Ok(changed.and_then(|(_, answer)| answer));
+        };
+        let Some(Transition { status: to, late }) = PaymentStatus::Creating.next(trigger) else {
+            return Ok(None);
+        };
+        let at = db::now();
+        let mut rendered: Option<Answer> = None;
+        let finish = |row: &PaymentRow| {
+            let answer = self.create_answer(row);
+            let outbox = to.event_name().map(|name| {
+                let mut view = self.view(row);
+                view.outputs = None;
+                let o =
+                    OutboxEntry::new(name, row.store_id, Some(row.till_id), "payment", &view, at)
+                        .expect("BUG: views always serialize");
+                repo::OwnedOutbox {
+                    event_id: o.event_id,
+                    store_id: o.store_id,
+                    till_id: o.till_id,
+                    routing_key: o.routing_key,
+                    payload: o.payload,
+                    at: o.at,
+                }
+            });
+            let rows = repo::ChangeRows {
+                payment_id: row.payment_id.clone(),
+                from_status: PaymentStatus::Creating.as_str(),
+                to_status: to.as_str(),
+                trigger: trigger.as_str(),
+                at,
+                outbox,
+                answer: Some(repo::OwnedAnswer {
+                    till_id: till.till_id,
+                    key: idem.key.as_str().to_owned(),
+                    status: answer.status.as_u16(),
+                    body: answer.body.clone(),
+                }),
+            };
+            rendered = Some(answer);
+            rows
+        };
+        let changed =
+            repo::sqlite_change_in_two_trips(write, current, to, late, changes, at, finish).await?;
+        Ok(changed.and(rendered))
     }
 
     /// The answer to a create request once the bank has spoken: the payment, or the refusal.
