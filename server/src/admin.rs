@@ -495,22 +495,7 @@ impl AdminBackend for ConsoleBackend {
         Ok(TransactionList {
             store_name: store.name,
             time_zone: tz.name().to_owned(),
-            rows: rows
-                .into_iter()
-                .map(|r| TransactionRow {
-                    payment_id: r.payment_id,
-                    local_time: r
-                        .created_at
-                        .with_timezone(&tz)
-                        .format("%Y-%m-%d %H:%M:%S")
-                        .to_string(),
-                    amount: r.amount,
-                    refunded_amount: r.refunded_amount,
-                    status: r.status,
-                    receipt: r.receipt,
-                    till: r.till_name,
-                })
-                .collect(),
+            rows: rows.into_iter().map(|r| row_view(r, tz)).collect(),
         })
     }
 

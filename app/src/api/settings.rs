@@ -35,6 +35,20 @@ pub fn check_timeout(s: &str) -> Result<i64, Msg> {
         .ok_or(Msg::TimeoutRange)
 }
 
+/// Puts the values the person typed back around the backend's field errors (e.g. «name
+/// taken»), so the form comes back filled in.
+fn with_typed_values(typed: &FormErrors, e: ConsoleError) -> ConsoleError {
+    match e {
+        ConsoleError::Invalid(f) => {
+            let mut errors = typed.clone();
+            errors.fields = f.fields;
+            errors.form = f.form;
+            ConsoleError::Invalid(errors)
+        }
+        e => e,
+    }
+}
+
 fn parse_id(s: &str) -> Result<i64, ConsoleError> {
     s.trim().parse().map_err(|_| ConsoleError::NotFound)
 }
@@ -150,16 +164,7 @@ pub async fn create_till(
             },
         )
         .await
-        .map_err(|e| match e {
-            // Put the typed values back around a «name taken» message.
-            ConsoleError::Invalid(f) => {
-                let mut errors = errors.clone();
-                errors.fields = f.fields;
-                errors.form = f.form;
-                ConsoleError::Invalid(errors)
-            }
-            e => e,
-        })?;
+        .map_err(|e| with_typed_values(&errors, e))?;
     backend.set_key_flash(&parts()?, key).await?;
     leptos_axum::redirect("/console/tills?done=created");
     Ok(())
@@ -292,15 +297,7 @@ pub async fn save_payment_type(
             },
         )
         .await
-        .map_err(|e| match e {
-            ConsoleError::Invalid(f) => {
-                let mut errors = errors.clone();
-                errors.fields = f.fields;
-                errors.form = f.form;
-                ConsoleError::Invalid(errors)
-            }
-            e => e,
-        })?;
+        .map_err(|e| with_typed_values(&errors, e))?;
     leptos_axum::redirect("/console/payment-types?done=saved");
     Ok(())
 }
