@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 BIN="${BIN:-$PWD/../target/debug/qrpay}"
 [[ -x "$BIN" ]] || { echo "run.sh: no qrpay binary at $BIN" >&2; exit 2; }
 
-ADDR=127.0.0.1:3100
+ADDR="${QRPAY_E2E_ADDR:-127.0.0.1:3100}"
 export QRPAY_E2E_URL="http://$ADDR"
 
 healthy() {

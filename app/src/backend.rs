@@ -41,6 +41,9 @@ pub struct Actor {
     pub user_id: i64,
     pub login: String,
     pub role: Role,
+    /// The store this user works on: the one picked in the console (kept in the session), else
+    /// the first store.
+    pub store_id: i64,
 }
 
 /// One line of the transactions list, times already in the store's time zone.

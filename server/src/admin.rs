@@ -31,6 +31,8 @@ const SESSION_NEW_KEY: &str = "new_till_key";
 const AUDIT_PAGE: i64 = 100;
 /// The session key of when the session was last marked as used (unix seconds).
 const SESSION_SEEN: &str = "seen";
+/// The store picked in the console's store picker.
+const SESSION_STORE: &str = "store";
 /// A session is saved again (which moves its expiry) at most this often, not on every request:
 /// SQLite has one writer, and payments need it more.
 const SEEN_EVERY_SECS: i64 = 300;
@@ -115,14 +117,43 @@ impl ConsoleBackend {
         if now - seen >= SEEN_EVERY_SECS {
             session.insert(SESSION_SEEN, now).await.map_err(internal)?;
         }
-        Ok(user.and_then(|u| {
+        let Some((u, role)) = user.and_then(|u| {
             let role = Role::parse(&u.role)?;
-            (!u.disabled).then_some(Actor {
-                user_id: u.app_user_id,
-                login: u.login,
-                role,
-            })
+            (!u.disabled).then_some((u, role))
+        }) else {
+            return Ok(None);
+        };
+        Ok(Some(Actor {
+            user_id: u.app_user_id,
+            login: u.login,
+            role,
+            store_id: self.session_store(session).await?,
         }))
+    }
+
+    /// The store the actor works on. A store picked in the session that no longer exists falls
+    /// back to the first one (when the actor was built).
+    pub(crate) async fn store_of(&self, actor: &Actor) -> Result<db::config::Store, ConsoleError> {
+        db::config::store_by_id(&self.db, actor.store_id)
+            .await
+            .map_err(internal)
+    }
+
+    /// The store a session works on: its picked store if that still exists, else the first one.
+    async fn session_store(&self, session: &Session) -> Result<i64, ConsoleError> {
+        let picked = session
+            .get::<i64>(SESSION_STORE)
+            .await
+            .map_err(internal)?;
+        if let Some(id) = picked
+            && db::config::store_by_id(&self.db, id).await.is_ok()
+        {
+            return Ok(id);
+        }
+        db::config::find_store(&self.db, None)
+            .await
+            .map(|s| s.store_id)
+            .map_err(internal)
     }
 
     fn setup_token_matches(&self, token: &str) -> bool {
@@ -215,6 +246,7 @@ impl AdminBackend for ConsoleBackend {
                 user_id: u.app_user_id,
                 login: u.login,
                 role,
+                store_id: 0,
             }),
             _ => None,
         };
@@ -229,6 +261,10 @@ impl AdminBackend for ConsoleBackend {
             .await
             .map_err(internal)?;
         let session = session(parts)?;
+        let actor = Actor {
+            store_id: self.session_store(&session).await?,
+            ..actor
+        };
         // A new id at sign-in: an id planted before it (session fixation) is worth nothing.
         session.cycle_id().await.map_err(internal)?;
         session
@@ -296,10 +332,10 @@ impl AdminBackend for ConsoleBackend {
     /// Every role may read transactions.
     async fn search_transactions(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         query: &TransactionQuery,
     ) -> Result<TransactionPage, ConsoleError> {
-        let (store, tz) = self.store().await?;
+        let (store, tz) = self.store(actor).await?;
         let tills = db::console::store_tills(&self.db, store.store_id)
             .await
             .map_err(internal)?;
@@ -341,10 +377,10 @@ impl AdminBackend for ConsoleBackend {
 
     async fn transaction_detail(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         payment_id: &str,
     ) -> Result<TransactionDetail, ConsoleError> {
-        let (store, tz) = self.store().await?;
+        let (store, tz) = self.store(actor).await?;
         let p = db::payments::get_payment(&self.db, payment_id)
             .await
             .map_err(internal)?
@@ -422,7 +458,7 @@ impl AdminBackend for ConsoleBackend {
         if actor.role < Role::Support {
             return Err(ConsoleError::Forbidden);
         }
-        let (store, _) = self.store().await?;
+        let (store, _) = self.store(actor).await?;
         let p = db::payments::get_payment(&self.db, payment_id)
             .await
             .map_err(internal)?
@@ -480,11 +516,9 @@ impl AdminBackend for ConsoleBackend {
 
     // ---- end of the transactions journey block ----
 
-    /// Every role may read transactions, so there is nothing to check on `_actor` here.
-    async fn list_transactions(&self, _actor: &Actor) -> Result<TransactionList, ConsoleError> {
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+    /// Every role may read transactions: `actor` only picks the store.
+    async fn list_transactions(&self, actor: &Actor) -> Result<TransactionList, ConsoleError> {
+        let store = self.store_of(actor).await?;
         let tz: chrono_tz::Tz = store.time_zone.parse().unwrap_or_else(|_| {
             tracing::warn!(time_zone = %store.time_zone, "unknown store time zone; using Europe/Moscow");
             chrono_tz::Europe::Moscow
@@ -503,9 +537,7 @@ impl AdminBackend for ConsoleBackend {
 
     async fn list_auth_servers(&self, actor: &Actor) -> Result<Vec<AuthServerItem>, ConsoleError> {
         admin_only(actor)?;
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         let rows = db::settings::list_auth_servers(&self.db, store.store_id)
             .await
             .map_err(internal)?;
@@ -527,9 +559,7 @@ impl AdminBackend for ConsoleBackend {
         input: AuthServerInput,
     ) -> Result<(), ConsoleError> {
         admin_only(actor)?;
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         let timeout = input.response_timeout_secs.to_string();
         let values = [
             ("name", input.name.as_str()),
@@ -567,9 +597,7 @@ impl AdminBackend for ConsoleBackend {
 
     async fn delete_auth_server(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError> {
         admin_only(actor)?;
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         match db::settings::delete_auth_server(&self.db, &who(actor), store.store_id, id).await {
             Ok(()) => Ok(()),
             Err(db::settings::DeleteError::InUse(_)) => {
@@ -584,9 +612,7 @@ impl AdminBackend for ConsoleBackend {
 
     async fn list_tills(&self, actor: &Actor) -> Result<Vec<TillItem>, ConsoleError> {
         admin_only(actor)?;
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         let tills = db::config::list_tills(&self.db).await.map_err(internal)?;
         Ok(tills
             .into_iter()
@@ -611,9 +637,7 @@ impl AdminBackend for ConsoleBackend {
 
     async fn create_till(&self, actor: &Actor, input: TillInput) -> Result<String, ConsoleError> {
         admin_only(actor)?;
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         let key = crate::auth::till_key::generate();
         let created = db::settings::create_till(
             &self.db,
@@ -643,9 +667,7 @@ impl AdminBackend for ConsoleBackend {
 
     async fn revoke_till(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError> {
         admin_only(actor)?;
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         match db::settings::revoke_till(&self.db, &who(actor), store.store_id, id).await {
             Ok(_) => Ok(()),
             Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
@@ -660,9 +682,7 @@ impl AdminBackend for ConsoleBackend {
         o: TillInput,
     ) -> Result<(), ConsoleError> {
         admin_only(actor)?;
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         let outputs = crate::qr::outputs::TillOutputs {
             screen: o.screen,
             display: o.display,
@@ -697,9 +717,7 @@ impl AdminBackend for ConsoleBackend {
         if actor.role < Role::Support {
             return Err(ConsoleError::Forbidden);
         }
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         let tz = store_tz(&store);
         let rows = db::audit::latest(&self.db, AUDIT_PAGE)
             .await
@@ -724,9 +742,7 @@ impl AdminBackend for ConsoleBackend {
 
     async fn list_payment_types(&self, actor: &Actor) -> Result<PaymentTypePage, ConsoleError> {
         admin_only(actor)?;
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         let servers = db::settings::list_auth_servers(&self.db, store.store_id)
             .await
             .map_err(internal)?;
@@ -769,9 +785,7 @@ impl AdminBackend for ConsoleBackend {
         input: PaymentTypeInput,
     ) -> Result<(), ConsoleError> {
         admin_only(actor)?;
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         let mut errors = FormErrors::default();
         match self.providers.get(&input.module) {
             None => errors.field("module", Msg::ModuleUnknown),
@@ -811,9 +825,7 @@ impl AdminBackend for ConsoleBackend {
 
     async fn store_settings(&self, actor: &Actor) -> Result<StoreSettings, ConsoleError> {
         admin_only(actor)?;
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         Ok(StoreSettings {
             name: store.name,
             code: store.code,
@@ -834,9 +846,7 @@ impl AdminBackend for ConsoleBackend {
         input: StoreSettings,
     ) -> Result<(), ConsoleError> {
         admin_only(actor)?;
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         let name = input.name.trim();
         let code = input.code.trim();
         let integrator = input.integrator_url.trim();
@@ -902,9 +912,7 @@ impl AdminBackend for ConsoleBackend {
     async fn check_rabbitmq(&self, actor: &Actor, url: &str) -> Result<bool, ConsoleError> {
         admin_only(actor)?;
         let url = url.trim();
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+        let store = self.store_of(actor).await?;
         let stored_shown = store
             .rabbitmq_url
             .as_deref()
@@ -947,10 +955,12 @@ impl AdminBackend for ConsoleBackend {
 const CSV_BATCH: i64 = 1000;
 
 impl ConsoleBackend {
-    async fn store(&self) -> Result<(db::config::Store, chrono_tz::Tz), ConsoleError> {
-        let store = db::config::find_store(&self.db, None)
-            .await
-            .map_err(internal)?;
+    /// The actor's store, and its time zone.
+    async fn store(
+        &self,
+        actor: &Actor,
+    ) -> Result<(db::config::Store, chrono_tz::Tz), ConsoleError> {
+        let store = self.store_of(actor).await?;
         let tz: chrono_tz::Tz = store.time_zone.parse().unwrap_or_else(|_| {
             tracing::warn!(time_zone = %store.time_zone, "unknown store time zone; using Europe/Moscow");
             chrono_tz::Europe::Moscow
@@ -962,10 +972,10 @@ impl ConsoleBackend {
     /// header row, amounts as `1234.56`, times in the store's time zone.
     pub async fn transactions_csv(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         query: &TransactionQuery,
     ) -> Result<String, ConsoleError> {
-        let (store, tz) = self.store().await?;
+        let (store, tz) = self.store(actor).await?;
         let tills = db::console::store_tills(&self.db, store.store_id)
             .await
             .map_err(internal)?;

@@ -177,6 +177,7 @@ mod tests {
                 user_id: 1,
                 login: "u".into(),
                 role,
+                store_id: 1,
             });
         }
         let (parts, _) = req.into_parts();
