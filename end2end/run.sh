@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Browser tests against a fresh qrpay: bash end2end/run.sh [path/to/qrpay]
+# Browser tests against a fresh qrpay: bash end2end/run.sh [path/to/qrpay] [playwright args, e.g. -g users]
 set -euo pipefail
 
 # Resolve a relative binary path against the caller's cwd, then work from here.
 BIN="${1:-}"
+shift || true
 if [[ -n "$BIN" && "$BIN" != /* ]]; then BIN="$PWD/$BIN"; fi
 cd "$(dirname "${BASH_SOURCE[0]}")"
 BIN="${BIN:-$PWD/../target/debug/qrpay}"
@@ -47,7 +48,7 @@ export QRPAY_E2E_PASSWORD
 printf '%s' "$QRPAY_E2E_PASSWORD" | "$BIN" user add --login "$QRPAY_E2E_LOGIN" --role admin --password-stdin
 
 set +e
-npx playwright test --reporter=list
+npx playwright test --reporter=list "$@"
 STATUS=$?
 set -e
 if [[ $STATUS -ne 0 ]]; then echo "--- server log ---" >&2; tail -n 50 "$TMP/server.log" >&2; fi
