@@ -46,6 +46,14 @@ pub struct Actor {
     pub store_id: i64,
 }
 
+/// A store of the store picker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoreItem {
+    pub store_id: i64,
+    pub code: String,
+    pub name: String,
+}
+
 /// One line of the transactions list, times already in the store's time zone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TransactionRow {
@@ -221,6 +229,15 @@ pub trait AdminBackend: Send + Sync + 'static {
     ) -> Result<Actor, ConsoleError>;
     /// Ends the request's session.
     async fn logout(&self, parts: &Parts) -> Result<(), ConsoleError>;
+    /// Every store; any signed-in user may pick the store the console works on.
+    async fn list_stores(&self, actor: &Actor) -> Result<Vec<StoreItem>, ConsoleError>;
+    /// Remembers the picked store in the session; an unknown store is `NotFound`.
+    async fn choose_store(
+        &self,
+        parts: &Parts,
+        actor: &Actor,
+        store_id: i64,
+    ) -> Result<(), ConsoleError>;
     /// True while no user exists and `token` is the one-time setup token.
     async fn setup_open(&self, token: &str) -> bool;
     /// Creates the first admin with the one-time setup token.

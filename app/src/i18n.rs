@@ -120,6 +120,8 @@ messages! {
     StatusFailed => "ошибка", "failed";
     StatusUnknown => "неизвестно", "unknown";
     Language => "Язык", "Language";
+    Store => "Магазин", "Store";
+    ChooseStore => "Перейти", "Switch";
     FilterStatus => "Статус", "Status";
     FilterAny => "любой", "any";
     FilterFrom => "С даты", "From";

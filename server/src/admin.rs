@@ -3,6 +3,7 @@
 
 use crate::auth::password;
 use crate::db::{self, Db};
+use app::backend::StoreItem;
 use app::backend::{
     Actor, AdminBackend, RefundLine, Role, TimelineLine, TransactionDetail, TransactionList,
     TransactionPage, TransactionQuery, TransactionRow,
@@ -141,10 +142,7 @@ impl ConsoleBackend {
 
     /// The store a session works on: its picked store if that still exists, else the first one.
     async fn session_store(&self, session: &Session) -> Result<i64, ConsoleError> {
-        let picked = session
-            .get::<i64>(SESSION_STORE)
-            .await
-            .map_err(internal)?;
+        let picked = session.get::<i64>(SESSION_STORE).await.map_err(internal)?;
         if let Some(id) = picked
             && db::config::store_by_id(&self.db, id).await.is_ok()
         {
@@ -198,13 +196,6 @@ fn store_tz(store: &db::config::Store) -> chrono_tz::Tz {
 
 /// How long «Проверить подключение» waits for RabbitMQ.
 const RABBITMQ_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
-
-fn valid_store_code(code: &str) -> bool {
-    (1..=32).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
 
 fn valid_http_url(url: &str) -> bool {
     reqwest::Url::parse(url)
@@ -282,6 +273,37 @@ impl AdminBackend for ConsoleBackend {
             .map_err(internal)?;
         tracing::info!(login, role = ?actor.role, "console login");
         Ok(actor)
+    }
+
+    async fn list_stores(&self, _actor: &Actor) -> Result<Vec<StoreItem>, ConsoleError> {
+        let stores = db::config::list_stores(&self.db).await.map_err(internal)?;
+        Ok(stores
+            .into_iter()
+            .map(|s| StoreItem {
+                store_id: s.store_id,
+                code: s.code,
+                name: s.name,
+            })
+            .collect())
+    }
+
+    async fn choose_store(
+        &self,
+        parts: &Parts,
+        actor: &Actor,
+        store_id: i64,
+    ) -> Result<(), ConsoleError> {
+        match db::config::store_by_id(&self.db, store_id).await {
+            Ok(_) => {}
+            Err(db::config::ConfigError::NotFound(_)) => return Err(ConsoleError::NotFound),
+            Err(e) => return Err(internal(e)),
+        }
+        session(parts)?
+            .insert(SESSION_STORE, store_id)
+            .await
+            .map_err(internal)?;
+        tracing::info!(login = %actor.login, store_id, "console store picked");
+        Ok(())
     }
 
     async fn logout(&self, parts: &Parts) -> Result<(), ConsoleError> {
@@ -866,7 +888,7 @@ impl AdminBackend for ConsoleBackend {
         if let Err(m) = app::api::settings::check_name(name) {
             errors.field("name", m);
         }
-        if !valid_store_code(code) {
+        if !db::config::valid_store_code(code) {
             errors.field("code", Msg::StoreCodeRules);
         }
         if !integrator.is_empty() && !valid_http_url(integrator) {

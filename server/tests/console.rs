@@ -622,7 +622,80 @@ async fn the_first_run_link_creates_one_admin_and_then_closes(app: TestApp) {
     assert_eq!(qrpay::db::config::count_users(&app.db).await.unwrap(), 1);
 }
 
+async fn the_store_picker_switches_every_page_to_the_picked_store(app: TestApp) {
+    add_user(&app, "vera", "viewer").await;
+    let c = Console::new(&app);
+    let s = c.session_of("vera").await;
+    // One store: its name, no picker.
+    let one = c.get("/console/transactions", Some(&s)).await.body;
+    assert!(one.contains("data-testid=\"current-store\""), "{one}");
+    assert!(!one.contains("data-testid=\"store-picker\""));
+
+    let main_payment = app.paid_payment(1000).await;
+    let other = qrpay::db::config::add_store_ready_to_pay(&app.db, "north", "Северный <b>")
+        .await
+        .unwrap();
+    let key = crate::helpers::add_till(&app.db, Some(other), "north-1").await;
+    let r = app
+        .post_raw(
+            "/api/v1/payments",
+            Some(&key),
+            Some(&crate::helpers::new_key()),
+            r#"{"amount": 777, "receipt": "N-1"}"#,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let north_payment = r.body["id"].as_str().unwrap().to_owned();
+
+    // Two stores: the picker, on the first store until another is picked.
+    let before = c.get("/console/transactions", Some(&s)).await.body;
+    assert!(before.contains("data-testid=\"store-picker\""));
+    assert!(before.contains("Северный &lt;b&gt;"), "names are text");
+    assert!(before.contains(&main_payment) && !before.contains(&north_payment));
+
+    let unknown = c
+        .post(
+            "/console/fn/choose_store",
+            "/console/transactions",
+            &[("store_id", "999999")],
+            Some(&s),
+        )
+        .await;
+    assert_eq!(unknown.error(), Some(ConsoleError::NotFound));
+
+    let picked = c
+        .post(
+            "/console/fn/choose_store",
+            "/console/transactions",
+            &[("store_id", &other.to_string())],
+            Some(&s),
+        )
+        .await;
+    assert_eq!(picked.error(), None);
+    assert!(
+        picked
+            .location
+            .starts_with(&format!("{}/console/transactions", app.base)),
+        "back to the page the form was on: {}",
+        picked.location
+    );
+    let after = c.get("/console/transactions", Some(&s)).await.body;
+    assert!(
+        after.contains(&north_payment) && !after.contains(&main_payment),
+        "{after}"
+    );
+    let detail = c
+        .get(&format!("/console/transactions/{main_payment}"), Some(&s))
+        .await;
+    assert_eq!(detail.status, 404, "another store's payment is not shown");
+    // The choice is the session's: a new session starts on the first store again.
+    let fresh = c.session_of("vera").await;
+    let body = c.get("/console/transactions", Some(&fresh)).await.body;
+    assert!(body.contains(&main_payment) && !body.contains(&north_payment));
+}
+
 both_backends!(
+    the_store_picker_switches_every_page_to_the_picked_store,
     sign_in_with_the_right_password_sets_a_strict_http_only_cookie_and_a_new_id_each_time,
     wrong_password_and_unknown_login_get_the_same_answer_and_no_session,
     five_failed_logins_make_even_the_right_password_wait,

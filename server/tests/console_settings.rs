@@ -419,6 +419,7 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
         }
         for page in [AUTH_PAGE, TILLS_PAGE, TYPES_PAGE, STORE_PAGE] {
             let p = c.get(page, &s).await;
+            assert_eq!(p.status, 403, "{role} {page}");
             assert!(
                 p.body.contains(Msg::Forbidden.text(app::i18n::Lang::Ru)),
                 "{role} {page}"

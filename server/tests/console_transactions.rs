@@ -256,8 +256,9 @@ async fn the_detail_page_shows_amounts_ids_qr_timeline_and_a_pending_one_refresh
     assert!(body.contains("http-equiv=\"refresh\""), "{body}");
     assert!(!body.contains("data-testid=\"refund-form\""));
 
-    let missing = c.get("/console/transactions/nope", Some(&s)).await.body;
-    assert!(missing.contains("data-testid=\"detail-error\""));
+    let missing = c.get("/console/transactions/nope", Some(&s)).await;
+    assert_eq!(missing.status, 404, "an unknown payment is a 404 page");
+    assert!(missing.body.contains("data-testid=\"detail-error\""));
 }
 
 async fn refund_asks_for_confirmation_then_refunds_once_even_when_sent_twice(app: TestApp) {

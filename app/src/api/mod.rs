@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod settings;
+pub mod stores;
 pub mod transactions;
 
 use crate::backend::{Actor, AdminBackend, Backend, Role};
@@ -79,6 +80,15 @@ mod tests {
             Err(ConsoleError::Internal)
         }
         async fn logout(&self, _: &Parts) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn list_stores(
+            &self,
+            _: &Actor,
+        ) -> Result<Vec<crate::backend::StoreItem>, ConsoleError> {
+            Ok(Vec::new())
+        }
+        async fn choose_store(&self, _: &Parts, _: &Actor, _: i64) -> Result<(), ConsoleError> {
             Ok(())
         }
         async fn setup_open(&self, _: &str) -> bool {

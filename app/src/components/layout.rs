@@ -3,6 +3,7 @@
 
 use crate::api::auth::Logout;
 use crate::api::current_actor;
+use crate::api::stores::{ChooseStore, list_stores};
 use crate::backend::Role;
 use crate::i18n::{Lang, Msg};
 use leptos::prelude::*;
@@ -32,6 +33,50 @@ pub fn LangSwitch() -> impl IntoView {
         <nav class="lang" aria-label=Msg::Language.text(lang)>
             {link(Lang::Ru, "RU")} " · " {link(Lang::En, "EN")}
         </nav>
+    }
+}
+
+/// The store the console works on: its name, and a picker when there is more than one store.
+#[component]
+pub fn StorePicker(current: i64) -> impl IntoView {
+    let lang = use_lang();
+    let choose = ServerAction::<ChooseStore>::new();
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let stores = list_stores().await.unwrap_or_default();
+                let name = stores
+                    .iter()
+                    .find(|s| s.store_id == current)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                if stores.len() < 2 {
+                    return view! { <span class="store" data-testid="current-store">{name}</span> }
+                        .into_any();
+                }
+                view! {
+                    <ActionForm action=choose attr:class="store-picker" attr:data-testid="store-picker">
+                        <label>
+                            <span class="visually-hidden">{Msg::Store.text(lang)}</span>
+                            <select name="store_id" data-testid="store-select" aria-label=Msg::Store.text(lang)>
+                                {stores
+                                    .into_iter()
+                                    .map(|s| {
+                                        view! {
+                                            <option value=s.store_id.to_string() selected=s.store_id == current>
+                                                {format!("{} ({})", s.name, s.code)}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        </label>
+                        <button type="submit" data-testid="store-choose">{Msg::ChooseStore.text(lang)}</button>
+                    </ActionForm>
+                }
+                .into_any()
+            })}
+        </Suspense>
     }
 }
 
@@ -81,6 +126,7 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
                     .collect_view()}
             </nav>
             <span class="spacer"></span>
+            <StorePicker current=actor.store_id/>
             <LangSwitch/>
             <span class="user" data-testid="current-user">
                 {actor.login.clone()} " (" <span data-testid="current-role">{actor.role.label().text(lang)}</span> ")"

@@ -2,6 +2,7 @@
 
 use crate::api::settings::list_audit;
 use crate::components::layout::{ConsoleLayout, use_lang};
+use crate::components::page_error::PageError;
 use crate::i18n::Msg;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,7 +18,7 @@ pub fn AuditPage() -> impl IntoView {
             <Suspense>
                 {move || Suspend::new(async move {
                     match list_audit().await {
-                        Err(e) => view! { <p class="form-error" role="alert" data-testid="page-error">{e.message().text(lang)}</p> }.into_any(),
+                        Err(e) => view! { <PageError error=e/> }.into_any(),
                         Ok(rows) if rows.is_empty() => view! { <p data-testid="no-audit">{Msg::NoAudit.text(lang)}</p> }.into_any(),
                         Ok(rows) => view! {
                             <table class="grid" data-testid="audit">

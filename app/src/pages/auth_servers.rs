@@ -3,6 +3,7 @@
 
 use crate::api::settings::{DeleteAuthServer, SaveAuthServer, list_auth_servers};
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
+use crate::components::page_error::PageError;
 use crate::error::{ConsoleError, FormErrors};
 use crate::i18n::Msg;
 use leptos::prelude::*;
@@ -47,7 +48,7 @@ pub fn AuthServersPage() -> impl IntoView {
                     let form = form.clone();
                     Suspend::new(async move {
                     match list_auth_servers().await {
-                        Err(e) => view! { <p class="form-error" role="alert" data-testid="page-error">{e.message().text(lang)}</p> }.into_any(),
+                        Err(e) => view! { <PageError error=e/> }.into_any(),
                         Ok(list) => {
                             let current = editing.and_then(|id| list.iter().find(|a| a.id == id).cloned());
                             let name = form.value("name").or_else(|| current.as_ref().map(|a| a.name.clone()))

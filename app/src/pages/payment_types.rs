@@ -3,6 +3,7 @@
 
 use crate::api::settings::{SavePaymentType, list_payment_types};
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
+use crate::components::page_error::PageError;
 use crate::i18n::Msg;
 use crate::pages::auth_servers::failure;
 use leptos::prelude::*;
@@ -28,7 +29,7 @@ pub fn PaymentTypesPage() -> impl IntoView {
                     let form = form.clone();
                     Suspend::new(async move {
                     match list_payment_types().await {
-                        Err(e) => view! { <p class="form-error" role="alert" data-testid="page-error">{e.message().text(lang)}</p> }.into_any(),
+                        Err(e) => view! { <PageError error=e/> }.into_any(),
                         Ok(page) => {
                             let current = editing.and_then(|id| page.items.iter().find(|p| p.id == id).cloned());
                             let value = |k: &str, saved: Option<String>, default: &str| {

@@ -3,6 +3,7 @@
 
 use crate::api::settings::{CheckRabbitmq, SaveStoreSettings, get_store_settings};
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
+use crate::components::page_error::PageError;
 use crate::i18n::Msg;
 use crate::pages::auth_servers::failure;
 use leptos::prelude::*;
@@ -41,7 +42,7 @@ pub fn StorePage() -> impl IntoView {
                     let form = form.clone();
                     Suspend::new(async move {
                     match get_store_settings().await {
-                        Err(e) => view! { <p class="form-error" role="alert" data-testid="page-error">{e.message().text(lang)}</p> }.into_any(),
+                        Err(e) => view! { <PageError error=e/> }.into_any(),
                         Ok(saved) => {
                             let v = |k: &str, s: &str| if failed { form.value(k).unwrap_or_default() } else { s.to_owned() };
                             let name = v("name", &saved.name);

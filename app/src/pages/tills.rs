@@ -5,6 +5,7 @@ use crate::api::settings::{
     CreateTill, RevokeTill, SaveTillOutputs, list_tills, take_new_till_key,
 };
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
+use crate::components::page_error::PageError;
 use crate::i18n::Msg;
 use crate::pages::auth_servers::failure;
 use leptos::prelude::*;
@@ -54,7 +55,7 @@ pub fn TillsPage() -> impl IntoView {
                         }),
                     };
                     match (list_tills().await, key) {
-                        (Err(e), _) | (_, Err(e)) => view! { <p class="form-error" role="alert" data-testid="page-error">{e.message().text(lang)}</p> }.into_any(),
+                        (Err(e), _) | (_, Err(e)) => view! { <PageError error=e/> }.into_any(),
                         (Ok(list), Ok(key)) => {
                             let edited = editing.and_then(|id| list.iter().find(|t| t.id == id).cloned());
                             let confirming = confirm.and_then(|id| list.iter().find(|t| t.id == id && !t.revoked).cloned());

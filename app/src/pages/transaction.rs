@@ -5,6 +5,7 @@ use crate::api::current_actor;
 use crate::api::transactions::{RefundPayment, get_transaction};
 use crate::backend::{Role, TransactionDetail};
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
+use crate::components::page_error::PageError;
 use crate::error::{ConsoleError, FormErrors};
 use crate::i18n::{Lang, Msg, format_money};
 use leptos::prelude::*;
@@ -31,7 +32,7 @@ pub fn TransactionPage() -> impl IntoView {
                     let failed = failed.clone();
                     Suspend::new(async move {
                         match get_transaction(id).await {
-                            Err(e) => view! { <p class="form-error" role="alert" data-testid="detail-error">{e.message().text(lang)}</p> }.into_any(),
+                            Err(e) => view! { <PageError error=e testid="detail-error"/> }.into_any(),
                             Ok(d) => detail_view(d, lang, done, action, failed).into_any(),
                         }
                     })

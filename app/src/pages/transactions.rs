@@ -5,6 +5,7 @@
 use crate::api::transactions::search_transactions;
 use crate::backend::{TransactionQuery, url_encode};
 use crate::components::layout::{ConsoleLayout, use_lang};
+use crate::components::page_error::PageError;
 use crate::error::FormErrors;
 use crate::i18n::{Msg, format_money};
 use leptos::prelude::*;
@@ -41,7 +42,7 @@ pub fn TransactionsPage() -> impl IntoView {
                     let query = query.clone();
                     Suspend::new(async move {
                         match search_transactions(query.clone()).await {
-                            Err(e) => view! { <p class="form-error" role="alert">{e.message().text(lang)}</p> }.into_any(),
+                            Err(e) => view! { <PageError error=e/> }.into_any(),
                             Ok(page) => {
                                 let errors = FormErrors { fields: page.errors.clone(), ..Default::default() };
                                 let err = |name: &'static str| errors.error(name).map(|m| view! {

@@ -24,6 +24,21 @@ pub enum UserCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum StoreCommand {
+    /// Add a store with an authorization server «QR оплата» (120 s) and a payment type «СБП QR»
+    /// on the sandbox bank, so that it can take payments at once; the console's store picker shows it.
+    Add {
+        /// Short code (Latin letters, digits, «-», «_»), used by `--store` options.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List the stores.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum TillCommand {
     /// Add a till or kiosk; prints its new key alone on stdout (shown once, stored hashed).
     Add {
@@ -164,6 +179,28 @@ pub async fn user(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(config_error)?;
             eprintln!("user {login} ({role}) added");
+        }
+    }
+    Ok(())
+}
+
+pub async fn store(url: &str, cmd: StoreCommand) -> anyhow::Result<()> {
+    let db = prepare_database(url).await?;
+    match cmd {
+        StoreCommand::Add { code, name } => {
+            config::add_store_ready_to_pay(&db, &code, &name)
+                .await
+                .map_err(config_error)?;
+            eprintln!(
+                "store {code} added with «QR оплата» and «СБП QR» (sandbox); add its tills with \
+                 `qrpay till add --store {code} --name …`"
+            );
+        }
+        StoreCommand::List => {
+            println!("{:<6} {:<16} name", "id", "code");
+            for s in config::list_stores(&db).await? {
+                println!("{:<6} {:<16} {}", s.store_id, s.code, s.name);
+            }
         }
     }
     Ok(())

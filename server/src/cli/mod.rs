@@ -44,6 +44,9 @@ pub enum Command {
     /// Console users.
     #[command(subcommand)]
     User(admin::UserCommand),
+    /// Stores: add one (with a ready payment type), list them.
+    #[command(subcommand)]
+    Store(admin::StoreCommand),
     /// Tills and kiosks, and their API keys.
     #[command(subcommand)]
     Till(admin::TillCommand),
@@ -106,6 +109,7 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::User(cmd)) => admin::user(&cli.database_url, cmd).await,
+        Some(Command::Store(cmd)) => admin::store(&cli.database_url, cmd).await,
         Some(Command::Till(cmd)) => admin::till(&cli.database_url, cmd).await,
         Some(Command::AuthServer(cmd)) => admin::auth_server(&cli.database_url, cmd).await,
         Some(Command::PaymentType(cmd)) => admin::payment_type(&cli.database_url, cmd).await,

@@ -132,6 +132,13 @@ pub async fn find_store(db: &Db, code: Option<&str>) -> Result<Store, ConfigErro
     store.ok_or_else(|| ConfigError::NotFound(format!("store {}", code.unwrap_or("(any)"))))
 }
 
+/// Every store, in the order they were added.
+pub async fn list_stores(db: &Db) -> Result<Vec<Store>, sqlx::Error> {
+    let sql = "select store_id, code, name, integrator_url, rabbitmq_url, time_zone, refund_late_payments \
+               from store order by store_id";
+    read!(db, |c| sqlx::query_as(sql).fetch_all(c).await)
+}
+
 pub async fn store_by_id(db: &Db, store_id: i64) -> Result<Store, ConfigError> {
     let sql = "select store_id, code, name, integrator_url, rabbitmq_url, time_zone, refund_late_payments \
                from store where store_id = $1";
@@ -475,12 +482,25 @@ fn duplicate_or(err: sqlx::Error, what: String) -> ConfigError {
     }
 }
 
-/// Adds a store (the console's store list; tests use it for a second store).
+/// A store code: 1–32 Latin letters, digits, «-» and «_».
+pub fn valid_store_code(code: &str) -> bool {
+    (1..=32).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Adds a store (the console's store picker lists it).
 pub async fn add_store(db: &Db, code: &str, name: &str) -> Result<i64, ConfigError> {
     let (code, name) = (code.trim(), name.trim());
-    if code.is_empty() || name.is_empty() {
+    if !valid_store_code(code) {
         return Err(ConfigError::Invalid(
-            "the store code and name must not be empty".into(),
+            "the store code must be 1-32 Latin letters, digits, '-' or '_'".into(),
+        ));
+    }
+    if name.is_empty() {
+        return Err(ConfigError::Invalid(
+            "the store name must not be empty".into(),
         ));
     }
     let at = now();
@@ -495,6 +515,25 @@ pub async fn add_store(db: &Db, code: &str, name: &str) -> Result<i64, ConfigErr
     .await
     });
     inserted.map_err(|e| duplicate_or(e, format!("store {code:?}")))
+}
+
+/// Adds a store with an authorization server «QR оплата» (120 s) and a payment type «СБП QR» on
+/// the sandbox bank, as the first store gets on first start, so that its tills can take payments.
+pub async fn add_store_ready_to_pay(db: &Db, code: &str, name: &str) -> Result<i64, ConfigError> {
+    let store_id = add_store(db, code, name).await?;
+    let auth_server_id = add_auth_server(db, store_id, "QR оплата", 120).await?;
+    add_payment_type(
+        db,
+        NewPaymentType {
+            store_id,
+            auth_server_id,
+            name: "СБП QR",
+            module: "sandbox",
+            scan_customer_qr: false,
+        },
+    )
+    .await?;
+    Ok(store_id)
 }
 
 /// Switches the store's «refund late payments» setting.
