@@ -1,5 +1,6 @@
-//! The console's languages: a typed message table (every key has both texts, checked at compile
-//! time), Russian first; money and plural forms as Russian readers expect them.
+//! The console's languages: typed message keys (`Msg`) whose texts live in Fluent files
+//! (`app/locales/{ru,en}/console.ftl`, read by the `fluent-templates` crate), Russian first; money
+//! as Russian readers expect it.
 
 use serde::{Deserialize, Serialize};
 
@@ -53,212 +54,277 @@ impl Lang {
     }
 }
 
+// The console's texts: `app/locales/{ru,en}/console.ftl` (Fluent), built into the binary.
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "ru",
+        // No Unicode isolation marks around placeables: the texts go into HTML as they are.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+// The loader reads the files while compiling but does not tell cargo; these make an edit of a text
+// rebuild the crate.
+const _: &str = include_str!("../locales/ru/console.ftl");
+const _: &str = include_str!("../locales/en/console.ftl");
+
+static RU: fluent_templates::LanguageIdentifier = fluent_templates::langid!("ru");
+static EN: fluent_templates::LanguageIdentifier = fluent_templates::langid!("en");
+
+impl Lang {
+    fn langid(self) -> &'static fluent_templates::LanguageIdentifier {
+        match self {
+            Lang::Ru => &RU,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// Every text of both languages, looked up in the Fluent bundles once, at first use. The set is
+/// fixed (one per `Msg`), so keeping them for the life of the process costs a few kilobytes and
+/// lets pages borrow `&'static str` without a lookup per use.
+static TEXTS: std::sync::LazyLock<[Vec<&'static str>; 2]> = std::sync::LazyLock::new(|| {
+    use fluent_templates::Loader;
+    [Lang::Ru, Lang::En].map(|lang| {
+        Msg::ALL
+            .iter()
+            .map(|m| {
+                let text = LOCALES
+                    .try_lookup(lang.langid(), m.id())
+                    // A missing text shows its key (a unit test keeps this from happening).
+                    .unwrap_or_else(|| m.id().to_owned());
+                &*Box::leak(text.into_boxed_str())
+            })
+            .collect()
+    })
+});
+
 macro_rules! messages {
-    ($($key:ident => $ru:literal, $en:literal;)*) => {
+    ($($(#[$doc:meta])* $key:ident,)*) => {
         /// A message of the console. Errors carry these keys, not text, so a crafted error URL can
-        /// only ever show the console's own words, in the reader's language.
+        /// only ever show the console's own words, in the reader's language. The texts are in
+        /// `app/locales/*/console.ftl` under the key in kebab-case (`LoginTitle` → `login-title`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        pub enum Msg { $($key),* }
+        pub enum Msg { $($(#[$doc])* $key),* }
 
         impl Msg {
-            pub fn text(self, lang: Lang) -> &'static str {
-                match (self, lang) {
-                    $((Msg::$key, Lang::Ru) => $ru, (Msg::$key, Lang::En) => $en,)*
-                }
-            }
+            /// Every message, in declaration order (`Msg::X as usize` is its index).
+            pub const ALL: &'static [Msg] = &[$(Msg::$key),*];
+            const IDS: &'static [&'static str] = &[$(stringify!($key)),*];
         }
     };
 }
 
+impl Msg {
+    /// The Fluent id of the message: its name in kebab-case.
+    pub fn id(self) -> &'static str {
+        static KEBAB: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+            Msg::IDS
+                .iter()
+                .map(|name| {
+                    let mut id = String::new();
+                    for (i, ch) in name.chars().enumerate() {
+                        if ch.is_ascii_uppercase() && i > 0 {
+                            id.push('-');
+                        }
+                        id.push(ch.to_ascii_lowercase());
+                    }
+                    &*Box::leak(id.into_boxed_str())
+                })
+                .collect()
+        });
+        KEBAB[self as usize]
+    }
+
+    pub fn text(self, lang: Lang) -> &'static str {
+        TEXTS[lang as usize][self as usize]
+    }
+}
+
 messages! {
-    Console => "Консоль qrpay", "qrpay console";
-    LoginTitle => "Вход", "Sign in";
-    Login => "Логин", "Login";
-    Password => "Пароль", "Password";
-    PasswordAgain => "Пароль ещё раз", "Password again";
-    SignIn => "Войти", "Sign in";
-    SignOut => "Выйти", "Sign out";
-    LoginFailed => "Неверный логин или пароль.", "Wrong login or password.";
-    LoginThrottled => "Слишком много неудачных попыток входа. Подождите 15 минут и попробуйте снова.",
-        "Too many failed sign-in attempts. Wait 15 minutes and try again.";
-    Required => "Обязательное поле.", "Required.";
-    LoginRules => "Логин: от 1 до 64 символов.", "Login: 1 to 64 characters.";
-    PasswordTooShort => "Пароль: не короче 8 символов.", "Password: at least 8 characters.";
-    PasswordsDiffer => "Пароли не совпадают.", "The passwords differ.";
-    LoginTaken => "Такой логин уже есть.", "This login is taken.";
-    SetupTitle => "Первый администратор", "First administrator";
-    SetupLead => "Пользователей ещё нет. Выберите логин и пароль администратора.",
-        "There are no users yet. Choose the administrator's login and password.";
-    SetupCreate => "Создать администратора", "Create the administrator";
-    SetupClosed => "Ссылка для первой настройки недействительна или уже использована. Войдите или попросите администратора.",
-        "The setup link is invalid or already used. Sign in or ask an administrator.";
-    SetupDone => "Администратор создан. Войдите.", "The administrator is created. Sign in.";
-    SignedOut => "Вы вышли.", "You are signed out.";
-    Unauthenticated => "Войдите, чтобы продолжить.", "Sign in to continue.";
-    Forbidden => "Недостаточно прав для этого действия.", "Your role may not do this.";
-    NotFound => "Не найдено.", "Not found.";
-    Internal => "Внутренняя ошибка. Подробности в журнале сервера.", "Internal error. Details are in the server log.";
-    BadRequest => "Неверный запрос.", "Bad request.";
-    Transactions => "Транзакции", "Transactions";
-    TransactionsLead => "Последние 50 оплат магазина", "The store's latest 50 payments";
-    NoTransactions => "Оплат пока нет.", "No payments yet.";
-    ColTime => "Время", "Time";
-    ColAmount => "Сумма", "Amount";
-    ColStatus => "Статус", "Status";
-    ColReceipt => "Чек", "Receipt";
-    ColTill => "Касса", "Till";
-    Refunded => "возвращено", "refunded";
-    RoleAdmin => "администратор", "administrator";
-    RoleSupport => "поддержка", "support";
-    RoleViewer => "наблюдатель", "viewer";
-    StatusCreating => "создаётся", "creating";
-    StatusPending => "ожидает оплаты", "pending";
-    StatusPaid => "оплачена", "paid";
-    StatusDeclined => "отклонена", "declined";
-    StatusExpired => "истекла", "expired";
-    StatusCancelled => "отменена", "cancelled";
-    StatusFailed => "ошибка", "failed";
-    StatusUnknown => "неизвестно", "unknown";
-    Language => "Язык", "Language";
-    Store => "Магазин", "Store";
-    ChooseStore => "Перейти", "Switch";
-    FilterStatus => "Статус", "Status";
-    FilterAny => "любой", "any";
-    FilterFrom => "С даты", "From";
-    FilterTo => "По дату", "To";
-    FilterTill => "Касса", "Till";
-    FilterMin => "Сумма от, ₽", "Amount from, ₽";
-    FilterMax => "Сумма до, ₽", "Amount to, ₽";
-    FilterText => "Поиск: чек, заказ, QR, транзакция банка", "Search: receipt, order, QR, bank transaction";
-    FilterApply => "Найти", "Search";
-    FilterReset => "Сбросить", "Reset";
-    ExportCsv => "Выгрузить CSV", "Export CSV";
-    Next => "Дальше", "Next";
-    TotalCount => "Оплат", "Payments";
-    TotalAmount => "Сумма", "Amount";
-    TotalRefunded => "Возвращено", "Refunded";
-    BadStatus => "Нет такого статуса; фильтр не применён.", "No such status; not filtered by it.";
-    BadDate => "Дата в виде ГГГГ-ММ-ДД; фильтр не применён.", "A date as YYYY-MM-DD; not filtered by it.";
-    DatesReversed => "Конец периода раньше начала; фильтр не применён.", "The period ends before it starts; not filtered by it.";
-    BadTill => "Нет такой кассы; фильтр не применён.", "No such till; not filtered by it.";
-    BadMoney => "Сумма в рублях, например 12,50; фильтр не применён.", "An amount in rubles, e.g. 12.50; not filtered by it.";
-    BadCursor => "Неверная ссылка «Дальше»; показана первая страница.", "A bad «Next» link; showing the first page.";
-    TextTooLong => "Не длиннее 128 символов; фильтр не применён.", "At most 128 characters; not filtered by it.";
-    Payment => "Оплата", "Payment";
-    BackToList => "← Транзакции", "← Transactions";
-    Paid => "Оплачено", "Paid";
-    Left => "Осталось", "Left";
-    PaymentId => "Идентификатор qrpay", "qrpay id";
-    OrderRef => "Заказ (order)", "Order ref";
-    QrId => "QR id", "QR id";
-    BankTransactionId => "Транзакция банка", "Bank transaction";
-    PaymentType => "Вид оплаты", "Payment type";
-    Created => "Создана", "Created";
-    PaidAt => "Оплачена", "Paid at";
-    QrPreview => "QR-код", "QR code";
-    Timeline => "История статусов", "Status timeline";
-    Refunds => "Возвраты", "Refunds";
-    NoRefunds => "Возвратов нет.", "No refunds.";
-    AutoRefresh => "Оплата ожидается: страница обновляется каждые 5 секунд.", "Waiting for payment: the page refreshes every 5 seconds.";
-    RefundTitle => "Возврат", "Refund";
-    RefundFull => "Всё, что осталось", "All that is left";
-    RefundPart => "Часть, ₽", "Part, ₽";
-    RefundAmount => "Сумма возврата, ₽", "Refund amount, ₽";
-    RefundReason => "Причина", "Reason";
-    RefundSubmit => "Вернуть…", "Refund…";
-    RefundAsk => "Вернуть", "Refund";
-    RefundConfirm => "Подтвердить", "Confirm";
-    RefundCancel => "Отмена", "Cancel";
-    RefundNeedsConfirm => "Подтвердите возврат.", "Confirm the refund.";
-    RefundBadAmount => "Сумма в рублях больше нуля, например 12,50.", "An amount in rubles above zero, e.g. 12.50.";
-    RefundExceedsLeft => "Больше, чем осталось вернуть.", "More than is left to refund.";
-    RefundNotPaid => "Вернуть можно только оплаченную оплату.", "Only a paid payment can be refunded.";
-    RefundReasonTooLong => "Причина: не длиннее 140 символов.", "Reason: at most 140 characters.";
-    RefundDeclined => "Банк отказал в возврате.", "The bank declined the refund.";
-    RefundDone => "Возврат отправлен.", "The refund is sent.";
-    RefundStatusPending => "в обработке", "pending";
-    RefundStatusCompleted => "выполнен", "completed";
-    RefundStatusDeclined => "отклонён", "declined";
-    RefundStatusUnknown => "неизвестно", "unknown";
-    TimeZone => "Часовой пояс", "Time zone";
+    Console,
+    LoginTitle,
+    Login,
+    Password,
+    PasswordAgain,
+    SignIn,
+    SignOut,
+    LoginFailed,
+    LoginThrottled,
+    Required,
+    LoginRules,
+    PasswordTooShort,
+    PasswordsDiffer,
+    LoginTaken,
+    SetupTitle,
+    SetupLead,
+    SetupCreate,
+    SetupClosed,
+    SetupDone,
+    SignedOut,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Internal,
+    BadRequest,
+    Transactions,
+    TransactionsLead,
+    NoTransactions,
+    ColTime,
+    ColAmount,
+    ColStatus,
+    ColReceipt,
+    ColTill,
+    Refunded,
+    RoleAdmin,
+    RoleSupport,
+    RoleViewer,
+    StatusCreating,
+    StatusPending,
+    StatusPaid,
+    StatusDeclined,
+    StatusExpired,
+    StatusCancelled,
+    StatusFailed,
+    StatusUnknown,
+    Language,
+    Store,
+    ChooseStore,
+    FilterStatus,
+    FilterAny,
+    FilterFrom,
+    FilterTo,
+    FilterTill,
+    FilterMin,
+    FilterMax,
+    FilterText,
+    FilterApply,
+    FilterReset,
+    ExportCsv,
+    Next,
+    TotalCount,
+    TotalAmount,
+    TotalRefunded,
+    BadStatus,
+    BadDate,
+    DatesReversed,
+    BadTill,
+    BadMoney,
+    BadCursor,
+    TextTooLong,
+    Payment,
+    BackToList,
+    Paid,
+    Left,
+    PaymentId,
+    OrderRef,
+    QrId,
+    BankTransactionId,
+    PaymentType,
+    Created,
+    PaidAt,
+    QrPreview,
+    Timeline,
+    Refunds,
+    NoRefunds,
+    AutoRefresh,
+    RefundTitle,
+    RefundFull,
+    RefundPart,
+    RefundAmount,
+    RefundReason,
+    RefundSubmit,
+    RefundAsk,
+    RefundConfirm,
+    RefundCancel,
+    RefundNeedsConfirm,
+    RefundBadAmount,
+    RefundExceedsLeft,
+    RefundNotPaid,
+    RefundReasonTooLong,
+    RefundDeclined,
+    RefundDone,
+    RefundStatusPending,
+    RefundStatusCompleted,
+    RefundStatusDeclined,
+    RefundStatusUnknown,
+    TimeZone,
     // ---- admin configuration: authorization servers, tills, audit log ----
-    AuthServers => "Серверы авторизации", "Authorization servers";
-    TabPayments => "Оплаты", "Payments";
-    QrPayment => "QR оплата", "QR payment";
-    Name => "Название", "Name";
-    ResponseTimeout => "Таймаут ожидания ответа, сек", "Response timeout, s";
-    TimeoutRange => "Целое число от 1 до 3600.", "A whole number from 1 to 3600.";
-    NameTooLong => "Не длиннее 100 символов.", "At most 100 characters.";
-    NameTaken => "Такое название уже есть.", "This name is taken.";
-    UsedBy => "Видов оплаты", "Payment types";
-    AddQrPayment => "Добавить «QR оплата»", "Add «QR payment»";
-    Edit => "Изменить", "Edit";
-    Save => "Сохранить", "Save";
-    Cancel => "Отмена", "Cancel";
-    Delete => "Удалить", "Delete";
-    Saved => "Сохранено.", "Saved.";
-    Deleted => "Удалено.", "Deleted.";
-    AuthServerInUse => "Нельзя удалить: сервер авторизации используется видами оплаты. Сначала переназначьте или удалите их.",
-        "Cannot delete: payment types use this authorization server. Reassign or delete them first.";
-    NoAuthServers => "Серверов авторизации нет.", "No authorization servers.";
-    Tills => "Кассы", "Tills";
-    NoTills => "Касс нет.", "No tills.";
-    AddTill => "Добавить кассу", "Add a till";
-    TillKind => "Тип", "Kind";
-    KindTill => "касса", "till";
-    KindKiosk => "киоск", "kiosk";
-    KindInvalid => "Выберите кассу или киоск.", "Choose till or kiosk.";
-    KeyPrefix => "Начало ключа", "Key prefix";
-    TillState => "Состояние", "State";
-    Active => "активна", "active";
-    Revoked => "отозвана", "revoked";
-    QrOutputs => "Вывод QR", "QR outputs";
-    OutScreen => "экран киоска", "kiosk screen";
-    OutDisplay => "дисплей покупателя", "customer display";
-    OutReceipt => "чек", "receipt";
-    PaperWidth => "Ширина бумаги", "Paper width";
-    PaperWidthInvalid => "Выберите 58 или 80 мм.", "Choose 58 or 80 mm.";
-    EscposNative => "QR печатает сам принтер (ESC/POS)", "The printer draws the QR (native ESC/POS)";
-    Revoke => "Отозвать", "Revoke";
-    RevokeConfirm => "Отозвать ключ кассы? Её запросы будут отклоняться, вернуть ключ нельзя.",
-        "Revoke the till's key? Its requests will be refused; this cannot be undone.";
-    RevokeYes => "Да, отозвать", "Yes, revoke";
-    TillRevoked => "Ключ кассы отозван.", "The till's key is revoked.";
-    NewTillKey => "Ключ новой кассы — скопируйте его сейчас, он показывается один раз:",
-        "The new till's key — copy it now, it is shown only once:";
-    Audit => "Журнал", "Audit log";
-    AuditLead => "Последние 100 изменений настроек", "The latest 100 configuration changes";
-    NoAudit => "Изменений пока нет.", "No changes yet.";
-    ColWho => "Кто", "Who";
-    ColAction => "Действие", "Action";
-    ColObject => "Объект", "Object";
-    ColBefore => "Было", "Before";
-    ColAfter => "Стало", "After";
-    PaymentTypes => "Виды оплаты", "Payment types";
-    NoPaymentTypes => "Видов оплаты нет.", "No payment types.";
-    AddPaymentType => "Добавить вид оплаты", "Add a payment type";
-    AuthServer => "Сервер авторизации", "Authorization server";
-    AuthServerUnknown => "Выберите сервер авторизации из списка.", "Choose an authorization server from the list.";
-    PaymentModule => "Модуль оплаты", "Payment module";
-    ModuleUnknown => "Такого модуля оплаты нет. Выберите один из установленных.", "No such payment module. Choose an installed one.";
-    ScanCustomerQr => "Сканировать QR-код покупателя", "Scan the customer's QR code";
-    ScanNotSupported => "Этот модуль оплаты не умеет принимать QR-код покупателя.", "This payment module cannot accept the customer's QR code.";
-    Enabled => "Включён", "Enabled";
-    StoreSettings => "Параметры магазина", "Store parameters";
-    StoreCode => "Код", "Code";
-    StoreCodeRules => "Код: латинские буквы, цифры, «-» и «_», до 32 символов.", "Code: Latin letters, digits, «-» and «_», up to 32 characters.";
-    CodeTaken => "Такой код уже есть.", "This code is taken.";
-    IntegratorUrl => "Адрес интегратора", "Integrator address";
-    UrlInvalid => "Адрес начинается с http:// или https://.", "The address starts with http:// or https://.";
-    RabbitMqServer => "RabbitMQ сервер", "RabbitMQ server";
-    RabbitMqUrlInvalid => "Адрес RabbitMQ начинается с amqp:// или amqps:// и содержит имя сервера.", "A RabbitMQ address starts with amqp:// or amqps:// and names a host.";
-    CheckConnection => "Проверить подключение", "Check the connection";
-    ConnectionOk => "Подключение к RabbitMQ установлено.", "Connected to RabbitMQ.";
-    ConnectionFailed => "Не удалось подключиться к RabbitMQ за 3 секунды (адрес, пароль, доступность сервера).", "Could not connect to RabbitMQ within 3 seconds (address, password, server reachable?).";
-    TimeZoneInvalid => "Укажите часовой пояс IANA, например Europe/Moscow.", "Give an IANA time zone, e.g. Europe/Moscow.";
-    RefundLatePayments => "Возвращать поздние оплаты", "Refund late payments";
-    Yes => "да", "yes";
-    No => "нет", "no";
+    AuthServers,
+    TabPayments,
+    QrPayment,
+    Name,
+    ResponseTimeout,
+    TimeoutRange,
+    NameTooLong,
+    NameTaken,
+    UsedBy,
+    AddQrPayment,
+    Edit,
+    Save,
+    Cancel,
+    Delete,
+    Saved,
+    Deleted,
+    AuthServerInUse,
+    NoAuthServers,
+    Tills,
+    NoTills,
+    AddTill,
+    TillKind,
+    KindTill,
+    KindKiosk,
+    KindInvalid,
+    KeyPrefix,
+    TillState,
+    Active,
+    Revoked,
+    QrOutputs,
+    OutScreen,
+    OutDisplay,
+    OutReceipt,
+    PaperWidth,
+    PaperWidthInvalid,
+    EscposNative,
+    Revoke,
+    RevokeConfirm,
+    RevokeYes,
+    TillRevoked,
+    NewTillKey,
+    Audit,
+    AuditLead,
+    NoAudit,
+    ColWho,
+    ColAction,
+    ColObject,
+    ColBefore,
+    ColAfter,
+    PaymentTypes,
+    NoPaymentTypes,
+    AddPaymentType,
+    AuthServer,
+    AuthServerUnknown,
+    PaymentModule,
+    ModuleUnknown,
+    ScanCustomerQr,
+    ScanNotSupported,
+    Enabled,
+    StoreSettings,
+    StoreCode,
+    StoreCodeRules,
+    CodeTaken,
+    IntegratorUrl,
+    UrlInvalid,
+    RabbitMqServer,
+    RabbitMqUrlInvalid,
+    CheckConnection,
+    ConnectionOk,
+    ConnectionFailed,
+    TimeZoneInvalid,
+    RefundLatePayments,
+    Yes,
+    No,
 }
 
 impl Msg {
@@ -305,6 +371,53 @@ pub fn format_money(kopecks: i64, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ftl_ids(lang: &str) -> Vec<String> {
+        let path = format!("{}/locales/{lang}/console.ftl", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once(" = ").map(|(id, _)| id.to_owned()))
+            .filter(|id| !id.starts_with('#') && !id.starts_with(' '))
+            .collect()
+    }
+
+    #[test]
+    fn every_message_has_a_text_in_both_languages_and_no_text_is_left_over() {
+        for lang in [Lang::Ru, Lang::En] {
+            for m in Msg::ALL {
+                // No fallback to the other language here: each file must have every text.
+                let text = LOCALES.lookup_single_language::<&str>(lang.langid(), m.id(), None);
+                assert!(
+                    text.as_deref().is_ok_and(|t| !t.trim().is_empty()),
+                    "{m:?} ({}) has no {} text",
+                    m.id(),
+                    lang.code()
+                );
+            }
+            let ids = ftl_ids(lang.code());
+            let known: Vec<&str> = Msg::ALL.iter().map(|m| m.id()).collect();
+            for id in &ids {
+                assert!(
+                    known.contains(&id.as_str()),
+                    "{id} in {}.ftl is no Msg",
+                    lang.code()
+                );
+            }
+            let mut unique = ids.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                ids.len(),
+                "a key twice in {}.ftl",
+                lang.code()
+            );
+        }
+        assert_eq!(Msg::LoginTitle.id(), "login-title");
+        assert_eq!(Msg::SignIn.text(Lang::Ru), "Войти");
+        assert_eq!(Msg::SignIn.text(Lang::En), "Sign in");
+    }
 
     #[test]
     fn money_is_grouped_with_a_comma_and_the_rouble_sign_in_russian() {

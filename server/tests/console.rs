@@ -268,7 +268,8 @@ async fn an_unknown_login_takes_about_as_long_as_a_wrong_password(app: TestApp) 
     c.login("someone", "x").await;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
-    for i in 0..3 {
+    // Four: a fifth failure would start the throttle, which answers without hashing.
+    for i in 0..4 {
         let t = std::time::Instant::now();
         c.login("anna", &format!("wrong {i}")).await;
         known.push(t.elapsed());
@@ -276,13 +277,13 @@ async fn an_unknown_login_takes_about_as_long_as_a_wrong_password(app: TestApp) 
         c.login(&format!("nobody-{i}"), "wrong").await;
         unknown.push(t.elapsed());
     }
-    known.sort();
-    unknown.sort();
-    let (k, u) = (known[1].as_secs_f64(), unknown[1].as_secs_f64());
+    // The fastest of four: what the work costs, with the least noise from a busy machine.
+    let k = known.iter().min().unwrap().as_secs_f64();
+    let u = unknown.iter().min().unwrap().as_secs_f64();
     // Both run one argon2 verification; without the dummy hash the unknown login would answer
     // in a small fraction of the time.
     assert!(
-        u > k * 0.5 && u < k * 2.0,
+        u > k * 0.4 && u < k * 2.5,
         "known {k:.3} s, unknown {u:.3} s"
     );
 }
