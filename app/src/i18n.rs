@@ -225,7 +225,7 @@ messages! {
     NewTillKey => "Ключ новой кассы — скопируйте его сейчас, он показывается один раз:",
         "The new till's key — copy it now, it is shown only once:";
     Audit => "Журнал", "Audit log";
-    AuditLead => "Последние 100 изменений настроек", "The latest 100 configuration changes";
+    AuditLead => "Последние 100 изменений настроек и возвратов", "The latest 100 configuration changes and refunds";
     NoAudit => "Изменений пока нет.", "No changes yet.";
     ColWho => "Кто", "Who";
     ColAction => "Действие", "Action";
@@ -257,6 +257,43 @@ messages! {
     RefundLatePayments => "Возвращать поздние оплаты", "Refund late payments";
     Yes => "да", "yes";
     No => "нет", "no";
+    // ---- payment module settings and the refunds' audit rows (issue 4) ----
+    PaymentModules => "Модули оплаты", "Payment modules";
+    PaymentModulesLead => "Настройки модулей оплаты этого магазина. Изменения действуют для новых платежей сразу.",
+        "This store's payment module settings. Changes apply to new payments at once.";
+    ModuleSandbox => "Песочница (sandbox)", "Sandbox";
+    ModuleNothingToSet => "Встроенный тестовый банк: настраивать нечего.", "The built-in test bank: nothing to set.";
+    ModuleRaiffeisen => "Райффайзенбанк, СБП (raiffeisen)", "Raiffeisenbank SBP (raiffeisen)";
+    RaiffeisenBase => "Адрес API банка", "Bank API address";
+    BaseProduction => "рабочий", "production";
+    BaseTest => "тестовый", "test";
+    BaseCustom => "другой адрес", "custom address";
+    BaseInvalid => "Выберите рабочий, тестовый или другой адрес.", "Choose production, test or a custom address.";
+    CustomUrl => "Другой адрес API", "Custom API address";
+    SbpMerchantId => "sbpMerchantId", "sbpMerchantId";
+    MerchantIdRules => "sbpMerchantId: до 12 латинских букв и цифр, например MA0000000552.",
+        "sbpMerchantId: up to 12 Latin letters and digits, e.g. MA0000000552.";
+    SecretKey => "Секретный ключ", "Secret key";
+    SecretKeySet => "задан", "set";
+    SecretKeyNotSet => "не задан", "not set";
+    SecretKeyHint => "Ключ никогда не показывается. Оставьте поле пустым, чтобы сохранить текущий ключ.",
+        "The key is never shown. Leave the field empty to keep the current key.";
+    SecretKeyRequired => "Введите секретный ключ: он ещё не задан.", "Enter the secret key: none is set yet.";
+    SecretKeyInvalid => "В ключе не должно быть пробелов и управляющих символов.", "The key must not contain spaces or control characters.";
+    RegisterCallback => "Зарегистрировать callback URL", "Register the callback URL";
+    CallbackUrlWillBe => "Адрес для уведомлений банка:", "The bank's notification address:";
+    CallbackNoUrlYet => "Адрес для уведомлений появится, когда в параметрах магазина будет указан адрес интегратора.",
+        "The notification address appears once the store parameters have an integrator address.";
+    CallbackRegistered => "Банк принял адрес для уведомлений.", "The bank accepted the notification address.";
+    CallbackNoIntegrator => "Не задан адрес интегратора: укажите его в параметрах магазина.",
+        "No integrator address: set it in the store parameters.";
+    CallbackNoSecret => "Секретный ключ не задан: сначала сохраните настройки с ключом.",
+        "No secret key: save the settings with a key first.";
+    CallbackRejected => "Банк отказал в регистрации адреса.", "The bank refused to register the address.";
+    CallbackNoAnswer => "Банк не ответил внятно; попробуйте позже.", "The bank gave no clear answer; try again later.";
+    AuditRefund => "возврат", "refund";
+    AuditTransaction => "Транзакция", "Transaction";
+    AuditReason => "причина", "reason";
 }
 
 impl Msg {
