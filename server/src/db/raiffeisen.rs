@@ -84,24 +84,34 @@ pub async fn save_setting_audited(
     .bind(store_id)
     .fetch_optional(&mut *c)
     .await)?;
-    if before.is_none() && secret_key.is_none() {
-        return Ok(false);
+    match (&before, secret_key) {
+        (Some(_), secret_key) => in_tx!(&mut tx, |c| sqlx::query(
+            // An absent key keeps the stored one.
+            "update raiffeisen_setting set base_url = $2, sbp_merchant_id = $3, \
+             secret_key = coalesce($4, secret_key), updated_at = $5 where store_id = $1"
+        )
+        .bind(store_id)
+        .bind(base_url)
+        .bind(sbp_merchant_id)
+        .bind(secret_key)
+        .bind(at)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?,
+        (None, Some(secret_key)) => in_tx!(&mut tx, |c| sqlx::query(
+            "insert into raiffeisen_setting (store_id, base_url, sbp_merchant_id, secret_key, \
+             created_at, updated_at) values ($1, $2, $3, $4, $5, $5)"
+        )
+        .bind(store_id)
+        .bind(base_url)
+        .bind(sbp_merchant_id)
+        .bind(secret_key)
+        .bind(at)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?,
+        (None, None) => return Ok(false),
     }
-    // An absent key keeps the stored one (the insert branch always has a key, checked above).
-    in_tx!(&mut tx, |c| sqlx::query(
-        "insert into raiffeisen_setting (store_id, base_url, sbp_merchant_id, secret_key, created_at, updated_at) \
-         values ($1, $2, $3, coalesce($4, ''), $5, $5) on conflict (store_id) do update set \
-         base_url = excluded.base_url, sbp_merchant_id = excluded.sbp_merchant_id, \
-         secret_key = coalesce($4, raiffeisen_setting.secret_key), updated_at = excluded.updated_at"
-    )
-    .bind(store_id)
-    .bind(base_url)
-    .bind(sbp_merchant_id)
-    .bind(secret_key)
-    .bind(at)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
     audit::record(
         &mut tx,
         who,
