@@ -3,14 +3,14 @@
 
 use crate::auth::password;
 use crate::db::{self, Db};
+use crate::providers::{ProviderError, raiffeisen};
 use app::backend::{
     Actor, AdminBackend, RefundLine, Role, TimelineLine, TransactionDetail, TransactionList,
     TransactionPage, TransactionQuery, TransactionRow,
 };
 use app::backend::{AuditItem, AuthServerInput, AuthServerItem, TillInput, TillItem};
-use app::backend::{PaymentTypeInput, PaymentTypeItem, PaymentTypePage, StoreSettings};
 use app::backend::{AuditRefund, PaymentModulesPage, RaiffeisenInput, RaiffeisenSettingsView};
-use crate::providers::{ProviderError, raiffeisen};
+use app::backend::{PaymentTypeInput, PaymentTypeItem, PaymentTypePage, StoreSettings};
 use app::error::ConsoleError;
 use app::error::FormErrors;
 use app::i18n::Msg;
@@ -143,10 +143,7 @@ impl ConsoleBackend {
 
     /// The store a session works on: its picked store if that still exists, else the first one.
     async fn session_store(&self, session: &Session) -> Result<i64, ConsoleError> {
-        let picked = session
-            .get::<i64>(SESSION_STORE)
-            .await
-            .map_err(internal)?;
+        let picked = session.get::<i64>(SESSION_STORE).await.map_err(internal)?;
         if let Some(id) = picked
             && db::config::store_by_id(&self.db, id).await.is_ok()
         {
@@ -1100,7 +1097,11 @@ impl AdminBackend for ConsoleBackend {
 
 /// The store's callback URL for the bank: its integrator address plus the callback path.
 fn callback_url_of(store: &db::config::Store) -> Option<String> {
-    let base = store.integrator_url.as_deref()?.trim().trim_end_matches('/');
+    let base = store
+        .integrator_url
+        .as_deref()?
+        .trim()
+        .trim_end_matches('/');
     (!base.is_empty()).then(|| format!("{base}/api/v1/callbacks/{}", raiffeisen::MODULE))
 }
 

@@ -47,7 +47,12 @@ async fn stored(app: &TestApp) -> Option<qrpay::db::raiffeisen::RaiffeisenSettin
         .unwrap()
 }
 
-fn form<'a>(base: &'a str, url: &'a str, merchant: &'a str, secret: &'a str) -> Vec<(&'a str, &'a str)> {
+fn form<'a>(
+    base: &'a str,
+    url: &'a str,
+    merchant: &'a str,
+    secret: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("base", base),
         ("custom_url", url),
@@ -91,10 +96,7 @@ async fn viewer_support_and_anonymous_are_refused_and_only_admins_see_the_link(a
     for login in ["vera", "sasha"] {
         let s = c.session_of(login).await;
         let page = c.get(PAGE, Some(&s)).await;
-        assert!(
-            page.body.contains(Msg::Forbidden.text(Lang::Ru)),
-            "{login}"
-        );
+        assert!(page.body.contains(Msg::Forbidden.text(Lang::Ru)), "{login}");
         assert!(!page.body.contains("data-testid=\"raiffeisen-form\""));
         assert!(!page.body.contains("nav-modules"), "{login}");
         for (path, f) in [(SAVE, save.clone()), (REGISTER, vec![])] {
@@ -129,7 +131,12 @@ async fn bad_values_stand_beside_their_fields_the_typed_values_stay_and_nothing_
     let s = c.session_of("root").await;
     // No key stored yet: an empty key is refused too.
     let a = c
-        .post(SAVE, PAGE, &form("custom", "ftp://bank", "MA-<b>1</b>", ""), Some(&s))
+        .post(
+            SAVE,
+            PAGE,
+            &form("custom", "ftp://bank", "MA-<b>1</b>", ""),
+            Some(&s),
+        )
         .await;
     let f = invalid(&a);
     assert_eq!(f.error("custom_url"), Some(Msg::UrlInvalid));
@@ -137,7 +144,10 @@ async fn bad_values_stand_beside_their_fields_the_typed_values_stay_and_nothing_
     assert_eq!(f.error("secret_key"), Some(Msg::SecretKeyRequired));
     assert_eq!(f.value("custom_url").as_deref(), Some("ftp://bank"));
     assert_eq!(f.value("sbp_merchant_id").as_deref(), Some("MA-<b>1</b>"));
-    let page = c.get(&a.location.replace(&app.base, ""), Some(&s)).await.body;
+    let page = c
+        .get(&a.location.replace(&app.base, ""), Some(&s))
+        .await
+        .body;
     for field in ["custom_url", "sbp_merchant_id", "secret_key"] {
         assert!(
             page.contains(&format!("data-testid=\"error-{field}\"")),
@@ -145,8 +155,14 @@ async fn bad_values_stand_beside_their_fields_the_typed_values_stay_and_nothing_
         );
     }
     assert!(page.contains("value=\"ftp://bank\""));
-    assert!(page.contains("value=\"MA-&lt;b&gt;1&lt;/b&gt;\""), "HTML stays text");
-    assert!(page.contains("value=\"custom\" checked"), "the choice stays");
+    assert!(
+        page.contains("value=\"MA-&lt;b&gt;1&lt;/b&gt;\""),
+        "HTML stays text"
+    );
+    assert!(
+        page.contains("value=\"custom\" checked"),
+        "the choice stays"
+    );
 
     // A key with a space, a missing merchant id and an unknown base: each named, the key never
     // travels back (it would sit in the URL).
@@ -174,11 +190,19 @@ async fn the_secret_key_is_never_shown_and_an_empty_field_keeps_it(app: TestApp)
     let c = Console::new(&app);
     let s = c.session_of("root").await;
     let a = c
-        .post(SAVE, PAGE, &form("production", "", MERCHANT, SECRET), Some(&s))
+        .post(
+            SAVE,
+            PAGE,
+            &form("production", "", MERCHANT, SECRET),
+            Some(&s),
+        )
         .await;
     assert_eq!(a.location, "/console/modules?done=saved", "{:?}", a.error());
     let row = stored(&app).await.unwrap();
-    assert_eq!(row.base_url, qrpay::providers::raiffeisen::PRODUCTION_BASE_URL);
+    assert_eq!(
+        row.base_url,
+        qrpay::providers::raiffeisen::PRODUCTION_BASE_URL
+    );
     assert_eq!(row.secret_key, SECRET);
     let page = c.get("/console/modules?done=saved", Some(&s)).await.body;
     assert!(page.contains("data-testid=\"notice\""));
@@ -189,7 +213,12 @@ async fn the_secret_key_is_never_shown_and_an_empty_field_keeps_it(app: TestApp)
 
     // Saved again with an empty key field: the key stays, the rest changes.
     let a = c
-        .post(SAVE, PAGE, &form("custom", "http://127.0.0.1:9/api/", "MA341037", ""), Some(&s))
+        .post(
+            SAVE,
+            PAGE,
+            &form("custom", "http://127.0.0.1:9/api/", "MA341037", ""),
+            Some(&s),
+        )
         .await;
     assert_eq!(a.location, "/console/modules?done=saved", "{:?}", a.error());
     let row = stored(&app).await.unwrap();
@@ -198,14 +227,22 @@ async fn the_secret_key_is_never_shown_and_an_empty_field_keeps_it(app: TestApp)
     assert_eq!(row.base_url, "http://127.0.0.1:9/api");
     // A new key replaces it.
     let a = c
-        .post(SAVE, PAGE, &form("test", "", "MA341037", "eyJ.second-key"), Some(&s))
+        .post(
+            SAVE,
+            PAGE,
+            &form("test", "", "MA341037", "eyJ.second-key"),
+            Some(&s),
+        )
         .await;
     assert!(a.error().is_none(), "{:?}", a.error());
     assert_eq!(stored(&app).await.unwrap().secret_key, "eyJ.second-key");
 
     // One audit row per save; the key appears only as set or changed.
     let audit = setting_audit(&app).await;
-    let keys: Vec<_> = audit.iter().map(|a| a["secret_key"].as_str().unwrap()).collect();
+    let keys: Vec<_> = audit
+        .iter()
+        .map(|a| a["secret_key"].as_str().unwrap())
+        .collect();
     assert_eq!(keys, ["changed", "set", "changed"]);
     assert_eq!(audit[1]["base_url"], "http://127.0.0.1:9/api");
     for page in [PAGE, "/console/audit", "/console/store"] {
@@ -257,19 +294,38 @@ async fn saved_settings_reach_the_next_payment_without_a_restart(app: TestApp) {
     };
     let url = bank.base_url();
     let a = c
-        .post(SAVE, PAGE, &form("custom", &url, MERCHANT, SECRET), Some(&s))
+        .post(
+            SAVE,
+            PAGE,
+            &form("custom", &url, MERCHANT, SECRET),
+            Some(&s),
+        )
         .await;
     assert!(a.error().is_none(), "{:?}", a.error());
     let r = create().await;
-    assert_eq!((r.status, r.body["status"].as_str()), (201, Some("pending")), "{}", r.body);
+    assert_eq!(
+        (r.status, r.body["status"].as_str()),
+        (201, Some("pending")),
+        "{}",
+        r.body
+    );
     // A merchant id the bank does not know, saved in the console: the very next payment uses it.
     let a = c
         .post(SAVE, PAGE, &form("custom", &url, "MA999", ""), Some(&s))
         .await;
     assert!(a.error().is_none(), "{:?}", a.error());
     let r = create().await;
-    assert_eq!((r.status, r.code()), (502, "provider_rejected"), "{}", r.body);
-    assert!(r.body.to_string().contains("MERCHANT_NOT_REGISTERED"), "{}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (502, "provider_rejected"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.to_string().contains("MERCHANT_NOT_REGISTERED"),
+        "{}",
+        r.body
+    );
     let a = c
         .post(SAVE, PAGE, &form("custom", &url, MERCHANT, ""), Some(&s))
         .await;
@@ -277,9 +333,7 @@ async fn saved_settings_reach_the_next_payment_without_a_restart(app: TestApp) {
     assert_eq!(create().await.body["status"], "pending");
 }
 
-async fn the_register_button_records_the_callback_url_at_the_bank_or_says_why_not(
-    app: TestApp,
-) {
+async fn the_register_button_records_the_callback_url_at_the_bank_or_says_why_not(app: TestApp) {
     let bank = emulator().await;
     add_user(&app, "root", "admin").await;
     let c = Console::new(&app);
@@ -300,7 +354,12 @@ async fn the_register_button_records_the_callback_url_at_the_bank_or_says_why_no
     assert!(page.contains(Msg::CallbackNoIntegrator.text(Lang::Ru)));
     assert!(page.contains("data-testid=\"callback-url-missing\""));
 
-    execute(&app, "update store set integrator_url = $1", &format!("{}/", app.base)).await;
+    execute(
+        &app,
+        "update store set integrator_url = $1",
+        &format!("{}/", app.base),
+    )
+    .await;
     let expected = format!("{}/api/v1/callbacks/raiffeisen", app.base);
     // No settings, so no key.
     let a = register().await;
@@ -309,7 +368,12 @@ async fn the_register_button_records_the_callback_url_at_the_bank_or_says_why_no
 
     // A key the bank does not accept: the bank's refusal in words.
     let a = c
-        .post(SAVE, PAGE, &form("custom", &bank.base_url(), MERCHANT, "eyJ.wrong"), Some(&s))
+        .post(
+            SAVE,
+            PAGE,
+            &form("custom", &bank.base_url(), MERCHANT, "eyJ.wrong"),
+            Some(&s),
+        )
         .await;
     assert!(a.error().is_none(), "{:?}", a.error());
     let a = register().await;
@@ -321,11 +385,21 @@ async fn the_register_button_records_the_callback_url_at_the_bank_or_says_why_no
 
     // The right key: the bank records the store's callback URL.
     let a = c
-        .post(SAVE, PAGE, &form("custom", &bank.base_url(), MERCHANT, SECRET), Some(&s))
+        .post(
+            SAVE,
+            PAGE,
+            &form("custom", &bank.base_url(), MERCHANT, SECRET),
+            Some(&s),
+        )
         .await;
     assert!(a.error().is_none(), "{:?}", a.error());
     let a = register().await;
-    assert_eq!(a.location, "/console/modules?callback=registered", "{:?}", a.error());
+    assert_eq!(
+        a.location,
+        "/console/modules?callback=registered",
+        "{:?}",
+        a.error()
+    );
     assert_eq!(bank.bank.callback_url(), Some(expected.clone()));
     let page = shown(a).await;
     assert!(page.contains("data-testid=\"register-result\""));

@@ -468,7 +468,12 @@ async fn every_refund_from_a_till_or_the_console_is_audited_with_who_asked_for_i
 
     let refunds = qrpay::db::payments::refunds_of(&app.db, &id).await.unwrap();
     assert_eq!(refunds.len(), 2);
-    let till_id = refunds.iter().find(|r| r.refund_id == till_refund).unwrap().till_id.unwrap();
+    let till_id = refunds
+        .iter()
+        .find(|r| r.refund_id == till_refund)
+        .unwrap()
+        .till_id
+        .unwrap();
     let till_name = qrpay::db::config::list_tills(&app.db)
         .await
         .unwrap()
@@ -490,7 +495,10 @@ async fn every_refund_from_a_till_or_the_console_is_audited_with_who_asked_for_i
     };
     assert_eq!(rows[0].login, format!("till:{till_name}"));
     assert_eq!(rows[0].app_user_id, None);
-    assert_eq!((rows[0].entity.as_str(), rows[0].entity_id.as_str()), ("payment", id.as_str()));
+    assert_eq!(
+        (rows[0].entity.as_str(), rows[0].entity_id.as_str()),
+        ("payment", id.as_str())
+    );
     assert_eq!(
         after(0),
         json!({"payment_id": id, "refund_id": till_refund, "amount": 1_000, "reason": "брак"})
@@ -508,7 +516,10 @@ async fn every_refund_from_a_till_or_the_console_is_audited_with_who_asked_for_i
     assert_eq!(page.matches("data-kind=\"refund\"").count(), 2);
     assert!(page.contains("10,00\u{a0}₽"));
     assert!(page.contains("12,50\u{a0}₽"));
-    assert!(page.contains("&lt;b&gt;сдача&lt;/b&gt;"), "a reason is text");
+    assert!(
+        page.contains("&lt;b&gt;сдача&lt;/b&gt;"),
+        "a reason is text"
+    );
     assert!(page.contains(&format!("till:{till_name}")));
     assert!(page.contains(&format!("href=\"/console/transactions/{id}\"")));
     assert!(page.contains(&console_refund.refund_id));

@@ -2,8 +2,8 @@
 //! Admin and support.
 
 use crate::api::settings::list_audit;
-use crate::components::layout::{ConsoleLayout, use_lang};
 use crate::backend::AuditRefund;
+use crate::components::layout::{ConsoleLayout, use_lang};
 use crate::i18n::{Lang, Msg, format_money};
 use leptos::prelude::*;
 use leptos_meta::Title;

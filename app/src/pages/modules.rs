@@ -2,7 +2,9 @@
 //! sbpMerchantId and the write-only secret key (shown only as set or not), and registering the
 //! bank's callback URL; the sandbox has nothing to set. Admins only.
 
-use crate::api::modules::{RegisterRaiffeisenCallback, SaveRaiffeisenSettings, get_payment_modules};
+use crate::api::modules::{
+    RegisterRaiffeisenCallback, SaveRaiffeisenSettings, get_payment_modules,
+};
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
 use crate::i18n::Msg;
 use crate::pages::auth_servers::failure;

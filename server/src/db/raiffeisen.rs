@@ -123,7 +123,11 @@ pub async fn save_setting_audited(
             after: Some(audit_json(
                 base_url,
                 sbp_merchant_id,
-                if secret_key.is_some() { "changed" } else { "set" },
+                if secret_key.is_some() {
+                    "changed"
+                } else {
+                    "set"
+                },
             )),
         },
     )

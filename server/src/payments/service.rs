@@ -7,12 +7,12 @@
 use super::status::{PaymentStatus, PaymentTrigger, RefundStatus, RefundTrigger, Transition};
 use super::view::{PaymentView, RefundView};
 use super::waiters::Waiters;
+use crate::db::audit::Who;
 use crate::db::config::{self, TillIdentity};
 use crate::db::payments::{
     self as repo, CurrentPayment, NewEvent, NewOutbox, NewPayment, NewRefund, PaymentChanges,
     PaymentRow, RefundRow, StoredAnswer,
 };
-use crate::db::audit::Who;
 use crate::db::{self, Db, Tx};
 use crate::domain::{
     Amount, Description, IdempotencyKey, OrderRef, PaymentId, Receipt, RefundId, new_public_id,
@@ -988,7 +988,15 @@ impl PaymentService {
         }
         let mut tx = self.db.begin().await?;
         let started = self
-            .start_refund(&mut tx, &payment, None, amount, reason, Some(&refund_ref), who)
+            .start_refund(
+                &mut tx,
+                &payment,
+                None,
+                amount,
+                reason,
+                Some(&refund_ref),
+                who,
+            )
             .await;
         let refund = match started {
             Ok(r) => match tx.commit().await {
