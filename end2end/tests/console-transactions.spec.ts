@@ -70,6 +70,18 @@ for (const javaScriptEnabled of [true, false]) {
       // Back in the list the refund shows beside the amount.
       await page.goto(`/console/transactions?q=${receipt}`);
       await expect(list.row(id).getByTestId('amount')).toContainText('12,50');
+
+      // The journal names who refunded what, as a sentence.
+      await page.goto('/console/audit');
+      const entry = page
+        .locator('[data-testid="audit-row"][data-kind="refund"]')
+        .filter({ has: page.getByTestId('refund-payment').getByText(id, { exact: true }) });
+      await expect(entry).toHaveCount(1);
+      await expect(entry.getByTestId('who')).toHaveText(login);
+      await expect(entry.getByTestId('action')).toHaveText('возврат');
+      await expect(entry.getByTestId('refund-amount')).toHaveText('12,50\u00a0₽');
+      await expect(entry.getByTestId('refund-reason')).toHaveText('e2e: part');
+      await page.screenshot({ path: `/tmp/e2e-tx-audit-${tag}.png`, fullPage: true }).catch(() => {});
     });
   });
 }

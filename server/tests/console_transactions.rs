@@ -436,7 +436,98 @@ async fn a_viewer_sees_no_refund_form_and_the_server_refuses_the_refund(app: Tes
     assert_eq!(refund_count(&app, &id).await, 0);
 }
 
+async fn every_refund_from_a_till_or_the_console_is_audited_with_who_asked_for_it(app: TestApp) {
+    add_user(&app, "sofia", "support").await;
+    let c = Console::new(&app);
+    let s = c.session_of("sofia").await;
+    let id = payment(&app, 5_000, "R-J", true).await;
+    let till = app
+        .refund(&id, json!({"amount": 1_000, "reason": "брак"}))
+        .await;
+    assert_eq!(till.status, 201, "{}", till.body);
+    let till_refund = till.body["id"].as_str().unwrap().to_owned();
+    let from = format!("/console/transactions/{id}");
+    let done = c
+        .post(
+            "/console/fn/refund_payment",
+            &from,
+            &[
+                ("payment_id", id.as_str()),
+                ("mode", "part"),
+                ("amount", "12,50"),
+                ("reason", "<b>сдача</b>"),
+                ("nonce", "audit1"),
+                ("confirmed", "true"),
+            ],
+            Some(&s),
+        )
+        .await;
+    assert!(done.error().is_none(), "{:?}", done.error());
+    // A refused refund records nothing.
+    let refused = app.refund(&id, json!({"amount": 1_000_000})).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+
+    let refunds = qrpay::db::payments::refunds_of(&app.db, &id).await.unwrap();
+    assert_eq!(refunds.len(), 2);
+    let till_id = refunds
+        .iter()
+        .find(|r| r.refund_id == till_refund)
+        .unwrap()
+        .till_id
+        .unwrap();
+    let till_name = qrpay::db::config::list_tills(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.till_id == till_id)
+        .unwrap()
+        .name;
+    let console_refund = refunds.iter().find(|r| r.refund_id != till_refund).unwrap();
+    let mut rows: Vec<_> = qrpay::db::audit::latest(&app.db, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "refund")
+        .collect();
+    rows.reverse();
+    assert_eq!(rows.len(), 2, "one audit row per refund");
+    let after = |i: usize| -> serde_json::Value {
+        serde_json::from_str(rows[i].after.as_deref().unwrap()).unwrap()
+    };
+    assert_eq!(rows[0].login, format!("till:{till_name}"));
+    assert_eq!(rows[0].app_user_id, None);
+    assert_eq!(
+        (rows[0].entity.as_str(), rows[0].entity_id.as_str()),
+        ("payment", id.as_str())
+    );
+    assert_eq!(
+        after(0),
+        json!({"payment_id": id, "refund_id": till_refund, "amount": 1_000, "reason": "брак"})
+    );
+    assert_eq!(rows[1].login, "sofia");
+    assert!(rows[1].app_user_id.is_some());
+    assert_eq!(
+        after(1),
+        json!({"payment_id": id, "refund_id": console_refund.refund_id, "amount": 1_250,
+               "reason": "<b>сдача</b>"})
+    );
+
+    // The journal tells them as sentences, not JSON.
+    let page = c.get("/console/audit", Some(&s)).await.body;
+    assert_eq!(page.matches("data-kind=\"refund\"").count(), 2);
+    assert!(page.contains("10,00\u{a0}₽"));
+    assert!(page.contains("12,50\u{a0}₽"));
+    assert!(
+        page.contains("&lt;b&gt;сдача&lt;/b&gt;"),
+        "a reason is text"
+    );
+    assert!(page.contains(&format!("till:{till_name}")));
+    assert!(page.contains(&format!("href=\"/console/transactions/{id}\"")));
+    assert!(page.contains(&console_refund.refund_id));
+}
+
 both_backends!(
+    every_refund_from_a_till_or_the_console_is_audited_with_who_asked_for_it,
     each_filter_narrows_the_list_and_its_totals_and_a_bad_value_is_named_and_ignored,
     the_next_link_carries_the_last_row_and_pages_do_not_overlap,
     the_csv_export_holds_the_whole_filter_with_a_header_and_dotted_amounts,

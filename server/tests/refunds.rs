@@ -159,6 +159,10 @@ async fn a_refund_the_bank_never_received_is_sent_again_not_declined(app: TestAp
             refund_ref: "r-never-sent",
             at,
         },
+        &qrpay::db::audit::Who {
+            app_user_id: None,
+            login: "test",
+        },
     )
     .await
     .unwrap();

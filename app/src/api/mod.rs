@@ -2,6 +2,7 @@
 //! to anonymous visitors, says why not); the server also gates `/console/fn/*` as a second line.
 
 pub mod auth;
+pub mod modules;
 pub mod settings;
 pub mod stores;
 pub mod transactions;
@@ -177,6 +178,22 @@ mod tests {
         }
         async fn check_rabbitmq(&self, _: &Actor, _: &str) -> Result<bool, ConsoleError> {
             Ok(false)
+        }
+        async fn payment_modules(
+            &self,
+            _: &Actor,
+        ) -> Result<crate::backend::PaymentModulesPage, ConsoleError> {
+            Err(ConsoleError::Internal)
+        }
+        async fn save_raiffeisen_settings(
+            &self,
+            _: &Actor,
+            _: crate::backend::RaiffeisenInput,
+        ) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn register_raiffeisen_callback(&self, _: &Actor) -> Result<String, ConsoleError> {
+            Err(ConsoleError::Internal)
         }
     }
 

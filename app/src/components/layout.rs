@@ -106,6 +106,8 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
             "nav-payment-types",
         ));
         nav.push((Msg::Tills, "/console/tills", "nav-tills"));
+        // ---- payment module settings (issue 4) ----
+        nav.push((Msg::PaymentModules, "/console/modules", "nav-modules"));
     }
     if actor.role >= Role::Support {
         nav.push((Msg::Audit, "/console/audit", "nav-audit"));

@@ -10,3 +10,5 @@ pub mod auth_servers;
 pub mod payment_types;
 pub mod store;
 pub mod tills;
+// ---- payment module settings (issue 4) ----
+pub mod modules;

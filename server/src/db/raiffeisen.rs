@@ -1,7 +1,9 @@
 //! Raiffeisen SBP settings per store (`raiffeisen_setting`). The secret key is only ever read by
 //! the module itself; nothing here renders it.
 
-use super::{Db, now, read, write};
+use super::audit::{self, Change, Who};
+use super::{Db, in_tx, now, read, write};
+use serde_json::json;
 
 /// One store's row, as stored.
 #[derive(Clone, sqlx::FromRow)]
@@ -55,4 +57,81 @@ pub async fn save_setting(db: &Db, row: &RaiffeisenSettingRow) -> Result<(), sql
     .await
     .map(|_| ())
     })
+}
+
+/// What the audit log keeps of a row: never the secret key, only whether one is set and, after a
+/// save, whether it was changed.
+fn audit_json(base_url: &str, sbp_merchant_id: &str, secret: &str) -> serde_json::Value {
+    json!({ "base_url": base_url, "sbp_merchant_id": sbp_merchant_id, "secret_key": secret })
+}
+
+/// The console's save: creates or updates the store's settings and writes the audit row in the
+/// same transaction. `secret_key: None` keeps the stored key; returns `false` (nothing saved) when
+/// there is no stored key to keep.
+pub async fn save_setting_audited(
+    db: &Db,
+    who: &Who<'_>,
+    store_id: i64,
+    base_url: &str,
+    sbp_merchant_id: &str,
+    secret_key: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let at = now();
+    let mut tx = db.begin().await?;
+    let before: Option<(String, String)> = in_tx!(&mut tx, |c| sqlx::query_as(
+        "select base_url, sbp_merchant_id from raiffeisen_setting where store_id = $1"
+    )
+    .bind(store_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    match (&before, secret_key) {
+        (Some(_), secret_key) => in_tx!(&mut tx, |c| sqlx::query(
+            // An absent key keeps the stored one.
+            "update raiffeisen_setting set base_url = $2, sbp_merchant_id = $3, \
+             secret_key = coalesce($4, secret_key), updated_at = $5 where store_id = $1"
+        )
+        .bind(store_id)
+        .bind(base_url)
+        .bind(sbp_merchant_id)
+        .bind(secret_key)
+        .bind(at)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?,
+        (None, Some(secret_key)) => in_tx!(&mut tx, |c| sqlx::query(
+            "insert into raiffeisen_setting (store_id, base_url, sbp_merchant_id, secret_key, \
+             created_at, updated_at) values ($1, $2, $3, $4, $5, $5)"
+        )
+        .bind(store_id)
+        .bind(base_url)
+        .bind(sbp_merchant_id)
+        .bind(secret_key)
+        .bind(at)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?,
+        (None, None) => return Ok(false),
+    }
+    audit::record(
+        &mut tx,
+        who,
+        Change {
+            action: if before.is_some() { "update" } else { "create" },
+            entity: "raiffeisen_setting",
+            entity_id: store_id.to_string(),
+            before: before.map(|(url, id)| audit_json(&url, &id, "set")),
+            after: Some(audit_json(
+                base_url,
+                sbp_merchant_id,
+                if secret_key.is_some() {
+                    "changed"
+                } else {
+                    "set"
+                },
+            )),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }

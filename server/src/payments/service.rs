@@ -7,6 +7,7 @@
 use super::status::{PaymentStatus, PaymentTrigger, RefundStatus, RefundTrigger, Transition};
 use super::view::{PaymentView, RefundView};
 use super::waiters::Waiters;
+use crate::db::audit::Who;
 use crate::db::config::{self, TillIdentity};
 use crate::db::payments::{
     self as repo, CurrentPayment, NewEvent, NewOutbox, NewPayment, NewRefund, PaymentChanges,
@@ -72,6 +73,8 @@ pub struct PaymentService {
 
 /// Longest interval between two polls of one pending payment.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
+/// Who the audit log names for the automatic refund of a late payment.
+pub const LATE_REFUND_LOGIN: &str = "qrpay:late-payment";
 
 /// Why a bank notification was not taken.
 #[derive(Debug, thiserror::Error)]
@@ -922,6 +925,7 @@ impl PaymentService {
         {
             return replay_of(existing, &idem);
         }
+        let login = format!("till:{}", till.name);
         let refund = self
             .start_refund(
                 &mut tx,
@@ -930,6 +934,10 @@ impl PaymentService {
                 amount,
                 reason.as_ref().map(Description::as_str),
                 None,
+                &Who {
+                    app_user_id: None,
+                    login: &login,
+                },
             )
             .await?;
         tx.commit().await?;
@@ -965,6 +973,7 @@ impl PaymentService {
     #[tracing::instrument(skip_all, fields(payment_id = %payment_id))]
     pub async fn refund_by_console(
         &self,
+        who: &Who<'_>,
         payment_id: &str,
         amount: Option<Amount>,
         reason: Option<&str>,
@@ -979,7 +988,15 @@ impl PaymentService {
         }
         let mut tx = self.db.begin().await?;
         let started = self
-            .start_refund(&mut tx, &payment, None, amount, reason, Some(&refund_ref))
+            .start_refund(
+                &mut tx,
+                &payment,
+                None,
+                amount,
+                reason,
+                Some(&refund_ref),
+                who,
+            )
             .await;
         let refund = match started {
             Ok(r) => match tx.commit().await {
@@ -1019,7 +1036,9 @@ impl PaymentService {
         ))
     }
 
-    /// Reserves the amount on the payment and records a pending refund, in `tx`.
+    /// Reserves the amount on the payment and records a pending refund with its audit row (`who`
+    /// asked for it), in `tx`.
+    #[allow(clippy::too_many_arguments)]
     async fn start_refund(
         &self,
         tx: &mut Tx,
@@ -1028,6 +1047,7 @@ impl PaymentService {
         amount: Option<Amount>,
         reason: Option<&str>,
         refund_ref: Option<&str>,
+        who: &Who<'_>,
     ) -> Result<RefundRow, ApiError> {
         let at = db::now();
         let current = repo::get_payment_in(tx, &payment.payment_id)
@@ -1071,6 +1091,7 @@ impl PaymentService {
                 refund_ref: refund_ref.as_str(),
                 at,
             },
+            who,
         )
         .await?;
         let row = repo::get_refund_in(tx, refund_id.as_str())
@@ -1204,6 +1225,10 @@ impl PaymentService {
                 None,
                 Some("late payment: automatic refund"),
                 None,
+                &Who {
+                    app_user_id: None,
+                    login: LATE_REFUND_LOGIN,
+                },
             )
             .await?;
         tx.commit().await?;

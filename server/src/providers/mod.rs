@@ -163,6 +163,8 @@ pub enum CallbackError {
 pub struct Providers {
     by_module: BTreeMap<&'static str, Arc<dyn Provider>>,
     sandbox: Arc<sandbox::SandboxBank>,
+    /// The Raiffeisen module itself, for what only it can do (registering the callback URL).
+    raiffeisen: Option<Arc<raiffeisen::RaiffeisenBank>>,
 }
 
 impl Providers {
@@ -171,7 +173,11 @@ impl Providers {
         let sandbox = Arc::new(sandbox::SandboxBank::default());
         let mut by_module: BTreeMap<&'static str, Arc<dyn Provider>> = BTreeMap::new();
         by_module.insert(sandbox.module(), sandbox.clone());
-        Self { by_module, sandbox }
+        Self {
+            by_module,
+            sandbox,
+            raiffeisen: None,
+        }
     }
 
     /// Every module this qrpay ships: the sandbox and Raiffeisen (settings per store in `db`).
@@ -181,7 +187,10 @@ impl Providers {
             db.clone(),
             raiffeisen::RaiffeisenDefaults::from_env(),
         ));
-        providers.by_module.insert(raiffeisen.module(), raiffeisen);
+        providers
+            .by_module
+            .insert(raiffeisen.module(), raiffeisen.clone());
+        providers.raiffeisen = Some(raiffeisen);
         providers
     }
 
@@ -195,6 +204,10 @@ impl Providers {
 
     pub fn sandbox(&self) -> &Arc<sandbox::SandboxBank> {
         &self.sandbox
+    }
+
+    pub fn raiffeisen(&self) -> Option<&Arc<raiffeisen::RaiffeisenBank>> {
+        self.raiffeisen.as_ref()
     }
 }
 
