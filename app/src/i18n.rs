@@ -257,6 +257,50 @@ messages! {
     RefundLatePayments => "Возвращать поздние оплаты", "Refund late payments";
     Yes => "да", "yes";
     No => "нет", "no";
+    // ---- users and dashboard (issue 4) ----
+    Users => "Пользователи", "Users";
+    UsersLead => "Кто может входить в консоль и что ему можно.", "Who may sign in to the console and what they may do.";
+    AddUser => "Добавить пользователя", "Add a user";
+    Role => "Роль", "Role";
+    RoleInvalid => "Выберите роль: администратор, поддержка или наблюдатель.", "Choose a role: administrator, support or viewer.";
+    UserState => "Состояние", "State";
+    UserActive => "активен", "active";
+    UserDisabled => "отключён", "disabled";
+    UserCreated => "Создан", "Created";
+    LastSignIn => "Последний вход", "Last sign-in";
+    ItIsYou => "это вы", "you";
+    ChangeRole => "Сменить роль", "Change role";
+    Disable => "Отключить", "Disable";
+    Enable => "Включить", "Enable";
+    ResetPassword => "Сменить пароль", "Reset password";
+    ResetPasswordFor => "Новый пароль для", "New password for";
+    NewPassword => "Новый пароль", "New password";
+    UserAdded => "Пользователь добавлен.", "The user is added.";
+    RoleChanged => "Роль изменена.", "The role is changed.";
+    UserWasDisabled => "Пользователь отключён: его вход в консоль закрыт сразу.", "The user is disabled: their console session ends at once.";
+    UserWasEnabled => "Пользователь включён.", "The user is enabled.";
+    PasswordWasReset => "Пароль изменён. Сообщите его пользователю.", "The password is changed. Tell the user.";
+    NotYourself => "Нельзя отключить себя или понизить свою роль — попросите другого администратора.",
+        "You cannot disable or demote yourself — ask another administrator.";
+    LastAdmin => "Нельзя отключить или понизить последнего активного администратора: сначала назначьте другого.",
+        "The last enabled administrator cannot be disabled or demoted: make another one first.";
+    NoUsers => "Пользователей нет.", "No users.";
+    Dashboard => "Сводка", "Dashboard";
+    DashToday => "Сегодня", "Today";
+    DashPaidCount => "Оплат", "Paid payments";
+    DashPaidSum => "Оплачено", "Paid";
+    DashRefunded => "Возвращено из них", "Refunded of them";
+    DashChart => "Оплаты за 14 дней", "Paid over 14 days";
+    DashChartLead => "Сумма оплат по дням (подписи — число оплат), по часовому поясу магазина", "Paid amount per day (labels: number of payments), in the store's time zone";
+    DashDay => "День", "Day";
+    DashPending => "Ожидают оплаты сейчас", "Pending now";
+    DashNoPending => "Сейчас оплат не ожидается.", "No payment is pending now.";
+    DashLate => "Поздние оплаты без возврата", "Late payments not refunded";
+    DashLateLead => "Оплачены после истечения срока или отмены и ещё не возвращены полностью — проверьте их.",
+        "Paid after they expired or were cancelled, and not yet refunded in full — look into them.";
+    DashNoLate => "Поздних оплат без возврата нет.", "No late payment waits for a refund.";
+    DashMore => "Показаны не все — весь список", "Not all are shown — the full list";
+    DashLateMore => "Показаны 50 последних.", "The latest 50 are shown.";
 }
 
 impl Msg {

@@ -6,8 +6,10 @@ mod helpers;
 
 mod bad_input;
 mod console;
+mod console_dashboard;
 mod console_settings;
 mod console_transactions;
+mod console_users;
 mod events;
 mod lifecycle;
 mod providers;

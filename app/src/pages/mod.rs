@@ -10,3 +10,6 @@ pub mod auth_servers;
 pub mod payment_types;
 pub mod store;
 pub mod tills;
+// ---- users and dashboard ----
+pub mod dashboard;
+pub mod users;
