@@ -197,10 +197,10 @@ async fn the_dashboard_counts_the_till_api_payments_of_today_and_the_last_14_day
     assert!(chart.contains(&format!("{}: 4, {}", moscow(Utc::now()), money(today_paid))));
 
     let pending = section(&page.body, "pending");
-    assert_eq!(ids(pending, "pending-row"), [waiting.clone()]);
+    assert_eq!(ids(pending, "pending-row"), vec![waiting.as_str()]);
     assert!(pending.contains(&format!(r#"href="/console/transactions/{waiting}""#)));
     let late = section(&page.body, "late");
-    assert_eq!(ids(late, "late-row"), [kept_late.clone()]);
+    assert_eq!(ids(late, "late-row"), vec![kept_late.as_str()]);
     assert!(late.contains(&format!(r#"href="/console/transactions/{kept_late}""#)));
     assert!(!page.body.contains(&refunded_late) && !page.body.contains(&a));
 

@@ -62,7 +62,8 @@ pub fn UsersPage() -> impl IntoView {
         <ConsoleLayout active=Msg::Users>
             <h1>{Msg::Users.text(lang)}</h1>
             <p class="lead">{Msg::UsersLead.text(lang)}</p>
-            {notice.map(|m| view! { <p class="notice" data-testid="notice">{m.text(lang)}</p> })}
+            // A refused change comes back to the page it was sent from, whose `done` is stale.
+            {notice.filter(|_| action_error.is_none()).map(|m| view! { <p class="notice" data-testid="notice">{m.text(lang)}</p> })}
             {action_error.map(|m| view! { <p class="form-error" role="alert" data-testid="action-error">{m.text(lang)}</p> })}
             <Suspense>
                 {move || {
