@@ -26,6 +26,15 @@ impl Role {
         }
     }
 
+    /// The role as stored and as forms send it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Support => "support",
+            Role::Viewer => "viewer",
+        }
+    }
+
     pub fn label(self) -> Msg {
         match self {
             Role::Admin => Msg::RoleAdmin,
@@ -337,6 +346,35 @@ pub trait AdminBackend: Send + Sync + 'static {
     /// Tells the bank the store's callback URL (integrator address + callback path); returns the
     /// URL the bank confirmed. A refusal names why (no address, no key, the bank's words).
     async fn register_raiffeisen_callback(&self, actor: &Actor) -> Result<String, ConsoleError>;
+    // ---- users and dashboard (issue 4) ----
+    // Users are admin only; each change writes its audit row in its transaction. Changes that
+    // take an enabled admin away from the actor themselves or from the last one are refused with
+    // a form message.
+    async fn list_users(&self, actor: &Actor) -> Result<Vec<UserItem>, ConsoleError>;
+    /// Adds a user (login and password checked by the server fn); a taken login is a field error.
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        login: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<(), ConsoleError>;
+    async fn set_user_role(&self, actor: &Actor, id: i64, role: Role) -> Result<(), ConsoleError>;
+    async fn set_user_disabled(
+        &self,
+        actor: &Actor,
+        id: i64,
+        disabled: bool,
+    ) -> Result<(), ConsoleError>;
+    async fn reset_user_password(
+        &self,
+        actor: &Actor,
+        id: i64,
+        password: &str,
+    ) -> Result<(), ConsoleError>;
+    /// The actor's store today and over the last `DASHBOARD_DAYS` days, in its time zone.
+    async fn dashboard(&self, actor: &Actor) -> Result<Dashboard, ConsoleError>;
+    // ---- end of the users and dashboard block ----
 }
 
 // ---- admin configuration DTOs ----
@@ -494,5 +532,54 @@ impl std::fmt::Debug for RaiffeisenInput {
             .field("sbp_merchant_id", &self.sbp_merchant_id)
             .field("secret_key", &"***")
             .finish()
+    }
+}
+
+// ---- users and dashboard DTOs (issue 4) ----
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserItem {
+    pub id: i64,
+    pub login: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// In the store's time zone.
+    pub created: String,
+    /// When the user last signed in, in the store's time zone; `None` when never (or before
+    /// qrpay kept it).
+    pub last_login: Option<String>,
+}
+
+/// How many days the dashboard's chart shows, today included.
+pub const DASHBOARD_DAYS: usize = 14;
+
+/// Paid payments created on one day of the store's calendar.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DashboardDay {
+    /// `YYYY-MM-DD` in the store's time zone.
+    pub date: String,
+    pub count: i64,
+    pub amount: i64,
+    pub refunded: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub store_name: String,
+    pub time_zone: String,
+    /// The last `DASHBOARD_DAYS` days, oldest first; the last one is today.
+    pub days: Vec<DashboardDay>,
+    /// Payments pending now, the soonest to expire first.
+    pub pending: Vec<TransactionRow>,
+    /// More are pending than listed.
+    pub more_pending: bool,
+    /// Late payments (paid after expiry or cancel) not yet refunded in full, newest first.
+    pub late: Vec<TransactionRow>,
+    pub more_late: bool,
+}
+
+impl Dashboard {
+    pub fn today(&self) -> Option<&DashboardDay> {
+        self.days.last()
     }
 }

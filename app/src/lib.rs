@@ -9,7 +9,7 @@ pub mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
-use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 /// The HTML document around every console page.
@@ -41,7 +41,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::not_found::NotFoundPage>
                 <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
-                <Route path=path!("/console") view=|| view! { <Redirect path="/console/transactions"/> } ssr=SsrMode::Async/>
+                <Route path=path!("/console") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/setup") view=pages::setup::SetupPage ssr=SsrMode::Async/>
                 <Route
@@ -62,6 +62,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                 // ---- payment module settings (issue 4) ----
                 <Route path=path!("/console/modules") view=pages::modules::ModulesPage ssr=SsrMode::Async/>
+                // ---- users and dashboard ----
+                <Route path=path!("/console/users") view=pages::users::UsersPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -34,6 +34,8 @@ for (const javaScriptEnabled of [true, false]) {
 
       await page.goto('/console/login');
       await new LoginPage(page).signIn(login, password!);
+      await expect(page).toHaveURL(/\/console$/);
+      await page.getByTestId('nav-transactions').click();
       await expect(page).toHaveURL(/\/console\/transactions$/);
       const list = new TransactionsPage(page);
       await expect(list.row(id)).toBeVisible();

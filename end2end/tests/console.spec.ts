@@ -42,6 +42,9 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(loginPage.login).toHaveValue(login);
 
       await loginPage.signIn(login, password!);
+      // The dashboard is the console's first page; the transactions are one link away.
+      await expect(page).toHaveURL(/\/console$/);
+      await page.getByTestId('nav-transactions').click();
       await expect(page).toHaveURL(/\/console\/transactions$/);
       const tx = new TransactionsPage(page);
       await expect(tx.currentUser).toContainText(login);

@@ -11,6 +11,7 @@ use app::backend::{
 };
 use app::backend::{AuditItem, AuthServerInput, AuthServerItem, TillInput, TillItem};
 use app::backend::{AuditRefund, PaymentModulesPage, RaiffeisenInput, RaiffeisenSettingsView};
+use app::backend::{DASHBOARD_DAYS, Dashboard, DashboardDay, UserItem};
 use app::backend::{PaymentTypeInput, PaymentTypeItem, PaymentTypePage, StoreSettings};
 use app::error::ConsoleError;
 use app::error::FormErrors;
@@ -273,6 +274,9 @@ impl AdminBackend for ConsoleBackend {
             .insert(SESSION_SEEN, chrono::Utc::now().timestamp())
             .await
             .map_err(internal)?;
+        if let Err(e) = db::users::record_sign_in(&self.db, actor.user_id).await {
+            tracing::warn!(login, error = %e, "cannot record the sign-in time");
+        }
         tracing::info!(login, role = ?actor.role, "console login");
         Ok(actor)
     }
@@ -1116,6 +1120,131 @@ impl AdminBackend for ConsoleBackend {
             }
         }
     }
+
+    // ---- users and dashboard (issue 4) ----
+
+    async fn list_users(&self, actor: &Actor) -> Result<Vec<UserItem>, ConsoleError> {
+        admin_only(actor)?;
+        let (_, tz) = self.store(actor).await?;
+        let local = |t: chrono::DateTime<chrono::Utc>| {
+            t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+        };
+        let rows = db::users::list_users(&self.db).await.map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|u| {
+                Some(UserItem {
+                    id: u.app_user_id,
+                    role: Role::parse(&u.role)?,
+                    login: u.login,
+                    disabled: u.disabled,
+                    created: local(u.created_at),
+                    last_login: u.last_login_at.map(local),
+                })
+            })
+            .collect())
+    }
+
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        login: &str,
+        role: Role,
+        pw: &str,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let pw = pw.to_owned();
+        let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+            .await
+            .map_err(internal)?
+            .map_err(|_| {
+                let mut f = FormErrors::default();
+                f.field("password", Msg::PasswordTooShort);
+                ConsoleError::Invalid(f)
+            })?;
+        db::users::create_user(&self.db, &who(actor), login, &hash, role.code())
+            .await
+            .map(|_| tracing::info!(login, by = %actor.login, "console user added"))
+            .map_err(user_error)
+    }
+
+    async fn set_user_role(&self, actor: &Actor, id: i64, role: Role) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        db::users::set_role(&self.db, &who(actor), id, role.code())
+            .await
+            .map_err(user_error)
+    }
+
+    async fn set_user_disabled(
+        &self,
+        actor: &Actor,
+        id: i64,
+        disabled: bool,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        db::users::set_disabled(&self.db, &who(actor), id, disabled)
+            .await
+            .map_err(user_error)
+    }
+
+    async fn reset_user_password(
+        &self,
+        actor: &Actor,
+        id: i64,
+        pw: &str,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let pw = pw.to_owned();
+        let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+            .await
+            .map_err(internal)?
+            .map_err(|_| {
+                let mut f = FormErrors::default();
+                f.field("password", Msg::PasswordTooShort);
+                ConsoleError::Invalid(f)
+            })?;
+        db::users::reset_password(&self.db, &who(actor), id, &hash)
+            .await
+            .map_err(user_error)
+    }
+
+    /// Every role may read the dashboard.
+    async fn dashboard(&self, actor: &Actor) -> Result<Dashboard, ConsoleError> {
+        let (store, tz) = self.store(actor).await?;
+        let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+        let (dates, bounds) = day_bounds(tz, today, DASHBOARD_DAYS);
+        let totals = db::dashboard::paid_per_day(&self.db, store.store_id, &bounds)
+            .await
+            .map_err(internal)?;
+        let mut pending = db::dashboard::pending(&self.db, store.store_id, DASHBOARD_LIST + 1)
+            .await
+            .map_err(internal)?;
+        let mut late = db::dashboard::late_unrefunded(&self.db, store.store_id, DASHBOARD_LIST + 1)
+            .await
+            .map_err(internal)?;
+        let more_pending = pending.len() as i64 > DASHBOARD_LIST;
+        let more_late = late.len() as i64 > DASHBOARD_LIST;
+        pending.truncate(DASHBOARD_LIST as usize);
+        late.truncate(DASHBOARD_LIST as usize);
+        Ok(Dashboard {
+            store_name: store.name,
+            time_zone: tz.name().to_owned(),
+            days: dates
+                .into_iter()
+                .zip(totals)
+                .map(|(d, t)| DashboardDay {
+                    date: d.format("%Y-%m-%d").to_string(),
+                    count: t.count,
+                    amount: t.amount,
+                    refunded: t.refunded,
+                })
+                .collect(),
+            pending: pending.into_iter().map(|r| row_view(r, tz)).collect(),
+            more_pending,
+            late: late.into_iter().map(|r| row_view(r, tz)).collect(),
+            more_late,
+        })
+    }
 }
 
 // ---- payment module settings helpers (issue 4) ----
@@ -1136,6 +1265,55 @@ fn refund_of(action: &str, entity: &str, after: Option<&str>) -> Option<AuditRef
         return None;
     }
     serde_json::from_str(after?).ok()
+}
+
+// ---- users and dashboard helpers (issue 4) ----
+
+/// How many pending (and late) payments the dashboard lists.
+const DASHBOARD_LIST: i64 = 50;
+
+fn user_error(e: db::users::UserError) -> ConsoleError {
+    use db::users::UserError as E;
+    match e {
+        E::LoginTaken(login) => {
+            let mut f = FormErrors::default();
+            f.field("login", Msg::LoginTaken);
+            f.keep("login", &login);
+            ConsoleError::Invalid(f)
+        }
+        E::NotFound(_) => ConsoleError::NotFound,
+        E::Yourself => ConsoleError::form(Msg::NotYourself, &[]),
+        E::LastAdmin => ConsoleError::form(Msg::LastAdmin, &[]),
+        E::Db(e) => internal(e),
+    }
+}
+
+/// The `days` days ending with `today` (oldest first) and the UTC instants of their local
+/// starts plus the end of today: `days + 1` bounds. A midnight that does not exist (a DST jump
+/// at 00:00) starts its day at the first local time that does.
+fn day_bounds(
+    tz: chrono_tz::Tz,
+    today: chrono::NaiveDate,
+    days: usize,
+) -> (Vec<chrono::NaiveDate>, Vec<chrono::DateTime<chrono::Utc>>) {
+    use chrono::TimeZone;
+    let start = |d: chrono::NaiveDate| {
+        let midnight = d.and_hms_opt(0, 0, 0).expect("BUG: midnight exists");
+        (0..=180)
+            .find_map(|m| {
+                tz.from_local_datetime(&(midnight + TimeDelta::minutes(m)))
+                    .earliest()
+            })
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|| midnight.and_utc())
+    };
+    let dates: Vec<_> = (0..days as u64)
+        .rev()
+        .filter_map(|back| today.checked_sub_days(chrono::Days::new(back)))
+        .collect();
+    let mut bounds: Vec<_> = dates.iter().copied().map(start).collect();
+    bounds.push(start(today.succ_opt().unwrap_or(today)));
+    (dates, bounds)
 }
 
 // ---- transactions journey helpers (issue 4, part b) ----
@@ -1439,5 +1617,30 @@ mod tests {
             p.filter.until.unwrap().to_rfc3339(),
             "2026-11-01T21:00:00+00:00"
         );
+    }
+
+    #[test]
+    fn the_dashboard_days_are_local_days_ending_today_even_across_a_clock_change() {
+        use chrono::{NaiveDate, TimeZone};
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let (dates, bounds) = day_bounds(chrono_tz::Europe::Moscow, d(2026, 3, 14), 14);
+        assert_eq!(dates.len(), 14);
+        assert_eq!(bounds.len(), 15);
+        assert_eq!((dates[0], dates[13]), (d(2026, 3, 1), d(2026, 3, 14)));
+        assert_eq!(
+            bounds[0],
+            chrono::Utc.with_ymd_and_hms(2026, 2, 28, 21, 0, 0).unwrap()
+        );
+        assert_eq!(
+            bounds[14],
+            chrono::Utc.with_ymd_and_hms(2026, 3, 14, 21, 0, 0).unwrap()
+        );
+        // Berlin moves its clocks on 2026-03-29: that day has 23 hours.
+        let (_, b) = day_bounds(chrono_tz::Europe::Berlin, d(2026, 3, 30), 2);
+        assert_eq!(b[1] - b[0], TimeDelta::hours(23));
+        assert_eq!(b[2] - b[1], TimeDelta::hours(24));
+        // Santiago skips midnight when it moves its clocks (2026-09-06 starts at 01:00).
+        let (_, b) = day_bounds(chrono_tz::America::Santiago, d(2026, 9, 6), 1);
+        assert_eq!(b[1] - b[0], TimeDelta::hours(23));
     }
 }

@@ -142,7 +142,7 @@ impl<'a> Console<'a> {
     /// Signs in and returns the session cookie.
     pub(crate) async fn session_of(&self, login: &str) -> String {
         let a = self.login(login, PASSWORD).await;
-        assert_eq!(a.location, "/console/transactions", "{:?}", a.error());
+        assert_eq!(a.location, "/console", "{:?}", a.error());
         a.session().expect("a session cookie")
     }
 }
@@ -190,7 +190,7 @@ async fn sign_in_with_the_right_password_sets_a_strict_http_only_cookie_and_a_ne
     let c = Console::new(&app);
     let first = c.login("anna", PASSWORD).await;
     assert_eq!(first.status, 302);
-    assert_eq!(first.location, "/console/transactions");
+    assert_eq!(first.location, "/console");
     let cookie = first
         .set_cookie
         .iter()
@@ -351,10 +351,7 @@ async fn console_pages_without_a_session_redirect_to_the_login_page(app: TestApp
     add_user(&app, "anna", "viewer").await;
     let s = c.session_of("anna").await;
     let a = c.get("/console/login", Some(&s)).await;
-    assert_eq!(
-        (a.status, a.location.as_str()),
-        (302, "/console/transactions")
-    );
+    assert_eq!((a.status, a.location.as_str()), (302, "/console"));
 }
 
 async fn every_server_function_but_the_sign_in_ones_refuses_anonymous_calls(app: TestApp) {

@@ -137,7 +137,7 @@ impl<'a> Console<'a> {
                 .body(format!("login={login}&password={}", urlencode(PASSWORD))),
         )
         .await;
-        assert_eq!(a.location, "/console/transactions", "{:?}", a.error());
+        assert_eq!(a.location, "/console", "{:?}", a.error());
         a.set_cookie
             .iter()
             .find(|c| c.starts_with("qrpay_console="))

@@ -6,9 +6,11 @@ mod helpers;
 
 mod bad_input;
 mod console;
+mod console_dashboard;
 mod console_modules;
 mod console_settings;
 mod console_transactions;
+mod console_users;
 mod events;
 mod lifecycle;
 mod providers;

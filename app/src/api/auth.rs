@@ -6,6 +6,29 @@ use crate::error::{ConsoleError, FormErrors};
 use crate::i18n::Msg;
 use leptos::prelude::*;
 
+/// The shortest password a console user may have (the server's hashing refuses shorter ones too).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// A new user's login (trimmed by the caller): 1–64 characters, no control characters. Puts the
+/// message beside the `login` field.
+pub fn check_new_login(login: &str, errors: &mut FormErrors) {
+    if login.is_empty() {
+        errors.field("login", Msg::Required);
+    } else if login.chars().count() > 64 || login.chars().any(char::is_control) {
+        errors.field("login", Msg::LoginRules);
+    }
+}
+
+/// A new password typed twice: long enough, and the same both times. Puts the message beside the
+/// `password` or `password_again` field.
+pub fn check_new_password(password: &str, again: &str, errors: &mut FormErrors) {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        errors.field("password", Msg::PasswordTooShort);
+    } else if password != again {
+        errors.field("password_again", Msg::PasswordsDiffer);
+    }
+}
+
 /// Open to anonymous visitors: this is how they stop being anonymous.
 #[server(prefix = "/console/fn", endpoint = "login")]
 pub async fn login(login: String, password: String) -> Result<(), ConsoleError> {
@@ -21,7 +44,7 @@ pub async fn login(login: String, password: String) -> Result<(), ConsoleError> 
     }
     errors.into_result()?;
     backend.login(&parts()?, &login, &password).await?;
-    leptos_axum::redirect("/console/transactions");
+    leptos_axum::redirect("/console");
     Ok(())
 }
 
@@ -46,16 +69,8 @@ pub async fn create_first_admin(
     let login = login.trim().to_owned();
     let mut errors = FormErrors::default();
     errors.keep("login", &login);
-    if login.is_empty() {
-        errors.field("login", Msg::Required);
-    } else if login.chars().count() > 64 || login.chars().any(char::is_control) {
-        errors.field("login", Msg::LoginRules);
-    }
-    if password.chars().count() < 8 {
-        errors.field("password", Msg::PasswordTooShort);
-    } else if password != password_again {
-        errors.field("password_again", Msg::PasswordsDiffer);
-    }
+    check_new_login(&login, &mut errors);
+    check_new_password(&password, &password_again, &mut errors);
     errors.into_result()?;
     backend
         .create_first_admin(&token, &login, &password)

@@ -6,6 +6,9 @@ pub mod modules;
 pub mod settings;
 pub mod stores;
 pub mod transactions;
+// ---- users and dashboard ----
+pub mod dashboard;
+pub mod users;
 
 use crate::backend::{Actor, AdminBackend, Backend, Role};
 use crate::error::ConsoleError;
@@ -193,6 +196,40 @@ mod tests {
             Ok(())
         }
         async fn register_raiffeisen_callback(&self, _: &Actor) -> Result<String, ConsoleError> {
+            Err(ConsoleError::Internal)
+        }
+
+        // ---- users and dashboard ----
+        async fn list_users(
+            &self,
+            _: &Actor,
+        ) -> Result<Vec<crate::backend::UserItem>, ConsoleError> {
+            Ok(Vec::new())
+        }
+        async fn create_user(
+            &self,
+            _: &Actor,
+            _: &str,
+            _: Role,
+            _: &str,
+        ) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn set_user_role(&self, _: &Actor, _: i64, _: Role) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn set_user_disabled(&self, _: &Actor, _: i64, _: bool) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn reset_user_password(
+            &self,
+            _: &Actor,
+            _: i64,
+            _: &str,
+        ) -> Result<(), ConsoleError> {
+            Ok(())
+        }
+        async fn dashboard(&self, _: &Actor) -> Result<crate::backend::Dashboard, ConsoleError> {
             Err(ConsoleError::Internal)
         }
     }

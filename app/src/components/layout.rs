@@ -87,11 +87,14 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
         return view! { <Redirect path="/console/login"/> }.into_any();
     };
     let logout = ServerAction::<Logout>::new();
-    let mut nav = vec![(
-        Msg::Transactions,
-        "/console/transactions",
-        "nav-transactions",
-    )];
+    let mut nav = vec![
+        (Msg::Dashboard, "/console", "nav-dashboard"),
+        (
+            Msg::Transactions,
+            "/console/transactions",
+            "nav-transactions",
+        ),
+    ];
     // ---- admin configuration: links only for the roles whose server fns accept them ----
     if actor.role >= Role::Admin {
         nav.push((Msg::StoreSettings, "/console/store", "nav-store"));
@@ -108,13 +111,14 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
         nav.push((Msg::Tills, "/console/tills", "nav-tills"));
         // ---- payment module settings (issue 4) ----
         nav.push((Msg::PaymentModules, "/console/modules", "nav-modules"));
+        nav.push((Msg::Users, "/console/users", "nav-users"));
     }
     if actor.role >= Role::Support {
         nav.push((Msg::Audit, "/console/audit", "nav-audit"));
     }
     view! {
         <header class="topbar">
-            <a class="brand" href="/console/transactions">"qrpay"</a>
+            <a class="brand" href="/console">"qrpay"</a>
             <nav class="main-nav">
                 {nav
                     .into_iter()

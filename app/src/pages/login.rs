@@ -1,4 +1,4 @@
-//! The login page; a signed-in visitor goes straight to the transactions.
+//! The login page; a signed-in visitor goes straight to the dashboard.
 
 use crate::api::auth::Login;
 use crate::api::current_actor;
@@ -14,7 +14,7 @@ use leptos_router::hooks::use_query_map;
 pub fn LoginPage() -> impl IntoView {
     let lang = use_lang();
     if current_actor().is_some() {
-        return view! { <Redirect path="/console/transactions"/> }.into_any();
+        return view! { <Redirect path="/console"/> }.into_any();
     }
     let action = ServerAction::<Login>::new();
     let failed = action.value().get_untracked().and_then(Result::err);

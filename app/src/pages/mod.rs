@@ -12,3 +12,6 @@ pub mod store;
 pub mod tills;
 // ---- payment module settings (issue 4) ----
 pub mod modules;
+// ---- users and dashboard ----
+pub mod dashboard;
+pub mod users;

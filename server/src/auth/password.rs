@@ -6,8 +6,11 @@ use std::sync::OnceLock;
 
 /// Hashes a password with argon2id and a random salt (PHC string).
 pub fn hash(password: &str) -> anyhow::Result<String> {
-    if password.chars().count() < 8 {
-        anyhow::bail!("the password must be at least 8 characters");
+    if password.chars().count() < app::api::auth::MIN_PASSWORD_CHARS {
+        anyhow::bail!(
+            "the password must be at least {} characters",
+            app::api::auth::MIN_PASSWORD_CHARS
+        );
     }
     let hash = Argon2::default()
         .hash_password(password.as_bytes())

@@ -8,10 +8,12 @@
 pub mod audit;
 pub mod config;
 pub mod console;
+pub mod dashboard;
 pub mod outbox;
 pub mod payments;
 pub mod raiffeisen;
 pub mod settings;
+pub mod users;
 
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

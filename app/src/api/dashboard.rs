@@ -1,0 +1,12 @@
+//! «Сводка»: the store's day and the last two weeks at a glance. Every role may read it.
+
+use super::require;
+use crate::backend::{Dashboard, Role};
+use crate::error::ConsoleError;
+use leptos::prelude::*;
+
+#[server(prefix = "/console/fn", endpoint = "get_dashboard")]
+pub async fn get_dashboard() -> Result<Dashboard, ConsoleError> {
+    let (backend, actor) = require(Role::Viewer)?;
+    backend.dashboard(&actor).await
+}
