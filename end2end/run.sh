@@ -41,11 +41,16 @@ done
 healthy || { echo "run.sh: no /healthz after 30 s:" >&2; cat "$TMP/server.log" >&2; exit 1; }
 
 QRPAY_E2E_TILL_KEY="$("$BIN" till add --name e2e-till)"
+# A second store, so that the console shows its store picker.
+"$BIN" store add --code e2e-north --name "E2E Север"
 export QRPAY_E2E_TILL_KEY
 export QRPAY_E2E_LOGIN=e2e-admin
 QRPAY_E2E_PASSWORD="e2e-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 export QRPAY_E2E_PASSWORD
 printf '%s' "$QRPAY_E2E_PASSWORD" | "$BIN" user add --login "$QRPAY_E2E_LOGIN" --role admin --password-stdin
+# A viewer with the same password: the tests check what a viewer may not do.
+export QRPAY_E2E_VIEWER=e2e-viewer
+printf '%s' "$QRPAY_E2E_PASSWORD" | "$BIN" user add --login "$QRPAY_E2E_VIEWER" --role viewer --password-stdin
 
 set +e
 npx playwright test --reporter=list "$@"

@@ -8,6 +8,7 @@ mod bad_input;
 mod console;
 mod console_dashboard;
 mod console_modules;
+mod console_roles;
 mod console_settings;
 mod console_transactions;
 mod console_users;
