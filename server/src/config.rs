@@ -24,6 +24,9 @@ pub struct Settings {
     /// First interval between polls of a pending payment whose bank may not call back
     /// (Raiffeisen); later polls back off.
     pub pending_poll_interval: Duration,
+    /// How long published events stay in the outbox before the hourly clean-up deletes them;
+    /// `None` keeps them forever.
+    pub outbox_retention: Option<Duration>,
 }
 
 impl Settings {
@@ -38,6 +41,7 @@ impl Settings {
             relay: true,
             amqp_url: None,
             pending_poll_interval: Duration::from_secs(2),
+            outbox_retention: Some(Duration::from_secs(7 * 24 * 3600)),
         }
     }
 }

@@ -85,6 +85,9 @@ impl Application {
             Vec::new()
         };
         workers.push(tokio::spawn(delete_expired_sessions(db.clone())));
+        if let Some(keep) = settings.outbox_retention {
+            workers.push(tokio::spawn(clean_outbox(db.clone(), keep)));
+        }
         let relay = settings.relay.then(|| {
             let config = RelayConfig {
                 default_url: settings.amqp_url.clone(),
@@ -173,6 +176,37 @@ async fn delete_expired_sessions(db: Db) {
         if let Err(e) = db::console::delete_expired_sessions(&db).await {
             tracing::warn!(error = %e, "cannot delete expired console sessions");
         }
+    }
+}
+
+/// Rows deleted per statement by the outbox clean-up: small enough that the SQLite writer is
+/// never held for long, so payments keep flowing while a backlog of old rows goes.
+const OUTBOX_CLEAN_BATCH: i64 = 2000;
+
+/// Every hour (and at start): deletes events published longer than `keep` ago, in batches.
+async fn clean_outbox(db: Db, keep: std::time::Duration) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match clean_outbox_once(&db, keep).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "old published events deleted from the outbox"),
+            Err(e) => tracing::warn!(error = %e, "cannot clean the outbox"),
+        }
+    }
+}
+
+/// One clean-up pass; returns how many rows it deleted.
+pub async fn clean_outbox_once(db: &Db, keep: std::time::Duration) -> Result<u64, sqlx::Error> {
+    let before = chrono::Utc::now() - chrono::Duration::from_std(keep).unwrap_or_default();
+    let mut total = 0;
+    loop {
+        let n = db::outbox::delete_sent_before(db, before, OUTBOX_CLEAN_BATCH).await?;
+        total += n;
+        if n < OUTBOX_CLEAN_BATCH as u64 {
+            return Ok(total);
+        }
+        tokio::task::yield_now().await;
     }
 }
 

@@ -678,3 +678,44 @@ async fn outbox_payloads_match_the_published_json_schema(app: TestApp) {
         assert!(!schema_errors(&broken).is_empty(), "{broken}");
     }
 }
+
+crate::both_backends!(old_published_events_are_cleaned_up_and_unsent_ones_never);
+
+async fn old_published_events_are_cleaned_up_and_unsent_ones_never(app: TestApp) {
+    let store = store_id(&app).await;
+    synthetic_events(&app, 5000).await;
+    let rows = outbox::next_batch(&app.db, store, 10_000).await.unwrap();
+    assert_eq!(rows.len(), 5000);
+    let ids: Vec<i64> = rows.iter().map(|r| r.outbox_id).collect();
+    let day = chrono::Duration::days(1);
+    let now = chrono::Utc::now();
+    // 4,100 published ten days ago (more than one clean-up batch), 500 yesterday, 400 never.
+    outbox::mark_sent(&app.db, &ids[..4100], now - day * 10)
+        .await
+        .unwrap();
+    outbox::mark_sent(&app.db, &ids[4100..4600], now - day)
+        .await
+        .unwrap();
+    let keep = Duration::from_secs(7 * 24 * 3600);
+    assert_eq!(
+        qrpay::startup::clean_outbox_once(&app.db, keep)
+            .await
+            .unwrap(),
+        4100
+    );
+    let left = states(&app).await;
+    assert_eq!(left.len(), 900);
+    assert_eq!(left.iter().filter(|s| s.sent_at.is_none()).count(), 400);
+    assert!(
+        left.iter()
+            .filter_map(|s| s.sent_at)
+            .all(|at| at > now - day * 2)
+    );
+    // Nothing more to do.
+    assert_eq!(
+        qrpay::startup::clean_outbox_once(&app.db, keep)
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -96,6 +96,15 @@ pub struct ServeArgs {
     /// (Raiffeisen); later polls back off up to 30 s.
     #[arg(long, env = "QRPAY_PENDING_POLL_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
     pub pending_poll_ms: u64,
+    /// Days published events stay in the outbox before the hourly clean-up deletes them
+    /// (0: keep them forever). Unpublished events are never deleted.
+    #[arg(
+        long,
+        env = "QRPAY_OUTBOX_RETENTION_DAYS",
+        default_value_t = 7,
+        global = true
+    )]
+    pub outbox_retention_days: u64,
 }
 
 /// Parses the command line and runs the command; the process exit code follows the result.
@@ -128,6 +137,8 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     settings.public_url = args.public_url;
     settings.amqp_url = args.amqp_url.filter(|u| !u.trim().is_empty());
     settings.pending_poll_interval = std::time::Duration::from_millis(args.pending_poll_ms);
+    settings.outbox_retention = (args.outbox_retention_days > 0)
+        .then(|| std::time::Duration::from_secs(args.outbox_retention_days * 24 * 3600));
     Application::build(settings)
         .await?
         .run_until_stopped()

@@ -107,6 +107,24 @@ pub async fn mark_sent(db: &Db, outbox_ids: &[i64], at: DateTime<Utc>) -> Result
     Ok(())
 }
 
+/// Deletes up to `batch` published rows sent before `before`, oldest first; returns how many.
+/// Unsent rows are never touched, however old.
+pub async fn delete_sent_before(
+    db: &Db,
+    before: DateTime<Utc>,
+    batch: i64,
+) -> Result<u64, sqlx::Error> {
+    write!(db, |c| sqlx::query(
+        "delete from outbox where outbox_id in (select outbox_id from outbox \
+         where sent_at is not null and sent_at < $1 order by sent_at limit $2)"
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
 /// Records a failed attempt on the row that heads the store's queue.
 pub async fn mark_failed(db: &Db, outbox_id: i64, error: &str) -> Result<(), sqlx::Error> {
     let at = now();
