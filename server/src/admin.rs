@@ -1153,15 +1153,7 @@ impl AdminBackend for ConsoleBackend {
         pw: &str,
     ) -> Result<(), ConsoleError> {
         admin_only(actor)?;
-        let pw = pw.to_owned();
-        let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-            .await
-            .map_err(internal)?
-            .map_err(|_| {
-                let mut f = FormErrors::default();
-                f.field("password", Msg::PasswordTooShort);
-                ConsoleError::Invalid(f)
-            })?;
+        let hash = hash_new_password(pw).await?;
         db::users::create_user(&self.db, &who(actor), login, &hash, role.code())
             .await
             .map(|_| tracing::info!(login, by = %actor.login, "console user added"))
@@ -1194,15 +1186,7 @@ impl AdminBackend for ConsoleBackend {
         pw: &str,
     ) -> Result<(), ConsoleError> {
         admin_only(actor)?;
-        let pw = pw.to_owned();
-        let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-            .await
-            .map_err(internal)?
-            .map_err(|_| {
-                let mut f = FormErrors::default();
-                f.field("password", Msg::PasswordTooShort);
-                ConsoleError::Invalid(f)
-            })?;
+        let hash = hash_new_password(pw).await?;
         db::users::reset_password(&self.db, &who(actor), id, &hash)
             .await
             .map_err(user_error)
@@ -1257,6 +1241,20 @@ fn callback_url_of(store: &db::config::Store) -> Option<String> {
         .trim()
         .trim_end_matches('/');
     (!base.is_empty()).then(|| format!("{base}/api/v1/callbacks/{}", raiffeisen::MODULE))
+}
+
+/// The argon2id hash of a password typed in a form (off the async threads); a password the
+/// hasher refuses is a message beside the `password` field.
+async fn hash_new_password(pw: &str) -> Result<String, ConsoleError> {
+    let pw = pw.to_owned();
+    tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(internal)?
+        .map_err(|_| {
+            let mut f = FormErrors::default();
+            f.field("password", Msg::PasswordTooShort);
+            ConsoleError::Invalid(f)
+        })
 }
 
 /// A refund's audit row read back for the «Журнал» page (written by `db::payments::insert_refund`).
