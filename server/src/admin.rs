@@ -141,10 +141,7 @@ impl ConsoleBackend {
 
     /// The store a session works on: its picked store if that still exists, else the first one.
     async fn session_store(&self, session: &Session) -> Result<i64, ConsoleError> {
-        let picked = session
-            .get::<i64>(SESSION_STORE)
-            .await
-            .map_err(internal)?;
+        let picked = session.get::<i64>(SESSION_STORE).await.map_err(internal)?;
         if let Some(id) = picked
             && db::config::store_by_id(&self.db, id).await.is_ok()
         {
@@ -356,7 +353,7 @@ impl AdminBackend for ConsoleBackend {
             None
         };
         let (total_count, total_amount, total_refunded) =
-            db::console::payment_totals(&self.db, store.store_id, &parsed.filter)
+            db::console::payment_totals(&self.db, store.store_id, tz, &parsed.filter)
                 .await
                 .map_err(internal)?;
         Ok(TransactionPage {

@@ -90,12 +90,33 @@ pub async fn ensure_defaults(db: &Db) -> Result<bool, sqlx::Error> {
     if stores > 0 {
         return Ok(false);
     }
+    add_store_with_defaults(db, "main", "Магазин").await?;
+    Ok(true)
+}
+
+/// What [`add_store_with_defaults`] created.
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultStore {
+    pub store_id: i64,
+    pub auth_server_id: i64,
+    pub payment_type_id: i64,
+}
+
+/// A store with what a new store needs to take a payment at once: an authorization server
+/// «QR оплата» (120 s) and a payment type «СБП QR» on the sandbox bank. One transaction.
+pub async fn add_store_with_defaults(
+    db: &Db,
+    code: &str,
+    name: &str,
+) -> Result<DefaultStore, sqlx::Error> {
     let at = now();
     write!(db, |c| {
         let store_id: i64 = sqlx::query_scalar(
-            "insert into store (code, name, created_at, updated_at) values ('main', 'Магазин', $1, $1) \
+            "insert into store (code, name, created_at, updated_at) values ($1, $2, $3, $3) \
              returning store_id",
         )
+        .bind(code)
+        .bind(name)
         .bind(at)
         .fetch_one(&mut *c)
         .await?;
@@ -107,18 +128,21 @@ pub async fn ensure_defaults(db: &Db) -> Result<bool, sqlx::Error> {
         .bind(at)
         .fetch_one(&mut *c)
         .await?;
-        sqlx::query(
+        let payment_type_id: i64 = sqlx::query_scalar(
             "insert into payment_type (store_id, auth_server_id, name, module, created_at, updated_at) \
-             values ($1, $2, 'СБП QR', 'sandbox', $3, $3)",
+             values ($1, $2, 'СБП QR', 'sandbox', $3, $3) returning payment_type_id",
         )
         .bind(store_id)
         .bind(auth_server_id)
         .bind(at)
-        .execute(&mut *c)
+        .fetch_one(&mut *c)
         .await?;
-        Ok::<_, sqlx::Error>(())
-    })?;
-    Ok(true)
+        Ok::<_, sqlx::Error>(DefaultStore {
+            store_id,
+            auth_server_id,
+            payment_type_id,
+        })
+    })
 }
 
 /// The store named by `code`, or the first store when no code is given.
