@@ -6,6 +6,7 @@ mod helpers;
 
 mod bad_input;
 mod console;
+mod console_seed;
 mod console_settings;
 mod console_transactions;
 mod events;

@@ -179,7 +179,9 @@ fn amount(rng: &mut StdRng) -> i64 {
 
 /// Fills the database; see the module docs.
 pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
+    // Two streams: what happens to each payment does not depend on the time of the run.
     let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut clock = StdRng::seed_from_u64(args.seed ^ 0x5eed_c10c);
     let now = db::now();
     let tz = chrono_tz::Europe::Moscow;
 
@@ -326,14 +328,14 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
             .collect();
         let day_total: f64 = day_mass.iter().sum();
         while (times.len() as u64) < count {
-            let mut x = rng.random::<f64>() * day_total;
+            let mut x = clock.random::<f64>() * day_total;
             let mut h = 0;
             while h < 23 && x >= day_mass[h] {
                 x -= day_mass[h];
                 h += 1;
             }
             let t = hour_start(*day, h as u32)
-                + TimeDelta::microseconds(rng.random_range(0..3_600_000_000));
+                + TimeDelta::microseconds(clock.random_range(0..3_600_000_000));
             if t >= start && t < now {
                 times.push(micros(t));
             }

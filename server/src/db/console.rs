@@ -227,7 +227,13 @@ fn filter_sql(
     after: Option<&(DateTime<Utc>, String)>,
 ) -> (String, Vec<Bind>) {
     let mut binds = vec![Bind::Int(store_id)];
-    let mut sql = String::from("p.store_id = $1");
+    // With a text, the search must start from the references' indexes; SQLite without
+    // statistics would rather walk the store's index in date order (`+` hides it from it).
+    let mut sql = String::from(if f.text.is_some() && !pg {
+        "+p.store_id = $1"
+    } else {
+        "p.store_id = $1"
+    });
     let mut push = |binds: &mut Vec<Bind>, cond: &str, b: Bind| {
         binds.push(b);
         sql.push_str(&cond.replace('?', &format!("${}", binds.len())));
@@ -270,7 +276,7 @@ fn filter_sql(
         let b = binds.len();
         let range = |col: &str| format!("(p.{col}{c} >= ${a} and p.{col}{c} < ${b})");
         sql.push_str(&format!(
-            " and (p.receipt = ${a} or p.payment_id = ${a} or {} or {} or {})",
+            " and ((p.store_id = $1 and p.receipt = ${a}) or p.payment_id = ${a} or {} or {} or {})",
             range("order_ref"),
             range("qr_id"),
             range("bank_transaction_id")
