@@ -125,6 +125,7 @@ impl Batch {
         self.p_id.len()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn event(
         &mut self,
         payment_id: &str,
@@ -365,7 +366,8 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
         db::console::refresh_days(db, s.store_id, tz, db::now()).await?;
     }
     if let Db::Postgres(pool) = db {
-        sqlx::query("analyze payment, payment_event, refund, payment_day")
+        // Statistics for the planner, and the visibility map for index-only scans.
+        sqlx::query("vacuum analyze payment, payment_event, refund, payment_day")
             .execute(pool)
             .await?;
     } else if let Db::Sqlite { write, .. } = db {
