@@ -384,7 +384,7 @@ impl AdminBackend for ConsoleBackend {
             None
         };
         let (total_count, total_amount, total_refunded) =
-            db::console::payment_totals(&self.db, store.store_id, &parsed.filter)
+            db::console::payment_totals(&self.db, store.store_id, tz, &parsed.filter)
                 .await
                 .map_err(internal)?;
         Ok(TransactionPage {

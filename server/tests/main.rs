@@ -9,6 +9,7 @@ mod console;
 mod console_dashboard;
 mod console_modules;
 mod console_roles;
+mod console_seed;
 mod console_settings;
 mod console_transactions;
 mod console_users;

@@ -1,10 +1,12 @@
 //! The `qrpay` command line: `serve` (the default) and the operator commands.
 
 mod admin;
+pub mod bench_console;
 mod bench_raiffeisen;
 mod events;
 mod qr;
 mod raiffeisen;
+pub mod seed;
 pub mod till_sim;
 
 use crate::config::Settings;
@@ -70,6 +72,8 @@ pub enum Command {
     TillSim(till_sim::TillSimArgs),
     /// Write a sample QR receipt (ESC/POS) to stdout, for a field check on a real printer.
     PrintTest(qr::PrintTestArgs),
+    /// Fill the database with realistic payments (benchmarks, demos): stores, tills, N payments.
+    Seed(seed::SeedArgs),
     /// Micro-benchmarks that print numbers (release build).
     #[command(subcommand)]
     Bench(qr::BenchCommand),
@@ -128,7 +132,8 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::BenchRaiffeisen(args)) => bench_raiffeisen::run(args).await,
         Some(Command::TillSim(args)) => till_sim::run(args).await,
         Some(Command::PrintTest(args)) => qr::print_test(args),
-        Some(Command::Bench(cmd)) => qr::bench(cmd).await,
+        Some(Command::Seed(args)) => seed::run(&cli.database_url, args).await,
+        Some(Command::Bench(cmd)) => qr::bench(&cli.database_url, cmd).await,
     }
 }
 

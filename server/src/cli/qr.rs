@@ -72,11 +72,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2000)]
         iterations: u32,
     },
+    /// The console's transactions page, server time of the real HTTP GET (signed in, HTML),
+    /// against the configured database (fill it with `qrpay seed` first).
+    Console(super::bench_console::BenchConsoleArgs),
 }
 
-pub async fn bench(cmd: BenchCommand) -> anyhow::Result<()> {
+pub async fn bench(database_url: &str, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Qr { iterations } => bench_qr(iterations.max(10)).await,
+        BenchCommand::Console(args) => super::bench_console::run(database_url, args).await,
     }
 }
 

@@ -90,12 +90,33 @@ pub async fn ensure_defaults(db: &Db) -> Result<bool, sqlx::Error> {
     if stores > 0 {
         return Ok(false);
     }
+    add_store_with_defaults(db, "main", "Магазин").await?;
+    Ok(true)
+}
+
+/// What [`add_store_with_defaults`] created.
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultStore {
+    pub store_id: i64,
+    pub auth_server_id: i64,
+    pub payment_type_id: i64,
+}
+
+/// A store with what a new store needs to take a payment at once: an authorization server
+/// «QR оплата» (120 s) and a payment type «СБП QR» on the sandbox bank. One transaction.
+pub async fn add_store_with_defaults(
+    db: &Db,
+    code: &str,
+    name: &str,
+) -> Result<DefaultStore, sqlx::Error> {
     let at = now();
     write!(db, |c| {
         let store_id: i64 = sqlx::query_scalar(
-            "insert into store (code, name, created_at, updated_at) values ('main', 'Магазин', $1, $1) \
+            "insert into store (code, name, created_at, updated_at) values ($1, $2, $3, $3) \
              returning store_id",
         )
+        .bind(code)
+        .bind(name)
         .bind(at)
         .fetch_one(&mut *c)
         .await?;
@@ -107,18 +128,21 @@ pub async fn ensure_defaults(db: &Db) -> Result<bool, sqlx::Error> {
         .bind(at)
         .fetch_one(&mut *c)
         .await?;
-        sqlx::query(
+        let payment_type_id: i64 = sqlx::query_scalar(
             "insert into payment_type (store_id, auth_server_id, name, module, created_at, updated_at) \
-             values ($1, $2, 'СБП QR', 'sandbox', $3, $3)",
+             values ($1, $2, 'СБП QR', 'sandbox', $3, $3) returning payment_type_id",
         )
         .bind(store_id)
         .bind(auth_server_id)
         .bind(at)
-        .execute(&mut *c)
+        .fetch_one(&mut *c)
         .await?;
-        Ok::<_, sqlx::Error>(())
-    })?;
-    Ok(true)
+        Ok::<_, sqlx::Error>(DefaultStore {
+            store_id,
+            auth_server_id,
+            payment_type_id,
+        })
+    })
 }
 
 /// The store named by `code`, or the first store when no code is given.
@@ -490,9 +514,7 @@ pub fn valid_store_code(code: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Adds a store (the console's store picker lists it).
-pub async fn add_store(db: &Db, code: &str, name: &str) -> Result<i64, ConfigError> {
-    let (code, name) = (code.trim(), name.trim());
+fn check_new_store(code: &str, name: &str) -> Result<(), ConfigError> {
     if !valid_store_code(code) {
         return Err(ConfigError::Invalid(
             "the store code must be 1-32 Latin letters, digits, '-' or '_'".into(),
@@ -503,6 +525,13 @@ pub async fn add_store(db: &Db, code: &str, name: &str) -> Result<i64, ConfigErr
             "the store name must not be empty".into(),
         ));
     }
+    Ok(())
+}
+
+/// Adds a store (the console's store picker lists it).
+pub async fn add_store(db: &Db, code: &str, name: &str) -> Result<i64, ConfigError> {
+    let (code, name) = (code.trim(), name.trim());
+    check_new_store(code, name)?;
     let at = now();
     let inserted: Result<i64, sqlx::Error> = write!(db, |c| {
         sqlx::query_scalar(
@@ -517,23 +546,15 @@ pub async fn add_store(db: &Db, code: &str, name: &str) -> Result<i64, ConfigErr
     inserted.map_err(|e| duplicate_or(e, format!("store {code:?}")))
 }
 
-/// Adds a store with an authorization server «QR оплата» (120 s) and a payment type «СБП QR» on
-/// the sandbox bank, as the first store gets on first start, so that its tills can take payments.
+/// [`add_store_with_defaults`] for an operator: the code and name are checked first, and a taken
+/// code is `Duplicate`. Returns the new store's id.
 pub async fn add_store_ready_to_pay(db: &Db, code: &str, name: &str) -> Result<i64, ConfigError> {
-    let store_id = add_store(db, code, name).await?;
-    let auth_server_id = add_auth_server(db, store_id, "QR оплата", 120).await?;
-    add_payment_type(
-        db,
-        NewPaymentType {
-            store_id,
-            auth_server_id,
-            name: "СБП QR",
-            module: "sandbox",
-            scan_customer_qr: false,
-        },
-    )
-    .await?;
-    Ok(store_id)
+    let (code, name) = (code.trim(), name.trim());
+    check_new_store(code, name)?;
+    add_store_with_defaults(db, code, name)
+        .await
+        .map(|s| s.store_id)
+        .map_err(|e| duplicate_or(e, format!("store {code:?}")))
 }
 
 /// Switches the store's «refund late payments» setting.

@@ -1,7 +1,7 @@
 //! The console's storage: session records, users for sign-in, failed logins, the payments list.
 
 use super::{Db, now, read, write};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 // ---- sessions (tower-sessions records as JSON) ----
 
@@ -207,7 +207,7 @@ pub struct PaymentFilter {
     pub till_id: Option<i64>,
     pub min_amount: Option<i64>,
     pub max_amount: Option<i64>,
-    /// Exact receipt, order ref, QR id, bank transaction id or payment id.
+    /// Exact receipt or payment id, or the start of an order ref, QR id or bank transaction id.
     pub text: Option<String>,
 }
 
@@ -215,17 +215,25 @@ enum Bind {
     Text(String),
     Int(i64),
     Time(DateTime<Utc>),
+    Day(NaiveDate),
 }
 
 /// The `where` of a filter (index `payment_store_created` serves the store, the period and the
 /// order; the other conditions are checked on its rows), with its values from `$1` on.
 fn filter_sql(
+    pg: bool,
     store_id: i64,
     f: &PaymentFilter,
     after: Option<&(DateTime<Utc>, String)>,
 ) -> (String, Vec<Bind>) {
     let mut binds = vec![Bind::Int(store_id)];
-    let mut sql = String::from("p.store_id = $1");
+    // With a text, the search must start from the references' indexes; SQLite without
+    // statistics would rather walk the store's index in date order (`+` hides it from it).
+    let mut sql = String::from(if f.text.is_some() && !pg {
+        "+p.store_id = $1"
+    } else {
+        "p.store_id = $1"
+    });
     let mut push = |binds: &mut Vec<Bind>, cond: &str, b: Bind| {
         binds.push(b);
         sql.push_str(&cond.replace('?', &format!("${}", binds.len())));
@@ -248,13 +256,6 @@ fn filter_sql(
     if let Some(a) = f.max_amount {
         push(&mut binds, " and p.amount <= ?", Bind::Int(a));
     }
-    if let Some(q) = &f.text {
-        push(
-            &mut binds,
-            " and ? in (p.receipt, p.order_ref, p.qr_id, p.bank_transaction_id, p.payment_id)",
-            Bind::Text(q.clone()),
-        );
-    }
     if let Some((t, id)) = after {
         push(&mut binds, " and (p.created_at < ?", Bind::Time(*t));
         push(&mut binds, " or (p.created_at = ?", Bind::Time(*t));
@@ -263,6 +264,23 @@ fn filter_sql(
             " and p.payment_id < ?))",
             Bind::Text(id.clone()),
         );
+    }
+    if let Some(q) = &f.text {
+        // Receipt and payment id: exact. Order ref, QR id, bank transaction id: prefix, as a
+        // range in byte order (PostgreSQL: `collate "C"`, whatever the database's collation),
+        // so each is one index range (indexes of migration 0008).
+        let c = if pg { " collate \"C\"" } else { "" };
+        binds.push(Bind::Text(q.clone()));
+        let a = binds.len();
+        binds.push(Bind::Text(prefix_end(q)));
+        let b = binds.len();
+        let range = |col: &str| format!("(p.{col}{c} >= ${a} and p.{col}{c} < ${b})");
+        sql.push_str(&format!(
+            " and ((p.store_id = $1 and p.receipt = ${a}) or p.payment_id = ${a} or {} or {} or {})",
+            range("order_ref"),
+            range("qr_id"),
+            range("bank_transaction_id")
+        ));
     }
     (sql, binds)
 }
@@ -275,6 +293,7 @@ macro_rules! bind_all {
                 Bind::Text(s) => q.bind(s.clone()),
                 Bind::Int(i) => q.bind(*i),
                 Bind::Time(t) => q.bind(*t),
+                Bind::Day(d) => q.bind(*d),
             };
         }
         q
@@ -289,7 +308,7 @@ pub async fn search_payments(
     after: Option<&(DateTime<Utc>, String)>,
     limit: i64,
 ) -> Result<Vec<TransactionRow>, sqlx::Error> {
-    let (cond, binds) = filter_sql(store_id, f, after);
+    let (cond, binds) = filter_sql(is_pg(db), store_id, f, after);
     let sql = format!(
         "select p.payment_id, p.created_at, p.amount, p.refunded_amount, p.status, p.receipt, \
                 t.name as till_name, p.order_ref, p.qr_id, p.bank_transaction_id \
@@ -301,21 +320,278 @@ pub async fn search_payments(
         .await)
 }
 
-/// How many payments match the filter, their amount and what was refunded of them.
-pub async fn payment_totals(
-    db: &Db,
-    store_id: i64,
-    f: &PaymentFilter,
-) -> Result<(i64, i64, i64), sqlx::Error> {
-    let (cond, binds) = filter_sql(store_id, f, None);
+fn is_pg(db: &Db) -> bool {
+    matches!(db, Db::Postgres(_))
+}
+
+/// The least string above every string that starts with `q` (byte order = code point order).
+fn prefix_end(q: &str) -> String {
+    let mut chars: Vec<char> = q.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last as u32 {
+            0xD7FF => Some('\u{E000}'),
+            n => char::from_u32(n + 1),
+        };
+        if let Some(c) = next {
+            chars.push(c);
+            return chars.into_iter().collect();
+        }
+    }
+    // Only U+10FFFF characters: nothing sorts above them but longer strings; match exactly.
+    format!("{q}\u{0}")
+}
+
+/// Count, amount and refunded amount of the payments matching `cond`.
+async fn scan_totals(db: &Db, cond: &str, binds: &[Bind]) -> Result<(i64, i64, i64), sqlx::Error> {
     let sql = format!(
         "select count(*), cast(coalesce(sum(p.amount), 0) as bigint), \
                 cast(coalesce(sum(p.refunded_amount), 0) as bigint) \
          from payment p where {cond}"
     );
-    read!(db, |c| bind_all!(sqlx::query_as(&sql), &binds)
+    read!(db, |c| bind_all!(sqlx::query_as(&sql), binds)
         .fetch_one(c)
         .await)
+}
+
+/// How many payments match the filter, their amount and what was refunded of them.
+///
+/// A filter by status, till and whole days of the store's time zone (`tz`) — the page without
+/// a filter, too — adds up the per-day totals of closed days (`payment_day`) and scans only
+/// the payments since (at most a day and two hours of them): the cost does not grow with the
+/// history. A filter by amount or text scans the payments it matches.
+pub async fn payment_totals(
+    db: &Db,
+    store_id: i64,
+    tz: chrono_tz::Tz,
+    f: &PaymentFilter,
+) -> Result<(i64, i64, i64), sqlx::Error> {
+    let pg = is_pg(db);
+    let local_day = |t: DateTime<Utc>| {
+        let d = t.with_timezone(&tz).date_naive();
+        (day_start(tz, d) == t).then_some(d)
+    };
+    let from_day = f.from.map(local_day);
+    let until_day = f.until.map(local_day);
+    let whole_days = !matches!(from_day, Some(None)) && !matches!(until_day, Some(None));
+    if f.min_amount.is_some() || f.max_amount.is_some() || f.text.is_some() || !whole_days {
+        let (cond, binds) = filter_sql(pg, store_id, f, None);
+        return scan_totals(db, &cond, &binds).await;
+    }
+    let rolled_until = refresh_days(db, store_id, tz, super::now()).await?;
+    let (from_day, until_day) = (from_day.flatten(), until_day.flatten());
+
+    // Closed days: [from, min(until, rolled_until)).
+    let mut closed = (0, 0, 0);
+    let end = until_day.map_or(rolled_until, |u| u.min(rolled_until));
+    if from_day.is_none_or(|d| d < end) {
+        let mut binds = vec![Bind::Int(store_id), Bind::Day(end)];
+        let mut cond = String::from("store_id = $1 and day < $2");
+        if let Some(d) = from_day {
+            binds.push(Bind::Day(d));
+            cond.push_str(&format!(" and day >= ${}", binds.len()));
+        }
+        if let Some(st) = &f.status {
+            binds.push(Bind::Text(st.clone()));
+            cond.push_str(&format!(" and status = ${}", binds.len()));
+        }
+        if let Some(t) = f.till_id {
+            binds.push(Bind::Int(t));
+            cond.push_str(&format!(" and till_id = ${}", binds.len()));
+        }
+        let sql = format!(
+            "select cast(coalesce(sum(payments), 0) as bigint), cast(coalesce(sum(amount), 0) as bigint), \
+                    cast(coalesce(sum(refunded), 0) as bigint) from payment_day where {cond}"
+        );
+        closed = read!(db, |c| bind_all!(sqlx::query_as(&sql), &binds)
+            .fetch_one(c)
+            .await)?;
+    }
+
+    // The payments since: created at or after the start of `rolled_until` (and the filter).
+    let live_from = day_start(tz, rolled_until);
+    let mut live = (0, 0, 0);
+    if f.until.is_none_or(|u| u > live_from) {
+        let mut lf = f.clone();
+        lf.from = Some(f.from.map_or(live_from, |t| t.max(live_from)));
+        let (cond, binds) = filter_sql(pg, store_id, &lf, None);
+        live = scan_totals(db, &cond, &binds).await?;
+    }
+    Ok((closed.0 + live.0, closed.1 + live.1, closed.2 + live.2))
+}
+
+/// The first instant of the local day `d` in `tz`.
+fn day_start(tz: chrono_tz::Tz, d: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let midnight = d.and_hms_opt(0, 0, 0).expect("BUG: midnight exists");
+    tz.from_local_datetime(&midnight)
+        .earliest()
+        .unwrap_or_else(|| tz.from_utc_datetime(&midnight))
+        .with_timezone(&Utc)
+}
+
+/// Days that ended this long ago are added up. A payment changed later than
+/// [`LATE_CHANGE`] after its creation is noted by the trigger of migration 0008; this margin is
+/// larger, so every payment of an added-up day is older than that when it is added up.
+const CLOSED_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(2);
+/// Keep in step with the trigger `payment_day_late_change` (one hour).
+#[allow(dead_code)]
+const LATE_CHANGE: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+#[derive(sqlx::FromRow)]
+struct DayState {
+    time_zone: String,
+    rolled_until: NaiveDate,
+}
+
+/// The work of [`refresh_days`], inside one write transaction (the state row is locked first,
+/// so two refreshes of a store run one after the other).
+macro_rules! roll_days_body {
+    ($c:ident, $store_id:ident, $tz:ident, $target:ident) => {{
+        sqlx::query(
+            "insert into payment_day_state (store_id, time_zone, rolled_until) values ($1, '', $2) \
+             on conflict (store_id) do nothing",
+        )
+        .bind($store_id)
+        .bind($target)
+        .execute(&mut *$c)
+        .await?;
+        // A no-op update takes the row lock on PostgreSQL (SQLite has one writer anyway).
+        sqlx::query("update payment_day_state set time_zone = time_zone where store_id = $1")
+            .bind($store_id)
+            .execute(&mut *$c)
+            .await?;
+        let state: DayState = sqlx::query_as(
+            "select time_zone, rolled_until from payment_day_state where store_id = $1",
+        )
+        .bind($store_id)
+        .fetch_one(&mut *$c)
+        .await?;
+        let mut days: std::collections::BTreeSet<NaiveDate> = Default::default();
+        let from = if state.time_zone == $tz.name() {
+            state.rolled_until
+        } else {
+            // New, or the store's time zone changed: add up every day again.
+            sqlx::query("delete from payment_day where store_id = $1")
+                .bind($store_id)
+                .execute(&mut *$c)
+                .await?;
+            let first: Option<DateTime<Utc>> =
+                sqlx::query_scalar("select min(created_at) from payment where store_id = $1")
+                    .bind($store_id)
+                    .fetch_one(&mut *$c)
+                    .await?;
+            first.map_or($target, |t| t.with_timezone(&$tz).date_naive())
+        };
+        let mut d = from;
+        while d < $target {
+            days.insert(d);
+            d = d.succ_opt().expect("BUG: dates end in 262143");
+        }
+        let dirty: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
+            "select payment_day_dirty_id, created_at from payment_day_dirty where store_id = $1 \
+             order by payment_day_dirty_id limit 10000",
+        )
+        .bind($store_id)
+        .fetch_all(&mut *$c)
+        .await?;
+        for (_, at) in &dirty {
+            let day = at.with_timezone(&$tz).date_naive();
+            if day < from {
+                days.insert(day);
+            }
+        }
+        for day in days.into_iter().filter(|d| *d < $target.max(from)) {
+            let rows: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+                "select till_id, status, count(*), cast(sum(amount) as bigint), \
+                        cast(sum(refunded_amount) as bigint) \
+                 from payment where store_id = $1 and created_at >= $2 and created_at < $3 \
+                 group by till_id, status",
+            )
+            .bind($store_id)
+            .bind(day_start($tz, day))
+            .bind(day_start($tz, day.succ_opt().expect("BUG: dates end in 262143")))
+            .fetch_all(&mut *$c)
+            .await?;
+            sqlx::query("delete from payment_day where store_id = $1 and day = $2")
+                .bind($store_id)
+                .bind(day)
+                .execute(&mut *$c)
+                .await?;
+            for (till_id, status, n, amount, refunded) in rows {
+                sqlx::query(
+                    "insert into payment_day (store_id, day, till_id, status, payments, amount, refunded) \
+                     values ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind($store_id)
+                .bind(day)
+                .bind(till_id)
+                .bind(status)
+                .bind(n)
+                .bind(amount)
+                .bind(refunded)
+                .execute(&mut *$c)
+                .await?;
+            }
+        }
+        if let Some((last, _)) = dirty.last() {
+            sqlx::query(
+                "delete from payment_day_dirty where store_id = $1 and payment_day_dirty_id <= $2",
+            )
+            .bind($store_id)
+            .bind(*last)
+            .execute(&mut *$c)
+            .await?;
+        }
+        let rolled = $target.max(from);
+        sqlx::query(
+            "update payment_day_state set time_zone = $2, rolled_until = $3 where store_id = $1",
+        )
+        .bind($store_id)
+        .bind($tz.name())
+        .bind(rolled)
+        .execute(&mut *$c)
+        .await?;
+        Ok::<NaiveDate, sqlx::Error>(rolled)
+    }};
+}
+
+/// Brings the store's per-day totals up to date: adds up the days that closed since the last
+/// call, and again the days of payments changed late (`payment_day_dirty`). Returns the first
+/// day not added up (the totals of the days before it are in `payment_day`). Cheap when there
+/// is nothing to do: two index look-ups on the read pool.
+pub async fn refresh_days(
+    db: &Db,
+    store_id: i64,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<NaiveDate, sqlx::Error> {
+    let target = (now - CLOSED_AFTER).with_timezone(&tz).date_naive();
+    let (state, dirty): (Option<DayState>, bool) = read!(db, |c| {
+        let state = sqlx::query_as(
+            "select time_zone, rolled_until from payment_day_state where store_id = $1",
+        )
+        .bind(store_id)
+        .fetch_optional(c)
+        .await?;
+        let dirty: Option<i64> = sqlx::query_scalar(
+            "select payment_day_dirty_id from payment_day_dirty where store_id = $1 limit 1",
+        )
+        .bind(store_id)
+        .fetch_optional(c)
+        .await?;
+        Ok::<_, sqlx::Error>((state, dirty.is_some()))
+    })?;
+    if let Some(s) = &state
+        && s.time_zone == tz.name()
+        && s.rolled_until >= target
+        && !dirty
+    {
+        return Ok(s.rolled_until);
+    }
+    let mut tx = db.begin().await?;
+    let rolled = super::in_tx!(&mut tx, |c| roll_days_body!(c, store_id, tz, target))?;
+    tx.commit().await?;
+    Ok(rolled)
 }
 
 /// The store's tills (id, name), by name.

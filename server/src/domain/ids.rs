@@ -8,9 +8,15 @@ const CROCKFORD: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 /// A new public id: 48 bits of milliseconds (so ids sort by creation) then 80 random bits,
 /// Crockford base32, 26 characters. The random part makes `/pay/{id}` links unguessable.
 pub fn new_public_id() -> String {
-    let millis = chrono::Utc::now().timestamp_millis().max(0) as u128;
     let mut random = [0u8; 10];
     rand::rng().fill_bytes(&mut random);
+    public_id_at(chrono::Utc::now().timestamp_millis(), random)
+}
+
+/// The public id of an instant (ms since the epoch) and 80 random bits (`qrpay seed` gives its
+/// rows ids of their own time, from its seeded generator).
+pub fn public_id_at(millis: i64, random: [u8; 10]) -> String {
+    let millis = millis.max(0) as u128;
     let mut value = millis << 80;
     for (i, b) in random.iter().enumerate() {
         value |= (*b as u128) << (8 * (9 - i));

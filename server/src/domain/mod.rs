@@ -5,7 +5,7 @@ mod ids;
 mod text;
 
 pub use amount::Amount;
-pub use ids::{IdempotencyKey, OrderRef, PaymentId, RefundId, new_public_id};
+pub use ids::{IdempotencyKey, OrderRef, PaymentId, RefundId, new_public_id, public_id_at};
 pub use text::{Description, Receipt};
 
 /// Why a value was refused; the message is shown to the till or person as is.

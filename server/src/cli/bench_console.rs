@@ -1,0 +1,174 @@
+//! `qrpay bench console`: server time of the console's transactions page on the configured
+//! database. Starts qrpay in-process on a loopback port (no workers, no relay), adds a viewer
+//! and signs it in over HTTP, then times real `GET /console/transactions…` requests (rendered
+//! HTML, session checked, every query of the page) for five cases. Fill the database with
+//! `qrpay seed` first; the page shows the console's default store (the first one).
+
+use crate::config::Settings;
+use crate::db;
+use crate::startup::Application;
+use chrono::TimeDelta;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchConsoleArgs {
+    /// Timed requests per case (after 5 warm-up ones).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub iterations: u32,
+}
+
+pub async fn run(database_url: &str, args: BenchConsoleArgs) -> anyhow::Result<()> {
+    let mut settings = Settings::new(database_url, "127.0.0.1:0".parse()?);
+    settings.workers = false;
+    settings.relay = false;
+    let app = Application::build(settings).await?;
+    let base = format!("http://{}", app.local_addr());
+    let db = app.state().payments.db().clone();
+    let server = tokio::spawn(async move {
+        let _ = app.run_until_stopped().await;
+    });
+
+    // A viewer of our own, signed in through the login form.
+    let login = format!("bench-{}", crate::domain::new_public_id());
+    let password = crate::domain::new_public_id();
+    let pw = password.clone();
+    let hash = tokio::task::spawn_blocking(move || crate::auth::password::hash(&pw)).await??;
+    db::config::add_user(&db, &login, &hash, "viewer")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let signed_in = http
+        .post(format!("{base}/console/fn/login"))
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("referer", format!("{base}/console/login"))
+        .body(format!("login={login}&password={password}"))
+        .send()
+        .await?;
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("qrpay_console="))
+        .and_then(|c| c.split(';').next())
+        .ok_or_else(|| anyhow::anyhow!("sign-in gave no session cookie"))?
+        .to_owned();
+
+    // What the cases look at: the default store, its first till, an order ref of a month ago.
+    let store = db::config::find_store(&db, None).await?;
+    let tz: chrono_tz::Tz = store.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    let count: i64 = db::read!(&db, |c| sqlx::query_scalar(
+        "select count(*) from payment where store_id = $1"
+    )
+    .bind(store.store_id)
+    .fetch_one(c)
+    .await)?;
+    let all: i64 = db::read!(&db, |c| sqlx::query_scalar("select count(*) from payment")
+        .fetch_one(c)
+        .await)?;
+    let till = db::console::store_tills(&db, store.store_id)
+        .await?
+        .first()
+        .map(|t| t.0)
+        .ok_or_else(|| anyhow::anyhow!("the store has no till; run `qrpay seed` first"))?;
+    let month_ago = db::now() - TimeDelta::days(30);
+    let order_ref: Option<String> = db::read!(&db, |c| sqlx::query_scalar(
+        "select order_ref from payment where store_id = $1 and created_at < $2 \
+         order by created_at desc, payment_id desc limit 1"
+    )
+    .bind(store.store_id)
+    .bind(month_ago)
+    .fetch_optional(c)
+    .await)?;
+    let order_ref = order_ref.unwrap_or_else(|| "q0".into());
+    let prefix: String = order_ref
+        .chars()
+        .take(order_ref.len().saturating_sub(4).max(1))
+        .collect();
+    let today = db::now().with_timezone(&tz).date_naive();
+    let week_ago = today - TimeDelta::days(6);
+    println!(
+        "{} database, {all} payments in all; store {:?} (id {}) has {count}; {} iterations per case",
+        db.backend_name(),
+        store.name,
+        store.store_id,
+        args.iterations
+    );
+
+    let get = |path: String| {
+        let (http, cookie, base) = (&http, &cookie, &base);
+        async move {
+            let t = Instant::now();
+            let r = http
+                .get(format!("{base}{path}"))
+                .header("accept", "text/html")
+                .header("cookie", cookie)
+                .send()
+                .await?;
+            let status = r.status();
+            let body = r.text().await?;
+            let took = t.elapsed();
+            anyhow::ensure!(status == 200, "GET {path}: {status}");
+            Ok::<_, anyhow::Error>((took, body))
+        }
+    };
+    // Page 2: the first page's "next" link.
+    let (_, first) = get("/console/transactions".into()).await?;
+    let next = first
+        .split("data-testid=\"next-page\"")
+        .next()
+        .and_then(|head| head.rsplit("href=\"").next())
+        .filter(|_| first.contains("data-testid=\"next-page\""))
+        .map(|h| h[..h.find('"').unwrap_or(h.len())].replace("&amp;", "&"))
+        .unwrap_or_else(|| "/console/transactions".into());
+    let cases = [
+        ("(a) first page", "/console/transactions".to_owned()),
+        (
+            "(b) paid, 7 days, one till",
+            format!("/console/transactions?status=paid&from={week_ago}&to={today}&till={till}"),
+        ),
+        (
+            "(c) amount 1000-1500 RUB",
+            "/console/transactions?min=1000&max=1500".to_owned(),
+        ),
+        (
+            "(d) order ref prefix",
+            format!("/console/transactions?q={prefix}"),
+        ),
+        ("(e) page 2 (keyset cursor)", next),
+    ];
+    println!(
+        "{:<30} {:>9} {:>9} {:>9} {:>6} {:>8}",
+        "case", "p50 ms", "p95 ms", "max ms", "rows", "KB"
+    );
+    for (name, path) in cases {
+        for _ in 0..5 {
+            get(path.clone()).await?;
+        }
+        let mut times: Vec<Duration> = Vec::with_capacity(args.iterations as usize);
+        let mut body = String::new();
+        for _ in 0..args.iterations {
+            let (took, b) = get(path.clone()).await?;
+            times.push(took);
+            body = b;
+        }
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let pick =
+            |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
+        println!(
+            "{:<30} {:>9.2} {:>9.2} {:>9.2} {:>6} {:>8.1}",
+            name,
+            ms(pick(0.50)),
+            ms(pick(0.95)),
+            ms(*times.last().expect("BUG: at least one")),
+            body.matches("data-payment-id=\"").count(),
+            body.len() as f64 / 1024.0
+        );
+    }
+    server.abort();
+    Ok(())
+}
