@@ -8,13 +8,12 @@ use crate::helpers::TestApp;
 use app::backend::Role;
 use app::error::ConsoleError;
 
+/// A server function's name, the least role that may call it, and a form for it.
+type Row = (&'static str, Option<Role>, Vec<(&'static str, &'static str)>);
+
 /// Who may call a function (`None`: anyone, signed in or not) and a form that parses, so that the
 /// call reaches the role check. Ids point at nothing where the call would change something.
-fn table() -> Vec<(
-    &'static str,
-    Option<Role>,
-    Vec<(&'static str, &'static str)>,
-)> {
+fn table() -> Vec<Row> {
     use Role::*;
     let q = vec![
         ("query[status]", ""),
