@@ -9,7 +9,11 @@ use app::backend::Role;
 use app::error::ConsoleError;
 
 /// A server function's name, the least role that may call it, and a form for it.
-type Row = (&'static str, Option<Role>, Vec<(&'static str, &'static str)>);
+type Row = (
+    &'static str,
+    Option<Role>,
+    Vec<(&'static str, &'static str)>,
+);
 
 /// Who may call a function (`None`: anyone, signed in or not) and a form that parses, so that the
 /// call reaches the role check. Ids point at nothing where the call would change something.
