@@ -747,7 +747,7 @@ impl AdminBackend for ConsoleBackend {
         }
         let store = self.store_of(actor).await?;
         let tz = store_tz(&store);
-        let rows = db::audit::latest(&self.db, AUDIT_PAGE)
+        let rows = db::audit::latest(&self.db, store.store_id, AUDIT_PAGE)
             .await
             .map_err(internal)?;
         Ok(rows

@@ -692,7 +692,75 @@ async fn the_store_picker_switches_every_page_to_the_picked_store(app: TestApp) 
     assert!(body.contains(&main_payment) && !body.contains(&north_payment));
 }
 
+async fn the_journal_lists_the_picked_store_and_what_all_stores_share(app: TestApp) {
+    add_user(&app, "adam", "admin").await;
+    let c = Console::new(&app);
+    let s = c.session_of("adam").await;
+    let other = qrpay::db::config::add_store_ready_to_pay(&app.db, "north", "Северный")
+        .await
+        .unwrap();
+    let save = |name: &'static str| {
+        let s = s.clone();
+        let c = &c;
+        async move {
+            let a = c
+                .post(
+                    "/console/fn/save_auth_server",
+                    "/console/auth-servers",
+                    &[("name", name), ("response_timeout_secs", "30")],
+                    Some(&s),
+                )
+                .await;
+            assert_eq!(a.error(), None, "{name}");
+        }
+    };
+    save("Сервер-Главный").await;
+    let picked = c
+        .post(
+            "/console/fn/choose_store",
+            "/console",
+            &[("store_id", &other.to_string())],
+            Some(&s),
+        )
+        .await;
+    assert_eq!(picked.error(), None);
+    save("Сервер-Северный").await;
+    let user = c
+        .post(
+            "/console/fn/create_user",
+            "/console/users",
+            &[
+                ("login", "shared-viewer"),
+                ("role", "viewer"),
+                ("password", PASSWORD),
+                ("password_again", PASSWORD),
+            ],
+            Some(&s),
+        )
+        .await;
+    assert_eq!(user.error(), None);
+
+    let north = c.get("/console/audit", Some(&s)).await.body;
+    assert!(north.contains("Сервер-Северный"), "{north}");
+    assert!(!north.contains("Сервер-Главный"), "another store's change");
+    assert!(
+        north.contains("shared-viewer"),
+        "users belong to every store"
+    );
+    c.post(
+        "/console/fn/choose_store",
+        "/console",
+        &[("store_id", "1")],
+        Some(&s),
+    )
+    .await;
+    let main = c.get("/console/audit", Some(&s)).await.body;
+    assert!(main.contains("Сервер-Главный") && !main.contains("Сервер-Северный"));
+    assert!(main.contains("shared-viewer"));
+}
+
 both_backends!(
+    the_journal_lists_the_picked_store_and_what_all_stores_share,
     the_store_picker_switches_every_page_to_the_picked_store,
     sign_in_with_the_right_password_sets_a_strict_http_only_cookie_and_a_new_id_each_time,
     wrong_password_and_unknown_login_get_the_same_answer_and_no_session,

@@ -28,7 +28,7 @@ async fn execute(app: &TestApp, sql: &str, arg: &str) {
 
 /// The `after` JSON of every audit row about the Raiffeisen settings, oldest first.
 async fn setting_audit(app: &TestApp) -> Vec<serde_json::Value> {
-    let mut rows: Vec<_> = qrpay::db::audit::latest(&app.db, 100)
+    let mut rows: Vec<_> = qrpay::db::audit::latest(&app.db, 1, 100)
         .await
         .unwrap()
         .into_iter()

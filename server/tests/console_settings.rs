@@ -260,7 +260,7 @@ async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change
         0
     );
 
-    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    let audit = qrpay::db::audit::latest(&app.db, 1, 10).await.unwrap();
     let actions: Vec<_> = audit
         .iter()
         .map(|e| (e.action.as_str(), e.login.as_str()))
@@ -528,7 +528,7 @@ async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(
             .unwrap()
             .is_none()
     );
-    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    let audit = qrpay::db::audit::latest(&app.db, 1, 10).await.unwrap();
     let actions: Vec<_> = audit
         .iter()
         .map(|e| (e.action.as_str(), e.entity.as_str()))
@@ -659,7 +659,7 @@ async fn an_admin_adds_and_edits_a_payment_type_with_an_installed_module(app: Te
         .find(|p| p.payment_type_id == added.payment_type_id)
         .unwrap();
     assert_eq!((edited.name.as_str(), edited.enabled), ("Карта", false));
-    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    let audit = qrpay::db::audit::latest(&app.db, 1, 10).await.unwrap();
     let actions: Vec<_> = audit
         .iter()
         .map(|e| (e.action.as_str(), e.entity.as_str()))
@@ -810,7 +810,7 @@ async fn an_admin_saves_the_store_parameters_and_the_broker_password_is_never_sh
     let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
     assert_eq!(store.rabbitmq_url.as_deref(), Some(RABBITMQ));
     assert!(store.refund_late_payments);
-    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    let audit = qrpay::db::audit::latest(&app.db, 1, 10).await.unwrap();
     assert_eq!(audit.len(), 2);
     assert_eq!(
         (audit[0].entity.as_str(), audit[0].action.as_str()),
@@ -995,7 +995,7 @@ async fn an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing(a
         ),
         ("receipt", 384, true)
     );
-    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    let audit = qrpay::db::audit::latest(&app.db, 1, 10).await.unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!(
         (audit[0].entity.as_str(), audit[0].action.as_str()),

@@ -483,7 +483,7 @@ async fn every_refund_from_a_till_or_the_console_is_audited_with_who_asked_for_i
         .unwrap()
         .name;
     let console_refund = refunds.iter().find(|r| r.refund_id != till_refund).unwrap();
-    let mut rows: Vec<_> = qrpay::db::audit::latest(&app.db, 100)
+    let mut rows: Vec<_> = qrpay::db::audit::latest(&app.db, 1, 100)
         .await
         .unwrap()
         .into_iter()

@@ -74,7 +74,7 @@ impl Console<'_> {
 
 /// Every audit row as one text, to look for what must never be in it.
 async fn audit_text(app: &TestApp) -> String {
-    qrpay::db::audit::latest(&app.db, 1000)
+    qrpay::db::audit::latest(&app.db, 1, 1000)
         .await
         .unwrap()
         .iter()
@@ -259,7 +259,7 @@ async fn an_admin_adds_a_user_who_signs_in_and_a_taken_login_is_named_beside_the
     assert!(page.body.contains("&lt;b&gt;bold&lt;/b&gt;"));
     assert!(!page.body.contains("<b>bold</b></span>"));
 
-    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    let audit = qrpay::db::audit::latest(&app.db, 1, 10).await.unwrap();
     assert_eq!(audit.len(), 2);
     let created = &audit[1];
     assert_eq!(
@@ -403,7 +403,7 @@ async fn a_disabled_user_is_refused_at_the_next_request_and_enabled_again_signs_
     assert_eq!(a.location, "/console/users?done=enabled", "{:?}", a.error());
     assert_eq!(c.login("vera", PASSWORD).await.location, "/console");
 
-    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    let audit = qrpay::db::audit::latest(&app.db, 1, 10).await.unwrap();
     let rows: Vec<_> = audit
         .iter()
         .map(|e| (e.action.as_str(), e.before.clone(), e.after.clone()))
@@ -479,7 +479,7 @@ async fn a_password_reset_lets_the_user_in_with_the_new_password_and_not_the_old
     );
     assert_eq!(c.login("vera", new).await.location, "/console");
 
-    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    let audit = qrpay::db::audit::latest(&app.db, 1, 10).await.unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!(
         (
@@ -530,7 +530,7 @@ async fn a_role_change_is_audited_and_counts_from_the_next_request(app: TestApp)
         .await;
     assert_eq!(a.error(), Some(ConsoleError::NotFound));
 
-    let audit = qrpay::db::audit::latest(&app.db, 10).await.unwrap();
+    let audit = qrpay::db::audit::latest(&app.db, 1, 10).await.unwrap();
     assert_eq!(audit.len(), 1);
     let e = &audit[0];
     assert_eq!(

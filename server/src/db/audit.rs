@@ -14,6 +14,8 @@ pub struct Who<'a> {
 /// One change to record.
 #[derive(Debug, Clone)]
 pub struct Change<'a> {
+    /// The store the change belongs to; `None` for what all stores share (console users).
+    pub store_id: Option<i64>,
     /// `create`, `update`, `delete`, `revoke`, …
     pub action: &'a str,
     /// `auth_server`, `till`, …
@@ -43,11 +45,11 @@ pub async fn record(tx: &mut Tx, who: &Who<'_>, change: Change<'_>) -> Result<()
     let at = now();
     let before = change.before.map(|v| v.to_string());
     let after = change.after.map(|v| v.to_string());
-    const COLUMNS: &str = "insert into audit_log (app_user_id, login, action, entity, entity_id, before, after, created_at)";
+    const COLUMNS: &str = "insert into audit_log (app_user_id, login, action, entity, entity_id, before, after, created_at, store_id)";
     match tx {
         Tx::Sqlite(t) => {
             sqlx::query(&format!(
-                "{COLUMNS} values ($1, $2, $3, $4, $5, $6, $7, $8)"
+                "{COLUMNS} values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
             ))
             .bind(who.app_user_id)
             .bind(who.login)
@@ -57,12 +59,13 @@ pub async fn record(tx: &mut Tx, who: &Who<'_>, change: Change<'_>) -> Result<()
             .bind(before)
             .bind(after)
             .bind(at)
+            .bind(change.store_id)
             .execute(&mut **t)
             .await?;
         }
         Tx::Postgres(t) => {
             sqlx::query(&format!(
-                "{COLUMNS} values ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)"
+                "{COLUMNS} values ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9)"
             ))
             .bind(who.app_user_id)
             .bind(who.login)
@@ -72,6 +75,7 @@ pub async fn record(tx: &mut Tx, who: &Who<'_>, change: Change<'_>) -> Result<()
             .bind(before)
             .bind(after)
             .bind(at)
+            .bind(change.store_id)
             .execute(&mut **t)
             .await?;
         }
@@ -79,14 +83,16 @@ pub async fn record(tx: &mut Tx, who: &Who<'_>, change: Change<'_>) -> Result<()
     Ok(())
 }
 
-/// The newest `limit` entries, newest first.
-pub async fn latest(db: &Db, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
+/// The newest `limit` entries of a store and of what all stores share, newest first.
+pub async fn latest(db: &Db, store_id: i64, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
     const SELECT: &str = "select audit_log_id, app_user_id, login, action, entity, entity_id";
-    const REST: &str = "created_at from audit_log order by audit_log_id desc limit $1";
+    const REST: &str = "created_at from audit_log where store_id = $2 or store_id is null \
+                        order by audit_log_id desc limit $1";
     match db {
         Db::Sqlite { read, .. } => {
             sqlx::query_as(&format!("{SELECT}, before, after, {REST}"))
                 .bind(limit)
+                .bind(store_id)
                 .fetch_all(read)
                 .await
         }
@@ -95,6 +101,7 @@ pub async fn latest(db: &Db, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
                 "{SELECT}, before::text as before, after::text as after, {REST}"
             ))
             .bind(limit)
+            .bind(store_id)
             .fetch_all(pool)
             .await
         }

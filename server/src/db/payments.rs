@@ -824,18 +824,20 @@ pub async fn insert_refund(
 ) -> Result<(), sqlx::Error> {
     const REFUND: &str = "insert into refund (refund_id, payment_id, store_id, till_id, amount, status, reason, \
          refund_ref, created_at, updated_at) values ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $8)";
-    const AUDIT: &str = "insert into audit_log (app_user_id, login, action, entity, entity_id, before, after, created_at)";
+    const AUDIT: &str = "insert into audit_log (app_user_id, login, action, entity, entity_id, before, after, created_at, store_id)";
     let after = serde_json::json!({
         "payment_id": r.payment_id, "refund_id": r.refund_id, "amount": r.amount, "reason": r.reason,
     })
     .to_string();
     let sql = match tx {
         Tx::Sqlite(_) => {
-            format!("{REFUND}; {AUDIT} values ($9, $10, 'refund', 'payment', $2, null, $11, $8);")
+            format!(
+                "{REFUND}; {AUDIT} values ($9, $10, 'refund', 'payment', $2, null, $11, $8, $3);"
+            )
         }
         Tx::Postgres(_) => format!(
             "with refund_row as ({REFUND} returning refund_id) {AUDIT} \
-             select $9::bigint, $10::text, 'refund', 'payment', $2, null, $11::jsonb, $8 from refund_row"
+             select $9::bigint, $10::text, 'refund', 'payment', $2, null, $11::jsonb, $8, $3 from refund_row"
         ),
     };
     in_tx!(tx, |c| {

@@ -116,6 +116,7 @@ pub async fn save_setting_audited(
         &mut tx,
         who,
         Change {
+            store_id: Some(store_id),
             action: if before.is_some() { "update" } else { "create" },
             entity: "raiffeisen_setting",
             entity_id: store_id.to_string(),

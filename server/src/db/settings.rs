@@ -97,6 +97,7 @@ pub async fn create_auth_server(
         &mut tx,
         who,
         Change {
+            store_id: Some(store_id),
             action: "create",
             entity: "auth_server",
             entity_id: id.to_string(),
@@ -151,6 +152,7 @@ pub async fn update_auth_server(
         &mut tx,
         who,
         Change {
+            store_id: Some(store_id),
             action: "update",
             entity: "auth_server",
             entity_id: auth_server_id.to_string(),
@@ -218,6 +220,7 @@ pub async fn delete_auth_server(
         &mut tx,
         who,
         Change {
+            store_id: Some(store_id),
             action: "delete",
             entity: "auth_server",
             entity_id: auth_server_id.to_string(),
@@ -280,6 +283,7 @@ pub async fn create_till(db: &Db, who: &Who<'_>, new: NewTill<'_>) -> Result<i64
         &mut tx,
         who,
         Change {
+            store_id: Some(new.store_id),
             action: "create",
             entity: "till",
             entity_id: id.to_string(),
@@ -328,6 +332,7 @@ pub async fn revoke_till(
         &mut tx,
         who,
         Change {
+            store_id: Some(store_id),
             action: "revoke",
             entity: "till",
             entity_id: till_id.to_string(),
@@ -452,6 +457,7 @@ pub async fn save_payment_type(
         &mut tx,
         who,
         Change {
+            store_id: Some(f.store_id),
             action,
             entity: "payment_type",
             entity_id: id.to_string(),
@@ -523,6 +529,7 @@ pub async fn update_store(
         &mut tx,
         who,
         Change {
+            store_id: Some(store_id),
             action: "update",
             entity: "store",
             entity_id: store_id.to_string(),
@@ -578,6 +585,7 @@ pub async fn set_till_outputs(
         &mut tx,
         who,
         Change {
+            store_id: Some(store_id),
             action: "update",
             entity: "till",
             entity_id: till_id.to_string(),

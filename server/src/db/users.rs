@@ -95,6 +95,7 @@ pub async fn create_user(
         &mut tx,
         who,
         Change {
+            store_id: None,
             action: "create",
             entity: "app_user",
             entity_id: id.to_string(),
@@ -179,6 +180,7 @@ pub async fn set_role(
         &mut tx,
         who,
         Change {
+            store_id: None,
             action: "update",
             entity: "app_user",
             entity_id: app_user_id.to_string(),
@@ -221,6 +223,7 @@ pub async fn set_disabled(
         &mut tx,
         who,
         Change {
+            store_id: None,
             action: if disabled { "disable" } else { "enable" },
             entity: "app_user",
             entity_id: app_user_id.to_string(),
@@ -264,6 +267,7 @@ pub async fn reset_password(
         &mut tx,
         who,
         Change {
+            store_id: None,
             action: "password_reset",
             entity: "app_user",
             entity_id: app_user_id.to_string(),
