@@ -135,20 +135,19 @@ impl ConsoleBackend {
         }))
     }
 
-    /// The store the actor works on. A store picked in the session that no longer exists falls
-    /// back to the first one (when the actor was built).
+    /// The store the actor works on (picked in the session, else the first).
     pub(crate) async fn store_of(&self, actor: &Actor) -> Result<db::config::Store, ConsoleError> {
         db::config::store_by_id(&self.db, actor.store_id)
             .await
             .map_err(internal)
     }
 
-    /// The store a session works on: its picked store if that still exists, else the first one.
+    /// The store a session works on: its picked store (`choose_store` checked that it exists, and
+    /// stores are never deleted), else the first one. Each request then reads it once, in
+    /// `store_of`.
     async fn session_store(&self, session: &Session) -> Result<i64, ConsoleError> {
         let picked = session.get::<i64>(SESSION_STORE).await.map_err(internal)?;
-        if let Some(id) = picked
-            && db::config::store_by_id(&self.db, id).await.is_ok()
-        {
+        if let Some(id) = picked {
             return Ok(id);
         }
         db::config::find_store(&self.db, None)
@@ -193,8 +192,13 @@ fn name_taken(values: &[(&str, &str)]) -> ConsoleError {
     ConsoleError::Invalid(f)
 }
 
+/// The store's time zone; an unknown one (the console checks it before saving) is logged and
+/// read as Europe/Moscow.
 fn store_tz(store: &db::config::Store) -> chrono_tz::Tz {
-    store.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow)
+    store.time_zone.parse().unwrap_or_else(|_| {
+        tracing::warn!(time_zone = %store.time_zone, "unknown store time zone; using Europe/Moscow");
+        chrono_tz::Europe::Moscow
+    })
 }
 
 /// How long «Проверить подключение» waits for RabbitMQ.
@@ -546,11 +550,7 @@ impl AdminBackend for ConsoleBackend {
 
     /// Every role may read transactions: `actor` only picks the store.
     async fn list_transactions(&self, actor: &Actor) -> Result<TransactionList, ConsoleError> {
-        let store = self.store_of(actor).await?;
-        let tz: chrono_tz::Tz = store.time_zone.parse().unwrap_or_else(|_| {
-            tracing::warn!(time_zone = %store.time_zone, "unknown store time zone; using Europe/Moscow");
-            chrono_tz::Europe::Moscow
-        });
+        let (store, tz) = self.store(actor).await?;
         let rows = db::console::latest_payments(&self.db, store.store_id, TRANSACTIONS_PAGE)
             .await
             .map_err(internal)?;
@@ -1326,10 +1326,7 @@ impl ConsoleBackend {
         actor: &Actor,
     ) -> Result<(db::config::Store, chrono_tz::Tz), ConsoleError> {
         let store = self.store_of(actor).await?;
-        let tz: chrono_tz::Tz = store.time_zone.parse().unwrap_or_else(|_| {
-            tracing::warn!(time_zone = %store.time_zone, "unknown store time zone; using Europe/Moscow");
-            chrono_tz::Europe::Moscow
-        });
+        let tz = store_tz(&store);
         Ok((store, tz))
     }
 
