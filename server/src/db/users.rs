@@ -91,17 +91,13 @@ pub async fn create_user(
             UserError::Db(e)
         }
     })?;
-    audit::record(
+    record(
         &mut tx,
         who,
-        Change {
-            store_id: None,
-            action: "create",
-            entity: "app_user",
-            entity_id: id.to_string(),
-            before: None,
-            after: Some(json!({ "login": login, "role": role, "disabled": false })),
-        },
+        "create",
+        id.to_string(),
+        None,
+        Some(json!({ "login": login, "role": role, "disabled": false })),
     )
     .await?;
     tx.commit().await?;
@@ -176,17 +172,13 @@ pub async fn set_role(
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
-    audit::record(
+    record(
         &mut tx,
         who,
-        Change {
-            store_id: None,
-            action: "update",
-            entity: "app_user",
-            entity_id: app_user_id.to_string(),
-            before: Some(json!({ "login": user.login, "role": user.role })),
-            after: Some(json!({ "login": user.login, "role": role })),
-        },
+        "update",
+        app_user_id.to_string(),
+        Some(json!({ "login": user.login, "role": user.role })),
+        Some(json!({ "login": user.login, "role": role })),
     )
     .await?;
     tx.commit().await?;
@@ -219,17 +211,13 @@ pub async fn set_disabled(
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
-    audit::record(
+    record(
         &mut tx,
         who,
-        Change {
-            store_id: None,
-            action: if disabled { "disable" } else { "enable" },
-            entity: "app_user",
-            entity_id: app_user_id.to_string(),
-            before: Some(json!({ "login": user.login, "disabled": user.disabled })),
-            after: Some(json!({ "login": user.login, "disabled": disabled })),
-        },
+        if disabled { "disable" } else { "enable" },
+        app_user_id.to_string(),
+        Some(json!({ "login": user.login, "disabled": user.disabled })),
+        Some(json!({ "login": user.login, "disabled": disabled })),
     )
     .await?;
     tx.commit().await?;
@@ -263,19 +251,39 @@ pub async fn reset_password(
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
-    audit::record(
+    record(
         &mut tx,
         who,
-        Change {
-            store_id: None,
-            action: "password_reset",
-            entity: "app_user",
-            entity_id: app_user_id.to_string(),
-            before: None,
-            after: Some(json!({ "login": login, "password": "password reset" })),
-        },
+        "password_reset",
+        app_user_id.to_string(),
+        None,
+        Some(json!({ "login": login, "password": "password reset" })),
     )
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The audit row of a change to a console user: users belong to every store (`store_id` null).
+async fn record(
+    tx: &mut Tx,
+    who: &Who<'_>,
+    action: &str,
+    entity_id: String,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), sqlx::Error> {
+    audit::record(
+        tx,
+        who,
+        Change {
+            store_id: None,
+            action,
+            entity: "app_user",
+            entity_id,
+            before,
+            after,
+        },
+    )
+    .await
 }
