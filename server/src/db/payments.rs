@@ -4,7 +4,7 @@
 //! first wins, and the loser sees zero rows affected and reloads.
 
 use super::{Db, Tx, in_tx, read};
-use crate::payments::status::{PaymentStatus, RefundStatus};
+use crate::domain::{PaymentStatus, RefundStatus};
 use chrono::{DateTime, Utc};
 
 const PAYMENT_COLUMNS: &str = "p.payment_id, p.store_id, p.till_id, p.payment_type_id, \

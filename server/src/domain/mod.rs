@@ -1,11 +1,14 @@
-//! Domain values parsed at the edge: once built, they are valid (parse, don't validate).
+//! Domain values parsed at the edge: once built, they are valid (parse, don't validate); and the
+//! payment and refund statuses with their pure state machine (`status`).
 
 mod amount;
 mod ids;
+pub mod status;
 mod text;
 
 pub use amount::Amount;
 pub use ids::{IdempotencyKey, OrderRef, PaymentId, RefundId, new_public_id, public_id_at};
+pub use status::{PaymentStatus, PaymentTrigger, RefundStatus, RefundTrigger, Transition};
 pub use text::{Description, Receipt};
 
 /// Why a value was refused; the message is shown to the till or person as is.

@@ -8,8 +8,8 @@
 use super::AppState;
 use crate::db::config;
 use crate::db::payments::PaymentRow;
+use crate::domain::PaymentStatus;
 use crate::error::ApiError;
-use crate::payments::status::PaymentStatus;
 use crate::qr::{self, cache::Variant, labels};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};

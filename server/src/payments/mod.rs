@@ -1,8 +1,7 @@
-//! Payments and refunds: the state machine, the service that drives it, long-poll waiters,
-//! and the JSON views shared by the till API and the events.
+//! Payments and refunds: the service that drives the state machine (`domain::status`),
+//! long-poll waiters, and the JSON views shared by the till API and the events.
 
 pub mod service;
-pub mod status;
 pub mod view;
 pub mod waiters;
 

@@ -4,7 +4,6 @@
 //! A status change is one guarded update plus a `payment_event` row and (for public statuses) an
 //! `outbox` row, in one transaction. No transaction is ever held across a bank call.
 
-use super::status::{PaymentStatus, PaymentTrigger, RefundStatus, RefundTrigger, Transition};
 use super::view::{PaymentView, RefundView};
 use super::waiters::Waiters;
 use crate::db::audit::Who;
@@ -17,6 +16,7 @@ use crate::db::{self, Db, Tx};
 use crate::domain::{
     Amount, Description, IdempotencyKey, OrderRef, PaymentId, Receipt, RefundId, new_public_id,
 };
+use crate::domain::{PaymentStatus, PaymentTrigger, RefundStatus, RefundTrigger, Transition};
 use crate::error::{ApiError, ErrorCode};
 use crate::providers::{
     BankPaymentState, BankRefundState, CallbackError, CreateQr, Provider, ProviderError, Providers,

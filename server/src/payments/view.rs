@@ -1,7 +1,7 @@
 //! The JSON shapes of a payment and a refund, as tills and event consumers see them.
 
-use super::status::{PaymentStatus, RefundStatus};
 use crate::db::payments::{PaymentRow, RefundRow};
+use crate::domain::{PaymentStatus, RefundStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
