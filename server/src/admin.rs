@@ -535,12 +535,12 @@ impl AdminBackend for ConsoleBackend {
                 tracing::info!(payment_id, refund_id = %r.refund_id, amount = r.amount, login = %actor.login, "console refund");
                 Ok(r.amount)
             }
-            Err(e) => match e.code() {
-                crate::error::ErrorCode::PaymentNotPaid => Err(amount_error(Msg::RefundNotPaid)),
-                crate::error::ErrorCode::RefundExceedsPaid => {
+            Err(e) => match e {
+                crate::payments::Error::NotPaid(_) => Err(amount_error(Msg::RefundNotPaid)),
+                crate::payments::Error::RefundExceeds { .. } => {
                     Err(amount_error(Msg::RefundExceedsLeft))
                 }
-                crate::error::ErrorCode::NotFound => Err(ConsoleError::NotFound),
+                crate::payments::Error::NotFound(_) => Err(ConsoleError::NotFound),
                 _ => Err(internal(e)),
             },
         }

@@ -54,8 +54,13 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
         let payments = Arc::new(
-            PaymentService::new(db.clone(), Providers::installed(&db), public_url.clone())
-                .with_pending_poll_interval(settings.pending_poll_interval),
+            PaymentService::new(
+                db.clone(),
+                Providers::installed(&db),
+                public_url.clone(),
+                http::errors::till_answer,
+            )
+            .with_pending_poll_interval(settings.pending_poll_interval),
         );
         let events = Arc::new(EventsMonitor::default());
         events.set_default_url(settings.amqp_url.is_some());

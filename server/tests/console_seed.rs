@@ -160,7 +160,7 @@ async fn seeded_history_looks_real_and_the_console_totals_add_up(app: TestApp) {
     let mine: Vec<&Row> = all.iter().filter(|r| r.store_id == first).collect();
     assert!(mine.len() > 200);
     for r in &mine {
-        let events = db::payments::events_of(&app.db, &r.payment_id)
+        let events = db::payment_event::events_of(&app.db, &r.payment_id)
             .await
             .unwrap();
         assert_eq!(events[0].to_status, "creating");
@@ -188,7 +188,7 @@ async fn seeded_history_looks_real_and_the_console_totals_add_up(app: TestApp) {
         let db = app.db.clone();
         let id = id.to_owned();
         async move {
-            db::payments::get_payment(&db, &id)
+            db::payment::get_payment(&db, &id)
                 .await
                 .unwrap()
                 .unwrap()

@@ -44,7 +44,7 @@ fn text_of(body: &str, id: &str) -> Option<String> {
 }
 
 async fn refund_count(app: &TestApp, payment_id: &str) -> usize {
-    qrpay::db::payments::refunds_of(&app.db, payment_id)
+    qrpay::db::refund::refunds_of(&app.db, payment_id)
         .await
         .unwrap()
         .len()
@@ -104,7 +104,7 @@ async fn each_filter_narrows_the_list_and_its_totals_and_a_bad_value_is_named_an
         sorted(vec![&a, &p])
     );
     assert_eq!(ids(&page("q=R-B".into()).await.body), vec![b.clone()]);
-    let order_ref = qrpay::db::payments::get_payment(&app.db, &a)
+    let order_ref = qrpay::db::payment::get_payment(&app.db, &a)
         .await
         .unwrap()
         .unwrap()
@@ -113,7 +113,7 @@ async fn each_filter_narrows_the_list_and_its_totals_and_a_bad_value_is_named_an
         ids(&page(format!("q={order_ref}")).await.body),
         vec![a.clone()]
     );
-    let till = qrpay::db::payments::get_payment(&app.db, &a)
+    let till = qrpay::db::payment::get_payment(&app.db, &a)
         .await
         .unwrap()
         .unwrap()
@@ -227,7 +227,7 @@ async fn the_detail_page_shows_amounts_ids_qr_timeline_and_a_pending_one_refresh
     let c = Console::new(&app);
     let s = c.session_of("sofia").await;
     let paid = payment(&app, 5_000, "R-D", true).await;
-    let row = qrpay::db::payments::get_payment(&app.db, &paid)
+    let row = qrpay::db::payment::get_payment(&app.db, &paid)
         .await
         .unwrap()
         .unwrap();
@@ -313,7 +313,7 @@ async fn refund_asks_for_confirmation_then_refunds_once_even_when_sent_twice(app
         1,
         "a double submit refunds once"
     );
-    let row = qrpay::db::payments::get_payment(&app.db, &id)
+    let row = qrpay::db::payment::get_payment(&app.db, &id)
         .await
         .unwrap()
         .unwrap();
@@ -333,7 +333,7 @@ async fn refund_asks_for_confirmation_then_refunds_once_even_when_sent_twice(app
         2,
         "one refund for the racing pair"
     );
-    let row = qrpay::db::payments::get_payment(&app.db, &id)
+    let row = qrpay::db::payment::get_payment(&app.db, &id)
         .await
         .unwrap()
         .unwrap();
@@ -355,7 +355,7 @@ async fn refund_asks_for_confirmation_then_refunds_once_even_when_sent_twice(app
         .post("/console/fn/refund_payment", &from, &full, Some(&s))
         .await;
     assert!(done.error().is_none(), "{:?}", done.error());
-    let row = qrpay::db::payments::get_payment(&app.db, &id)
+    let row = qrpay::db::payment::get_payment(&app.db, &id)
         .await
         .unwrap()
         .unwrap();
@@ -467,7 +467,7 @@ async fn every_refund_from_a_till_or_the_console_is_audited_with_who_asked_for_i
     let refused = app.refund(&id, json!({"amount": 1_000_000})).await;
     assert_eq!(refused.status, 409, "{}", refused.body);
 
-    let refunds = qrpay::db::payments::refunds_of(&app.db, &id).await.unwrap();
+    let refunds = qrpay::db::refund::refunds_of(&app.db, &id).await.unwrap();
     assert_eq!(refunds.len(), 2);
     let till_id = refunds
         .iter()

@@ -4,7 +4,7 @@
 
 use crate::helpers::{Backend, TestApp, fresh_database, spawn_app_with};
 use qrpay::db::outbox::{self, OutboxState};
-use qrpay::db::payments::{NewOutbox, insert_outbox};
+use qrpay::db::payment_event::{NewOutbox, insert_outbox};
 use qrpay::events::broker::{Received, Subscriber};
 use qrpay::events::{EventsMonitor, Relay, RelayConfig};
 use serde_json::{Value, json};

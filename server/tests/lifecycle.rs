@@ -103,7 +103,7 @@ async fn a_pending_payment_expires_within_a_second_of_its_deadline(app: TestApp)
         app.payments.providers().sandbox().as_ref(),
         &qrpay::providers::QrRef {
             store_id: 1,
-            qr_id: &qrpay::db::payments::get_payment(&app.db, id)
+            qr_id: &qrpay::db::payment::get_payment(&app.db, id)
                 .await
                 .unwrap()
                 .unwrap()
@@ -153,7 +153,7 @@ async fn a_late_payment_is_flagged_and_refunded_in_full(app: TestApp) {
     assert_eq!(r.body["status"], "paid");
     assert_eq!(r.body["late"], true);
     assert_eq!(r.body["refunded_amount"], 5000, "{}", r.body);
-    let refunds = qrpay::db::payments::refunds_of(&app.db, id).await.unwrap();
+    let refunds = qrpay::db::refund::refunds_of(&app.db, id).await.unwrap();
     assert_eq!(refunds.len(), 1);
     assert_eq!(refunds[0].status, "completed");
     assert_eq!(refunds[0].amount, 5000);

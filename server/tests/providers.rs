@@ -97,7 +97,7 @@ impl Harness {
     }
 
     async fn qr_id(&self, id: &str) -> String {
-        qrpay::db::payments::get_payment(&self.app.db, id)
+        qrpay::db::payment::get_payment(&self.app.db, id)
             .await
             .unwrap()
             .unwrap()
@@ -195,7 +195,7 @@ impl Harness {
 
     /// What the bank itself says of the payment.
     async fn bank_state(&self, id: &str) -> BankPaymentState {
-        let row = qrpay::db::payments::get_payment(&self.app.db, id)
+        let row = qrpay::db::payment::get_payment(&self.app.db, id)
             .await
             .unwrap()
             .unwrap();
@@ -591,7 +591,7 @@ async fn a_repeated_callback_is_answered_200_and_changes_nothing(app: TestApp) {
     let id = p["id"].as_str().unwrap();
     h.pay(id, false).await;
     assert_eq!(h.wait(id, 10).await["status"], "paid");
-    let order = qrpay::db::payments::get_payment(&h.app.db, id)
+    let order = qrpay::db::payment::get_payment(&h.app.db, id)
         .await
         .unwrap()
         .unwrap()
@@ -616,7 +616,7 @@ async fn unsigned_forged_and_malformed_callbacks_change_nothing(app: TestApp) {
     h.emulator().bank.set_callback_url(None);
     let p = h.create(1010, "normal").await;
     let id = p["id"].as_str().unwrap();
-    let order = qrpay::db::payments::get_payment(&h.app.db, id)
+    let order = qrpay::db::payment::get_payment(&h.app.db, id)
         .await
         .unwrap()
         .unwrap()
@@ -742,7 +742,7 @@ async fn a_refund_the_bank_refuses_is_a_conflict_with_the_banks_message(app: Tes
     let id = p["id"].as_str().unwrap();
     h.pay(id, false).await;
     assert_eq!(h.wait(id, 10).await["status"], "paid");
-    let order = qrpay::db::payments::get_payment(&h.app.db, id)
+    let order = qrpay::db::payment::get_payment(&h.app.db, id)
         .await
         .unwrap()
         .unwrap()

@@ -300,7 +300,7 @@ async fn the_create_answer_carries_the_tills_ready_links(app: TestApp) {
     );
 
     // Events do not carry the till's links.
-    let events = qrpay::db::payments::unsent_outbox(&app.db, 100)
+    let events = qrpay::db::payment_event::unsent_outbox(&app.db, 100)
         .await
         .unwrap();
     assert!(!events.is_empty());

@@ -131,7 +131,7 @@ async fn fifty_concurrent_one_kopeck_refunds_on_ten_kopecks_let_exactly_ten_thro
     let p = app.get(&format!("/api/v1/payments/{id}")).await;
     assert_eq!(p.body["refunded_amount"], 10);
     assert_eq!(
-        qrpay::db::payments::refunds_of(&app.db, &id)
+        qrpay::db::refund::refunds_of(&app.db, &id)
             .await
             .unwrap()
             .len(),
@@ -140,7 +140,7 @@ async fn fifty_concurrent_one_kopeck_refunds_on_ten_kopecks_let_exactly_ten_thro
 }
 
 async fn a_refund_the_bank_never_received_is_sent_again_not_declined(app: TestApp) {
-    use qrpay::db::payments as repo;
+    use qrpay::db::refund as repo;
     let id = app.paid_payment(1000).await;
     // As if qrpay stopped between recording the refund and calling the bank.
     let at = qrpay::db::now();

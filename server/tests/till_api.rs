@@ -54,7 +54,9 @@ async fn a_payment_is_created_paid_and_seen_by_long_poll(app: TestApp) {
         app.outbox_keys().await,
         vec!["payment.created", "payment.paid"]
     );
-    let events = qrpay::db::payments::events_of(&app.db, id).await.unwrap();
+    let events = qrpay::db::payment_event::events_of(&app.db, id)
+        .await
+        .unwrap();
     let path: Vec<_> = events.iter().map(|e| e.to_status.as_str()).collect();
     assert_eq!(path, vec!["creating", "pending", "paid"]);
 }

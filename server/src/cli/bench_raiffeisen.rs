@@ -159,7 +159,7 @@ pub async fn run(args: BenchRaiffeisenArgs) -> anyhow::Result<()> {
             "create: {created}"
         );
         let id = created["id"].as_str().context("payment id")?.to_owned();
-        let qr_id = crate::db::payments::get_payment(&db, &id)
+        let qr_id = crate::db::payment::get_payment(&db, &id)
             .await?
             .and_then(|p| p.qr_id)
             .context("the payment has a QR id")?;

@@ -3,7 +3,7 @@
 
 use crate::db::config::{self, find_store};
 use crate::db::outbox;
-use crate::db::payments::{NewOutbox, insert_outbox};
+use crate::db::payment_event::{NewOutbox, insert_outbox};
 use crate::events::broker::Subscriber;
 use crate::events::outbox::{check_url, redact};
 use crate::events::{EventsMonitor, Relay, RelayConfig};

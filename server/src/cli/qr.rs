@@ -5,7 +5,7 @@ use crate::db::{self, Db};
 use crate::domain::{Amount, IdempotencyKey, Receipt};
 use crate::http::{self, AppState};
 use crate::payments::PaymentService;
-use crate::payments::service::{CreatePayment, Idempotent};
+use crate::payments::{CreatePayment, Idempotent};
 use crate::providers::Providers;
 use crate::qr::cache::{QrCache, Variant};
 use crate::qr::escpos::{self, Mode, ReceiptText};
@@ -169,6 +169,7 @@ async fn bench_page(n: u32) -> anyhow::Result<()> {
             db.clone(),
             Providers::new(),
             "http://127.0.0.1:3000".into(),
+            http::errors::till_answer,
         ));
         let key = IdempotencyKey::parse("bench-1").map_err(|e| anyhow::anyhow!("{e}"))?;
         let answer = payments

@@ -9,9 +9,13 @@ pub mod audit;
 pub mod config;
 pub mod console;
 pub mod dashboard;
+pub mod idempotency;
 pub mod outbox;
+pub mod payment;
+pub mod payment_event;
 pub mod payments;
 pub mod raiffeisen;
+pub mod refund;
 pub mod settings;
 pub mod users;
 

@@ -4,7 +4,7 @@
 
 use super::AppState;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::payments::service::CallbackFailure;
+use crate::payments::CallbackFailure;
 use crate::providers::CallbackError;
 use axum::Router;
 use axum::body::Bytes;
@@ -83,7 +83,7 @@ fn callback_error(failure: CallbackFailure) -> ApiError {
             ErrorCode::ProviderTimeout,
             "the bank did not confirm the notification yet; send it again",
         ),
-        CallbackFailure::Internal(e) => e,
+        CallbackFailure::Internal(e) => e.into(),
     }
 }
 

@@ -7,7 +7,7 @@
 
 use super::AppState;
 use crate::db::config;
-use crate::db::payments::PaymentRow;
+use crate::db::payment::PaymentRow;
 use crate::domain::PaymentStatus;
 use crate::error::ApiError;
 use crate::qr::{self, cache::Variant, labels};

@@ -1,7 +1,11 @@
-//! The HTTP surface: till API, health, OpenAPI document, the console; one `AppState`.
+//! The till API's HTTP surface, with one `AppState`: payments, QR images and refunds
+//! (`till_api`), bank callbacks, the customer page, health, metrics and the OpenAPI document;
+//! `errors` turns `payments::Error` into the till API's error contract. The console's routes
+//! are in `console`.
 
 pub mod callbacks;
 pub mod customer_page;
+pub mod errors;
 pub mod health;
 pub mod json;
 pub mod metrics;

@@ -4,11 +4,11 @@
 use super::AppState;
 use super::json::{ApiJson, MAX_BODY_BYTES};
 use crate::auth::till_key::AuthenticatedTill;
-use crate::db::payments::PaymentRow;
+use crate::db::payment::PaymentRow;
 use crate::domain::{Amount, Description, IdempotencyKey, Receipt};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::payments::service::{Answer, CreatePayment, Idempotent};
 use crate::payments::view::{OutputsView, PaymentView, RefundView};
+use crate::payments::{Answer, CreatePayment, Idempotent};
 use crate::qr::{self, cache as qr_cache, escpos};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -148,6 +148,7 @@ async fn create_payment(
     })
     .await
     .map_err(|e| ApiError::Internal(anyhow::anyhow!("payment creation task failed: {e}")))?
+    .map_err(ApiError::from)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -482,10 +483,10 @@ async fn create_refund(
         key: &key,
         request_hash: &hash,
     };
-    state
+    Ok(state
         .payments
         .refund(&till, &id, idem, amount, reason)
-        .await
+        .await?)
 }
 
 #[utoipa::path(

@@ -1,8 +1,27 @@
-//! Payments and refunds: the service that drives the state machine (`domain::status`),
-//! long-poll waiters, and the JSON views shared by the till API and the events.
+//! Payments and refunds: the service and its journeys (`create`, `refunds`, `cancel`,
+//! `callbacks`, `sync`, the `sandbox` customer), each applying bank outcomes to the state machine
+//! in `domain::status` through `transitions`; bounded bank calls (`bank`), idempotent till answers
+//! (`idempotency`), long-poll waiters, and the JSON views shared by the till API and the events.
+//! It speaks neither HTTP nor HTML: it answers with [`Error`], which `http/` and `console/`
+//! translate for their audiences.
 
+mod bank;
+mod callbacks;
+mod cancel;
+mod create;
+mod error;
+pub mod idempotency;
+mod refunds;
+mod sandbox;
 pub mod service;
+mod sync;
+mod transitions;
 pub mod view;
 pub mod waiters;
 
+pub use callbacks::CallbackFailure;
+pub use create::CreatePayment;
+pub use error::Error;
+pub use idempotency::{Answer, Idempotent, TillAnswer};
+pub use refunds::LATE_REFUND_LOGIN;
 pub use service::PaymentService;

@@ -1,6 +1,7 @@
 //! The JSON shapes of a payment and a refund, as tills and event consumers see them.
 
-use crate::db::payments::{PaymentRow, RefundRow};
+use crate::db::payment::PaymentRow;
+use crate::db::refund::RefundRow;
 use crate::domain::{PaymentStatus, RefundStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -95,6 +95,16 @@ pub enum ProviderError {
     Rejected { code: String, message: String },
 }
 
+/// Why the bank refused a request, in qrpay's words (the till API and the console each say it
+/// their own way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The bank said no.
+    Refused,
+    /// The refund is larger than what the bank holds of the payment.
+    RefundExceedsPaid,
+}
+
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     /// The module name stored in `payment_type.module`.
@@ -117,9 +127,9 @@ pub trait Provider: Send + Sync + 'static {
         false
     }
 
-    /// The till API error for a refusal code of this bank (`ProviderError::Rejected.code`), when
-    /// the refusal is an error for the till rather than a declined outcome.
-    fn till_error_for(&self, _bank_code: &str) -> Option<crate::error::ErrorCode> {
+    /// What a refusal code of this bank (`ProviderError::Rejected.code`) means, when the refusal
+    /// is an error for whoever asked rather than a declined outcome.
+    fn refusal_of(&self, _bank_code: &str) -> Option<Refusal> {
         None
     }
 

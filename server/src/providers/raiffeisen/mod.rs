@@ -8,7 +8,7 @@ pub mod wire;
 
 use super::{
     BankPaymentState, BankRefundState, CallbackError, CallbackNotice, Capabilities, CreateQr,
-    IssuedQr, Provider, ProviderError, QrRef, RefundRequest,
+    IssuedQr, Provider, ProviderError, QrRef, RefundRequest, Refusal,
 };
 use crate::db::{self, Db};
 use async_trait::async_trait;
@@ -409,16 +409,14 @@ impl Provider for RaiffeisenBank {
         true
     }
 
-    fn till_error_for(&self, bank_code: &str) -> Option<crate::error::ErrorCode> {
+    fn refusal_of(&self, bank_code: &str) -> Option<Refusal> {
         if !bank_code.starts_with("ERROR.") {
             // `DECLINED` and the like are outcomes, not errors.
             return None;
         }
         Some(match RaiffeisenErrorCode::parse(bank_code).outcome() {
-            RaiffeisenErrorOutcome::Rejected(code) => code,
-            RaiffeisenErrorOutcome::NotFound | RaiffeisenErrorOutcome::AskState => {
-                crate::error::ErrorCode::ProviderRejected
-            }
+            RaiffeisenErrorOutcome::Rejected(refusal) => refusal,
+            RaiffeisenErrorOutcome::NotFound | RaiffeisenErrorOutcome::AskState => Refusal::Refused,
         })
     }
 
@@ -538,7 +536,7 @@ impl Provider for RaiffeisenBank {
             .get(SIGNATURE_HEADER)
             .and_then(|v| v.to_str().ok())
             .ok_or(CallbackError::Unsigned)?;
-        let payment = db::payments::find_by_order_ref(&self.db, MODULE, &notice.order)
+        let payment = db::payment::find_by_order_ref(&self.db, MODULE, &notice.order)
             .await
             .map_err(|e| CallbackError::Malformed(format!("looking the order up: {e}")))?;
         // An order qrpay does not know is checked against the default key, so that a forged

@@ -2,7 +2,7 @@
 //! ruble amounts, the notification signature, and the bank's error codes. Conversions to
 //! qrpay's own types happen here and nowhere else.
 
-use crate::error::ErrorCode;
+use crate::providers::Refusal;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -334,8 +334,8 @@ pub enum RaiffeisenErrorCode {
 /// What a bank error code means for the call that got it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RaiffeisenErrorOutcome {
-    /// The bank refused the request: the till sees this code.
-    Rejected(ErrorCode),
+    /// The bank refused the request.
+    Rejected(Refusal),
     /// The QR (or refund) does not exist at the bank.
     NotFound,
     /// The QR is no longer in a state that allows the call: ask the bank what it is.
@@ -391,8 +391,8 @@ impl RaiffeisenErrorCode {
             | Self::DynamicQrWithoutAmount
             | Self::InvalidOrder
             | Self::InvalidRequest
-            | Self::Other(_) => O::Rejected(ErrorCode::ProviderRejected),
-            Self::RefundInsufficientFunds => O::Rejected(ErrorCode::RefundExceedsPaid),
+            | Self::Other(_) => O::Rejected(Refusal::Refused),
+            Self::RefundInsufficientFunds => O::Rejected(Refusal::RefundExceedsPaid),
             Self::NotFound | Self::RefundNotFound => O::NotFound,
             Self::WrongQrStatus => O::AskState,
         }
@@ -479,23 +479,13 @@ mod tests {
         }
         assert_eq!(
             RaiffeisenErrorCode::parse("ERROR.MERCHANT_NOT_REGISTERED").outcome(),
-            RaiffeisenErrorOutcome::Rejected(ErrorCode::ProviderRejected)
+            RaiffeisenErrorOutcome::Rejected(Refusal::Refused)
         );
+        // The till sees it as `refund_exceeds_paid` (409): see `http::errors`.
         assert_eq!(
-            RaiffeisenErrorCode::parse("ERROR.REFUND_INSUFFICIENT_FUNDS")
-                .outcome()
-                .till_status(),
-            Some(409)
+            RaiffeisenErrorCode::parse("ERROR.REFUND_INSUFFICIENT_FUNDS").outcome(),
+            RaiffeisenErrorOutcome::Rejected(Refusal::RefundExceedsPaid)
         );
-    }
-
-    impl RaiffeisenErrorOutcome {
-        fn till_status(self) -> Option<u16> {
-            match self {
-                Self::Rejected(code) => Some(code.status().as_u16()),
-                Self::NotFound | Self::AskState => None,
-            }
-        }
     }
 
     /// Field names and JSON types of an object, for shape comparisons.

@@ -1,0 +1,477 @@
+//! The `payment` table: the row and its reads, creating a payment (with its `Idempotency-Key`
+//! claim) and the guarded status update.
+//!
+//! Status changes are guarded updates (`where … and status = $expected`): whoever changes the row
+//! first wins, and the loser sees zero rows affected and reloads.
+
+use super::idempotency::IdempotencyRow;
+use super::{Db, Tx, in_tx, read};
+use crate::domain::PaymentStatus;
+use chrono::{DateTime, Utc};
+
+const PAYMENT_COLUMNS: &str = "p.payment_id, p.store_id, p.till_id, p.payment_type_id, \
+    pt.name as payment_type_name, p.module, p.status, p.amount, p.currency, p.receipt, \
+    p.description, p.customer_qr, p.order_ref, p.qr_id, p.qr_payload, p.bank_transaction_id, \
+    p.failure_code, p.failure_message, p.expires_at, p.paid_at, p.refunded_amount, p.late, \
+    p.created_at, p.updated_at, t.qr_outputs as till_qr_outputs, \
+    t.paper_width as till_paper_width, t.escpos_native as till_escpos_native";
+
+const PAYMENT_FROM: &str = "from payment p join payment_type pt on pt.payment_type_id = p.payment_type_id \
+    join till t on t.till_id = p.till_id";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub payment_id: String,
+    pub store_id: i64,
+    pub till_id: i64,
+    pub payment_type_id: i64,
+    pub payment_type_name: String,
+    pub module: String,
+    pub status: String,
+    pub amount: i64,
+    pub currency: String,
+    pub receipt: String,
+    pub description: Option<String>,
+    pub customer_qr: Option<String>,
+    pub order_ref: String,
+    pub qr_id: Option<String>,
+    pub qr_payload: Option<String>,
+    pub bank_transaction_id: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub refunded_amount: i64,
+    pub late: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The QR output settings of the till that created the payment (see `qr::outputs`).
+    pub till_qr_outputs: String,
+    pub till_paper_width: i64,
+    pub till_escpos_native: bool,
+}
+
+impl PaymentRow {
+    pub fn status(&self) -> PaymentStatus {
+        PaymentStatus::parse(&self.status).expect("BUG: status column has a check constraint")
+    }
+
+    /// Where the till that created the payment shows its QR, and how it prints it.
+    pub fn till_outputs(&self) -> crate::qr::outputs::TillOutputs {
+        crate::qr::outputs::TillOutputs::from_columns(
+            &self.till_qr_outputs,
+            self.till_paper_width,
+            self.till_escpos_native,
+        )
+    }
+}
+
+pub struct NewPayment<'a> {
+    pub payment_id: &'a str,
+    pub store_id: i64,
+    pub till_id: i64,
+    pub payment_type_id: i64,
+    pub module: &'a str,
+    pub amount: i64,
+    pub receipt: &'a str,
+    pub description: Option<&'a str>,
+    pub customer_qr: Option<&'a str>,
+    pub order_ref: &'a str,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+const INSERT_PAYMENT_COLUMNS: &str = "insert into payment (payment_id, store_id, till_id, payment_type_id, \
+    module, status, amount, receipt, description, customer_qr, order_ref, expires_at, created_at, updated_at)";
+const NEW_PAYMENT_VALUES: &str =
+    "$1, $2, $3, $4, $5, 'creating', $6, $7, $8, $9, $10, $11, $12, $12";
+const EVENT_COLUMNS: &str =
+    "insert into payment_event (payment_id, to_status, trigger, created_at)";
+
+/// What claiming an `Idempotency-Key` for a new payment found.
+pub enum Claim {
+    /// The key was free: the payment is recorded in `creating`.
+    Created,
+    /// An earlier request holds the key; nothing was written.
+    Existing(IdempotencyRow),
+}
+
+/// The arguments of the claim, owned, so that the statement list can run in its own task.
+struct OwnedClaimBinds {
+    payment_id: String,
+    store_id: i64,
+    till_id_of_payment: i64,
+    payment_type_id: i64,
+    module: String,
+    amount: i64,
+    receipt: String,
+    description: Option<String>,
+    customer_qr: Option<String>,
+    order_ref: String,
+    expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    till_id: i64,
+    key: String,
+    request_hash: String,
+}
+
+impl OwnedClaimBinds {
+    fn new(till_id: i64, key: &str, request_hash: &str, p: &NewPayment<'_>) -> Self {
+        Self {
+            payment_id: p.payment_id.to_owned(),
+            store_id: p.store_id,
+            till_id_of_payment: p.till_id,
+            payment_type_id: p.payment_type_id,
+            module: p.module.to_owned(),
+            amount: p.amount,
+            receipt: p.receipt.to_owned(),
+            description: p.description.map(str::to_owned),
+            customer_qr: p.customer_qr.map(str::to_owned),
+            order_ref: p.order_ref.to_owned(),
+            expires_at: p.expires_at,
+            created_at: p.created_at,
+            till_id,
+            key: key.to_owned(),
+            request_hash: request_hash.to_owned(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    request_hash: String,
+    response_status: Option<i64>,
+    response_body: Option<String>,
+    created: bool,
+}
+
+/// Claims the till's `Idempotency-Key` and, if it was free, records the new payment in
+/// `creating` with its first event — atomically. On SQLite the whole transaction is one
+/// statement list sent in one round trip to the single writer (`changes()` carries the claim's
+/// outcome from statement to statement): the writer is the throughput limit of payment
+/// creation, and every round trip holds it for two thread switches.
+pub async fn claim_and_insert_creating(
+    db: &Db,
+    till_id: i64,
+    key: &str,
+    request_hash: &str,
+    p: &NewPayment<'_>,
+) -> Result<Claim, sqlx::Error> {
+    let Db::Sqlite { write, .. } = db else {
+        let mut tx = db.begin().await?;
+        if let Some(existing) = super::idempotency::claim_idempotency_key(
+            &mut tx,
+            till_id,
+            key,
+            request_hash,
+            p.created_at,
+        )
+        .await?
+        {
+            return Ok(Claim::Existing(existing));
+        }
+        insert_creating(&mut tx, p).await?;
+        tx.commit().await?;
+        return Ok(Claim::Created);
+    };
+    let sql = format!(
+        "begin immediate; \
+         insert into idempotency (till_id, idempotency_key, request_hash, created_at) \
+           values ($13, $14, $15, $12) on conflict (till_id, idempotency_key) do nothing; \
+         {INSERT_PAYMENT_COLUMNS} select {NEW_PAYMENT_VALUES} where changes() = 1; \
+         {EVENT_COLUMNS} select $1, 'creating', 'till_created', $12 where changes() = 1; \
+         select request_hash, response_status, response_body, \
+           exists (select 1 from payment where payment_id = $1) as created \
+           from idempotency where till_id = $13 and idempotency_key = $14; \
+         commit;"
+    );
+    let write = write.clone();
+    let binds = OwnedClaimBinds::new(till_id, key, request_hash, p);
+    // In a task of its own: if the till hangs up, the request's future is dropped, and a
+    // statement list cut short would leave the writer inside `begin` with no `commit`.
+    let run = tokio::spawn(async move {
+        let mut conn = write.acquire().await?;
+        let b = &binds;
+        let rows: Result<Vec<ClaimRow>, sqlx::Error> = sqlx::query_as(&sql)
+            .bind(&b.payment_id)
+            .bind(b.store_id)
+            .bind(b.till_id_of_payment)
+            .bind(b.payment_type_id)
+            .bind(&b.module)
+            .bind(b.amount)
+            .bind(&b.receipt)
+            .bind(&b.description)
+            .bind(&b.customer_qr)
+            .bind(&b.order_ref)
+            .bind(b.expires_at)
+            .bind(b.created_at)
+            .bind(b.till_id)
+            .bind(&b.key)
+            .bind(&b.request_hash)
+            .fetch_all(&mut *conn)
+            .await;
+        if rows.is_err() {
+            // A statement failed inside the explicit transaction: undo it before the
+            // connection goes back to the pool (an error here only means none was open).
+            let _ = sqlx::query("rollback").execute(&mut *conn).await;
+        }
+        rows
+    });
+    let rows = run
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("the claim task failed: {e}")))??;
+    let row = rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)?;
+    Ok(if row.created {
+        Claim::Created
+    } else {
+        Claim::Existing(IdempotencyRow {
+            request_hash: row.request_hash,
+            response_status: row.response_status,
+            response_body: row.response_body,
+        })
+    })
+}
+
+/// Records a new payment in `creating`, with its first event row, in one round trip.
+pub async fn insert_creating(tx: &mut Tx, p: &NewPayment<'_>) -> Result<(), sqlx::Error> {
+    let sql = match tx {
+        // SQLite: two statements in one query; `$N` numbers the arguments across both.
+        Tx::Sqlite(_) => format!(
+            "{INSERT_PAYMENT_COLUMNS} values ({NEW_PAYMENT_VALUES}); \
+             {EVENT_COLUMNS} values ($1, 'creating', 'till_created', $12);"
+        ),
+        // PostgreSQL: one statement, the event inserted from the payment's `returning`.
+        Tx::Postgres(_) => format!(
+            "with p as ({INSERT_PAYMENT_COLUMNS} values ({NEW_PAYMENT_VALUES}) returning payment_id, created_at) \
+             {EVENT_COLUMNS} select payment_id, 'creating', 'till_created', created_at from p"
+        ),
+    };
+    in_tx!(tx, |c| {
+        sqlx::query(&sql)
+            .bind(p.payment_id)
+            .bind(p.store_id)
+            .bind(p.till_id)
+            .bind(p.payment_type_id)
+            .bind(p.module)
+            .bind(p.amount)
+            .bind(p.receipt)
+            .bind(p.description)
+            .bind(p.customer_qr)
+            .bind(p.order_ref)
+            .bind(p.expires_at)
+            .bind(p.created_at)
+            .execute(c)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
+
+pub async fn get_payment(db: &Db, payment_id: &str) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql = format!("select {PAYMENT_COLUMNS} {PAYMENT_FROM} where p.payment_id = $1");
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(payment_id)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn get_payment_in(
+    tx: &mut Tx,
+    payment_id: &str,
+) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql = format!("select {PAYMENT_COLUMNS} {PAYMENT_FROM} where p.payment_id = $1");
+    in_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(payment_id)
+        .fetch_optional(c)
+        .await)
+}
+
+pub async fn find_by_receipt(
+    db: &Db,
+    store_id: i64,
+    receipt: &str,
+    limit: i64,
+) -> Result<Vec<PaymentRow>, sqlx::Error> {
+    let sql = format!(
+        "select {PAYMENT_COLUMNS} {PAYMENT_FROM} where p.store_id = $1 and p.receipt = $2 \
+         order by p.created_at desc, p.payment_id desc limit $3"
+    );
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(store_id)
+        .bind(receipt)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+/// What a status change writes besides the status itself; `None` keeps the column as it is.
+#[derive(Debug, Default, Clone)]
+pub struct PaymentChanges {
+    pub qr_id: Option<String>,
+    pub qr_payload: Option<String>,
+    pub bank_transaction_id: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+/// The columns of a payment row as `update … returning` gives them; what lives in other tables
+/// comes from scalar subqueries (both SQLite and PostgreSQL allow them in `returning`).
+const PAYMENT_RETURNING: &str = "payment_id, store_id, till_id, payment_type_id, \
+    (select pt.name from payment_type pt where pt.payment_type_id = payment.payment_type_id) as payment_type_name, \
+    module, status, amount, currency, receipt, \
+    description, customer_qr, order_ref, qr_id, qr_payload, bank_transaction_id, \
+    failure_code, failure_message, expires_at, paid_at, refunded_amount, late, \
+    created_at, updated_at, \
+    (select t.qr_outputs from till t where t.till_id = payment.till_id) as till_qr_outputs, \
+    (select t.paper_width from till t where t.till_id = payment.till_id) as till_paper_width, \
+    (select t.escpos_native from till t where t.till_id = payment.till_id) as till_escpos_native";
+
+/// The payment as it is known before a status change: enough to guard and apply it.
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentPayment<'a> {
+    pub payment_id: &'a str,
+    pub status: PaymentStatus,
+}
+
+impl PaymentRow {
+    pub fn current(&self) -> CurrentPayment<'_> {
+        CurrentPayment {
+            payment_id: &self.payment_id,
+            status: self.status(),
+        }
+    }
+}
+
+/// The guarded status update's SQL (`$1` payment, `$2` expected status, `$3` new status, …).
+pub(super) fn update_status_sql() -> String {
+    format!(
+        "update payment set status = $3, late = (late or $4), \
+        qr_id = coalesce($5, qr_id), qr_payload = coalesce($6, qr_payload), \
+        bank_transaction_id = coalesce($7, bank_transaction_id), \
+        failure_code = coalesce($8, failure_code), failure_message = coalesce($9, failure_message), \
+        paid_at = coalesce($10, paid_at), updated_at = $11 \
+        where payment_id = $1 and status = $2 returning {PAYMENT_RETURNING};"
+    )
+}
+
+pub(super) fn bind_update_status<'q, DB, O>(
+    q: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>,
+    current: CurrentPayment<'q>,
+    to: PaymentStatus,
+    late: bool,
+    changes: &'q PaymentChanges,
+    at: DateTime<Utc>,
+) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<DateTime<Utc>>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    q.bind(current.payment_id)
+        .bind(current.status.as_str())
+        .bind(to.as_str())
+        .bind(late)
+        .bind(changes.qr_id.as_deref())
+        .bind(changes.qr_payload.as_deref())
+        .bind(changes.bank_transaction_id.as_deref())
+        .bind(changes.failure_code.as_deref())
+        .bind(changes.failure_message.as_deref())
+        .bind(changes.paid_at)
+        .bind(at)
+}
+
+/// The guarded status update, in one statement: the updated row when this call made the change,
+/// `None` when the payment was no longer in `current.status`.
+pub async fn update_status(
+    tx: &mut Tx,
+    current: CurrentPayment<'_>,
+    to: PaymentStatus,
+    late: bool,
+    changes: &PaymentChanges,
+    at: DateTime<Utc>,
+) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql = update_status_sql();
+    in_tx!(tx, |c| bind_update_status(
+        sqlx::query_as(&sql),
+        current,
+        to,
+        late,
+        changes,
+        at
+    )
+    .fetch_optional(c)
+    .await)
+}
+
+/// Ids of payments in `status` whose deadline is at or before `at`, oldest deadline first.
+pub async fn due_payments(
+    db: &Db,
+    status: PaymentStatus,
+    at: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    read!(db, |c| sqlx::query_scalar(
+        "select payment_id from payment where status = $1 and expires_at <= $2 \
+         order by expires_at limit $3"
+    )
+    .bind(status.as_str())
+    .bind(at)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// Ids of payments in `status` not changed since `before`, oldest change first.
+pub async fn stale_payments(
+    db: &Db,
+    status: PaymentStatus,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    read!(db, |c| sqlx::query_scalar(
+        "select payment_id from payment where status = $1 and updated_at <= $2 \
+         order by updated_at limit $3"
+    )
+    .bind(status.as_str())
+    .bind(before)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// The payment of `module` the bank knows by `order_ref` (a callback names it so).
+pub async fn find_by_order_ref(
+    db: &Db,
+    module: &str,
+    order_ref: &str,
+) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql =
+        format!("select {PAYMENT_COLUMNS} {PAYMENT_FROM} where p.order_ref = $1 and p.module = $2");
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(order_ref)
+        .bind(module)
+        .fetch_optional(c)
+        .await)
+}
+
+/// Ids of `module`'s payments in `status`, oldest first.
+pub async fn payments_of_module(
+    db: &Db,
+    module: &str,
+    status: PaymentStatus,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    read!(db, |c| sqlx::query_scalar(
+        "select payment_id from payment where module = $1 and status = $2 \
+         order by created_at limit $3"
+    )
+    .bind(module)
+    .bind(status.as_str())
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}

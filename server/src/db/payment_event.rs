@@ -1,0 +1,320 @@
+//! The `payment_event` table (the history of every status change) and what is written with a
+//! change: its event row, its outbox row and the till's stored answer — in one round trip on
+//! SQLite, where each trip to the single writer costs two thread switches.
+
+use super::idempotency::{StoredAnswer, save_idempotent_response};
+use super::payment::{
+    CurrentPayment, PaymentChanges, PaymentRow, bind_update_status, update_status,
+    update_status_sql,
+};
+use super::{Db, Tx, in_tx, read};
+use crate::domain::PaymentStatus;
+use chrono::{DateTime, Utc};
+
+pub struct NewEvent<'a> {
+    pub payment_id: &'a str,
+    pub refund_id: Option<&'a str>,
+    pub from_status: Option<&'a str>,
+    pub to_status: &'a str,
+    pub trigger: &'a str,
+    pub detail: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_event(tx: &mut Tx, e: &NewEvent<'_>) -> Result<(), sqlx::Error> {
+    in_tx!(tx, |c| {
+        sqlx::query(
+        "insert into payment_event (payment_id, refund_id, from_status, to_status, trigger, detail, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(e.payment_id)
+    .bind(e.refund_id)
+    .bind(e.from_status)
+    .bind(e.to_status)
+    .bind(e.trigger)
+    .bind(e.detail)
+    .bind(e.at)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub trigger: String,
+    pub refund_id: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn events_of(db: &Db, payment_id: &str) -> Result<Vec<EventRow>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select from_status, to_status, trigger, refund_id, detail, created_at from payment_event \
+         where payment_id = $1 order by payment_event_id"
+    )
+    .bind(payment_id)
+    .fetch_all(c)
+    .await)
+}
+
+pub struct NewOutbox<'a> {
+    pub event_id: &'a str,
+    pub store_id: i64,
+    pub till_id: Option<i64>,
+    pub routing_key: &'a str,
+    pub payload: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_outbox(tx: &mut Tx, o: &NewOutbox<'_>) -> Result<(), sqlx::Error> {
+    in_tx!(tx, |c| sqlx::query(
+        "insert into outbox (event_id, store_id, till_id, routing_key, payload, created_at) \
+         values ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(o.event_id)
+    .bind(o.store_id)
+    .bind(o.till_id)
+    .bind(o.routing_key)
+    .bind(o.payload)
+    .bind(o.at)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Writes what goes with a status change: its event row, its outbox row (public statuses) and
+/// the till's stored answer. On SQLite this is one round trip to the writer (one
+/// multi-statement query; `$N` numbers the arguments across its statements): each round trip
+/// costs two thread switches, which dominated the cost of a payment.
+pub async fn record_change(
+    tx: &mut Tx,
+    event: &NewEvent<'_>,
+    outbox: Option<&NewOutbox<'_>>,
+    answer: Option<&StoredAnswer<'_>>,
+) -> Result<(), sqlx::Error> {
+    match tx {
+        Tx::Sqlite(t) => sqlite_change(t, event, outbox, answer, "").await?,
+        Tx::Postgres(_) => {
+            insert_event(tx, event).await?;
+            if let Some(o) = outbox {
+                insert_outbox(tx, o).await?;
+            }
+            if let Some(a) = answer {
+                save_idempotent_response(tx, a.till_id, a.key, a.status, a.body).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The rows of a change as one SQLite statement list, followed by `tail` (e.g. `commit;`).
+async fn sqlite_change(
+    conn: &mut sqlx::SqliteConnection,
+    event: &NewEvent<'_>,
+    outbox: Option<&NewOutbox<'_>>,
+    answer: Option<&StoredAnswer<'_>>,
+    tail: &str,
+) -> Result<(), sqlx::Error> {
+    let mut sql = String::from(
+        "insert into payment_event (payment_id, refund_id, from_status, to_status, trigger, detail, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7);",
+    );
+    let mut next = 8;
+    if outbox.is_some() {
+        sql.push_str(&format!(
+            "insert into outbox (event_id, store_id, till_id, routing_key, payload, created_at) \
+             values (${}, ${}, ${}, ${}, ${}, ${});",
+            next,
+            next + 1,
+            next + 2,
+            next + 3,
+            next + 4,
+            next + 5
+        ));
+        next += 6;
+    }
+    if answer.is_some() {
+        sql.push_str(&format!(
+            "update idempotency set response_status = ${}, response_body = ${} \
+             where till_id = ${} and idempotency_key = ${};",
+            next,
+            next + 1,
+            next + 2,
+            next + 3
+        ));
+    }
+    sql.push_str(tail);
+    let mut q = sqlx::query(&sql)
+        .bind(event.payment_id)
+        .bind(event.refund_id)
+        .bind(event.from_status)
+        .bind(event.to_status)
+        .bind(event.trigger)
+        .bind(event.detail)
+        .bind(event.at);
+    if let Some(o) = outbox {
+        q = q
+            .bind(o.event_id)
+            .bind(o.store_id)
+            .bind(o.till_id)
+            .bind(o.routing_key)
+            .bind(o.payload)
+            .bind(o.at);
+    }
+    if let Some(a) = answer {
+        q = q
+            .bind(i64::from(a.status))
+            .bind(a.body)
+            .bind(a.till_id)
+            .bind(a.key);
+    }
+    q.execute(conn).await?;
+    Ok(())
+}
+
+/// A status change in a transaction of its own: the guarded update, then the rows that go with
+/// it, which `finish` renders from the updated payment. `None` when the payment was no longer in
+/// `current.status`. On SQLite this takes two round trips to the writer instead of four, so the
+/// caller must not be cancellable between them (run it in a task of its own): a dropped future
+/// would leave the writer inside the transaction.
+pub async fn change_status<F>(
+    db: &Db,
+    current: CurrentPayment<'_>,
+    to: PaymentStatus,
+    late: bool,
+    changes: &PaymentChanges,
+    at: DateTime<Utc>,
+    finish: F,
+) -> Result<Option<PaymentRow>, sqlx::Error>
+where
+    F: FnOnce(&PaymentRow) -> ChangeRows,
+{
+    let Db::Sqlite { write, .. } = db else {
+        let mut tx = db.begin().await?;
+        let Some(row) = update_status(&mut tx, current, to, late, changes, at).await? else {
+            return Ok(None);
+        };
+        let rows = finish(&row);
+        record_change(
+            &mut tx,
+            &rows.event(),
+            rows.outbox.as_ref().map(OwnedOutbox::row).as_ref(),
+            rows.answer.as_ref().map(OwnedAnswer::row).as_ref(),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Some(row));
+    };
+    // SQLite: `begin` with the guarded update, then the rows that go with it with `commit`.
+    let mut conn = write.acquire().await?;
+    let sql = format!("begin immediate; {}", update_status_sql());
+    let updated: Result<Option<PaymentRow>, sqlx::Error> =
+        bind_update_status(sqlx::query_as(&sql), current, to, late, changes, at)
+            .fetch_optional(&mut *conn)
+            .await;
+    let row = match updated {
+        Ok(Some(row)) => row,
+        Ok(None) => {
+            sqlx::query("rollback").execute(&mut *conn).await?;
+            return Ok(None);
+        }
+        Err(e) => {
+            let _ = sqlx::query("rollback").execute(&mut *conn).await;
+            return Err(e);
+        }
+    };
+    let rows = finish(&row);
+    let written = sqlite_change(
+        &mut conn,
+        &rows.event(),
+        rows.outbox.as_ref().map(OwnedOutbox::row).as_ref(),
+        rows.answer.as_ref().map(OwnedAnswer::row).as_ref(),
+        "commit;",
+    )
+    .await;
+    if let Err(e) = written {
+        let _ = sqlx::query("rollback").execute(&mut *conn).await;
+        return Err(e);
+    }
+    Ok(Some(row))
+}
+
+/// What goes with a status change, owned (see [`change_status`]).
+pub struct ChangeRows {
+    pub payment_id: String,
+    pub from_status: &'static str,
+    pub to_status: &'static str,
+    pub trigger: &'static str,
+    pub at: DateTime<Utc>,
+    pub outbox: Option<OwnedOutbox>,
+    pub answer: Option<OwnedAnswer>,
+}
+
+impl ChangeRows {
+    fn event(&self) -> NewEvent<'_> {
+        NewEvent {
+            payment_id: &self.payment_id,
+            refund_id: None,
+            from_status: Some(self.from_status),
+            to_status: self.to_status,
+            trigger: self.trigger,
+            detail: None,
+            at: self.at,
+        }
+    }
+}
+
+pub struct OwnedOutbox {
+    pub event_id: String,
+    pub store_id: i64,
+    pub till_id: Option<i64>,
+    pub routing_key: &'static str,
+    pub payload: String,
+    pub at: DateTime<Utc>,
+}
+
+impl OwnedOutbox {
+    pub fn row(&self) -> NewOutbox<'_> {
+        NewOutbox {
+            event_id: &self.event_id,
+            store_id: self.store_id,
+            till_id: self.till_id,
+            routing_key: self.routing_key,
+            payload: &self.payload,
+            at: self.at,
+        }
+    }
+}
+
+pub struct OwnedAnswer {
+    pub till_id: i64,
+    pub key: String,
+    pub status: u16,
+    pub body: String,
+}
+
+impl OwnedAnswer {
+    pub fn row(&self) -> StoredAnswer<'_> {
+        StoredAnswer {
+            till_id: self.till_id,
+            key: &self.key,
+            status: self.status,
+            body: &self.body,
+        }
+    }
+}
+
+/// Outbox rows not yet published, oldest first: `(routing_key, payload)`.
+pub async fn unsent_outbox(db: &Db, limit: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select routing_key, payload from outbox where sent_at is null order by outbox_id limit $1"
+    )
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}

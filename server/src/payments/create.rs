@@ -1,0 +1,217 @@
+//! Creating a payment: the payment type and its module, the `Idempotency-Key` claimed together
+//! with the new `creating` row, the bank's QR (outside any transaction), and the move out of
+//! `creating` stored together with the till's answer.
+
+use super::bank::bounded;
+use super::idempotency::{Answer, Idempotent, json, replay_of};
+use super::{Error, PaymentService};
+use crate::db;
+use crate::db::config::{self, TillIdentity};
+use crate::db::payment::{self, CurrentPayment, NewPayment, PaymentChanges, PaymentRow};
+use crate::db::payment_event::{self, ChangeRows, OwnedAnswer};
+use crate::domain::{
+    Amount, Description, OrderRef, PaymentId, PaymentStatus, PaymentTrigger, Receipt, Transition,
+};
+use crate::providers::{CreateQr, ProviderError, Refusal};
+use axum::http::StatusCode;
+use std::time::Duration;
+
+/// A request to create a payment, already parsed.
+pub struct CreatePayment {
+    pub amount: Amount,
+    pub receipt: Receipt,
+    pub payment_type: Option<String>,
+    pub description: Option<Description>,
+    pub customer_qr: Option<String>,
+}
+
+impl PaymentService {
+    /// The payment type the request asks for, if the store has it, it is on, and its module
+    /// can do what is asked.
+    async fn payment_type_for(
+        &self,
+        till: &TillIdentity,
+        req: &CreatePayment,
+    ) -> Result<config::PaymentType, Error> {
+        let payment_type =
+            config::payment_type_for_payment(&self.db, till.store_id, req.payment_type.as_deref())
+                .await?
+                .ok_or_else(|| Error::UnknownPaymentType(req.payment_type.clone()))?;
+        if !payment_type.enabled {
+            return Err(Error::PaymentTypeDisabled(payment_type.name));
+        }
+        let provider = self.provider(&payment_type.module)?;
+        if req.customer_qr.is_some()
+            && !(payment_type.scan_customer_qr && provider.capabilities().customer_presented_qr)
+        {
+            return Err(Error::CustomerQrNotSupported {
+                payment_type: payment_type.name,
+                module: payment_type.module,
+            });
+        }
+
+        Ok(payment_type)
+    }
+
+    #[tracing::instrument(skip_all, fields(till_id = till.till_id, amount = req.amount.kopecks()))]
+    pub async fn create_payment(
+        &self,
+        till: &TillIdentity,
+        idem: Idempotent<'_>,
+        req: CreatePayment,
+    ) -> Result<Answer, Error> {
+        // A replay is found when the key is claimed below; only a request refused before that
+        // (its payment type changed since) looks the key up here, so a retry still gets its answer.
+        let payment_type = match self.payment_type_for(till, &req).await {
+            Ok(pt) => pt,
+            Err(refused) => return self.replay(till, &idem).await?.ok_or(refused),
+        };
+        let provider = self.provider(&payment_type.module)?.clone();
+
+        let payment_id = PaymentId::new();
+        let order_ref = OrderRef::generate("q");
+        let created_at = db::now();
+        let timeout = Duration::from_secs(payment_type.response_timeout_secs.max(1) as u64);
+        let expires_at = created_at + chrono::Duration::seconds(payment_type.response_timeout_secs);
+
+        let claim = payment::claim_and_insert_creating(
+            &self.db,
+            till.till_id,
+            idem.key.as_str(),
+            idem.request_hash,
+            &NewPayment {
+                payment_id: payment_id.as_str(),
+                store_id: till.store_id,
+                till_id: till.till_id,
+                payment_type_id: payment_type.payment_type_id,
+                module: &payment_type.module,
+                amount: req.amount.kopecks(),
+                receipt: req.receipt.as_str(),
+                description: req.description.as_ref().map(Description::as_str),
+                customer_qr: req.customer_qr.as_deref(),
+                order_ref: order_ref.as_str(),
+                expires_at,
+                created_at,
+            },
+        )
+        .await?;
+        if let payment::Claim::Existing(existing) = claim {
+            return replay_of(existing, &idem);
+        }
+
+        let asked = CreateQr {
+            store_id: till.store_id,
+            order_ref: order_ref.as_str(),
+            amount: req.amount,
+            description: req.description.as_ref().map(Description::as_str),
+            expires_at,
+        };
+        let outcome = bounded(timeout, provider.create_qr(&asked)).await;
+        let (trigger, changes) = match outcome {
+            Ok(qr) => (
+                PaymentTrigger::BankAccepted,
+                PaymentChanges {
+                    qr_id: Some(qr.qr_id),
+                    qr_payload: Some(qr.payload),
+                    ..Default::default()
+                },
+            ),
+            Err(ProviderError::Rejected { code, message }) => (
+                PaymentTrigger::BankRejected,
+                PaymentChanges {
+                    failure_code: Some(code),
+                    failure_message: Some(message),
+                    ..Default::default()
+                },
+            ),
+            Err(ProviderError::NoAnswer(why)) => {
+                tracing::warn!(payment_id = %payment_id, %why, "bank did not answer the QR registration");
+                (PaymentTrigger::BankNoAnswer, PaymentChanges::default())
+            }
+        };
+
+        let answer = match self
+            .finish_creation(till, &idem, payment_id.as_str(), trigger, &changes)
+            .await?
+        {
+            Some(answer) => answer,
+            // The expiry worker judged it stuck meanwhile; answer with what it is now.
+            None => {
+                let mut tx = self.db.begin().await?;
+                let row = payment::get_payment_in(&mut tx, payment_id.as_str())
+                    .await?
+                    .expect("BUG: the payment was inserted above");
+                let answer = self.create_answer(&row);
+                self.store_answer(tx, till, &idem, &answer).await?;
+                answer
+            }
+        };
+        self.waiters.wake(payment_id.as_str());
+        Ok(answer)
+    }
+
+    /// Moves a new payment out of `creating` with what the bank said, and stores the till's
+    /// answer with it. `None` when the payment had already left `creating`.
+    /// On SQLite: two round trips to the writer (the caller, the till API, runs creation in a
+    /// task of its own, so it cannot be cut between them).
+    async fn finish_creation(
+        &self,
+        till: &TillIdentity,
+        idem: &Idempotent<'_>,
+        payment_id: &str,
+        trigger: PaymentTrigger,
+        changes: &PaymentChanges,
+    ) -> Result<Option<Answer>, Error> {
+        let Some(Transition { status: to, late }) = PaymentStatus::Creating.next(trigger) else {
+            return Ok(None);
+        };
+        let current = CurrentPayment {
+            payment_id,
+            status: PaymentStatus::Creating,
+        };
+        let at = db::now();
+        let mut rendered: Option<Answer> = None;
+        let finish = |row: &PaymentRow| {
+            let answer = self.create_answer(row);
+            let outbox = to.event_name().map(|name| {
+                self.payment_event(name, row, at)
+                    .expect("BUG: views always serialize")
+            });
+            let rows = ChangeRows {
+                payment_id: row.payment_id.clone(),
+                from_status: PaymentStatus::Creating.as_str(),
+                to_status: to.as_str(),
+                trigger: trigger.as_str(),
+                at,
+                outbox,
+                answer: Some(OwnedAnswer {
+                    till_id: till.till_id,
+                    key: idem.key.as_str().to_owned(),
+                    status: answer.status.as_u16(),
+                    body: answer.body.clone(),
+                }),
+            };
+            rendered = Some(answer);
+            rows
+        };
+        let changed =
+            payment_event::change_status(&self.db, current, to, late, changes, at, finish).await?;
+        Ok(changed.and(rendered))
+    }
+
+    /// The answer to a create request once the bank has spoken: the payment, or the refusal.
+    fn create_answer(&self, row: &PaymentRow) -> Answer {
+        match row.status() {
+            PaymentStatus::Failed => (self.till_answer)(&Error::BankRefused {
+                action: "to issue the QR code",
+                refusal: Refusal::Refused,
+                code: row.failure_code.as_deref().unwrap_or("?").to_owned(),
+                message: row.failure_message.as_deref().unwrap_or("").to_owned(),
+            }),
+            _ => Answer {
+                status: StatusCode::CREATED,
+                body: json(&self.view(row)),
+            },
+        }
+    }
+}
