@@ -1,5 +1,6 @@
-//! Background workers in the qrpay process: expiry of pending payments past their deadline
-//! (within one interval of it, also right after a restart) and the sync of whatever is in doubt.
+//! Background workers in the qrpay process: the loops that drive `payments/sync.rs` — expiry of
+//! pending payments past their deadline (within one interval of it, also right after a restart)
+//! and the sync of whatever is in doubt.
 
 use crate::payments::PaymentService;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
-//! Payment events to RabbitMQ: the transactional outbox (rows written by `payments::service` in
-//! the same transaction as each state change) and the relay that publishes them with publisher
+//! Payment events to RabbitMQ: the transactional outbox (rows written by `payments/` in the same
+//! transaction as each state change) and the relay that publishes them with publisher
 //! confirms to each store's broker, plus what `/readyz` and `/metrics` report about it.
 
 pub mod broker;

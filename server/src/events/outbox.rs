@@ -1,5 +1,6 @@
 //! What an outbox row becomes on the wire: the AMQP message properties and headers around the
-//! JSON envelope that `payments::service` wrote in the row (schema `docs/events/v1.schema.json`).
+//! JSON envelope that `payments/` wrote in the row (`payments::transitions`; schema
+//! `docs/events/v1.schema.json`).
 
 use crate::db::outbox::OutboxRow;
 use lapin::BasicProperties;
