@@ -192,7 +192,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
         .await)?;
     // The console opens the first store: when it has no payments yet (a fresh database), it
     // becomes the first seeded store.
-    let first = db::config::find_store(db, None).await.ok();
+    let first = db::store::find_store(db, None).await.ok();
     let mut reuse = None;
     if let Some(f) = first {
         let busy: bool = db::read!(db, |c| sqlx::query_scalar(
@@ -201,7 +201,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
         .bind(f.store_id)
         .fetch_one(c)
         .await)?;
-        let pt = db::config::payment_type_for_payment(db, f.store_id, None).await?;
+        let pt = db::payment_type::payment_type_for_payment(db, f.store_id, None).await?;
         if let (false, Some(pt)) = (busy, pt) {
             reuse = Some((f.store_id, pt.payment_type_id));
         }
@@ -210,14 +210,15 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
     for i in 0..args.stores {
         let n = existing + 1 + i64::from(i);
         let d = match reuse.take() {
-            Some((store_id, payment_type_id)) => db::config::DefaultStore {
+            Some((store_id, payment_type_id)) => db::store::DefaultStore {
                 store_id,
                 auth_server_id: 0,
                 payment_type_id,
             },
             None => {
-                db::config::add_store_with_defaults(
+                db::store::add_store_with_defaults(
                     db,
+                    &db::audit::Who::SEED,
                     &format!("seed{n}"),
                     &format!("Магазин {n} (seed)"),
                 )
@@ -233,13 +234,17 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 format!("Касса {}", t + 1)
             };
             let key = crate::auth::till_key::generate();
-            let id = db::config::add_till(
+            let id = db::till::create_till(
                 db,
-                d.store_id,
-                &name,
-                if kiosk { "kiosk" } else { "till" },
-                &crate::auth::till_key::hash(&key),
-                &crate::auth::till_key::display_prefix(&key),
+                &db::audit::Who::SEED,
+                db::till::NewTill {
+                    store_id: d.store_id,
+                    name: &name,
+                    kind: if kiosk { "kiosk" } else { "till" },
+                    key_hash: &crate::auth::till_key::hash(&key),
+                    key_prefix: &crate::auth::till_key::display_prefix(&key),
+                    outputs: Default::default(),
+                },
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -363,7 +368,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
 
     // The per-day totals of the new stores, so the console's first look is fast.
     for s in &stores {
-        db::console::refresh_days(db, s.store_id, tz, db::now()).await?;
+        db::payment_search::refresh_days(db, s.store_id, tz, db::now()).await?;
     }
     if let Db::Postgres(pool) = db {
         // Statistics for the planner, and the visibility map for index-only scans.

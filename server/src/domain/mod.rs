@@ -1,10 +1,12 @@
 //! Domain values parsed at the edge: once built, they are valid (parse, don't validate).
 
 mod amount;
+pub mod amqp_url;
 mod ids;
 mod text;
 
 pub use amount::Amount;
+pub use amqp_url::AmqpUrl;
 pub use ids::{IdempotencyKey, OrderRef, PaymentId, RefundId, new_public_id, public_id_at};
 pub use text::{Description, Receipt};
 

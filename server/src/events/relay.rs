@@ -11,9 +11,9 @@
 
 use super::broker::Publisher;
 use super::monitor::{BrokerState, EventsMonitor};
-use super::outbox::redact;
 use crate::db::outbox::{self as repo, StoreBacklog};
 use crate::db::{Db, now};
+use crate::domain::amqp_url::redact;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

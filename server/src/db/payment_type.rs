@@ -1,11 +1,34 @@
-//! Configuration changes made in the console. Each one writes its audit row in the same
-//! transaction as the change.
+//! Payment types (`payment_type`) and the authorization servers they go through
+//! (`auth_server`): what a till may ask to be paid with. Each change writes its audit row in the
+//! same transaction.
 
 use super::audit::{self, Change, Who};
-use super::config::{AuthServer, ConfigError};
-use super::{Db, in_tx, is_unique_violation, now, read};
-use crate::qr::outputs::TillOutputs;
+use super::{ConfigError, Db, duplicate_or, in_tx, now, read};
 use serde_json::json;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuthServer {
+    pub auth_server_id: i64,
+    pub store_id: i64,
+    pub name: String,
+    pub response_timeout_secs: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentType {
+    pub payment_type_id: i64,
+    pub store_id: i64,
+    pub auth_server_id: i64,
+    pub name: String,
+    pub module: String,
+    pub scan_customer_qr: bool,
+    pub enabled: bool,
+    /// The authorization server's response timeout: the QR's lifetime.
+    pub response_timeout_secs: i64,
+}
+
+const PAYMENT_TYPE_COLUMNS: &str = "pt.payment_type_id, pt.store_id, pt.auth_server_id, pt.name, \
+     pt.module, pt.scan_customer_qr, pt.enabled, a.response_timeout_secs";
 
 /// An authorization server with how many payment types use it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,14 +53,6 @@ fn check_auth_server(name: &str, timeout_secs: i64) -> Result<(), ConfigError> {
         ));
     }
     Ok(())
-}
-
-fn duplicate_or(err: sqlx::Error, what: String) -> ConfigError {
-    if is_unique_violation(&err) {
-        ConfigError::Duplicate(what)
-    } else {
-        ConfigError::Db(err)
-    }
 }
 
 pub async fn list_auth_servers(db: &Db, store_id: i64) -> Result<Vec<AuthServerRow>, sqlx::Error> {
@@ -69,6 +84,35 @@ pub async fn auth_server_by_id(
     found.ok_or_else(|| ConfigError::NotFound(format!("authorization server {auth_server_id}")))
 }
 
+pub async fn auth_server_by_name(
+    db: &Db,
+    store_id: i64,
+    name: &str,
+) -> Result<AuthServer, ConfigError> {
+    let found: Option<AuthServer> = read!(db, |c| sqlx::query_as(
+        "select auth_server_id, store_id, name, response_timeout_secs from auth_server \
+         where store_id = $1 and name = $2"
+    )
+    .bind(store_id)
+    .bind(name)
+    .fetch_optional(c)
+    .await)?;
+    found.ok_or_else(|| ConfigError::NotFound(format!("authorization server {name:?}")))
+}
+
+/// The first authorization server of the store (the default for new payment types).
+pub async fn first_auth_server(db: &Db, store_id: i64) -> Result<AuthServer, ConfigError> {
+    let found: Option<AuthServer> = read!(db, |c| sqlx::query_as(
+        "select auth_server_id, store_id, name, response_timeout_secs from auth_server \
+         where store_id = $1 order by auth_server_id limit 1"
+    )
+    .bind(store_id)
+    .fetch_optional(c)
+    .await)?;
+    found.ok_or_else(|| ConfigError::NotFound("authorization server (the store has none)".into()))
+}
+
+/// Adds an authorization server (name and timeout checked here) and its audit row.
 pub async fn create_auth_server(
     db: &Db,
     who: &Who<'_>,
@@ -233,120 +277,8 @@ pub async fn delete_auth_server(
     Ok(())
 }
 
-/// A new till, with its key already hashed.
-pub struct NewTill<'a> {
-    pub store_id: i64,
-    pub name: &'a str,
-    pub kind: &'a str,
-    pub key_hash: &'a str,
-    pub key_prefix: &'a str,
-    pub outputs: TillOutputs,
-}
-
-fn till_json(name: &str, kind: &str, key_prefix: &str, outputs: &TillOutputs) -> serde_json::Value {
-    json!({
-        "name": name,
-        "kind": kind,
-        "key_prefix": key_prefix,
-        "qr_outputs": outputs.list(),
-        "paper_width": outputs.paper_width,
-        "escpos_native": outputs.escpos_native,
-    })
-}
-
-/// Adds a till (the caller has checked name, kind and outputs) and its audit row.
-pub async fn create_till(db: &Db, who: &Who<'_>, new: NewTill<'_>) -> Result<i64, ConfigError> {
-    let name = new.name.trim();
-    let at = now();
-    let list = new.outputs.list();
-    let mut tx = db.begin().await?;
-    let id: i64 = in_tx!(&mut tx, |c| {
-        sqlx::query_scalar(
-        "insert into till (store_id, name, kind, key_hash, key_prefix, qr_outputs, paper_width, \
-         escpos_native, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-         returning till_id"
-    )
-    .bind(new.store_id)
-    .bind(name)
-    .bind(new.kind)
-    .bind(new.key_hash)
-    .bind(new.key_prefix)
-    .bind(&list)
-    .bind(i64::from(new.outputs.paper_width))
-    .bind(new.outputs.escpos_native)
-    .bind(at)
-    .fetch_one(&mut *c)
-    .await
-    })
-    .map_err(|e| duplicate_or(e, format!("till {name:?}")))?;
-    audit::record(
-        &mut tx,
-        who,
-        Change {
-            store_id: Some(new.store_id),
-            action: "create",
-            entity: "till",
-            entity_id: id.to_string(),
-            before: None,
-            after: Some(till_json(name, new.kind, new.key_prefix, &new.outputs)),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-/// Revokes a till's key by id; `false` when it was already revoked.
-pub async fn revoke_till(
-    db: &Db,
-    who: &Who<'_>,
-    store_id: i64,
-    till_id: i64,
-) -> Result<bool, ConfigError> {
-    let at = now();
-    let mut tx = db.begin().await?;
-    let name: Option<String> = in_tx!(&mut tx, |c| sqlx::query_scalar(
-        "select name from till where store_id = $1 and till_id = $2"
-    )
-    .bind(store_id)
-    .bind(till_id)
-    .fetch_optional(&mut *c)
-    .await)?;
-    let Some(name) = name else {
-        return Err(ConfigError::NotFound(format!("till {till_id}")));
-    };
-    let changed = in_tx!(&mut tx, |c| sqlx::query(
-        "update till set revoked_at = $3, updated_at = $3 \
-         where store_id = $1 and till_id = $2 and revoked_at is null"
-    )
-    .bind(store_id)
-    .bind(till_id)
-    .bind(at)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    if changed == 0 {
-        return Ok(false);
-    }
-    audit::record(
-        &mut tx,
-        who,
-        Change {
-            store_id: Some(store_id),
-            action: "revoke",
-            entity: "till",
-            entity_id: till_id.to_string(),
-            before: Some(json!({ "name": name, "revoked": false })),
-            after: Some(json!({ "name": name, "revoked": true })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(true)
-}
-
-/// A payment type as the console edits it (the caller has checked module and capabilities, and
-/// that the authorization server belongs to the store).
+/// A payment type as the console and the CLI write it (the caller has checked module and
+/// capabilities, and that the authorization server belongs to the store).
 pub struct PaymentTypeFields<'a> {
     pub store_id: i64,
     pub auth_server_id: i64,
@@ -384,6 +316,9 @@ pub async fn save_payment_type(
     f: PaymentTypeFields<'_>,
 ) -> Result<i64, ConfigError> {
     let name = f.name.trim();
+    if name.is_empty() {
+        return Err(ConfigError::Invalid("the name must not be empty".into()));
+    }
     let at = now();
     let after = payment_type_json(
         name,
@@ -470,130 +405,31 @@ pub async fn save_payment_type(
     Ok(id)
 }
 
-/// The store's parameters as the console edits them (the caller has checked them).
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct StoreFields {
-    pub code: String,
-    pub name: String,
-    pub integrator_url: Option<String>,
-    pub rabbitmq_url: Option<String>,
-    pub time_zone: String,
-    pub refund_late_payments: bool,
-}
-
-fn store_json(f: &StoreFields) -> serde_json::Value {
-    json!({
-        "code": f.code, "name": f.name, "integrator_url": f.integrator_url,
-        // The broker password never goes into the audit log.
-        "rabbitmq_url": f.rabbitmq_url.as_deref().map(crate::events::outbox::redact),
-        "time_zone": f.time_zone, "refund_late_payments": f.refund_late_payments,
-    })
-}
-
-/// Updates the store's parameters and writes the audit row.
-pub async fn update_store(
+/// The payment type a till asks for by name, or the store's first enabled one.
+pub async fn payment_type_for_payment(
     db: &Db,
-    who: &Who<'_>,
     store_id: i64,
-    f: &StoreFields,
-) -> Result<(), ConfigError> {
-    let at = now();
-    let mut tx = db.begin().await?;
-    let before: Option<StoreFields> = in_tx!(&mut tx, |c| sqlx::query_as(
-        "select code, name, integrator_url, rabbitmq_url, time_zone, refund_late_payments \
-             from store where store_id = $1"
-    )
-    .bind(store_id)
-    .fetch_optional(&mut *c)
-    .await)?;
-    let Some(before) = before else {
-        return Err(ConfigError::NotFound(format!("store {store_id}")));
-    };
-    in_tx!(&mut tx, |c| sqlx::query(
-        "update store set code = $2, name = $3, integrator_url = $4, rabbitmq_url = $5, \
-         time_zone = $6, refund_late_payments = $7, updated_at = $8 where store_id = $1"
-    )
-    .bind(store_id)
-    .bind(&f.code)
-    .bind(&f.name)
-    .bind(&f.integrator_url)
-    .bind(&f.rabbitmq_url)
-    .bind(&f.time_zone)
-    .bind(f.refund_late_payments)
-    .bind(at)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))
-    .map_err(|e| duplicate_or(e, format!("store code {:?}", f.code)))?;
-    audit::record(
-        &mut tx,
-        who,
-        Change {
-            store_id: Some(store_id),
-            action: "update",
-            entity: "store",
-            entity_id: store_id.to_string(),
-            before: Some(store_json(&before)),
-            after: Some(store_json(f)),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    name: Option<&str>,
+) -> Result<Option<PaymentType>, sqlx::Error> {
+    let sql = format!(
+        "select {PAYMENT_TYPE_COLUMNS} from payment_type pt \
+         join auth_server a on a.auth_server_id = pt.auth_server_id \
+         where pt.store_id = $1 and ($2 is null or pt.name = $2) \
+         and ($2 is not null or pt.enabled = $3) \
+         order by pt.payment_type_id limit 1"
+    );
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(store_id)
+        .bind(name)
+        .bind(true)
+        .fetch_optional(c)
+        .await)
 }
 
-/// Changes where a till shows its QR and how it prints it, with the audit row.
-pub async fn set_till_outputs(
-    db: &Db,
-    who: &Who<'_>,
-    store_id: i64,
-    till_id: i64,
-    outputs: &TillOutputs,
-) -> Result<(), ConfigError> {
-    let at = now();
-    let mut tx = db.begin().await?;
-    let before: Option<(String, String, String, i64, bool)> = in_tx!(&mut tx, |c| sqlx::query_as(
-        "select name, kind, qr_outputs, paper_width, escpos_native from till \
-         where store_id = $1 and till_id = $2"
-    )
-    .bind(store_id)
-    .bind(till_id)
-    .fetch_optional(&mut *c)
-    .await)?;
-    let Some((name, kind, list, width, native)) = before else {
-        return Err(ConfigError::NotFound(format!("till {till_id}")));
-    };
-    let old = TillOutputs::from_columns(&list, width, native);
-    in_tx!(&mut tx, |c| sqlx::query(
-        "update till set qr_outputs = $3, paper_width = $4, escpos_native = $5, updated_at = $6 \
-         where store_id = $1 and till_id = $2"
-    )
-    .bind(store_id)
-    .bind(till_id)
-    .bind(outputs.list())
-    .bind(i64::from(outputs.paper_width))
-    .bind(outputs.escpos_native)
-    .bind(at)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
-    let state = |o: &TillOutputs| {
-        json!({ "name": name, "kind": kind, "qr_outputs": o.list(),
-                "paper_width": o.paper_width, "escpos_native": o.escpos_native })
-    };
-    audit::record(
-        &mut tx,
-        who,
-        Change {
-            store_id: Some(store_id),
-            action: "update",
-            entity: "till",
-            entity_id: till_id.to_string(),
-            before: Some(state(&old)),
-            after: Some(state(outputs)),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+pub async fn list_payment_types(db: &Db) -> Result<Vec<PaymentType>, sqlx::Error> {
+    let sql = format!(
+        "select {PAYMENT_TYPE_COLUMNS} from payment_type pt \
+         join auth_server a on a.auth_server_id = pt.auth_server_id order by pt.payment_type_id"
+    );
+    read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)
 }
