@@ -40,10 +40,12 @@ pub async fn prepare_database(url: &str) -> anyhow::Result<Db> {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        if let Some(url) = &settings.amqp_url {
-            crate::domain::amqp_url::check_url(url)
-                .map_err(|e| anyhow::anyhow!("QRPAY_AMQP_URL: {e}"))?;
-        }
+        let default_amqp_url = settings
+            .amqp_url
+            .as_deref()
+            .map(crate::domain::AmqpUrl::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("QRPAY_AMQP_URL: {e}"))?;
         let db = prepare_database(&settings.database_url).await?;
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -90,7 +92,7 @@ impl Application {
         }
         let relay = settings.relay.then(|| {
             let config = RelayConfig {
-                default_url: settings.amqp_url.clone(),
+                default_url: default_amqp_url,
                 ..RelayConfig::default()
             };
             let stop = Arc::new(Notify::new());

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// A broker URL whose syntax was checked. `Display` and `Debug` hide the password; the full URL
 /// (for connecting) is reached through `Deref<Target = str>`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct AmqpUrl(String);
 
 impl AmqpUrl {
