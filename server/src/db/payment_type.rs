@@ -3,7 +3,7 @@
 //! same transaction.
 
 use super::audit::{self, Change, Who};
-use super::{ConfigError, Db, duplicate_or, in_tx, now, read};
+use super::{ConfigError, Db, Tx, duplicate_or, in_tx, now, read};
 use serde_json::json;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -26,6 +26,8 @@ pub struct PaymentType {
     /// The authorization server's response timeout: the QR's lifetime.
     pub response_timeout_secs: i64,
 }
+
+const AUTH_SERVER: &str = "select auth_server_id, store_id, name, response_timeout_secs from auth_server where store_id = $1";
 
 const PAYMENT_TYPE_COLUMNS: &str = "pt.payment_type_id, pt.store_id, pt.auth_server_id, pt.name, \
      pt.module, pt.scan_customer_qr, pt.enabled, a.response_timeout_secs";
@@ -73,14 +75,12 @@ pub async fn auth_server_by_id(
     store_id: i64,
     auth_server_id: i64,
 ) -> Result<AuthServer, ConfigError> {
-    let found: Option<AuthServer> = read!(db, |c| sqlx::query_as(
-        "select auth_server_id, store_id, name, response_timeout_secs from auth_server \
-         where store_id = $1 and auth_server_id = $2"
-    )
-    .bind(store_id)
-    .bind(auth_server_id)
-    .fetch_optional(c)
-    .await)?;
+    let sql = format!("{AUTH_SERVER} and auth_server_id = $2");
+    let found: Option<AuthServer> = read!(db, |c| sqlx::query_as(&sql)
+        .bind(store_id)
+        .bind(auth_server_id)
+        .fetch_optional(c)
+        .await)?;
     found.ok_or_else(|| ConfigError::NotFound(format!("authorization server {auth_server_id}")))
 }
 
@@ -89,26 +89,22 @@ pub async fn auth_server_by_name(
     store_id: i64,
     name: &str,
 ) -> Result<AuthServer, ConfigError> {
-    let found: Option<AuthServer> = read!(db, |c| sqlx::query_as(
-        "select auth_server_id, store_id, name, response_timeout_secs from auth_server \
-         where store_id = $1 and name = $2"
-    )
-    .bind(store_id)
-    .bind(name)
-    .fetch_optional(c)
-    .await)?;
+    let sql = format!("{AUTH_SERVER} and name = $2");
+    let found: Option<AuthServer> = read!(db, |c| sqlx::query_as(&sql)
+        .bind(store_id)
+        .bind(name)
+        .fetch_optional(c)
+        .await)?;
     found.ok_or_else(|| ConfigError::NotFound(format!("authorization server {name:?}")))
 }
 
 /// The first authorization server of the store (the default for new payment types).
 pub async fn first_auth_server(db: &Db, store_id: i64) -> Result<AuthServer, ConfigError> {
-    let found: Option<AuthServer> = read!(db, |c| sqlx::query_as(
-        "select auth_server_id, store_id, name, response_timeout_secs from auth_server \
-         where store_id = $1 order by auth_server_id limit 1"
-    )
-    .bind(store_id)
-    .fetch_optional(c)
-    .await)?;
+    let sql = format!("{AUTH_SERVER} order by auth_server_id limit 1");
+    let found: Option<AuthServer> = read!(db, |c| sqlx::query_as(&sql)
+        .bind(store_id)
+        .fetch_optional(c)
+        .await)?;
     found.ok_or_else(|| ConfigError::NotFound("authorization server (the store has none)".into()))
 }
 
@@ -154,6 +150,21 @@ pub async fn create_auth_server(
     Ok(id)
 }
 
+/// The store's authorization server inside a change's transaction, or `NotFound`.
+async fn auth_server_in(
+    tx: &mut Tx,
+    store_id: i64,
+    auth_server_id: i64,
+) -> Result<AuthServer, ConfigError> {
+    let sql = format!("{AUTH_SERVER} and auth_server_id = $2");
+    let found: Option<AuthServer> = in_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(store_id)
+        .bind(auth_server_id)
+        .fetch_optional(&mut *c)
+        .await)?;
+    found.ok_or_else(|| ConfigError::NotFound(format!("authorization server {auth_server_id}")))
+}
+
 pub async fn update_auth_server(
     db: &Db,
     who: &Who<'_>,
@@ -166,19 +177,7 @@ pub async fn update_auth_server(
     check_auth_server(name, timeout_secs)?;
     let at = now();
     let mut tx = db.begin().await?;
-    let before: Option<AuthServer> = in_tx!(&mut tx, |c| sqlx::query_as(
-        "select auth_server_id, store_id, name, response_timeout_secs from auth_server \
-         where store_id = $1 and auth_server_id = $2"
-    )
-    .bind(store_id)
-    .bind(auth_server_id)
-    .fetch_optional(&mut *c)
-    .await)?;
-    let Some(before) = before else {
-        return Err(ConfigError::NotFound(format!(
-            "authorization server {auth_server_id}"
-        )));
-    };
+    let before = auth_server_in(&mut tx, store_id, auth_server_id).await?;
     in_tx!(&mut tx, |c| sqlx::query(
         "update auth_server set name = $3, response_timeout_secs = $4, updated_at = $5 \
          where store_id = $1 and auth_server_id = $2"
@@ -232,17 +231,7 @@ pub async fn delete_auth_server(
     auth_server_id: i64,
 ) -> Result<(), DeleteError> {
     let mut tx = db.begin().await?;
-    let before: Option<AuthServer> = in_tx!(&mut tx, |c| sqlx::query_as(
-        "select auth_server_id, store_id, name, response_timeout_secs from auth_server \
-         where store_id = $1 and auth_server_id = $2"
-    )
-    .bind(store_id)
-    .bind(auth_server_id)
-    .fetch_optional(&mut *c)
-    .await)?;
-    let Some(before) = before else {
-        return Err(ConfigError::NotFound(format!("authorization server {auth_server_id}")).into());
-    };
+    let before = auth_server_in(&mut tx, store_id, auth_server_id).await?;
     let used_by: i64 = in_tx!(&mut tx, |c| sqlx::query_scalar(
         "select count(*) from payment_type where auth_server_id = $1"
     )
