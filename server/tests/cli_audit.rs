@@ -1,6 +1,7 @@
-//! The command line's configuration changes (`qrpay user/store/till/auth-server/payment-type/
-//! events url`) are audited like the console's: one row each, actor `cli`, in the store's
-//! «Журнал». Runs the real `qrpay` binary against the test application's database.
+//! The command line's configuration changes (`qrpay user`, `store`, `till`, `auth-server`,
+//! `payment-type`, `raiffeisen configure`, `events url`) are audited like the console's: one row
+//! each, actor `cli`, in the store's «Журнал». Runs the real `qrpay` binary against the test
+//! application's database.
 
 use crate::both_backends;
 use crate::console::{Console, add_user};
@@ -111,6 +112,18 @@ async fn every_configuration_change_from_the_command_line_is_in_the_journal_as_c
     qrpay(&app, &["events", "url", "--clear"], "").await;
     qrpay(
         &app,
+        &[
+            "raiffeisen",
+            "configure",
+            "--merchant-id",
+            "MA0000000552",
+            "--secret-key-stdin",
+        ],
+        "raif-secret-key\n",
+    )
+    .await;
+    qrpay(
+        &app,
         &["store", "add", "--code", "north", "--name", "Северный"],
         "",
     )
@@ -120,6 +133,7 @@ async fn every_configuration_change_from_the_command_line_is_in_the_journal_as_c
     assert_eq!(
         journal(&app, 1).await,
         vec![
+            cli("raiffeisen_setting", "create"),
             cli("store", "update"),
             cli("store", "update"),
             cli("till", "revoke"),
@@ -157,6 +171,7 @@ async fn every_configuration_change_from_the_command_line_is_in_the_journal_as_c
     assert!(!text.contains("broker-secret"), "no broker password");
     assert!(!text.contains(key.trim()), "no till key");
     assert!(!text.contains("a long enough password"), "no password");
+    assert!(!text.contains("raif-secret-key"), "no bank secret key");
 
     // The console's «Журнал» shows them, with `cli` as who made them.
     add_user(&app, "root", "admin").await;
@@ -165,10 +180,10 @@ async fn every_configuration_change_from_the_command_line_is_in_the_journal_as_c
     let page = c.get("/console/audit", Some(&s)).await;
     assert_eq!(page.status, 200);
     let body = page.body.replace("<!---->", "").replace("<!>", "");
-    assert_eq!(body.matches(r#"data-testid="audit-row""#).count(), 8);
+    assert_eq!(body.matches(r#"data-testid="audit-row""#).count(), 9);
     assert_eq!(
         body.matches(r#"data-testid="who">cli<"#).count(),
-        8,
+        9,
         "{body}"
     );
 }
