@@ -13,6 +13,7 @@ pub mod payment_search;
 pub mod payment_type;
 pub mod payments;
 pub mod raiffeisen_setting;
+pub mod seed;
 pub mod session;
 pub mod store;
 pub mod till;
