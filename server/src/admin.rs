@@ -910,11 +910,11 @@ impl AdminBackend for ConsoleBackend {
             None
         } else if stored_shown.as_deref() == Some(rabbit) {
             store.rabbitmq_url.clone()
-        } else if crate::events::outbox::check_url(rabbit).is_err() {
+        } else if let Ok(url) = crate::domain::AmqpUrl::parse(rabbit) {
+            Some(url)
+        } else {
             errors.field("rabbitmq_url", Msg::RabbitMqUrlInvalid);
             None
-        } else {
-            Some(rabbit.to_owned())
         };
         if tz.parse::<chrono_tz::Tz>().is_err() {
             errors.field("time_zone", Msg::TimeZoneInvalid);
@@ -947,7 +947,7 @@ impl AdminBackend for ConsoleBackend {
             .as_deref()
             .map(crate::events::outbox::redact);
         let url = if stored_shown.as_deref() == Some(url) {
-            store.rabbitmq_url.clone().unwrap_or_default()
+            store.rabbitmq_url.as_deref().unwrap_or_default().to_owned()
         } else {
             url.to_owned()
         };

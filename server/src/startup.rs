@@ -30,7 +30,7 @@ pub struct Application {
 pub async fn prepare_database(url: &str) -> anyhow::Result<Db> {
     let db = Db::connect(url).await?;
     db.migrate().await?;
-    if db::config::ensure_defaults(&db).await? {
+    if db::store::ensure_defaults(&db).await? {
         tracing::info!(
             "new database: created store «Магазин» (code main), authorization server «QR оплата» (120 s) and payment type «СБП QR» on the sandbox bank"
         );
@@ -40,10 +40,12 @@ pub async fn prepare_database(url: &str) -> anyhow::Result<Db> {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        if let Some(url) = &settings.amqp_url {
-            crate::events::outbox::check_url(url)
-                .map_err(|e| anyhow::anyhow!("QRPAY_AMQP_URL: {e}"))?;
-        }
+        let default_amqp_url = settings
+            .amqp_url
+            .as_deref()
+            .map(crate::domain::AmqpUrl::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("QRPAY_AMQP_URL: {e}"))?;
         let db = prepare_database(&settings.database_url).await?;
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -95,7 +97,7 @@ impl Application {
         }
         let relay = settings.relay.then(|| {
             let config = RelayConfig {
-                default_url: settings.amqp_url.clone(),
+                default_url: default_amqp_url,
                 ..RelayConfig::default()
             };
             let stop = Arc::new(Notify::new());
@@ -178,7 +180,7 @@ async fn delete_expired_sessions(db: Db) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        if let Err(e) = db::console::delete_expired_sessions(&db).await {
+        if let Err(e) = db::session::delete_expired_sessions(&db).await {
             tracing::warn!(error = %e, "cannot delete expired console sessions");
         }
     }
@@ -221,7 +223,7 @@ async fn log_next_steps(db: &Db, setup_link: Option<&str>) {
             "no console user yet: open {link} once to create the first admin (or `qrpay user add --login admin --role admin --password-stdin`)"
         );
     }
-    match db::config::list_tills(db).await {
+    match db::till::list_tills(db).await {
         Ok(tills) if tills.iter().all(|t| t.revoked_at.is_some()) => {
             tracing::info!(
                 "no till yet: create one and its key with `qrpay till add --name till-1`"

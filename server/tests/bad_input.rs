@@ -161,11 +161,19 @@ async fn keys_missing_wrong_or_revoked_are_401(app: TestApp) {
             .status,
         200
     );
-    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
+    let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
     assert!(
-        qrpay::db::config::revoke_till(&app.db, store.store_id, "to-revoke")
-            .await
-            .unwrap()
+        qrpay::db::till::revoke_till(
+            &app.db,
+            &qrpay::db::audit::Who::SEED,
+            store.store_id,
+            qrpay::db::till::till_by_name(&app.db, store.store_id, "to-revoke")
+                .await
+                .unwrap()
+                .till_id,
+        )
+        .await
+        .unwrap()
     );
     let r = app.get_with("/api/v1/payments?receipt=R", &key).await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));

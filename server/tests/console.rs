@@ -161,7 +161,7 @@ pub(crate) async fn add_user(app: &TestApp, login: &str, role: &str) {
         .await
         .unwrap()
         .unwrap();
-    qrpay::db::config::add_user(&app.db, login, &hash, role)
+    qrpay::db::user::create_user(&app.db, &qrpay::db::audit::Who::SEED, login, &hash, role)
         .await
         .unwrap();
 }
@@ -599,7 +599,7 @@ async fn the_first_run_link_creates_one_admin_and_then_closes(app: TestApp) {
         .post("/console/fn/create_first_admin", &path, &bad_token, None)
         .await;
     assert_eq!(a.form_message(), Some(Msg::SetupClosed));
-    assert_eq!(qrpay::db::config::count_users(&app.db).await.unwrap(), 0);
+    assert_eq!(qrpay::db::user::count_users(&app.db).await.unwrap(), 0);
 
     let mut good = vec![("token", token.as_str())];
     good.extend(form(PASSWORD));
@@ -617,7 +617,7 @@ async fn the_first_run_link_creates_one_admin_and_then_closes(app: TestApp) {
         .await;
     assert_eq!(again.form_message(), Some(Msg::SetupClosed));
     assert!(c.get(&path, None).await.body.contains("setup-closed"));
-    assert_eq!(qrpay::db::config::count_users(&app.db).await.unwrap(), 1);
+    assert_eq!(qrpay::db::user::count_users(&app.db).await.unwrap(), 1);
 }
 
 async fn the_store_picker_switches_every_page_to_the_picked_store(app: TestApp) {
@@ -630,9 +630,14 @@ async fn the_store_picker_switches_every_page_to_the_picked_store(app: TestApp) 
     assert!(!one.contains("data-testid=\"store-picker\""));
 
     let main_payment = app.paid_payment(1000).await;
-    let other = qrpay::db::config::add_store_ready_to_pay(&app.db, "north", "Северный <b>")
-        .await
-        .unwrap();
+    let other = qrpay::db::store::add_store_ready_to_pay(
+        &app.db,
+        &qrpay::db::audit::Who::SEED,
+        "north",
+        "Северный <b>",
+    )
+    .await
+    .unwrap();
     let key = crate::helpers::add_till(&app.db, Some(other), "north-1").await;
     let r = app
         .post_raw(
@@ -696,9 +701,14 @@ async fn the_journal_lists_the_picked_store_and_what_all_stores_share(app: TestA
     add_user(&app, "adam", "admin").await;
     let c = Console::new(&app);
     let s = c.session_of("adam").await;
-    let other = qrpay::db::config::add_store_ready_to_pay(&app.db, "north", "Северный")
-        .await
-        .unwrap();
+    let other = qrpay::db::store::add_store_ready_to_pay(
+        &app.db,
+        &qrpay::db::audit::Who::SEED,
+        "north",
+        "Северный",
+    )
+    .await
+    .unwrap();
     let save = |name: &'static str| {
         let s = s.clone();
         let c = &c;

@@ -143,10 +143,15 @@ async fn the_dashboard_counts_the_till_api_payments_of_today_and_the_last_14_day
     };
     // A late payment the store refunds at once needs nothing more; one it keeps needs a look.
     let refunded_late = late(&app, 7_000, "D-5").await;
-    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
-    qrpay::db::config::set_refund_late_payments(&app.db, store.store_id, false)
-        .await
-        .unwrap();
+    let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
+    qrpay::db::store::set_refund_late_payments(
+        &app.db,
+        &qrpay::db::audit::Who::SEED,
+        store.store_id,
+        false,
+    )
+    .await
+    .unwrap();
     let kept_late = late(&app, 3_000, "D-6").await;
     // Yesterday's and a month-old payment.
     let yesterday = paid(&app, 1_500, "D-7").await;

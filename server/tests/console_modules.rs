@@ -8,7 +8,9 @@ use crate::helpers::{TestApp, new_key};
 use app::error::ConsoleError;
 use app::i18n::{Lang, Msg};
 use qrpay::db::Db;
-use qrpay::db::config::{self, NewPaymentType};
+use qrpay::db::audit::Who;
+use qrpay::db::payment_type::{PaymentTypeFields, create_auth_server, save_payment_type};
+use qrpay::db::store::find_store;
 use qrpay::emulator::{EmulatorConfig, EmulatorHandle, Faults};
 use serde_json::json;
 
@@ -40,9 +42,9 @@ async fn setting_audit(app: &TestApp) -> Vec<serde_json::Value> {
         .collect()
 }
 
-async fn stored(app: &TestApp) -> Option<qrpay::db::raiffeisen::RaiffeisenSettingRow> {
-    let store = config::find_store(&app.db, None).await.unwrap();
-    qrpay::db::raiffeisen::setting_of_store(&app.db, store.store_id)
+async fn stored(app: &TestApp) -> Option<qrpay::db::raiffeisen_setting::RaiffeisenSettingRow> {
+    let store = find_store(&app.db, None).await.unwrap();
+    qrpay::db::raiffeisen_setting::setting_of_store(&app.db, store.store_id)
         .await
         .unwrap()
 }
@@ -266,18 +268,21 @@ async fn the_secret_key_is_never_shown_and_an_empty_field_keeps_it(app: TestApp)
 
 async fn saved_settings_reach_the_next_payment_without_a_restart(app: TestApp) {
     let bank = emulator().await;
-    let store = config::find_store(&app.db, None).await.unwrap();
-    let server = config::add_auth_server(&app.db, store.store_id, "QR rf", 30)
+    let store = find_store(&app.db, None).await.unwrap();
+    let server = create_auth_server(&app.db, &Who::SEED, store.store_id, "QR rf", 30)
         .await
         .unwrap();
-    config::add_payment_type(
+    save_payment_type(
         &app.db,
-        NewPaymentType {
+        &Who::SEED,
+        None,
+        PaymentTypeFields {
             store_id: store.store_id,
             auth_server_id: server,
             name: "rf",
             module: "raiffeisen",
             scan_customer_qr: false,
+            enabled: true,
         },
     )
     .await

@@ -89,10 +89,7 @@ async fn seeded_history_looks_real_and_the_console_totals_add_up(app: TestApp) {
     let seeded = seed(&app.db, &args(600)).await.unwrap();
     assert_eq!(seeded.payments, 600);
     // A fresh database: the default store (what the console opens) is the first seeded one.
-    let first = db::config::find_store(&app.db, None)
-        .await
-        .unwrap()
-        .store_id;
+    let first = db::store::find_store(&app.db, None).await.unwrap().store_id;
     assert_eq!(seeded.store_ids[0], first);
     let all = rows(&app).await;
     assert_eq!(all.len(), 600);
@@ -183,7 +180,7 @@ async fn seeded_history_looks_real_and_the_console_totals_add_up(app: TestApp) {
     let today = now.with_timezone(&tz).date_naive();
     let from = today - chrono::TimeDelta::days(20);
     let local = |r: &Row| r.created_at.with_timezone(&tz).date_naive();
-    let till = db::console::store_tills(&app.db, first).await.unwrap()[0].0;
+    let till = db::till::store_tills(&app.db, first).await.unwrap()[0].0;
     let till_of = |id: &str| {
         let db = app.db.clone();
         let id = id.to_owned();

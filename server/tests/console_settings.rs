@@ -125,9 +125,15 @@ impl<'a> Console<'a> {
             .await
             .unwrap()
             .unwrap();
-        qrpay::db::config::add_user(&self.app.db, login, &hash, role)
-            .await
-            .unwrap();
+        qrpay::db::user::create_user(
+            &self.app.db,
+            &qrpay::db::audit::Who::SEED,
+            login,
+            &hash,
+            role,
+        )
+        .await
+        .unwrap();
         let a = Self::answer(
             self.http
                 .post(format!("{}/console/fn/login", self.app.base))
@@ -164,8 +170,8 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 }
 
 async fn auth_server_id(app: &TestApp, name: &str) -> i64 {
-    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
-    qrpay::db::config::auth_server_by_name(&app.db, store.store_id, name)
+    let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
+    qrpay::db::payment_type::auth_server_by_name(&app.db, store.store_id, name)
         .await
         .unwrap()
         .auth_server_id
@@ -228,8 +234,8 @@ async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change
         )
         .await;
     assert_eq!(a.error(), None);
-    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
-    let saved = qrpay::db::config::auth_server_by_name(&app.db, store.store_id, "Банк Б")
+    let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
+    let saved = qrpay::db::payment_type::auth_server_by_name(&app.db, store.store_id, "Банк Б")
         .await
         .unwrap();
     assert_eq!(
@@ -477,7 +483,7 @@ async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(
         page.body
     );
     assert!(!page.body.contains("<b>Касса 7</b>"));
-    let till = qrpay::db::config::till_by_key_hash(&app.db, &qrpay::auth::till_key::hash(&key))
+    let till = qrpay::db::till::till_by_key_hash(&app.db, &qrpay::auth::till_key::hash(&key))
         .await
         .unwrap()
         .expect("the shown key is the till's");
@@ -488,7 +494,7 @@ async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(
         "its prefix stays in the list"
     );
 
-    let stored = qrpay::db::config::till_by_name(&app.db, till.store_id, "<b>Касса 7</b>")
+    let stored = qrpay::db::till::till_by_name(&app.db, till.store_id, "<b>Касса 7</b>")
         .await
         .unwrap();
     assert_eq!(
@@ -506,7 +512,7 @@ async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(
         .await;
     assert!(confirm.body.contains(r#"data-testid="revoke-confirm""#));
     assert!(
-        qrpay::db::config::till_by_name(&app.db, till.store_id, "<b>Касса 7</b>")
+        qrpay::db::till::till_by_name(&app.db, till.store_id, "<b>Касса 7</b>")
             .await
             .unwrap()
             .revoked_at
@@ -523,7 +529,7 @@ async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(
         .await;
     assert_eq!(a.location, "/console/tills?done=revoked", "{:?}", a.error());
     assert!(
-        qrpay::db::config::till_by_key_hash(&app.db, &qrpay::auth::till_key::hash(&key))
+        qrpay::db::till::till_by_key_hash(&app.db, &qrpay::auth::till_key::hash(&key))
             .await
             .unwrap()
             .is_none()
@@ -543,14 +549,18 @@ async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(
 async fn till_form_errors_stand_beside_the_field_keep_the_values_and_save_nothing(app: TestApp) {
     let c = Console::new(&app);
     let s = c.user("root", "admin").await;
-    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
-    qrpay::db::config::add_till(
+    let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
+    qrpay::db::till::create_till(
         &app.db,
-        store.store_id,
-        "Касса 1",
-        "till",
-        "h",
-        "qrp_000000",
+        &qrpay::db::audit::Who::SEED,
+        qrpay::db::till::NewTill {
+            store_id: store.store_id,
+            name: "Касса 1",
+            kind: "till",
+            key_hash: "h",
+            key_prefix: "qrp_000000",
+            outputs: Default::default(),
+        },
     )
     .await
     .unwrap();
@@ -625,7 +635,7 @@ async fn an_admin_adds_and_edits_a_payment_type_with_an_installed_module(app: Te
         "{:?}",
         a.error()
     );
-    let types = qrpay::db::config::list_payment_types(&app.db)
+    let types = qrpay::db::payment_type::list_payment_types(&app.db)
         .await
         .unwrap();
     let added = types.iter().find(|p| p.name == "Карта <i>").expect("added");
@@ -651,7 +661,7 @@ async fn an_admin_adds_and_edits_a_payment_type_with_an_installed_module(app: Te
         )
         .await;
     assert_eq!(a.error(), None);
-    let types = qrpay::db::config::list_payment_types(&app.db)
+    let types = qrpay::db::payment_type::list_payment_types(&app.db)
         .await
         .unwrap();
     let edited = types
@@ -779,7 +789,7 @@ async fn an_admin_saves_the_store_parameters_and_the_broker_password_is_never_sh
         )
         .await;
     assert_eq!(a.location, "/console/store?done=saved", "{:?}", a.error());
-    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
+    let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
     assert_eq!(
         (
             store.name.as_str(),
@@ -807,7 +817,7 @@ async fn an_admin_saves_the_store_parameters_and_the_broker_password_is_never_sh
     form.push(("refund_late_payments", "on"));
     let a = c.post("save_store_settings", STORE_PAGE, &form, &s).await;
     assert_eq!(a.error(), None);
-    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
+    let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
     assert_eq!(store.rabbitmq_url.as_deref(), Some(RABBITMQ));
     assert!(store.refund_late_payments);
     let audit = qrpay::db::audit::latest(&app.db, 1, 10).await.unwrap();
@@ -870,7 +880,7 @@ async fn store_parameter_errors_stand_beside_the_field_keep_the_values_and_save_
 ) {
     let c = Console::new(&app);
     let s = c.user("root", "admin").await;
-    let before = qrpay::db::config::find_store(&app.db, None).await.unwrap();
+    let before = qrpay::db::store::find_store(&app.db, None).await.unwrap();
     for (form, field, msg) in [
         (
             store_form("", "main", "", "Europe/Moscow"),
@@ -928,7 +938,7 @@ async fn store_parameter_errors_stand_beside_the_field_keep_the_values_and_save_
         Some("amqp://u:***@h/%2f")
     );
     assert!(!a.location.contains("secret"));
-    let after = qrpay::db::config::find_store(&app.db, None).await.unwrap();
+    let after = qrpay::db::store::find_store(&app.db, None).await.unwrap();
     assert_eq!(
         (after.name, after.code, after.time_zone),
         (before.name, before.code, before.time_zone)
@@ -939,14 +949,18 @@ async fn store_parameter_errors_stand_beside_the_field_keep_the_values_and_save_
 async fn an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing(app: TestApp) {
     let c = Console::new(&app);
     let s = c.user("root", "admin").await;
-    let store = qrpay::db::config::find_store(&app.db, None).await.unwrap();
-    let id = qrpay::db::config::add_till(
+    let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
+    let id = qrpay::db::till::create_till(
         &app.db,
-        store.store_id,
-        "Касса 5",
-        "till",
-        "h5",
-        "qrp_555555",
+        &qrpay::db::audit::Who::SEED,
+        qrpay::db::till::NewTill {
+            store_id: store.store_id,
+            name: "Касса 5",
+            kind: "till",
+            key_hash: "h5",
+            key_prefix: "qrp_555555",
+            outputs: Default::default(),
+        },
     )
     .await
     .unwrap()
@@ -963,7 +977,7 @@ async fn an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing(a
         .await;
     assert_eq!(bad.field("paper_width"), Some(Msg::PaperWidthInvalid));
     assert_eq!(bad.kept("receipt").as_deref(), Some("on"));
-    let till = qrpay::db::config::till_by_name(&app.db, store.store_id, "Касса 5")
+    let till = qrpay::db::till::till_by_name(&app.db, store.store_id, "Касса 5")
         .await
         .unwrap();
     assert_eq!(
@@ -984,7 +998,7 @@ async fn an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing(a
         )
         .await;
     assert_eq!(ok.location, "/console/tills?done=saved", "{:?}", ok.error());
-    let till = qrpay::db::config::till_by_name(&app.db, store.store_id, "Касса 5")
+    let till = qrpay::db::till::till_by_name(&app.db, store.store_id, "Касса 5")
         .await
         .unwrap();
     assert_eq!(

@@ -475,7 +475,7 @@ async fn every_refund_from_a_till_or_the_console_is_audited_with_who_asked_for_i
         .unwrap()
         .till_id
         .unwrap();
-    let till_name = qrpay::db::config::list_tills(&app.db)
+    let till_name = qrpay::db::till::list_tills(&app.db)
         .await
         .unwrap()
         .into_iter()

@@ -34,7 +34,7 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
 }
 
 async fn user_id(app: &TestApp, login: &str) -> String {
-    qrpay::db::console::user_by_login(&app.db, login)
+    qrpay::db::user::user_by_login(&app.db, login)
         .await
         .unwrap()
         .unwrap()
@@ -44,7 +44,7 @@ async fn user_id(app: &TestApp, login: &str) -> String {
 
 /// The user's role and whether they are disabled.
 async fn user_state(app: &TestApp, login: &str) -> (String, bool) {
-    let u = qrpay::db::console::user_by_login(&app.db, login)
+    let u = qrpay::db::user::user_by_login(&app.db, login)
         .await
         .unwrap()
         .unwrap();
@@ -317,12 +317,12 @@ async fn an_admin_cannot_disable_or_demote_themselves_and_the_last_admin_stays_a
     };
     let root_id: i64 = root.parse().unwrap();
     assert!(matches!(
-        qrpay::db::users::set_role(&app.db, &who, root_id, "viewer").await,
-        Err(qrpay::db::users::UserError::LastAdmin)
+        qrpay::db::user::set_role(&app.db, &who, root_id, "viewer").await,
+        Err(qrpay::db::user::UserError::LastAdmin)
     ));
     assert!(matches!(
-        qrpay::db::users::set_disabled(&app.db, &who, root_id, true).await,
-        Err(qrpay::db::users::UserError::LastAdmin)
+        qrpay::db::user::set_disabled(&app.db, &who, root_id, true).await,
+        Err(qrpay::db::user::UserError::LastAdmin)
     ));
     // A disabled admin does not count.
     add_user(&app, "ada", "admin").await;
@@ -332,8 +332,8 @@ async fn an_admin_cannot_disable_or_demote_themselves_and_the_last_admin_stays_a
         None
     );
     assert!(matches!(
-        qrpay::db::users::set_role(&app.db, &who, root_id, "support").await,
-        Err(qrpay::db::users::UserError::LastAdmin)
+        qrpay::db::user::set_role(&app.db, &who, root_id, "support").await,
+        Err(qrpay::db::user::UserError::LastAdmin)
     ));
     assert_eq!(
         c.call("enable_user", &[("id", &ada)], &s).await.error(),
@@ -428,7 +428,7 @@ async fn a_password_reset_lets_the_user_in_with_the_new_password_and_not_the_old
     let vera = user_id(&app, "vera").await;
     let form = c.get(&format!("{USERS}?reset={vera}"), Some(&s)).await;
     assert!(form.body.contains(r#"data-testid="reset-form""#));
-    let hash_before = qrpay::db::console::user_by_login(&app.db, "vera")
+    let hash_before = qrpay::db::user::user_by_login(&app.db, "vera")
         .await
         .unwrap()
         .unwrap()
@@ -452,7 +452,7 @@ async fn a_password_reset_lets_the_user_in_with_the_new_password_and_not_the_old
             .await;
         assert_eq!(field(&a, name), Some(msg));
     }
-    let unchanged = qrpay::db::console::user_by_login(&app.db, "vera")
+    let unchanged = qrpay::db::user::user_by_login(&app.db, "vera")
         .await
         .unwrap()
         .unwrap()

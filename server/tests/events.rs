@@ -3,8 +3,10 @@
 //! `QRPAY_TEST_REQUIRE_SERVICES=1`), and the event envelope against its JSON Schema.
 
 use crate::helpers::{Backend, TestApp, fresh_database, spawn_app_with};
+use qrpay::db::audit::Who;
 use qrpay::db::outbox::{self, OutboxState};
 use qrpay::db::payment_event::{NewOutbox, insert_outbox};
+use qrpay::domain::AmqpUrl;
 use qrpay::events::broker::{Received, Subscriber};
 use qrpay::events::{EventsMonitor, Relay, RelayConfig};
 use serde_json::{Value, json};
@@ -85,14 +87,15 @@ fn relay(app: &TestApp) -> Relay {
 }
 
 async fn store_id(app: &TestApp) -> i64 {
-    qrpay::db::config::find_store(&app.db, None)
+    qrpay::db::store::find_store(&app.db, None)
         .await
         .unwrap()
         .store_id
 }
 
 async fn set_url(app: &TestApp, url: Option<&str>) {
-    outbox::set_rabbitmq_url(&app.db, store_id(app).await, url)
+    let url = url.map(|u| AmqpUrl::parse(u).unwrap());
+    qrpay::db::store::set_rabbitmq_url(&app.db, &Who::SEED, store_id(app).await, url.as_ref())
         .await
         .unwrap();
 }

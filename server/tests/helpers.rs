@@ -161,20 +161,24 @@ pub async fn add_till(db: &Db, store_id: Option<i64>, name: &str) -> String {
     let store_id = match store_id {
         Some(id) => id,
         None => {
-            qrpay::db::config::find_store(db, None)
+            qrpay::db::store::find_store(db, None)
                 .await
                 .unwrap()
                 .store_id
         }
     };
     let key = qrpay::auth::till_key::generate();
-    qrpay::db::config::add_till(
+    qrpay::db::till::create_till(
         db,
-        store_id,
-        name,
-        "till",
-        &qrpay::auth::till_key::hash(&key),
-        &qrpay::auth::till_key::display_prefix(&key),
+        &qrpay::db::audit::Who::SEED,
+        qrpay::db::till::NewTill {
+            store_id,
+            name,
+            kind: "till",
+            key_hash: &qrpay::auth::till_key::hash(&key),
+            key_prefix: &qrpay::auth::till_key::display_prefix(&key),
+            outputs: Default::default(),
+        },
     )
     .await
     .unwrap();

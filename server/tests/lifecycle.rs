@@ -2,7 +2,9 @@
 
 use crate::both_backends;
 use crate::helpers::{TestApp, new_key, spawn_app_on};
-use qrpay::db::config::{self, NewPaymentType};
+use qrpay::db::audit::Who;
+use qrpay::db::payment_type::{PaymentTypeFields, create_auth_server, save_payment_type};
+use qrpay::db::store::find_store;
 use serde_json::json;
 use std::time::Duration;
 
@@ -17,18 +19,27 @@ both_backends!(
 
 /// A payment type «Быстрый» whose authorization server times out after `secs`.
 async fn fast_payment_type(app: &TestApp, secs: i64) {
-    let store = config::find_store(&app.db, None).await.unwrap();
-    let server = config::add_auth_server(&app.db, store.store_id, "QR оплата (быстрый)", secs)
-        .await
-        .unwrap();
-    config::add_payment_type(
+    let store = find_store(&app.db, None).await.unwrap();
+    let server = create_auth_server(
         &app.db,
-        NewPaymentType {
+        &Who::SEED,
+        store.store_id,
+        "QR оплата (быстрый)",
+        secs,
+    )
+    .await
+    .unwrap();
+    save_payment_type(
+        &app.db,
+        &Who::SEED,
+        None,
+        PaymentTypeFields {
             store_id: store.store_id,
             auth_server_id: server,
             name: "Быстрый",
             module: "sandbox",
             scan_customer_qr: false,
+            enabled: true,
         },
     )
     .await
@@ -171,8 +182,8 @@ async fn a_late_payment_is_flagged_and_refunded_in_full(app: TestApp) {
 }
 
 async fn a_late_payment_is_kept_when_the_store_says_so(app: TestApp) {
-    let store = config::find_store(&app.db, None).await.unwrap();
-    config::set_refund_late_payments(&app.db, store.store_id, false)
+    let store = find_store(&app.db, None).await.unwrap();
+    qrpay::db::store::set_refund_late_payments(&app.db, &Who::SEED, store.store_id, false)
         .await
         .unwrap();
     let p = app.create_payment(5000).await;

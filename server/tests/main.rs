@@ -5,6 +5,7 @@
 mod helpers;
 
 mod bad_input;
+mod cli_audit;
 mod console;
 mod console_dashboard;
 mod console_modules;

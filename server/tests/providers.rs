@@ -4,8 +4,10 @@
 
 use crate::both_backends;
 use crate::helpers::{TestApp, new_key};
-use qrpay::db::config::{self, NewPaymentType};
-use qrpay::db::raiffeisen::{RaiffeisenSettingRow, save_setting};
+use qrpay::db::audit::Who;
+use qrpay::db::payment_type::{PaymentTypeFields, create_auth_server, save_payment_type};
+use qrpay::db::raiffeisen_setting::save_setting;
+use qrpay::db::store::find_store;
 use qrpay::emulator::{EmulatorConfig, EmulatorHandle, Faults};
 use qrpay::providers::BankPaymentState;
 use qrpay::providers::raiffeisen::wire::{SIGNATURE_HEADER, sign};
@@ -23,19 +25,28 @@ pub struct Harness {
 }
 
 async fn add_types(app: &TestApp, module: &str) {
-    let store = config::find_store(&app.db, None).await.unwrap();
+    let store = find_store(&app.db, None).await.unwrap();
     for (name, secs) in [("normal", 30), ("fast", 2)] {
-        let server = config::add_auth_server(&app.db, store.store_id, &format!("QR {name}"), secs)
-            .await
-            .unwrap();
-        config::add_payment_type(
+        let server = create_auth_server(
             &app.db,
-            NewPaymentType {
+            &Who::SEED,
+            store.store_id,
+            &format!("QR {name}"),
+            secs,
+        )
+        .await
+        .unwrap();
+        save_payment_type(
+            &app.db,
+            &Who::SEED,
+            None,
+            PaymentTypeFields {
                 store_id: store.store_id,
                 auth_server_id: server,
                 name,
                 module,
                 scan_customer_qr: false,
+                enabled: true,
             },
         )
         .await
@@ -231,15 +242,14 @@ impl Harness {
 }
 
 async fn configure(app: &TestApp, base_url: &str, merchant: &str) {
-    let store = config::find_store(&app.db, None).await.unwrap();
+    let store = find_store(&app.db, None).await.unwrap();
     save_setting(
         &app.db,
-        &RaiffeisenSettingRow {
-            store_id: store.store_id,
-            base_url: base_url.into(),
-            sbp_merchant_id: merchant.into(),
-            secret_key: SECRET.into(),
-        },
+        &Who::SEED,
+        store.store_id,
+        base_url,
+        merchant,
+        Some(SECRET),
     )
     .await
     .unwrap();
@@ -684,7 +694,7 @@ async fn the_callback_url_is_registered_with_the_bank(app: TestApp) {
         h.app.db.clone(),
         qrpay::providers::raiffeisen::RaiffeisenDefaults::new(None),
     );
-    let store = config::find_store(&h.app.db, None).await.unwrap();
+    let store = find_store(&h.app.db, None).await.unwrap();
     let url = format!("{}/api/v1/callbacks/raiffeisen", h.app.base);
     assert_eq!(
         bank.register_callback(store.store_id, &url).await.unwrap(),

@@ -3,7 +3,9 @@
 
 use crate::both_backends;
 use crate::helpers::{TestApp, new_key};
-use qrpay::db::config::{self, NewPaymentType};
+use qrpay::db::audit::Who;
+use qrpay::db::payment_type::{PaymentTypeFields, create_auth_server, save_payment_type};
+use qrpay::db::store::find_store;
 use qrpay::qr::outputs::TillOutputs;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -257,12 +259,16 @@ async fn the_create_answer_carries_the_tills_ready_links(app: TestApp) {
     assert_eq!(got.body["outputs"], *o, "GET carries the same links");
 
     // Another till: only the receipt, native on 58 mm.
-    let store = config::find_store(&app.db, None).await.unwrap();
+    let store = find_store(&app.db, None).await.unwrap();
     let key = crate::helpers::add_till(&app.db, None, "printer-till").await;
-    config::set_till_outputs(
+    let till = qrpay::db::till::till_by_name(&app.db, store.store_id, "printer-till")
+        .await
+        .unwrap();
+    qrpay::db::till::set_till_outputs(
         &app.db,
+        &Who::SEED,
         store.store_id,
-        "printer-till",
+        till.till_id,
         &TillOutputs {
             screen: false,
             display: false,
@@ -417,18 +423,21 @@ async fn the_customer_page_shows_cancelled_and_expired(app: TestApp) {
     assert!(!html.contains("<svg"));
 
     // A payment type whose QR lives one second.
-    let store = config::find_store(&app.db, None).await.unwrap();
-    let server = config::add_auth_server(&app.db, store.store_id, "QR 1 s", 1)
+    let store = find_store(&app.db, None).await.unwrap();
+    let server = create_auth_server(&app.db, &Who::SEED, store.store_id, "QR 1 s", 1)
         .await
         .unwrap();
-    config::add_payment_type(
+    save_payment_type(
         &app.db,
-        NewPaymentType {
+        &Who::SEED,
+        None,
+        PaymentTypeFields {
             store_id: store.store_id,
             auth_server_id: server,
             name: "Секунда",
             module: "sandbox",
             scan_customer_qr: false,
+            enabled: true,
         },
     )
     .await
@@ -448,7 +457,7 @@ async fn the_customer_page_shows_cancelled_and_expired(app: TestApp) {
 }
 
 async fn the_customer_page_is_public_escapes_text_and_404s_unknown_ids(app: TestApp) {
-    let store = config::find_store(&app.db, None).await.unwrap();
+    let store = find_store(&app.db, None).await.unwrap();
     let evil = "<script>alert(\"x\")</script> & Co";
     match &app.db {
         qrpay::db::Db::Sqlite { write, .. } => {

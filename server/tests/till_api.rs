@@ -183,9 +183,14 @@ async fn qr_images_decode_to_the_payload_size(app: TestApp) {
 
 async fn another_stores_till_cannot_see_or_touch_a_payment(app: TestApp) {
     let id = app.paid_payment(1000).await;
-    let other_store = qrpay::db::config::add_store(&app.db, "other", "Другой магазин")
-        .await
-        .unwrap();
+    let other_store = qrpay::db::store::add_store(
+        &app.db,
+        &qrpay::db::audit::Who::SEED,
+        "other",
+        "Другой магазин",
+    )
+    .await
+    .unwrap();
     let stranger = add_till(&app.db, Some(other_store), "stranger").await;
     let r = app
         .get_with(&format!("/api/v1/payments/{id}"), &stranger)

@@ -39,7 +39,7 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = encode(record)?;
         // 128 random bits collide practically never; still, never overwrite someone's session.
-        while !db::console::insert_session(
+        while !db::session::insert_session(
             &self.db,
             &record.id.to_string(),
             &data,
@@ -54,7 +54,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        db::console::save_session(
+        db::session::save_session(
             &self.db,
             &record.id.to_string(),
             &encode(record)?,
@@ -65,7 +65,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some((data, expires_at)) = db::console::load_session(&self.db, &id.to_string())
+        let Some((data, expires_at)) = db::session::load_session(&self.db, &id.to_string())
             .await
             .map_err(backend)?
         else {
@@ -84,7 +84,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        db::console::delete_session(&self.db, &id.to_string())
+        db::session::delete_session(&self.db, &id.to_string())
             .await
             .map_err(backend)
     }
@@ -93,7 +93,7 @@ impl SessionStore for DbSessionStore {
 #[async_trait::async_trait]
 impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        db::console::delete_expired_sessions(&self.db)
+        db::session::delete_expired_sessions(&self.db)
             .await
             .map(|_| ())
             .map_err(backend)

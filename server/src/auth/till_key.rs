@@ -49,7 +49,7 @@ impl<S: HasDb + Send + Sync> FromRequestParts<S> for AuthenticatedTill {
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or_else(|| unauthorized("send the till key as Authorization: Bearer <key>"))?;
-        let till = db::config::till_by_key_hash(state.db(), &hash(key))
+        let till = db::till::till_by_key_hash(state.db(), &hash(key))
             .await?
             .ok_or_else(|| unauthorized("the till key is wrong or has been revoked"))?;
         Ok(AuthenticatedTill(till))

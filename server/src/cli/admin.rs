@@ -1,7 +1,12 @@
-//! Operator commands on the configuration: users, tills, authorization servers, payment types.
+//! Operator commands on the configuration: users, stores, tills, authorization servers, payment
+//! types. Every change is written as [`Who::CLI`], so it shows in the console's journal.
 
 use crate::auth::{password, till_key};
-use crate::db::config::{self, ConfigError, NewPaymentType};
+use crate::db::audit::Who;
+use crate::db::payment_type::{self, PaymentTypeFields};
+use crate::db::store::{self, find_store};
+use crate::db::till::{self, NewTill};
+use crate::db::{ConfigError, user};
 use crate::providers::Providers;
 use crate::qr::outputs::TillOutputs;
 use crate::startup::prepare_database;
@@ -175,9 +180,16 @@ pub async fn user(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
                 move || password::hash(&pw)
             })
             .await??;
-            config::add_user(&db, &login, &hash, &role)
+            let login = login.trim();
+            user::check_new_user(login, &role).map_err(anyhow::Error::msg)?;
+            user::create_user(&db, &Who::CLI, login, &hash, &role)
                 .await
-                .map_err(config_error)?;
+                .map_err(|e| match e {
+                    user::UserError::LoginTaken(_) => {
+                        anyhow::anyhow!("user {login:?} already exists")
+                    }
+                    e => e.into(),
+                })?;
             eprintln!("user {login} ({role}) added");
         }
     }
@@ -188,7 +200,7 @@ pub async fn store(url: &str, cmd: StoreCommand) -> anyhow::Result<()> {
     let db = prepare_database(url).await?;
     match cmd {
         StoreCommand::Add { code, name } => {
-            config::add_store_ready_to_pay(&db, &code, &name)
+            store::add_store_ready_to_pay(&db, &Who::CLI, &code, &name)
                 .await
                 .map_err(config_error)?;
             eprintln!(
@@ -198,7 +210,7 @@ pub async fn store(url: &str, cmd: StoreCommand) -> anyhow::Result<()> {
         }
         StoreCommand::List => {
             println!("{:<6} {:<16} name", "id", "code");
-            for s in config::list_stores(&db).await? {
+            for s in store::list_stores(&db).await? {
                 println!("{:<6} {:<16} {}", s.store_id, s.code, s.name);
             }
         }
@@ -215,19 +227,22 @@ pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
             kind,
             outputs,
         } => {
-            let store = config::find_store(&db, store.as_deref())
+            let store = find_store(&db, store.as_deref())
                 .await
                 .map_err(config_error)?;
             let key = till_key::generate();
             let outputs = outputs.apply_to(TillOutputs::default());
-            config::add_till_with_outputs(
+            till::create_till(
                 &db,
-                store.store_id,
-                &name,
-                &kind,
-                &till_key::hash(&key),
-                &till_key::display_prefix(&key),
-                &outputs,
+                &Who::CLI,
+                NewTill {
+                    store_id: store.store_id,
+                    name: &name,
+                    kind: &kind,
+                    key_hash: &till_key::hash(&key),
+                    key_prefix: &till_key::display_prefix(&key),
+                    outputs,
+                },
             )
             .await
             .map_err(config_error)?;
@@ -243,14 +258,14 @@ pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
             store,
             outputs,
         } => {
-            let store = config::find_store(&db, store.as_deref())
+            let store = find_store(&db, store.as_deref())
                 .await
                 .map_err(config_error)?;
-            let till = config::till_by_name(&db, store.store_id, &name)
+            let till = till::till_by_name(&db, store.store_id, &name)
                 .await
                 .map_err(config_error)?;
             let new = outputs.apply_to(till.outputs());
-            config::set_till_outputs(&db, store.store_id, &name, &new)
+            till::set_till_outputs(&db, &Who::CLI, store.store_id, till.till_id, &new)
                 .await
                 .map_err(config_error)?;
             eprintln!("till {name}: {}", describe(&new));
@@ -260,7 +275,7 @@ pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
                 "{:<10} {:<24} {:<6} {:<12} {:<24} {:<6} {:<7} status",
                 "store", "name", "kind", "key", "qr_outputs", "paper", "escpos"
             );
-            for t in config::list_tills(&db).await? {
+            for t in till::list_tills(&db).await? {
                 let status = match t.revoked_at {
                     Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
                     None => "active".to_owned(),
@@ -280,10 +295,13 @@ pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
             }
         }
         TillCommand::Revoke { name, store } => {
-            let store = config::find_store(&db, store.as_deref())
+            let store = find_store(&db, store.as_deref())
                 .await
                 .map_err(config_error)?;
-            if config::revoke_till(&db, store.store_id, &name)
+            let till = till::till_by_name(&db, store.store_id, &name)
+                .await
+                .map_err(config_error)?;
+            if till::revoke_till(&db, &Who::CLI, store.store_id, till.till_id)
                 .await
                 .map_err(config_error)?
             {
@@ -304,10 +322,10 @@ pub async fn auth_server(url: &str, cmd: AuthServerCommand) -> anyhow::Result<()
             timeout,
             store,
         } => {
-            let store = config::find_store(&db, store.as_deref())
+            let store = find_store(&db, store.as_deref())
                 .await
                 .map_err(config_error)?;
-            config::add_auth_server(&db, store.store_id, &name, timeout)
+            payment_type::create_auth_server(&db, &Who::CLI, store.store_id, &name, timeout)
                 .await
                 .map_err(config_error)?;
             eprintln!(
@@ -329,7 +347,7 @@ pub async fn payment_type(url: &str, cmd: PaymentTypeCommand) -> anyhow::Result<
             scan_customer_qr,
             store,
         } => {
-            let store = config::find_store(&db, store.as_deref())
+            let store = find_store(&db, store.as_deref())
                 .await
                 .map_err(config_error)?;
             let providers = Providers::installed(&db);
@@ -346,18 +364,21 @@ pub async fn payment_type(url: &str, cmd: PaymentTypeCommand) -> anyhow::Result<
                 );
             }
             let server = match auth_server {
-                Some(n) => config::auth_server_by_name(&db, store.store_id, &n).await,
-                None => config::first_auth_server(&db, store.store_id).await,
+                Some(n) => payment_type::auth_server_by_name(&db, store.store_id, &n).await,
+                None => payment_type::first_auth_server(&db, store.store_id).await,
             }
             .map_err(config_error)?;
-            config::add_payment_type(
+            payment_type::save_payment_type(
                 &db,
-                NewPaymentType {
+                &Who::CLI,
+                None,
+                PaymentTypeFields {
                     store_id: store.store_id,
                     auth_server_id: server.auth_server_id,
                     name: &name,
                     module: &module,
                     scan_customer_qr,
+                    enabled: true,
                 },
             )
             .await
@@ -372,7 +393,7 @@ pub async fn payment_type(url: &str, cmd: PaymentTypeCommand) -> anyhow::Result<
                 "{:<24} {:<12} {:<8} {:<8} timeout",
                 "name", "module", "scan_qr", "enabled"
             );
-            for pt in config::list_payment_types(&db).await? {
+            for pt in payment_type::list_payment_types(&db).await? {
                 println!(
                     "{:<24} {:<12} {:<8} {:<8} {} s",
                     pt.name, pt.module, pt.scan_customer_qr, pt.enabled, pt.response_timeout_secs

@@ -33,7 +33,7 @@ pub async fn run(database_url: &str, args: BenchConsoleArgs) -> anyhow::Result<(
     let password = crate::domain::new_public_id();
     let pw = password.clone();
     let hash = tokio::task::spawn_blocking(move || crate::auth::password::hash(&pw)).await??;
-    db::config::add_user(&db, &login, &hash, "viewer")
+    db::user::create_user(&db, &db::audit::Who::SEED, &login, &hash, "viewer")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let http = reqwest::Client::builder()
@@ -58,7 +58,7 @@ pub async fn run(database_url: &str, args: BenchConsoleArgs) -> anyhow::Result<(
         .to_owned();
 
     // What the cases look at: the default store, its first till, an order ref of a month ago.
-    let store = db::config::find_store(&db, None).await?;
+    let store = db::store::find_store(&db, None).await?;
     let tz: chrono_tz::Tz = store.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     let count: i64 = db::read!(&db, |c| sqlx::query_scalar(
         "select count(*) from payment where store_id = $1"
@@ -69,7 +69,7 @@ pub async fn run(database_url: &str, args: BenchConsoleArgs) -> anyhow::Result<(
     let all: i64 = db::read!(&db, |c| sqlx::query_scalar("select count(*) from payment")
         .fetch_one(c)
         .await)?;
-    let till = db::console::store_tills(&db, store.store_id)
+    let till = db::till::store_tills(&db, store.store_id)
         .await?
         .first()
         .map(|t| t.0)

@@ -5,8 +5,11 @@
 //! `paid`.
 
 use crate::config::Settings;
-use crate::db::config::{self, NewPaymentType};
-use crate::db::raiffeisen::{RaiffeisenSettingRow, save_setting};
+use crate::db::audit::Who;
+use crate::db::payment_type::{PaymentTypeFields, create_auth_server, save_payment_type};
+use crate::db::raiffeisen_setting::save_setting;
+use crate::db::store::find_store;
+use crate::db::till::{NewTill, create_till};
 use crate::domain::{Amount, new_public_id};
 use crate::emulator::{EmulatorConfig, Faults};
 use crate::providers::CreateQr;
@@ -72,37 +75,44 @@ pub async fn run(args: BenchRaiffeisenArgs) -> anyhow::Result<()> {
     emulator
         .bank
         .set_callback_url(Some(format!("{base}/api/v1/callbacks/raiffeisen")));
-    let store = config::find_store(&db, None).await?;
+    let store = find_store(&db, None).await?;
+    let seed = &Who::SEED;
     save_setting(
         &db,
-        &RaiffeisenSettingRow {
-            store_id: store.store_id,
-            base_url: emulator.base_url(),
-            sbp_merchant_id: MERCHANT.into(),
-            secret_key: KEY.into(),
-        },
+        seed,
+        store.store_id,
+        &emulator.base_url(),
+        MERCHANT,
+        Some(KEY),
     )
     .await?;
-    let server = config::add_auth_server(&db, store.store_id, "bench", 120).await?;
-    config::add_payment_type(
+    let server = create_auth_server(&db, seed, store.store_id, "bench", 120).await?;
+    save_payment_type(
         &db,
-        NewPaymentType {
+        seed,
+        None,
+        PaymentTypeFields {
             store_id: store.store_id,
             auth_server_id: server,
             name: "bench-raiffeisen",
             module: "raiffeisen",
             scan_customer_qr: false,
+            enabled: true,
         },
     )
     .await?;
     let key = crate::auth::till_key::generate();
-    config::add_till(
+    create_till(
         &db,
-        store.store_id,
-        "bench",
-        "till",
-        &crate::auth::till_key::hash(&key),
-        &crate::auth::till_key::display_prefix(&key),
+        seed,
+        NewTill {
+            store_id: store.store_id,
+            name: "bench",
+            kind: "till",
+            key_hash: &crate::auth::till_key::hash(&key),
+            key_prefix: &crate::auth::till_key::display_prefix(&key),
+            outputs: Default::default(),
+        },
     )
     .await?;
 

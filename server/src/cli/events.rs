@@ -1,11 +1,13 @@
 //! `qrpay events …`: the store's RabbitMQ setting, the outbox backlog, a sample consumer (`tail`)
 //! and the relay benchmark (`bench`).
 
-use crate::db::config::{self, find_store};
+use crate::db::audit::Who;
 use crate::db::outbox;
 use crate::db::payment_event::{NewOutbox, insert_outbox};
+use crate::db::store::{self, find_store};
+use crate::domain::AmqpUrl;
+use crate::domain::amqp_url::{check_url, redact};
 use crate::events::broker::Subscriber;
-use crate::events::outbox::{check_url, redact};
 use crate::events::{EventsMonitor, Relay, RelayConfig};
 use crate::startup::prepare_database;
 use clap::Subcommand;
@@ -61,22 +63,18 @@ pub async fn run(database_url: &str, cmd: EventsCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if let Some(url) = url {
-                check_url(&url).map_err(anyhow::Error::msg)?;
-                outbox::set_rabbitmq_url(&db, store.store_id, Some(url.trim())).await?;
-                eprintln!(
-                    "store {}: RabbitMQ server set to {}",
-                    store.code,
-                    redact(url.trim())
-                );
+                let url = AmqpUrl::parse(&url).map_err(anyhow::Error::msg)?;
+                store::set_rabbitmq_url(&db, &Who::CLI, store.store_id, Some(&url)).await?;
+                eprintln!("store {}: RabbitMQ server set to {url}", store.code);
             } else if clear {
-                outbox::set_rabbitmq_url(&db, store.store_id, None).await?;
+                store::set_rabbitmq_url(&db, &Who::CLI, store.store_id, None).await?;
                 eprintln!(
                     "store {}: RabbitMQ server removed; events wait in the outbox",
                     store.code
                 );
             } else {
                 match store.rabbitmq_url {
-                    Some(u) => println!("{}", redact(&u)),
+                    Some(u) => println!("{u}"),
                     None => eprintln!("store {}: no RabbitMQ server set", store.code),
                 }
             }
@@ -86,10 +84,11 @@ pub async fn run(database_url: &str, cmd: EventsCommand) -> anyhow::Result<()> {
             let db = prepare_database(database_url).await?;
             println!("{:<12} {:>10}  broker", "store", "waiting");
             for s in outbox::backlog(&db).await? {
-                let broker =
-                    s.rabbitmq_url.as_deref().map(redact).unwrap_or_else(|| {
-                        "(not set: QRPAY_AMQP_URL of the server, if any)".into()
-                    });
+                let broker = s
+                    .rabbitmq_url
+                    .as_ref()
+                    .map(AmqpUrl::redacted)
+                    .unwrap_or_else(|| "(not set: QRPAY_AMQP_URL of the server, if any)".into());
                 println!("{:<12} {:>10}  {broker}", s.code, s.pending);
             }
             Ok(())
@@ -133,17 +132,17 @@ async fn tail(url: &str, key: &str, count: Option<usize>) -> anyhow::Result<()> 
 }
 
 async fn bench(database_url: &str, url: &str, count: usize, batch: i64) -> anyhow::Result<()> {
-    check_url(url).map_err(anyhow::Error::msg)?;
+    let amqp_url = AmqpUrl::parse(url).map_err(anyhow::Error::msg)?;
     anyhow::ensure!(
         count > 0 && batch > 0,
         "--count and --batch must be positive"
     );
     let db = prepare_database(database_url).await?;
     let code = format!("bench-{}", crate::domain::new_public_id());
-    let store_id = config::add_store(&db, &code, "Benchmark")
+    let store_id = store::add_store(&db, &Who::SEED, &code, "Benchmark")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    outbox::set_rabbitmq_url(&db, store_id, Some(url)).await?;
+    store::set_rabbitmq_url(&db, &Who::SEED, store_id, Some(&amqp_url)).await?;
     // A consumer, so that the messages are routable (as in a store where someone listens).
     let mut sub = Subscriber::bind(url, "bench.#")
         .await

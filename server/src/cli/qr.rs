@@ -240,23 +240,27 @@ async fn bench_page(n: u32) -> anyhow::Result<()> {
     result
 }
 
-async fn bench_till(db: &Db) -> anyhow::Result<crate::db::config::TillIdentity> {
-    let store = db::config::find_store(db, None)
+async fn bench_till(db: &Db) -> anyhow::Result<db::till::TillIdentity> {
+    let store = db::store::find_store(db, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let key = crate::auth::till_key::generate();
     let hash = crate::auth::till_key::hash(&key);
-    db::config::add_till(
+    db::till::create_till(
         db,
-        store.store_id,
-        "bench",
-        "till",
-        &hash,
-        &crate::auth::till_key::display_prefix(&key),
+        &db::audit::Who::SEED,
+        db::till::NewTill {
+            store_id: store.store_id,
+            name: "bench",
+            kind: "till",
+            key_hash: &hash,
+            key_prefix: &crate::auth::till_key::display_prefix(&key),
+            outputs: Default::default(),
+        },
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    db::config::till_by_key_hash(db, &hash)
+    db::till::till_by_key_hash(db, &hash)
         .await?
         .context("the bench till")
 }

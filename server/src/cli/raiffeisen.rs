@@ -1,8 +1,9 @@
 //! `qrpay raiffeisen …` (per-store bank settings, callback registration) and
 //! `qrpay bank-emulator`.
 
-use crate::db::config;
-use crate::db::raiffeisen::{RaiffeisenSettingRow, save_setting};
+use crate::db::audit::Who;
+use crate::db::raiffeisen_setting::save_setting;
+use crate::db::store::find_store;
 use crate::emulator::{EmulatorConfig, Faults};
 use crate::providers::raiffeisen::{
     RaiffeisenBank, RaiffeisenDefaults, SecretKey, parse_base_url, parse_merchant_id,
@@ -81,7 +82,7 @@ pub async fn raiffeisen(url: &str, cmd: RaiffeisenCommand) -> anyhow::Result<()>
             merchant_id,
             secret_key_stdin: _,
         } => {
-            let store = config::find_store(&db, store.as_deref()).await?;
+            let store = find_store(&db, store.as_deref()).await?;
             let base_url = parse_base_url(&base_url).map_err(anyhow::Error::msg)?;
             let merchant_id = parse_merchant_id(&merchant_id).map_err(anyhow::Error::msg)?;
             let mut raw = String::new();
@@ -89,12 +90,11 @@ pub async fn raiffeisen(url: &str, cmd: RaiffeisenCommand) -> anyhow::Result<()>
             let key = SecretKey::parse(&raw).map_err(anyhow::Error::msg)?;
             save_setting(
                 &db,
-                &RaiffeisenSettingRow {
-                    store_id: store.store_id,
-                    base_url: base_url.clone(),
-                    sbp_merchant_id: merchant_id.clone(),
-                    secret_key: key.expose().to_owned(),
-                },
+                &Who::CLI,
+                store.store_id,
+                &base_url,
+                &merchant_id,
+                Some(key.expose()),
             )
             .await?;
             eprintln!(
@@ -103,7 +103,7 @@ pub async fn raiffeisen(url: &str, cmd: RaiffeisenCommand) -> anyhow::Result<()>
             );
         }
         RaiffeisenCommand::RegisterCallback { store, url } => {
-            let store = config::find_store(&db, store.as_deref()).await?;
+            let store = find_store(&db, store.as_deref()).await?;
             let bank = RaiffeisenBank::new(db.clone(), RaiffeisenDefaults::from_env());
             let registered = bank
                 .register_callback(store.store_id, &url)

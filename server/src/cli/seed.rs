@@ -8,6 +8,7 @@
 //! `values` on SQLite, `unnest` arrays on PostgreSQL), many per transaction, in time order.
 //! No outbox rows: the relay must not publish history.
 
+use crate::db::seed::Batch;
 use crate::db::{self, Db};
 use crate::domain::public_id_at;
 use crate::providers::sandbox::{nspk_payload, qr_id_for};
@@ -80,72 +81,6 @@ struct Store {
     receipts: Vec<u64>,
 }
 
-/// The rows of one transaction, by column.
-#[derive(Default)]
-struct Batch {
-    p_id: Vec<String>,
-    p_store: Vec<i64>,
-    p_till: Vec<i64>,
-    p_type: Vec<i64>,
-    p_status: Vec<&'static str>,
-    p_amount: Vec<i64>,
-    p_receipt: Vec<String>,
-    p_order_ref: Vec<String>,
-    p_qr_id: Vec<Option<String>>,
-    p_qr_payload: Vec<Option<String>>,
-    p_bank_tx: Vec<Option<String>>,
-    p_failure_code: Vec<Option<&'static str>>,
-    p_failure_message: Vec<Option<&'static str>>,
-    p_expires_at: Vec<DateTime<Utc>>,
-    p_paid_at: Vec<Option<DateTime<Utc>>>,
-    p_refunded: Vec<i64>,
-    p_late: Vec<bool>,
-    p_created_at: Vec<DateTime<Utc>>,
-    p_updated_at: Vec<DateTime<Utc>>,
-    e_payment: Vec<String>,
-    e_refund: Vec<Option<String>>,
-    e_from: Vec<Option<&'static str>>,
-    e_to: Vec<&'static str>,
-    e_trigger: Vec<&'static str>,
-    e_detail: Vec<Option<&'static str>>,
-    e_at: Vec<DateTime<Utc>>,
-    r_id: Vec<String>,
-    r_payment: Vec<String>,
-    r_store: Vec<i64>,
-    r_till: Vec<Option<i64>>,
-    r_amount: Vec<i64>,
-    r_reason: Vec<Option<&'static str>>,
-    r_ref: Vec<String>,
-    r_created_at: Vec<DateTime<Utc>>,
-    r_completed_at: Vec<DateTime<Utc>>,
-}
-
-impl Batch {
-    fn len(&self) -> usize {
-        self.p_id.len()
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn event(
-        &mut self,
-        payment_id: &str,
-        refund_id: Option<&str>,
-        from: Option<&'static str>,
-        to: &'static str,
-        trigger: &'static str,
-        detail: Option<&'static str>,
-        at: DateTime<Utc>,
-    ) {
-        self.e_payment.push(payment_id.to_owned());
-        self.e_refund.push(refund_id.map(str::to_owned));
-        self.e_from.push(from);
-        self.e_to.push(to);
-        self.e_trigger.push(trigger);
-        self.e_detail.push(detail);
-        self.e_at.push(at);
-    }
-}
-
 /// Microsecond precision, as `db::now()` stores it.
 fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(t.timestamp_micros()).expect("BUG: in range")
@@ -192,7 +127,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
         .await)?;
     // The console opens the first store: when it has no payments yet (a fresh database), it
     // becomes the first seeded store.
-    let first = db::config::find_store(db, None).await.ok();
+    let first = db::store::find_store(db, None).await.ok();
     let mut reuse = None;
     if let Some(f) = first {
         let busy: bool = db::read!(db, |c| sqlx::query_scalar(
@@ -201,7 +136,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
         .bind(f.store_id)
         .fetch_one(c)
         .await)?;
-        let pt = db::config::payment_type_for_payment(db, f.store_id, None).await?;
+        let pt = db::payment_type::payment_type_for_payment(db, f.store_id, None).await?;
         if let (false, Some(pt)) = (busy, pt) {
             reuse = Some((f.store_id, pt.payment_type_id));
         }
@@ -210,14 +145,15 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
     for i in 0..args.stores {
         let n = existing + 1 + i64::from(i);
         let d = match reuse.take() {
-            Some((store_id, payment_type_id)) => db::config::DefaultStore {
+            Some((store_id, payment_type_id)) => db::store::DefaultStore {
                 store_id,
                 auth_server_id: 0,
                 payment_type_id,
             },
             None => {
-                db::config::add_store_with_defaults(
+                db::store::add_store_with_defaults(
                     db,
+                    &db::audit::Who::SEED,
                     &format!("seed{n}"),
                     &format!("Магазин {n} (seed)"),
                 )
@@ -233,13 +169,17 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
                 format!("Касса {}", t + 1)
             };
             let key = crate::auth::till_key::generate();
-            let id = db::config::add_till(
+            let id = db::till::create_till(
                 db,
-                d.store_id,
-                &name,
-                if kiosk { "kiosk" } else { "till" },
-                &crate::auth::till_key::hash(&key),
-                &crate::auth::till_key::display_prefix(&key),
+                &db::audit::Who::SEED,
+                db::till::NewTill {
+                    store_id: d.store_id,
+                    name: &name,
+                    kind: if kiosk { "kiosk" } else { "till" },
+                    key_hash: &crate::auth::till_key::hash(&key),
+                    key_prefix: &crate::auth::till_key::display_prefix(&key),
+                    outputs: Default::default(),
+                },
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -363,16 +303,9 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
 
     // The per-day totals of the new stores, so the console's first look is fast.
     for s in &stores {
-        db::console::refresh_days(db, s.store_id, tz, db::now()).await?;
+        db::payment_search::refresh_days(db, s.store_id, tz, db::now()).await?;
     }
-    if let Db::Postgres(pool) = db {
-        // Statistics for the planner, and the visibility map for index-only scans.
-        sqlx::query("vacuum analyze payment, payment_event, refund, payment_day")
-            .execute(pool)
-            .await?;
-    } else if let Db::Sqlite { write, .. } = db {
-        sqlx::query("analyze").execute(write).await?;
-    }
+    db::seed::analyze(db).await?;
     Ok(out)
 }
 
@@ -617,159 +550,14 @@ fn payment(
 impl Seeded {
     /// Writes the batch in one transaction and empties it.
     async fn flush(&mut self, db: &Db, b: &mut Batch) -> anyhow::Result<()> {
-        if b.len() == 0 {
+        if b.is_empty() {
             return Ok(());
         }
-        match db {
-            Db::Sqlite { write, .. } => flush_sqlite(write, b).await?,
-            Db::Postgres(pool) => flush_postgres(pool, b).await?,
-        }
+        db::seed::write_batch(db, b).await?;
         self.payments += b.len() as u64;
         self.events += b.e_payment.len() as u64;
         self.refunds += b.r_id.len() as u64;
         *b = Batch::default();
         Ok(())
     }
-}
-
-const PAYMENT_INSERT: &str = "insert into payment (payment_id, store_id, till_id, payment_type_id, \
-    module, status, amount, receipt, order_ref, qr_id, qr_payload, bank_transaction_id, failure_code, \
-    failure_message, expires_at, paid_at, refunded_amount, late, created_at, updated_at) ";
-const EVENT_INSERT: &str = "insert into payment_event (payment_id, refund_id, from_status, to_status, \
-    trigger, detail, created_at) ";
-const REFUND_INSERT: &str = "insert into refund (refund_id, payment_id, store_id, till_id, amount, \
-    status, reason, refund_ref, created_at, updated_at, completed_at) ";
-
-/// SQLite: multi-row `values` (≤ 32,766 parameters a statement), one transaction.
-async fn flush_sqlite(write: &sqlx::SqlitePool, b: &Batch) -> Result<(), sqlx::Error> {
-    use sqlx::QueryBuilder;
-    let mut tx = write.begin().await?;
-    for chunk in (0..b.len()).collect::<Vec<_>>().chunks(1500) {
-        let mut q = QueryBuilder::<sqlx::Sqlite>::new(PAYMENT_INSERT);
-        q.push_values(chunk, |mut r, &i| {
-            r.push_bind(&b.p_id[i])
-                .push_bind(b.p_store[i])
-                .push_bind(b.p_till[i])
-                .push_bind(b.p_type[i])
-                .push_bind("sandbox")
-                .push_bind(b.p_status[i])
-                .push_bind(b.p_amount[i])
-                .push_bind(&b.p_receipt[i])
-                .push_bind(&b.p_order_ref[i])
-                .push_bind(&b.p_qr_id[i])
-                .push_bind(&b.p_qr_payload[i])
-                .push_bind(&b.p_bank_tx[i])
-                .push_bind(b.p_failure_code[i])
-                .push_bind(b.p_failure_message[i])
-                .push_bind(b.p_expires_at[i])
-                .push_bind(b.p_paid_at[i])
-                .push_bind(b.p_refunded[i])
-                .push_bind(b.p_late[i])
-                .push_bind(b.p_created_at[i])
-                .push_bind(b.p_updated_at[i]);
-        });
-        q.build().execute(&mut *tx).await?;
-    }
-    for chunk in (0..b.r_id.len()).collect::<Vec<_>>().chunks(2500) {
-        let mut q = QueryBuilder::<sqlx::Sqlite>::new(REFUND_INSERT);
-        q.push_values(chunk, |mut r, &i| {
-            r.push_bind(&b.r_id[i])
-                .push_bind(&b.r_payment[i])
-                .push_bind(b.r_store[i])
-                .push_bind(b.r_till[i])
-                .push_bind(b.r_amount[i])
-                .push_bind("completed")
-                .push_bind(b.r_reason[i])
-                .push_bind(&b.r_ref[i])
-                .push_bind(b.r_created_at[i])
-                .push_bind(b.r_completed_at[i])
-                .push_bind(b.r_completed_at[i]);
-        });
-        q.build().execute(&mut *tx).await?;
-    }
-    for chunk in (0..b.e_payment.len()).collect::<Vec<_>>().chunks(4000) {
-        let mut q = QueryBuilder::<sqlx::Sqlite>::new(EVENT_INSERT);
-        q.push_values(chunk, |mut r, &i| {
-            r.push_bind(&b.e_payment[i])
-                .push_bind(&b.e_refund[i])
-                .push_bind(b.e_from[i])
-                .push_bind(b.e_to[i])
-                .push_bind(b.e_trigger[i])
-                .push_bind(b.e_detail[i])
-                .push_bind(b.e_at[i]);
-        });
-        q.build().execute(&mut *tx).await?;
-    }
-    tx.commit().await
-}
-
-/// PostgreSQL: one `insert … select from unnest(arrays)` per table, one transaction.
-async fn flush_postgres(pool: &sqlx::PgPool, b: &Batch) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let strs = |v: &[&'static str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let opt_strs =
-        |v: &[Option<&'static str>]| v.iter().map(|s| s.map(str::to_owned)).collect::<Vec<_>>();
-    sqlx::query(&format!(
-        "{PAYMENT_INSERT} select id, store, till, pt, 'sandbox', status, amount, receipt, order_ref, \
-         qr_id, qr_payload, bank_tx, fcode, fmsg, expires, paid, refunded, late, created, updated \
-         from unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::text[], $6::int8[], \
-         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], \
-         $14::timestamptz[], $15::timestamptz[], $16::int8[], $17::bool[], $18::timestamptz[], \
-         $19::timestamptz[]) as t(id, store, till, pt, status, amount, receipt, order_ref, qr_id, \
-         qr_payload, bank_tx, fcode, fmsg, expires, paid, refunded, late, created, updated)"
-    ))
-    .bind(&b.p_id)
-    .bind(&b.p_store)
-    .bind(&b.p_till)
-    .bind(&b.p_type)
-    .bind(strs(&b.p_status))
-    .bind(&b.p_amount)
-    .bind(&b.p_receipt)
-    .bind(&b.p_order_ref)
-    .bind(&b.p_qr_id)
-    .bind(&b.p_qr_payload)
-    .bind(&b.p_bank_tx)
-    .bind(opt_strs(&b.p_failure_code))
-    .bind(opt_strs(&b.p_failure_message))
-    .bind(&b.p_expires_at)
-    .bind(&b.p_paid_at)
-    .bind(&b.p_refunded)
-    .bind(&b.p_late)
-    .bind(&b.p_created_at)
-    .bind(&b.p_updated_at)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(&format!(
-        "{REFUND_INSERT} select id, payment, store, till, amount, 'completed', reason, ref, created, \
-         done, done from unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], \
-         $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[]) \
-         as t(id, payment, store, till, amount, reason, ref, created, done)"
-    ))
-    .bind(&b.r_id)
-    .bind(&b.r_payment)
-    .bind(&b.r_store)
-    .bind(&b.r_till)
-    .bind(&b.r_amount)
-    .bind(opt_strs(&b.r_reason))
-    .bind(&b.r_ref)
-    .bind(&b.r_created_at)
-    .bind(&b.r_completed_at)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(&format!(
-        "{EVENT_INSERT} select payment, refund, from_status, to_status, trigger, detail, at \
-         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
-         $7::timestamptz[]) with ordinality as t(payment, refund, from_status, to_status, trigger, \
-         detail, at, n) order by n"
-    ))
-    .bind(&b.e_payment)
-    .bind(&b.e_refund)
-    .bind(opt_strs(&b.e_from))
-    .bind(strs(&b.e_to))
-    .bind(strs(&b.e_trigger))
-    .bind(opt_strs(&b.e_detail))
-    .bind(&b.e_at)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
 }

@@ -1,4 +1,6 @@
-//! Storage: native SQLite and PostgreSQL pools behind one `Db`, and the repositories.
+//! Storage: native SQLite and PostgreSQL pools behind one `Db`, and one file per table (or group
+//! of tables). Every configuration write takes the actor ([`audit::Who`]) and writes its audit
+//! row in the same transaction.
 //!
 //! Repository functions are written once: the `read!` and `in_tx!` macros expand the same sqlx
 //! call for each backend (SQL text is shared where both accept it; `$1` parameters work on both).
@@ -6,18 +8,24 @@
 //! `SQLITE_BUSY`, and a separate pool of readers (WAL lets them run beside the writer).
 
 pub mod audit;
-pub mod config;
-pub mod console;
-pub mod dashboard;
 pub mod idempotency;
 pub mod outbox;
 pub mod payment;
 pub mod payment_event;
+pub mod payment_search;
+pub mod payment_type;
 pub mod payments;
-pub mod raiffeisen;
+pub mod raiffeisen_setting;
 pub mod refund;
-pub mod settings;
-pub mod users;
+pub mod seed;
+pub mod session;
+pub mod store;
+pub mod till;
+pub mod user;
+
+mod shim;
+// shim: issue10 merge — the old module paths that admin.rs, payments/ and providers/ still use.
+pub use shim::{config, console, dashboard, raiffeisen, settings, users};
 
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -160,6 +168,28 @@ impl Tx {
             Tx::Sqlite(t) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
         }
+    }
+}
+
+/// Why a configuration change or look-up failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} already exists")]
+    Duplicate(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// `Duplicate(what)` for a unique-constraint violation, else the database error.
+fn duplicate_or(err: sqlx::Error, what: String) -> ConfigError {
+    if is_unique_violation(&err) {
+        ConfigError::Duplicate(what)
+    } else {
+        ConfigError::Db(err)
     }
 }
 

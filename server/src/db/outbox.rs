@@ -2,6 +2,7 @@
 //! failed, and the per-store lease that lets one relay at a time publish a store's events.
 
 use super::{Db, now, read, write};
+use crate::domain::AmqpUrl;
 use chrono::{DateTime, Utc};
 
 /// A store and how many of its events wait to be published.
@@ -9,7 +10,7 @@ use chrono::{DateTime, Utc};
 pub struct StoreBacklog {
     pub store_id: i64,
     pub code: String,
-    pub rabbitmq_url: Option<String>,
+    pub rabbitmq_url: Option<AmqpUrl>,
     pub pending: i64,
 }
 
@@ -173,24 +174,6 @@ pub async fn release_leases(db: &Db, holder: &str) -> Result<(), sqlx::Error> {
         "delete from outbox_lease where holder = $1"
     )
     .bind(holder)
-    .execute(c)
-    .await
-    .map(|_| ()))
-}
-
-/// Sets the store's «RabbitMQ сервер» (`None` clears it: events then wait in the outbox).
-pub async fn set_rabbitmq_url(
-    db: &Db,
-    store_id: i64,
-    url: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    let at = now();
-    write!(db, |c| sqlx::query(
-        "update store set rabbitmq_url = $2, updated_at = $3 where store_id = $1"
-    )
-    .bind(store_id)
-    .bind(url)
-    .bind(at)
     .execute(c)
     .await
     .map(|_| ()))

@@ -2,11 +2,13 @@
 //! payment and refund statuses with their pure state machine (`status`).
 
 mod amount;
+pub mod amqp_url;
 mod ids;
 pub mod status;
 mod text;
 
 pub use amount::Amount;
+pub use amqp_url::AmqpUrl;
 pub use ids::{IdempotencyKey, OrderRef, PaymentId, RefundId, new_public_id, public_id_at};
 pub use status::{PaymentStatus, PaymentTrigger, RefundStatus, RefundTrigger, Transition};
 pub use text::{Description, Receipt};

@@ -2,8 +2,9 @@
 //! own exclusive queue for `qrpay events tail` and the tests.
 
 use super::EXCHANGE;
-use super::outbox::{properties, redact};
+use super::outbox::properties;
 use crate::db::outbox::OutboxRow;
+use crate::domain::amqp_url::redact;
 use futures::StreamExt;
 use lapin::options::{
     BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions,

@@ -36,50 +36,5 @@ pub fn properties(row: &OutboxRow) -> BasicProperties {
         .with_headers(headers)
 }
 
-/// A broker URL with its password hidden, for logs, `/readyz` and the CLI.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
-/// Checks a broker URL's syntax (`amqp://` or `amqps://`), with a message that says what is wrong.
-pub fn check_url(url: &str) -> Result<(), String> {
-    let url = url.trim();
-    if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
-        return Err(format!(
-            "a RabbitMQ URL starts with amqp:// or amqps:// (got {:?})",
-            redact(url)
-        ));
-    }
-    url.parse::<lapin::uri::AMQPUri>()
-        .map(|_| ())
-        .map_err(|e| format!("invalid RabbitMQ URL {}: {e}", redact(url)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_hidden_in_broker_urls() {
-        assert_eq!(
-            redact("amqp://guest:secret@127.0.0.1:5672/%2f"),
-            "amqp://guest:***@127.0.0.1:5672/%2f"
-        );
-        assert_eq!(redact("amqp://127.0.0.1"), "amqp://127.0.0.1");
-    }
-
-    #[test]
-    fn only_amqp_urls_are_accepted() {
-        assert!(check_url("amqp://guest:guest@127.0.0.1:5672/%2f").is_ok());
-        assert!(check_url("amqps://broker.example:5671/shop").is_ok());
-        assert!(check_url("http://127.0.0.1:5672").is_err());
-        assert!(check_url("").is_err());
-    }
-}
+// shim: issue10 merge — moved to domain/amqp_url.rs; admin.rs still imports them from here.
+pub use crate::domain::amqp_url::{check_url, redact};

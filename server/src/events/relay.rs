@@ -11,9 +11,9 @@
 
 use super::broker::Publisher;
 use super::monitor::{BrokerState, EventsMonitor};
-use super::outbox::redact;
 use crate::db::outbox::{self as repo, StoreBacklog};
 use crate::db::{Db, now};
+use crate::domain::AmqpUrl;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
     /// The broker for stores without their own «RabbitMQ сервер» (`QRPAY_AMQP_URL`).
-    pub default_url: Option<String>,
+    pub default_url: Option<AmqpUrl>,
     /// Rows published per batch (one round of confirms).
     pub batch: i64,
     /// Pause between steps when there was nothing to publish.
@@ -75,7 +75,7 @@ struct Marking {
 const MAX_PENDING_MARKS: usize = 4;
 
 struct Backoff {
-    url: String,
+    url: AmqpUrl,
     failures: u32,
     retry_at: Instant,
 }
@@ -85,7 +85,7 @@ pub struct Relay {
     config: RelayConfig,
     monitor: Arc<EventsMonitor>,
     holder: String,
-    publishers: HashMap<String, Publisher>,
+    publishers: HashMap<AmqpUrl, Publisher>,
     backoff: HashMap<i64, Backoff>,
     /// Leases this relay holds, and until when it need not renew them.
     leases: HashMap<i64, Instant>,
@@ -191,7 +191,7 @@ impl Relay {
             }
         }
         // Connections to URLs no store uses any more (the setting changed) are closed.
-        let stale: Vec<String> = self
+        let stale: Vec<AmqpUrl> = self
             .publishers
             .keys()
             .filter(|u| !urls_in_use.contains(u))
@@ -249,14 +249,14 @@ impl Relay {
         repo::release_leases(&self.db, &self.holder).await
     }
 
-    fn url_for(&self, store: &StoreBacklog) -> Option<String> {
+    fn url_for(&self, store: &StoreBacklog) -> Option<AmqpUrl> {
         store
             .rabbitmq_url
             .as_deref()
             .map(str::trim)
             .filter(|u| !u.is_empty())
-            .or(self.config.default_url.as_deref())
-            .map(str::to_owned)
+            .map(|u| AmqpUrl::from_stored(u.to_owned()))
+            .or_else(|| self.config.default_url.clone())
     }
 
     fn warn_no_url(&mut self, store: &StoreBacklog) {
@@ -298,7 +298,7 @@ impl Relay {
     async fn publish_store(
         &mut self,
         store: &StoreBacklog,
-        url: &str,
+        url: &AmqpUrl,
     ) -> Result<Result<usize, ()>, sqlx::Error> {
         let in_flight = self.reap_marks(store.store_id).await;
         let mut rows = repo::next_batch(
@@ -318,8 +318,8 @@ impl Relay {
         if !self.publishers.contains_key(url) {
             match Publisher::connect(url).await {
                 Ok(p) => {
-                    tracing::info!(store = %store.code, broker = %redact(url), "connected to the broker");
-                    self.publishers.insert(url.to_owned(), p);
+                    tracing::info!(store = %store.code, broker = %url, "connected to the broker");
+                    self.publishers.insert(url.clone(), p);
                 }
                 Err(error) => {
                     self.fail(store, url, rows[0].outbox_id, &error).await?;
@@ -370,8 +370,12 @@ impl Relay {
         }
         match outcome.error {
             None => {
-                self.monitor
-                    .set_broker(&store.code, BrokerState::Connected { url: redact(url) });
+                self.monitor.set_broker(
+                    &store.code,
+                    BrokerState::Connected {
+                        url: url.redacted(),
+                    },
+                );
                 Ok(Ok(acked.len()))
             }
             Some(error) => {
@@ -388,7 +392,7 @@ impl Relay {
     async fn fail(
         &mut self,
         store: &StoreBacklog,
-        url: &str,
+        url: &AmqpUrl,
         outbox_id: i64,
         error: &str,
     ) -> Result<(), sqlx::Error> {
@@ -396,12 +400,12 @@ impl Relay {
         self.monitor.set_broker(
             &store.code,
             BrokerState::Unreachable {
-                url: redact(url),
+                url: url.redacted(),
                 error: error.to_owned(),
             },
         );
         let failures = match self.backoff.get(&store.store_id) {
-            Some(b) if b.url == url => b.failures + 1,
+            Some(b) if &b.url == url => b.failures + 1,
             _ => 1,
         };
         let pause = self
@@ -411,7 +415,7 @@ impl Relay {
             .min(self.config.backoff_max);
         tracing::warn!(
             store = %store.code,
-            broker = %redact(url),
+            broker = %url,
             pending = store.pending,
             retry_in_ms = pause.as_millis() as u64,
             %error,
@@ -420,7 +424,7 @@ impl Relay {
         self.backoff.insert(
             store.store_id,
             Backoff {
-                url: url.to_owned(),
+                url: url.clone(),
                 failures,
                 retry_at: Instant::now() + pause,
             },

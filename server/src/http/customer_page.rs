@@ -6,7 +6,6 @@
 //! page when the status changes. Every text that comes from data is HTML-escaped.
 
 use super::AppState;
-use crate::db::config;
 use crate::db::payment::PaymentRow;
 use crate::domain::PaymentStatus;
 use crate::error::ApiError;
@@ -86,7 +85,7 @@ async fn render(state: &AppState, id: &str) -> Result<Option<String>, ApiError> 
     let Some(row) = state.payments.public_payment(id).await? else {
         return Ok(None);
     };
-    let store = config::store_by_id(state.payments.db(), row.store_id)
+    let store = crate::db::store::store_by_id(state.payments.db(), row.store_id)
         .await
         .map_err(|e| anyhow::anyhow!("the payment's store: {e}"))?;
     let svg = match (&row.qr_payload, Shown::of(row.status())) {

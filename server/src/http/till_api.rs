@@ -304,7 +304,7 @@ fn flag_param(
 /// The payment (of the till's store) and its QR payload.
 async fn payment_with_qr(
     state: &AppState,
-    till: &crate::db::config::TillIdentity,
+    till: &crate::db::till::TillIdentity,
     id: &str,
 ) -> Result<(PaymentRow, String), ApiError> {
     let row = state.payments.payment_for(till, id).await?;
@@ -416,7 +416,7 @@ async fn qr_escpos(
         Some(hit) => hit,
         None => {
             let text = if with_text {
-                let store = crate::db::config::store_by_id(state.payments.db(), row.store_id)
+                let store = crate::db::store::store_by_id(state.payments.db(), row.store_id)
                     .await
                     .map_err(|e| anyhow::anyhow!("the payment's store: {e}"))?;
                 Some(escpos::ReceiptText {

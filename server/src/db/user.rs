@@ -1,11 +1,22 @@
-//! Console users as the «Пользователи» page changes them: add, change role, disable or enable,
-//! reset the password. Each change writes its audit row in the same transaction (never the
-//! password or its hash), and no change leaves the console without an enabled admin.
+//! Console users (`app_user`): sign-in look-ups and the changes the «Пользователи» page and the
+//! CLI make (add, change role, disable or enable, reset the password). Each change writes its
+//! audit row in the same transaction (never the password or its hash), and no change leaves the
+//! console without an enabled admin.
 
 use super::audit::{self, Change, Who};
 use super::{Db, Tx, in_tx, is_unique_violation, now, read, write};
 use chrono::{DateTime, Utc};
 use serde_json::json;
+
+/// A user as sign-in sees it.
+#[derive(sqlx::FromRow, Debug)]
+pub struct UserRow {
+    pub app_user_id: i64,
+    pub login: String,
+    pub password_hash: String,
+    pub role: String,
+    pub disabled: bool,
+}
 
 /// A user as the list shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -42,6 +53,31 @@ struct Current {
     disabled: bool,
 }
 
+pub async fn user_by_login(db: &Db, login: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select app_user_id, login, password_hash, role, disabled from app_user where login = $1"
+    )
+    .bind(login)
+    .fetch_optional(c)
+    .await)
+}
+
+pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select app_user_id, login, password_hash, role, disabled from app_user \
+         where app_user_id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
+pub async fn count_users(db: &Db) -> Result<i64, sqlx::Error> {
+    read!(db, |c| sqlx::query_scalar("select count(*) from app_user")
+        .fetch_one(c)
+        .await)
+}
+
 pub async fn list_users(db: &Db) -> Result<Vec<UserListRow>, sqlx::Error> {
     read!(db, |c| sqlx::query_as(
         "select app_user_id, login, role, disabled, created_at, last_login_at from app_user \
@@ -62,6 +98,18 @@ pub async fn record_sign_in(db: &Db, app_user_id: i64) -> Result<(), sqlx::Error
     .execute(c)
     .await
     .map(|_| ()))
+}
+
+/// Checks a new user's login (1-64 characters without control characters) and role; the console
+/// checks them in its form, the CLI and the setup link call this.
+pub fn check_new_user(login: &str, role: &str) -> Result<(), String> {
+    if login.is_empty() || login.chars().count() > 64 || login.chars().any(char::is_control) {
+        return Err("the login must be 1-64 characters without control characters".into());
+    }
+    if !matches!(role, "admin" | "support" | "viewer") {
+        return Err("the role must be admin, support or viewer".into());
+    }
+    Ok(())
 }
 
 /// Adds a user (login and role checked by the caller, the password already hashed).

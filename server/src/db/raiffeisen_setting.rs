@@ -1,8 +1,8 @@
-//! Raiffeisen SBP settings per store (`raiffeisen_setting`). The secret key is only ever read by
-//! the module itself; nothing here renders it.
+//! The Raiffeisen payment module's settings per store (`raiffeisen_setting`). The secret key is
+//! only ever read by the module itself; nothing here renders it.
 
 use super::audit::{self, Change, Who};
-use super::{Db, in_tx, now, read, write};
+use super::{Db, in_tx, now, read};
 use serde_json::json;
 
 /// One store's row, as stored.
@@ -38,37 +38,16 @@ pub async fn setting_of_store(
     .await)
 }
 
-/// Creates or replaces the store's settings.
-pub async fn save_setting(db: &Db, row: &RaiffeisenSettingRow) -> Result<(), sqlx::Error> {
-    let at = now();
-    write!(db, |c| {
-        sqlx::query(
-        "insert into raiffeisen_setting (store_id, base_url, sbp_merchant_id, secret_key, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $5) on conflict (store_id) do update set \
-         base_url = excluded.base_url, sbp_merchant_id = excluded.sbp_merchant_id, \
-         secret_key = excluded.secret_key, updated_at = excluded.updated_at"
-    )
-    .bind(row.store_id)
-    .bind(&row.base_url)
-    .bind(&row.sbp_merchant_id)
-    .bind(&row.secret_key)
-    .bind(at)
-    .execute(c)
-    .await
-    .map(|_| ())
-    })
-}
-
 /// What the audit log keeps of a row: never the secret key, only whether one is set and, after a
 /// save, whether it was changed.
 fn audit_json(base_url: &str, sbp_merchant_id: &str, secret: &str) -> serde_json::Value {
     json!({ "base_url": base_url, "sbp_merchant_id": sbp_merchant_id, "secret_key": secret })
 }
 
-/// The console's save: creates or updates the store's settings and writes the audit row in the
-/// same transaction. `secret_key: None` keeps the stored key; returns `false` (nothing saved) when
-/// there is no stored key to keep.
-pub async fn save_setting_audited(
+/// Creates or updates the store's settings and writes the audit row in the same transaction.
+/// `secret_key: None` keeps the stored key; returns `false` (nothing saved) when there is no
+/// stored key to keep.
+pub async fn save_setting(
     db: &Db,
     who: &Who<'_>,
     store_id: i64,

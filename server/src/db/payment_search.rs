@@ -1,167 +1,11 @@
-//! The console's storage: session records, users for sign-in, failed logins, the payments list.
+//! The console's view of the payments: the filtered, paged search of the transactions page
+//! with its totals (added up per closed day in `payment_day`), and the dashboard's figures
+//! (paid per day, pending now, late payments still to refund).
 
-use super::{Db, now, read, write};
+use super::{Db, read};
 use chrono::{DateTime, NaiveDate, Utc};
 
-// ---- sessions (tower-sessions records as JSON) ----
-
-/// Inserts a new session; `false` when the id is taken (the caller picks another).
-pub async fn insert_session(
-    db: &Db,
-    id: &str,
-    data: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let r: Result<u64, sqlx::Error> = write!(db, |c| {
-        sqlx::query(
-        "insert into console_session (console_session_id, data, expires_at) values ($1, $2, $3) \
-         on conflict (console_session_id) do nothing"
-    )
-    .bind(id)
-    .bind(data)
-    .bind(expires_at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
-    });
-    Ok(r? == 1)
-}
-
-pub async fn save_session(
-    db: &Db,
-    id: &str,
-    data: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    write!(db, |c| {
-        sqlx::query(
-        "insert into console_session (console_session_id, data, expires_at) values ($1, $2, $3) \
-         on conflict (console_session_id) do update set data = excluded.data, expires_at = excluded.expires_at"
-    )
-    .bind(id)
-    .bind(data)
-    .bind(expires_at)
-    .execute(c)
-    .await
-    .map(|_| ())
-    })
-}
-
-/// The session's data and expiry, if stored.
-pub async fn load_session(
-    db: &Db,
-    id: &str,
-) -> Result<Option<(String, DateTime<Utc>)>, sqlx::Error> {
-    read!(db, |c| sqlx::query_as(
-        "select data, expires_at from console_session where console_session_id = $1"
-    )
-    .bind(id)
-    .fetch_optional(c)
-    .await)
-}
-
-pub async fn delete_session(db: &Db, id: &str) -> Result<(), sqlx::Error> {
-    write!(db, |c| sqlx::query(
-        "delete from console_session where console_session_id = $1"
-    )
-    .bind(id)
-    .execute(c)
-    .await
-    .map(|_| ()))
-}
-
-pub async fn delete_expired_sessions(db: &Db) -> Result<u64, sqlx::Error> {
-    let at = now();
-    write!(db, |c| sqlx::query(
-        "delete from console_session where expires_at < $1"
-    )
-    .bind(at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))
-}
-
-// ---- users ----
-
-#[derive(sqlx::FromRow, Debug)]
-pub struct UserRow {
-    pub app_user_id: i64,
-    pub login: String,
-    pub password_hash: String,
-    pub role: String,
-    pub disabled: bool,
-}
-
-pub async fn user_by_login(db: &Db, login: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    read!(db, |c| sqlx::query_as(
-        "select app_user_id, login, password_hash, role, disabled from app_user where login = $1"
-    )
-    .bind(login)
-    .fetch_optional(c)
-    .await)
-}
-
-pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    read!(db, |c| {
-        sqlx::query_as(
-        "select app_user_id, login, password_hash, role, disabled from app_user where app_user_id = $1"
-    )
-    .bind(id)
-    .fetch_optional(c)
-    .await
-    })
-}
-
-// ---- throttling ----
-
-pub async fn count_login_failures_since(
-    db: &Db,
-    login: &str,
-    since: DateTime<Utc>,
-) -> Result<i64, sqlx::Error> {
-    read!(db, |c| sqlx::query_scalar(
-        "select count(*) from login_failure where login = $1 and created_at > $2"
-    )
-    .bind(login)
-    .bind(since)
-    .fetch_one(c)
-    .await)
-}
-
-/// Records a failed login and drops this login's failures older than `forget_before`.
-pub async fn record_login_failure(
-    db: &Db,
-    login: &str,
-    forget_before: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let at = now();
-    write!(db, |c| {
-        sqlx::query("delete from login_failure where login = $1 and created_at < $2")
-            .bind(login)
-            .bind(forget_before)
-            .execute(&mut *c)
-            .await?;
-        sqlx::query("insert into login_failure (login, created_at) values ($1, $2)")
-            .bind(login)
-            .bind(at)
-            .execute(&mut *c)
-            .await
-            .map(|_| ())
-    })
-}
-
-pub async fn clear_login_failures(db: &Db, login: &str) -> Result<(), sqlx::Error> {
-    write!(db, |c| sqlx::query(
-        "delete from login_failure where login = $1"
-    )
-    .bind(login)
-    .execute(c)
-    .await
-    .map(|_| ()))
-}
-
-// ---- transactions ----
-
+/// A payment as the console lists it.
 #[derive(sqlx::FromRow, Debug)]
 pub struct TransactionRow {
     pub payment_id: String,
@@ -176,25 +20,25 @@ pub struct TransactionRow {
     pub bank_transaction_id: Option<String>,
 }
 
+const ROW_COLUMNS: &str = "p.payment_id, p.created_at, p.amount, p.refunded_amount, p.status, \
+    p.receipt, t.name as till_name, p.order_ref, p.qr_id, p.bank_transaction_id";
+
 /// The store's latest payments, newest first (index `payment_store_created`).
 pub async fn latest_payments(
     db: &Db,
     store_id: i64,
     limit: i64,
 ) -> Result<Vec<TransactionRow>, sqlx::Error> {
-    read!(db, |c| sqlx::query_as(
-        "select p.payment_id, p.created_at, p.amount, p.refunded_amount, p.status, p.receipt, \
-                t.name as till_name, p.order_ref, p.qr_id, p.bank_transaction_id \
-         from payment p join till t on t.till_id = p.till_id \
+    let sql = format!(
+        "select {ROW_COLUMNS} from payment p join till t on t.till_id = p.till_id \
          where p.store_id = $1 order by p.created_at desc, p.payment_id desc limit $2"
-    )
-    .bind(store_id)
-    .bind(limit)
-    .fetch_all(c)
-    .await)
+    );
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(store_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
 }
-
-// ---- transactions journey: filtered, paged search (issue 4, part b) ----
 
 /// What the transactions list is filtered by (all checked already).
 #[derive(Debug, Default, Clone)]
@@ -310,9 +154,7 @@ pub async fn search_payments(
 ) -> Result<Vec<TransactionRow>, sqlx::Error> {
     let (cond, binds) = filter_sql(is_pg(db), store_id, f, after);
     let sql = format!(
-        "select p.payment_id, p.created_at, p.amount, p.refunded_amount, p.status, p.receipt, \
-                t.name as till_name, p.order_ref, p.qr_id, p.bank_transaction_id \
-         from payment p join till t on t.till_id = p.till_id \
+        "select {ROW_COLUMNS} from payment p join till t on t.till_id = p.till_id \
          where {cond} order by p.created_at desc, p.payment_id desc limit {limit}"
     );
     read!(db, |c| bind_all!(sqlx::query_as(&sql), &binds)
@@ -594,12 +436,93 @@ pub async fn refresh_days(
     Ok(rolled)
 }
 
-/// The store's tills (id, name), by name.
-pub async fn store_tills(db: &Db, store_id: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    read!(db, |c| sqlx::query_as(
-        "select till_id, name from till where store_id = $1 order by name, till_id"
-    )
-    .bind(store_id)
-    .fetch_all(c)
-    .await)
+/// Paid payments created in one day of the range.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayTotals {
+    pub count: i64,
+    pub amount: i64,
+    pub refunded: i64,
+}
+
+/// Paid payments per day: `bounds` are the days' starts and the last day's end (UTC instants of
+/// local midnights, ascending), so `bounds.len() - 1` days come back, days without payments as
+/// zeros.
+pub async fn paid_per_day(
+    db: &Db,
+    store_id: i64,
+    bounds: &[DateTime<Utc>],
+) -> Result<Vec<DayTotals>, sqlx::Error> {
+    let days = bounds.len().saturating_sub(1);
+    if days == 0 {
+        return Ok(Vec::new());
+    }
+    // $1 the store, $2.. the bounds; the day of a row is the first bound it is below, minus one.
+    let mut case = String::from("case");
+    for d in 0..days - 1 {
+        case.push_str(&format!(" when p.created_at < ${} then {d}", d + 3));
+    }
+    case.push_str(&format!(" else {} end", days - 1));
+    let sql = format!(
+        "select cast({case} as bigint) as day, count(*), cast(coalesce(sum(p.amount), 0) as bigint), \
+                cast(coalesce(sum(p.refunded_amount), 0) as bigint) \
+         from payment p \
+         where p.store_id = $1 and p.created_at >= $2 and p.created_at < ${last} and p.status = 'paid' \
+         group by 1",
+        last = days + 2
+    );
+    let rows: Vec<(i64, i64, i64, i64)> = read!(db, |c| {
+        let mut q = sqlx::query_as(&sql).bind(store_id);
+        for b in bounds {
+            q = q.bind(*b);
+        }
+        q.fetch_all(c).await
+    })?;
+    let mut out = vec![DayTotals::default(); days];
+    for (day, count, amount, refunded) in rows {
+        if let Some(slot) = usize::try_from(day).ok().and_then(|d| out.get_mut(d)) {
+            *slot = DayTotals {
+                count,
+                amount,
+                refunded,
+            };
+        }
+    }
+    Ok(out)
+}
+
+/// Up to `limit` payments of the store pending now, the soonest to expire first (index
+/// `payment_status_expires`: pending payments are few, whatever the table's size).
+pub async fn pending(
+    db: &Db,
+    store_id: i64,
+    limit: i64,
+) -> Result<Vec<TransactionRow>, sqlx::Error> {
+    let sql = format!(
+        "select {ROW_COLUMNS} from payment p join till t on t.till_id = p.till_id \
+         where p.status = 'pending' and p.store_id = $1 order by p.expires_at, p.payment_id limit $2"
+    );
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(store_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+/// Up to `limit` late payments (paid after qrpay expired or cancelled them) not yet refunded in
+/// full, newest first. The conditions are the partial index's own, so both databases use it.
+pub async fn late_unrefunded(
+    db: &Db,
+    store_id: i64,
+    limit: i64,
+) -> Result<Vec<TransactionRow>, sqlx::Error> {
+    let sql = format!(
+        "select {ROW_COLUMNS} from payment p join till t on t.till_id = p.till_id \
+         where p.store_id = $1 and p.late and p.refunded_amount < p.amount \
+         order by p.created_at desc, p.payment_id desc limit $2"
+    );
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(store_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
 }

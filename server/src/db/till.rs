@@ -1,0 +1,273 @@
+//! Tills and kiosks (`till`): their keys (stored hashed), where they show the QR, and the changes
+//! an operator makes to them (each with its audit row).
+
+use super::audit::{self, Change, Who};
+use super::{ConfigError, Db, duplicate_or, in_tx, now, read};
+use crate::qr::outputs::TillOutputs;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Till {
+    pub till_id: i64,
+    pub store_id: i64,
+    pub store_code: String,
+    pub name: String,
+    pub kind: String,
+    pub key_prefix: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub qr_outputs: String,
+    pub paper_width: i64,
+    pub escpos_native: bool,
+}
+
+impl Till {
+    pub fn outputs(&self) -> TillOutputs {
+        TillOutputs::from_columns(&self.qr_outputs, self.paper_width, self.escpos_native)
+    }
+}
+
+/// What a valid till key grants: this till, in this store.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TillIdentity {
+    pub till_id: i64,
+    pub store_id: i64,
+    pub name: String,
+}
+
+const TILL_COLUMNS: &str = "t.till_id, t.store_id, s.code as store_code, t.name, t.kind, \
+     t.key_prefix, t.revoked_at, t.created_at, t.qr_outputs, t.paper_width, t.escpos_native";
+
+pub async fn list_tills(db: &Db) -> Result<Vec<Till>, sqlx::Error> {
+    let sql = format!(
+        "select {TILL_COLUMNS} from till t join store s on s.store_id = t.store_id \
+         order by s.code, t.name"
+    );
+    read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)
+}
+
+/// The till named `name` in the store.
+pub async fn till_by_name(db: &Db, store_id: i64, name: &str) -> Result<Till, ConfigError> {
+    let sql = format!(
+        "select {TILL_COLUMNS} from till t join store s on s.store_id = t.store_id \
+         where t.store_id = $1 and t.name = $2"
+    );
+    let found: Option<Till> = read!(db, |c| sqlx::query_as(&sql)
+        .bind(store_id)
+        .bind(name)
+        .fetch_optional(c)
+        .await)?;
+    found.ok_or_else(|| ConfigError::NotFound(format!("till {name:?}")))
+}
+
+pub async fn till_by_key_hash(
+    db: &Db,
+    key_hash: &str,
+) -> Result<Option<TillIdentity>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select till_id, store_id, name from till where key_hash = $1 and revoked_at is null"
+    )
+    .bind(key_hash)
+    .fetch_optional(c)
+    .await)
+}
+
+/// The store's tills (id, name), by name.
+pub async fn store_tills(db: &Db, store_id: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select till_id, name from till where store_id = $1 order by name, till_id"
+    )
+    .bind(store_id)
+    .fetch_all(c)
+    .await)
+}
+
+fn check_paper_width(outputs: &TillOutputs) -> Result<(), ConfigError> {
+    if !crate::qr::escpos::WIDTHS.contains(&outputs.paper_width) {
+        return Err(ConfigError::Invalid(
+            "the paper width must be 384 (58 mm) or 576 (80 mm) dots".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A new till, with its key already hashed.
+pub struct NewTill<'a> {
+    pub store_id: i64,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub key_hash: &'a str,
+    pub key_prefix: &'a str,
+    pub outputs: TillOutputs,
+}
+
+fn till_json(name: &str, kind: &str, key_prefix: &str, outputs: &TillOutputs) -> serde_json::Value {
+    json!({
+        "name": name,
+        "kind": kind,
+        "key_prefix": key_prefix,
+        "qr_outputs": outputs.list(),
+        "paper_width": outputs.paper_width,
+        "escpos_native": outputs.escpos_native,
+    })
+}
+
+/// Adds a till (name, kind and paper width checked here) and its audit row.
+pub async fn create_till(db: &Db, who: &Who<'_>, new: NewTill<'_>) -> Result<i64, ConfigError> {
+    let name = new.name.trim();
+    if name.is_empty() {
+        return Err(ConfigError::Invalid(
+            "the till name must not be empty".into(),
+        ));
+    }
+    if !matches!(new.kind, "till" | "kiosk") {
+        return Err(ConfigError::Invalid(
+            "the kind must be till or kiosk".into(),
+        ));
+    }
+    check_paper_width(&new.outputs)?;
+    let at = now();
+    let list = new.outputs.list();
+    let mut tx = db.begin().await?;
+    let id: i64 = in_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
+        "insert into till (store_id, name, kind, key_hash, key_prefix, qr_outputs, paper_width, \
+         escpos_native, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+         returning till_id"
+    )
+    .bind(new.store_id)
+    .bind(name)
+    .bind(new.kind)
+    .bind(new.key_hash)
+    .bind(new.key_prefix)
+    .bind(&list)
+    .bind(i64::from(new.outputs.paper_width))
+    .bind(new.outputs.escpos_native)
+    .bind(at)
+    .fetch_one(&mut *c)
+    .await
+    })
+    .map_err(|e| duplicate_or(e, format!("till {name:?}")))?;
+    audit::record(
+        &mut tx,
+        who,
+        Change {
+            store_id: Some(new.store_id),
+            action: "create",
+            entity: "till",
+            entity_id: id.to_string(),
+            before: None,
+            after: Some(till_json(name, new.kind, new.key_prefix, &new.outputs)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Revokes a till's key by id; `false` when it was already revoked.
+pub async fn revoke_till(
+    db: &Db,
+    who: &Who<'_>,
+    store_id: i64,
+    till_id: i64,
+) -> Result<bool, ConfigError> {
+    let at = now();
+    let mut tx = db.begin().await?;
+    let name: Option<String> = in_tx!(&mut tx, |c| sqlx::query_scalar(
+        "select name from till where store_id = $1 and till_id = $2"
+    )
+    .bind(store_id)
+    .bind(till_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some(name) = name else {
+        return Err(ConfigError::NotFound(format!("till {till_id}")));
+    };
+    let changed = in_tx!(&mut tx, |c| sqlx::query(
+        "update till set revoked_at = $3, updated_at = $3 \
+         where store_id = $1 and till_id = $2 and revoked_at is null"
+    )
+    .bind(store_id)
+    .bind(till_id)
+    .bind(at)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    audit::record(
+        &mut tx,
+        who,
+        Change {
+            store_id: Some(store_id),
+            action: "revoke",
+            entity: "till",
+            entity_id: till_id.to_string(),
+            before: Some(json!({ "name": name, "revoked": false })),
+            after: Some(json!({ "name": name, "revoked": true })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Changes where a till shows its QR and how it prints it, with the audit row.
+pub async fn set_till_outputs(
+    db: &Db,
+    who: &Who<'_>,
+    store_id: i64,
+    till_id: i64,
+    outputs: &TillOutputs,
+) -> Result<(), ConfigError> {
+    check_paper_width(outputs)?;
+    let at = now();
+    let mut tx = db.begin().await?;
+    let before: Option<(String, String, String, i64, bool)> = in_tx!(&mut tx, |c| sqlx::query_as(
+        "select name, kind, qr_outputs, paper_width, escpos_native from till \
+         where store_id = $1 and till_id = $2"
+    )
+    .bind(store_id)
+    .bind(till_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some((name, kind, list, width, native)) = before else {
+        return Err(ConfigError::NotFound(format!("till {till_id}")));
+    };
+    let old = TillOutputs::from_columns(&list, width, native);
+    in_tx!(&mut tx, |c| sqlx::query(
+        "update till set qr_outputs = $3, paper_width = $4, escpos_native = $5, updated_at = $6 \
+         where store_id = $1 and till_id = $2"
+    )
+    .bind(store_id)
+    .bind(till_id)
+    .bind(outputs.list())
+    .bind(i64::from(outputs.paper_width))
+    .bind(outputs.escpos_native)
+    .bind(at)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    let state = |o: &TillOutputs| {
+        json!({ "name": name, "kind": kind, "qr_outputs": o.list(),
+                "paper_width": o.paper_width, "escpos_native": o.escpos_native })
+    };
+    audit::record(
+        &mut tx,
+        who,
+        Change {
+            store_id: Some(store_id),
+            action: "update",
+            entity: "till",
+            entity_id: till_id.to_string(),
+            before: Some(state(&old)),
+            after: Some(state(outputs)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
