@@ -2,8 +2,8 @@
 //! says (annulled, or paid after all) is what the payment becomes.
 
 use super::{Error, PaymentService};
-use crate::db::config::TillIdentity;
 use crate::db::payment::{PaymentChanges, PaymentRow};
+use crate::db::till::TillIdentity;
 use crate::domain::{PaymentStatus, PaymentTrigger};
 use crate::providers::{BankPaymentState, ProviderError, Refusal};
 

@@ -6,9 +6,10 @@ use super::bank::bounded;
 use super::idempotency::{Answer, Idempotent, json, replay_of};
 use super::{Error, PaymentService};
 use crate::db;
-use crate::db::config::{self, TillIdentity};
 use crate::db::payment::{self, CurrentPayment, NewPayment, PaymentChanges, PaymentRow};
 use crate::db::payment_event::{self, ChangeRows, OwnedAnswer};
+use crate::db::payment_type;
+use crate::db::till::TillIdentity;
 use crate::domain::{
     Amount, Description, OrderRef, PaymentId, PaymentStatus, PaymentTrigger, Receipt, Transition,
 };
@@ -32,11 +33,14 @@ impl PaymentService {
         &self,
         till: &TillIdentity,
         req: &CreatePayment,
-    ) -> Result<config::PaymentType, Error> {
-        let payment_type =
-            config::payment_type_for_payment(&self.db, till.store_id, req.payment_type.as_deref())
-                .await?
-                .ok_or_else(|| Error::UnknownPaymentType(req.payment_type.clone()))?;
+    ) -> Result<payment_type::PaymentType, Error> {
+        let payment_type = payment_type::payment_type_for_payment(
+            &self.db,
+            till.store_id,
+            req.payment_type.as_deref(),
+        )
+        .await?
+        .ok_or_else(|| Error::UnknownPaymentType(req.payment_type.clone()))?;
         if !payment_type.enabled {
             return Err(Error::PaymentTypeDisabled(payment_type.name));
         }

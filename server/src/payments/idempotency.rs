@@ -3,8 +3,8 @@
 
 use super::{Error, PaymentService};
 use crate::db::Tx;
-use crate::db::config::TillIdentity;
 use crate::db::idempotency::{self, IdempotencyRow};
+use crate::db::till::TillIdentity;
 use crate::domain::IdempotencyKey;
 use axum::http::StatusCode;
 

@@ -23,5 +23,4 @@ pub use callbacks::CallbackFailure;
 pub use create::CreatePayment;
 pub use error::Error;
 pub use idempotency::{Answer, Idempotent, TillAnswer};
-pub use refunds::LATE_REFUND_LOGIN;
 pub use service::PaymentService;

@@ -8,10 +8,11 @@ use super::transitions::outbox_row;
 use super::view::RefundView;
 use super::{Error, PaymentService};
 use crate::db::audit::Who;
-use crate::db::config::{self, TillIdentity};
 use crate::db::payment::{self, PaymentRow};
 use crate::db::payment_event::{self, NewEvent, OwnedOutbox};
 use crate::db::refund::{self, NewRefund, RefundRow};
+use crate::db::store;
+use crate::db::till::TillIdentity;
 use crate::db::{self, Tx, idempotency};
 use crate::domain::{
     Amount, Description, OrderRef, PaymentStatus, RefundId, RefundStatus, RefundTrigger,
@@ -19,9 +20,6 @@ use crate::domain::{
 use crate::providers::{BankRefundState, ProviderError};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-
-/// Who the audit log names for the automatic refund of a late payment.
-pub const LATE_REFUND_LOGIN: &str = "qrpay:late-payment";
 
 impl PaymentService {
     #[tracing::instrument(skip_all, fields(payment_id = %payment_id))]
@@ -50,7 +48,7 @@ impl PaymentService {
         {
             return replay_of(existing, &idem);
         }
-        let login = format!("till:{}", till.name);
+        let login = Who::till_login(&till.name);
         let refund = self
             .start_refund(
                 &mut tx,
@@ -59,10 +57,7 @@ impl PaymentService {
                 amount,
                 reason.as_ref().map(Description::as_str),
                 None,
-                &Who {
-                    app_user_id: None,
-                    login: &login,
-                },
+                &Who::till(&login),
             )
             .await?;
         tx.commit().await?;
@@ -304,7 +299,7 @@ impl PaymentService {
 
     /// A late payment (paid after expiry or cancel) is refunded in full when the store says so.
     pub(super) async fn refund_late_payment(&self, payment: &PaymentRow) -> Result<(), Error> {
-        let store = config::store_by_id(&self.db, payment.store_id)
+        let store = store::store_by_id(&self.db, payment.store_id)
             .await
             .map_err(|e| anyhow::anyhow!("store of a payment: {e}"))?;
         if !store.refund_late_payments {
@@ -321,10 +316,7 @@ impl PaymentService {
                 None,
                 Some("late payment: automatic refund"),
                 None,
-                &Who {
-                    app_user_id: None,
-                    login: LATE_REFUND_LOGIN,
-                },
+                &Who::LATE_PAYMENT,
             )
             .await?;
         tx.commit().await?;

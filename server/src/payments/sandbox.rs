@@ -2,8 +2,8 @@
 //! tested end to end without a bank.
 
 use super::{Error, PaymentService};
-use crate::db::config::TillIdentity;
 use crate::db::payment::PaymentRow;
+use crate::db::till::TillIdentity;
 
 impl PaymentService {
     /// The sandbox customer pays (`pay = true`) or is declined by their bank.

@@ -197,7 +197,7 @@ impl RaiffeisenBank {
 
     /// The store's own settings, else the environment's.
     pub async fn settings(&self, store_id: i64) -> Result<RaiffeisenSettings, ProviderError> {
-        let row = db::raiffeisen::setting_of_store(&self.db, store_id)
+        let row = db::raiffeisen_setting::setting_of_store(&self.db, store_id)
             .await
             .map_err(|e| no_answer("reading the store's Raiffeisen settings", e))?;
         if let Some(row) = row {
