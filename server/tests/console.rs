@@ -360,7 +360,7 @@ async fn every_server_function_but_the_sign_in_ones_refuses_anonymous_calls(app:
         .map(|(p, _)| p)
         .filter(|p| p.starts_with("/console/fn/"))
         .collect();
-    assert!(fns.contains(&"/console/fn/list_transactions"), "{fns:?}");
+    assert!(fns.contains(&"/console/fn/search_transactions"), "{fns:?}");
     assert!(fns.contains(&"/console/fn/logout"), "{fns:?}");
     for path in fns.iter().filter(|p| !app::api::ANONYMOUS_FNS.contains(p)) {
         let a = c.post(path, "/console/transactions", &[], None).await;
@@ -431,7 +431,7 @@ async fn a_disabled_user_loses_the_session_and_cannot_sign_in(app: TestApp) {
     assert_eq!(c.get("/console/transactions", Some(&s)).await.status, 303);
     let call = c
         .post(
-            "/console/fn/list_transactions",
+            "/console/fn/search_transactions",
             "/console/transactions",
             &[],
             Some(&s),

@@ -44,7 +44,6 @@ fn table() -> Vec<Row> {
         ("get_dashboard", Some(Viewer), vec![]),
         ("list_stores", Some(Viewer), vec![]),
         ("choose_store", Some(Viewer), vec![("store_id", "999999")]),
-        ("list_transactions", Some(Viewer), vec![]),
         ("search_transactions", Some(Viewer), q),
         (
             "get_transaction",
