@@ -3,8 +3,8 @@
 //! fails the test, so its role cannot be forgotten).
 
 use crate::both_backends;
-use crate::console::{Console, add_user};
 use crate::helpers::TestApp;
+use crate::helpers::console::{Console, add_user};
 use app::backend::Role;
 use app::error::ConsoleError;
 
