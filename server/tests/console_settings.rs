@@ -99,7 +99,7 @@ async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change
     assert_eq!(
         scalar(
             &app,
-            &format!("select scalar(*) from auth_server where auth_server_id = {id}")
+            &format!("select count(*) from auth_server where auth_server_id = {id}")
         )
         .await,
         0
@@ -134,7 +134,7 @@ async fn authorization_server_errors_stand_beside_the_field_keep_the_values_and_
 ) {
     let c = Console::new(&app);
     let s = c.user("root", "admin").await;
-    let before = scalar(&app, "select scalar(*) from auth_server").await;
+    let before = scalar(&app, "select count(*) from auth_server").await;
     for (name, timeout, field, msg) in [
         ("", "60", "name", Msg::Required),
         ("   ", "60", "name", Msg::Required),
@@ -173,10 +173,10 @@ async fn authorization_server_errors_stand_beside_the_field_keep_the_values_and_
         }
     }
     assert_eq!(
-        scalar(&app, "select scalar(*) from auth_server").await,
+        scalar(&app, "select count(*) from auth_server").await,
         before
     );
-    assert_eq!(scalar(&app, "select scalar(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 async fn an_authorization_server_used_by_a_payment_type_cannot_be_deleted(app: TestApp) {
@@ -202,8 +202,8 @@ async fn an_authorization_server_used_by_a_payment_type_cannot_be_deleted(app: T
         .get(a.location.trim_start_matches(&app.base), Some(&s))
         .await;
     assert!(back.body.contains("Нельзя удалить"));
-    assert_eq!(scalar(&app, "select scalar(*) from auth_server").await, 1);
-    assert_eq!(scalar(&app, "select scalar(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from auth_server").await, 1);
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin_links(
@@ -257,7 +257,7 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
             ],
         ),
     ];
-    let tills_before = scalar(&app, "select scalar(*) from till").await;
+    let tills_before = scalar(&app, "select count(*) from till").await;
     for (login, role) in [("vera", "viewer"), ("sasha", "support")] {
         let s = c.user(login, role).await;
         for (path, form) in &calls {
@@ -288,13 +288,13 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
             }
         }
     }
-    assert_eq!(scalar(&app, "select scalar(*) from auth_server").await, 1);
-    assert_eq!(scalar(&app, "select scalar(*) from payment_type").await, 1);
+    assert_eq!(scalar(&app, "select count(*) from auth_server").await, 1);
+    assert_eq!(scalar(&app, "select count(*) from payment_type").await, 1);
     assert_eq!(
-        scalar(&app, "select scalar(*) from till").await,
+        scalar(&app, "select count(*) from till").await,
         tills_before
     );
-    assert_eq!(scalar(&app, "select scalar(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(app: TestApp) {
@@ -404,7 +404,7 @@ async fn till_form_errors_stand_beside_the_field_keep_the_values_and_save_nothin
     )
     .await
     .unwrap();
-    let before = scalar(&app, "select scalar(*) from till").await;
+    let before = scalar(&app, "select count(*) from till").await;
     for (name, kind, width, field, msg) in [
         ("", "till", "576", "name", Msg::Required),
         ("Касса 9", "robot", "576", "kind", Msg::KindInvalid),
@@ -443,8 +443,8 @@ async fn till_form_errors_stand_beside_the_field_keep_the_values_and_save_nothin
         );
         assert!(!page.body.contains("qrp_") || !page.body.contains(r#"data-testid="new-key""#));
     }
-    assert_eq!(scalar(&app, "select scalar(*) from till").await, before);
-    assert_eq!(scalar(&app, "select scalar(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from till").await, before);
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 async fn an_admin_adds_and_edits_a_payment_type_with_an_installed_module(app: TestApp) {
@@ -598,8 +598,8 @@ async fn payment_type_errors_stand_beside_the_field_keep_the_values_and_save_not
             );
         }
     }
-    assert_eq!(scalar(&app, "select scalar(*) from payment_type").await, 1);
-    assert_eq!(scalar(&app, "select scalar(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from payment_type").await, 1);
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 fn store_form<'a>(
@@ -793,7 +793,7 @@ async fn store_parameter_errors_stand_beside_the_field_keep_the_values_and_save_
         (after.name, after.code, after.time_zone),
         (before.name, before.code, before.time_zone)
     );
-    assert_eq!(scalar(&app, "select scalar(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 async fn an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing(app: TestApp) {
