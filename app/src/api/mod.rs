@@ -64,7 +64,7 @@ pub(crate) fn with_typed_values(typed: &FormErrors, e: ConsoleError) -> ConsoleE
     }
 }
 
-/// An id from a form; anything else names nothing there is.
+/// An id posted by a form; one that does not parse names nothing, so it is `NotFound`.
 pub(crate) fn parse_id(s: &str) -> Result<i64, ConsoleError> {
     s.trim().parse().map_err(|_| ConsoleError::NotFound)
 }
