@@ -60,9 +60,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/payment-types") view=pages::payment_types::PaymentTypesPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/tills") view=pages::tills::TillsPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
-                // ---- payment module settings (issue 4) ----
                 <Route path=path!("/console/modules") view=pages::modules::ModulesPage ssr=SsrMode::Async/>
-                // ---- users and dashboard ----
                 <Route path=path!("/console/users") view=pages::users::UsersPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -1,6 +1,5 @@
 //! qrpay: QR payment integrator (СБП) for tills and kiosks — the server library behind the binary.
 
-pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod config;

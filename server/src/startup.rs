@@ -72,7 +72,7 @@ impl Application {
             events: events.clone(),
         };
         let console_backend =
-            Arc::new(crate::admin::ConsoleBackend::new(db.clone()).with_payments(payments.clone()));
+            Arc::new(console::ConsoleBackend::new(db.clone()).with_payments(payments.clone()));
         let router = http::api_router(state.clone()).merge(console::router(
             console_backend.clone(),
             console::ConsoleSettings::from_public_url(&public_url),

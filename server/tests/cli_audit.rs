@@ -4,7 +4,7 @@
 //! application's database.
 
 use crate::both_backends;
-use crate::console::{Console, add_user};
+use crate::helpers::console::{Console, add_user};
 use crate::helpers::TestApp;
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -3,184 +3,15 @@
 
 use crate::both_backends;
 use crate::helpers::TestApp;
+use crate::helpers::console::{Console, PASSWORD, add_user, urlencode};
+use crate::helpers::db::{Arg, execute, execute_with, scalar};
 use app::error::ConsoleError;
 use app::i18n::Msg;
-use leptos::server_fn::error::ServerFnUrlError;
 use qrpay::db::Db;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION, REFERER, SET_COOKIE};
-use reqwest::redirect::Policy;
-
-pub(crate) const PASSWORD: &str = "correct horse battery";
-
-pub(crate) struct Console<'a> {
-    pub app: &'a TestApp,
-    pub http: reqwest::Client,
-}
-
-pub(crate) struct Answer {
-    pub status: u16,
-    pub cache_control: String,
-    pub location: String,
-    pub set_cookie: Vec<String>,
-    pub body: String,
-}
-
-impl Answer {
-    /// The console session cookie this answer sets (`name=value`), if any.
-    pub(crate) fn session(&self) -> Option<String> {
-        self.set_cookie
-            .iter()
-            .find(|c| c.starts_with("qrpay_console="))
-            .map(|c| c.split(';').next().unwrap_or_default().to_owned())
-    }
-
-    /// The error a server function put into the redirect (`__err`), if any.
-    pub(crate) fn error(&self) -> Option<ConsoleError> {
-        let url = reqwest::Url::parse(&self.location).ok()?;
-        let err = url
-            .query_pairs()
-            .filter(|(k, _)| k == "__err")
-            .last()?
-            .1
-            .into_owned();
-        Some(ServerFnUrlError::<ConsoleError>::decode_err(&err))
-    }
-
-    pub(crate) fn form_message(&self) -> Option<Msg> {
-        match self.error()? {
-            ConsoleError::Invalid(f) => f.form,
-            _ => None,
-        }
-    }
-}
-
-impl<'a> Console<'a> {
-    pub(crate) fn new(app: &'a TestApp) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
-        Self { app, http }
-    }
-
-    async fn answer(r: reqwest::RequestBuilder) -> Answer {
-        let r = r.send().await.unwrap();
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get(LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let cache_control = r
-            .headers()
-            .get(reqwest::header::CACHE_CONTROL)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let set_cookie = r
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
-        let body = r.text().await.unwrap();
-        Answer {
-            status,
-            cache_control,
-            location,
-            set_cookie,
-            body,
-        }
-    }
-
-    pub(crate) async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
-        let mut r = self
-            .http
-            .get(format!("{}{path}", self.app.base))
-            .header(ACCEPT, "text/html");
-        if let Some(c) = cookie {
-            r = r.header(COOKIE, c);
-        }
-        Self::answer(r).await
-    }
-
-    /// A form post as a browser without JavaScript makes it, from the page `from`.
-    pub(crate) async fn post(
-        &self,
-        path: &str,
-        from: &str,
-        form: &[(&str, &str)],
-        cookie: Option<&str>,
-    ) -> Answer {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut r = self
-            .http
-            .post(format!("{}{path}", self.app.base))
-            .header(ACCEPT, "text/html")
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(REFERER, format!("{}{from}", self.app.base))
-            .body(body);
-        if let Some(c) = cookie {
-            r = r.header(COOKIE, c);
-        }
-        Self::answer(r).await
-    }
-
-    pub(crate) async fn login(&self, login: &str, password: &str) -> Answer {
-        self.post(
-            "/console/fn/login",
-            "/console/login",
-            &[("login", login), ("password", password)],
-            None,
-        )
-        .await
-    }
-
-    /// Signs in and returns the session cookie.
-    pub(crate) async fn session_of(&self, login: &str) -> String {
-        let a = self.login(login, PASSWORD).await;
-        assert_eq!(a.location, "/console", "{:?}", a.error());
-        a.session().expect("a session cookie")
-    }
-}
-
-pub(crate) fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-pub(crate) async fn add_user(app: &TestApp, login: &str, role: &str) {
-    let hash = tokio::task::spawn_blocking(|| qrpay::auth::password::hash(PASSWORD))
-        .await
-        .unwrap()
-        .unwrap();
-    qrpay::db::user::create_user(&app.db, &qrpay::db::audit::Who::SEED, login, &hash, role)
-        .await
-        .unwrap();
-}
+use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, SET_COOKIE};
 
 async fn session_rows(app: &TestApp) -> i64 {
-    let sql = "select count(*) from console_session";
-    match &app.db {
-        Db::Sqlite { write, .. } => sqlx::query_scalar(sql).fetch_one(write).await,
-        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
-    }
-    .unwrap()
-}
-
-async fn execute(app: &TestApp, sql: &str) {
-    match &app.db {
-        Db::Sqlite { write, .. } => sqlx::query(sql).execute(write).await.map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
-    }
-    .unwrap()
+    scalar(app, "select count(*) from console_session").await
 }
 
 async fn sign_in_with_the_right_password_sets_a_strict_http_only_cookie_and_a_new_id_each_time(
@@ -360,7 +191,7 @@ async fn every_server_function_but_the_sign_in_ones_refuses_anonymous_calls(app:
         .map(|(p, _)| p)
         .filter(|p| p.starts_with("/console/fn/"))
         .collect();
-    assert!(fns.contains(&"/console/fn/list_transactions"), "{fns:?}");
+    assert!(fns.contains(&"/console/fn/search_transactions"), "{fns:?}");
     assert!(fns.contains(&"/console/fn/logout"), "{fns:?}");
     for path in fns.iter().filter(|p| !app::api::ANONYMOUS_FNS.contains(p)) {
         let a = c.post(path, "/console/transactions", &[], None).await;
@@ -401,21 +232,13 @@ async fn a_used_session_moves_its_expiry_and_an_expired_one_is_refused(app: Test
     };
     // Used now and then (marked as seen long ago), a session is saved with a new expiry.
     let sql = "update console_session set expires_at = $1, data = replace(data, '\"seen\":', '\"seen\":0,\"before\":')";
-    match &app.db {
-        Db::Sqlite { write, .. } => sqlx::query(sql).bind(soon).execute(write).await.map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql).bind(soon).execute(pool).await.map(|_| ()),
-    }
-    .unwrap();
+    execute_with(&app, sql, &[Arg::Time(soon)]).await;
     assert_eq!(c.get("/console/transactions", Some(&s)).await.status, 200);
     assert!(expires(&app).await > chrono::Utc::now() + chrono::TimeDelta::hours(7));
     // Past its expiry a session is worth nothing.
     let past = chrono::Utc::now() - chrono::TimeDelta::minutes(1);
     let sql = "update console_session set expires_at = $1";
-    match &app.db {
-        Db::Sqlite { write, .. } => sqlx::query(sql).bind(past).execute(write).await.map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql).bind(past).execute(pool).await.map(|_| ()),
-    }
-    .unwrap();
+    execute_with(&app, sql, &[Arg::Time(past)]).await;
     assert_eq!(c.get("/console/transactions", Some(&s)).await.status, 303);
 }
 
@@ -431,7 +254,7 @@ async fn a_disabled_user_loses_the_session_and_cannot_sign_in(app: TestApp) {
     assert_eq!(c.get("/console/transactions", Some(&s)).await.status, 303);
     let call = c
         .post(
-            "/console/fn/list_transactions",
+            "/console/fn/search_transactions",
             "/console/transactions",
             &[],
             Some(&s),

@@ -3,11 +3,11 @@
 //! zone.
 
 use crate::both_backends;
-use crate::console::{Console, add_user};
+use crate::helpers::console::{Console, add_user, text_of};
+use crate::helpers::db::{Arg, execute, execute_with};
 use crate::helpers::{TestApp, new_key};
 use app::i18n::{Lang, format_money};
 use chrono::{DateTime, TimeDelta, Utc};
-use qrpay::db::Db;
 use serde_json::json;
 
 async fn payment(app: &TestApp, amount: i64, receipt: &str) -> String {
@@ -41,38 +41,7 @@ async fn late(app: &TestApp, amount: i64, receipt: &str) -> String {
 
 async fn move_to(app: &TestApp, id: &str, at: DateTime<Utc>) {
     let sql = "update payment set created_at = $1 where payment_id = $2";
-    match &app.db {
-        Db::Sqlite { write, .. } => sqlx::query(sql)
-            .bind(at)
-            .bind(id)
-            .execute(write)
-            .await
-            .map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql)
-            .bind(at)
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|_| ()),
-    }
-    .unwrap()
-}
-
-async fn execute(app: &TestApp, sql: &str) {
-    match &app.db {
-        Db::Sqlite { write, .. } => sqlx::query(sql).execute(write).await.map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
-    }
-    .unwrap()
-}
-
-/// The text of the first element with `data-testid=id` (Leptos' markers removed).
-fn text_of(body: &str, id: &str) -> Option<String> {
-    let body = body.replace("<!---->", "").replace("<!>", "");
-    let start = body.find(&format!("data-testid=\"{id}\""))?;
-    let rest = &body[start..];
-    let rest = &rest[rest.find('>')? + 1..];
-    Some(rest[..rest.find('<')?].to_owned())
+    execute_with(app, sql, &[Arg::Time(at), Arg::Text(id)]).await
 }
 
 /// The part of the page inside the element with `data-testid=id` up to the next `</section>`.

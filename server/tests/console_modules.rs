@@ -3,11 +3,11 @@
 //! settings reaching the next payment without a restart, and role refusals.
 
 use crate::both_backends;
-use crate::console::{Answer, Console, add_user};
+use crate::helpers::console::{Answer, Console, add_user};
+use crate::helpers::db::{Arg, execute_with};
 use crate::helpers::{TestApp, new_key};
 use app::error::ConsoleError;
 use app::i18n::{Lang, Msg};
-use qrpay::db::Db;
 use qrpay::db::audit::Who;
 use qrpay::db::payment_type::{PaymentTypeFields, create_auth_server, save_payment_type};
 use qrpay::db::store::find_store;
@@ -19,14 +19,6 @@ const SAVE: &str = "/console/fn/save_raiffeisen_settings";
 const REGISTER: &str = "/console/fn/register_raiffeisen_callback";
 const MERCHANT: &str = "MA0000000552";
 const SECRET: &str = "eyJhbGciOiJIUzI1NiJ9.console-secret-7f3a";
-
-async fn execute(app: &TestApp, sql: &str, arg: &str) {
-    match &app.db {
-        Db::Sqlite { write, .. } => sqlx::query(sql).bind(arg).execute(write).await.map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql).bind(arg).execute(pool).await.map(|_| ()),
-    }
-    .unwrap()
-}
 
 /// The `after` JSON of every audit row about the Raiffeisen settings, oldest first.
 async fn setting_audit(app: &TestApp) -> Vec<serde_json::Value> {
@@ -359,10 +351,10 @@ async fn the_register_button_records_the_callback_url_at_the_bank_or_says_why_no
     assert!(page.contains(Msg::CallbackNoIntegrator.text(Lang::Ru)));
     assert!(page.contains("data-testid=\"callback-url-missing\""));
 
-    execute(
+    execute_with(
         &app,
         "update store set integrator_url = $1",
-        &format!("{}/", app.base),
+        &[Arg::Text(&format!("{}/", app.base))],
     )
     .await;
     let expected = format!("{}/api/v1/callbacks/raiffeisen", app.base);

@@ -3,8 +3,8 @@
 //! fails the test, so its role cannot be forgotten).
 
 use crate::both_backends;
-use crate::console::{Console, add_user};
 use crate::helpers::TestApp;
+use crate::helpers::console::{Console, add_user};
 use app::backend::Role;
 use app::error::ConsoleError;
 
@@ -44,7 +44,6 @@ fn table() -> Vec<Row> {
         ("get_dashboard", Some(Viewer), vec![]),
         ("list_stores", Some(Viewer), vec![]),
         ("choose_store", Some(Viewer), vec![("store_id", "999999")]),
-        ("list_transactions", Some(Viewer), vec![]),
         ("search_transactions", Some(Viewer), q),
         (
             "get_transaction",

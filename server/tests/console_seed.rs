@@ -4,8 +4,9 @@
 //! equal the sums of the rows, also after a late change to an old payment.
 
 use crate::both_backends;
-use crate::console::{Console, add_user};
 use crate::helpers::TestApp;
+use crate::helpers::console::{Console, add_user};
+use crate::helpers::db::{Arg, execute_with, scalar};
 use app::i18n::{Lang, format_money};
 use qrpay::cli::seed::{SeedArgs, seed};
 use qrpay::db::{self, Db};
@@ -50,14 +51,6 @@ async fn rows(app: &TestApp) -> Vec<Row> {
     match &app.db {
         Db::Sqlite { write, .. } => sqlx::query_as(sql).fetch_all(write).await,
         Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
-    }
-    .unwrap()
-}
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    match &app.db {
-        Db::Sqlite { write, .. } => sqlx::query_scalar(sql).fetch_one(write).await,
-        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
     }
     .unwrap()
 }
@@ -279,21 +272,7 @@ async fn seeded_history_looks_real_and_the_console_totals_add_up(app: TestApp) {
     let at = db::now();
     let sql = "update payment set refunded_amount = refunded_amount + 1000, updated_at = $2 \
                where payment_id = $1";
-    match &app.db {
-        Db::Sqlite { write, .. } => sqlx::query(sql)
-            .bind(&old.payment_id)
-            .bind(at)
-            .execute(write)
-            .await
-            .map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql)
-            .bind(&old.payment_id)
-            .bind(at)
-            .execute(pool)
-            .await
-            .map(|_| ()),
-    }
-    .unwrap();
+    execute_with(&app, sql, &[Arg::Text(&old.payment_id), Arg::Time(at)]).await;
     let all = rows(&app).await;
     let mine: Vec<&Row> = all.iter().filter(|r| r.store_id == first).collect();
     assert_eq!(total("").await, expected(mine.iter().copied()));

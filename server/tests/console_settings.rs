@@ -3,171 +3,10 @@
 
 use crate::both_backends;
 use crate::helpers::TestApp;
+use crate::helpers::console::Console;
+use crate::helpers::db::scalar;
 use app::error::ConsoleError;
 use app::i18n::Msg;
-use leptos::server_fn::error::ServerFnUrlError;
-use qrpay::db::Db;
-use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, REFERER, SET_COOKIE};
-use reqwest::redirect::Policy;
-
-const PASSWORD: &str = "correct horse battery";
-
-struct Answer {
-    status: u16,
-    cache_control: String,
-    location: String,
-    body: String,
-    set_cookie: Vec<String>,
-}
-
-impl Answer {
-    fn error(&self) -> Option<ConsoleError> {
-        let url = reqwest::Url::parse(&self.location).ok()?;
-        let err = url
-            .query_pairs()
-            .filter(|(k, _)| k == "__err")
-            .last()?
-            .1
-            .into_owned();
-        Some(ServerFnUrlError::<ConsoleError>::decode_err(&err))
-    }
-
-    fn field(&self, name: &str) -> Option<Msg> {
-        match self.error()? {
-            ConsoleError::Invalid(f) => f.error(name),
-            _ => None,
-        }
-    }
-
-    fn kept(&self, name: &str) -> Option<String> {
-        match self.error()? {
-            ConsoleError::Invalid(f) => f.value(name),
-            _ => None,
-        }
-    }
-
-    fn form_message(&self) -> Option<Msg> {
-        match self.error()? {
-            ConsoleError::Invalid(f) => f.form,
-            _ => None,
-        }
-    }
-}
-
-struct Console<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
-}
-
-impl<'a> Console<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(Policy::none())
-            .build()
-            .unwrap();
-        Self { app, http }
-    }
-
-    async fn answer(r: reqwest::RequestBuilder) -> Answer {
-        let r = r.send().await.unwrap();
-        let header = |n| {
-            r.headers()
-                .get(n)
-                .map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned())
-                .unwrap_or_default()
-        };
-        let (location, cache_control) = (header(LOCATION), header(CACHE_CONTROL));
-        let set_cookie = r
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect();
-        Answer {
-            status: r.status().as_u16(),
-            cache_control,
-            location,
-            set_cookie,
-            body: r.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&self, path: &str, cookie: &str) -> Answer {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.app.base))
-            .header(ACCEPT, "text/html")
-            .header(COOKIE, cookie);
-        Self::answer(r).await
-    }
-
-    /// A form post as a browser without JavaScript makes it, from the page `from`.
-    async fn post(&self, path: &str, from: &str, form: &[(&str, &str)], cookie: &str) -> Answer {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let r = self
-            .http
-            .post(format!("{}/console/fn/{path}", self.app.base))
-            .header(ACCEPT, "text/html")
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(REFERER, format!("{}{from}", self.app.base))
-            .header(COOKIE, cookie)
-            .body(body);
-        Self::answer(r).await
-    }
-
-    /// Adds a user with the role and signs in; returns the session cookie.
-    async fn user(&self, login: &str, role: &str) -> String {
-        let hash = tokio::task::spawn_blocking(|| qrpay::auth::password::hash(PASSWORD))
-            .await
-            .unwrap()
-            .unwrap();
-        qrpay::db::user::create_user(
-            &self.app.db,
-            &qrpay::db::audit::Who::SEED,
-            login,
-            &hash,
-            role,
-        )
-        .await
-        .unwrap();
-        let a = Self::answer(
-            self.http
-                .post(format!("{}/console/fn/login", self.app.base))
-                .header(ACCEPT, "text/html")
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(REFERER, format!("{}/console/login", self.app.base))
-                .body(format!("login={login}&password={}", urlencode(PASSWORD))),
-        )
-        .await;
-        assert_eq!(a.location, "/console", "{:?}", a.error());
-        a.set_cookie
-            .iter()
-            .find(|c| c.starts_with("qrpay_console="))
-            .map(|c| c.split(';').next().unwrap().to_owned())
-            .expect("a session cookie")
-    }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    match &app.db {
-        Db::Sqlite { write, .. } => sqlx::query_scalar(sql).fetch_one(write).await,
-        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
-    }
-    .unwrap()
-}
 
 async fn auth_server_id(app: &TestApp, name: &str) -> i64 {
     let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
@@ -188,7 +27,7 @@ async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change
 ) {
     let c = Console::new(&app);
     let s = c.user("root", "admin").await;
-    let page = c.get(AUTH_PAGE, &s).await;
+    let page = c.get(AUTH_PAGE, Some(&s)).await;
     assert_eq!(page.status, 200);
     assert!(
         page.body.contains(r#"value="QR оплата""#),
@@ -197,7 +36,7 @@ async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change
     assert!(page.body.contains("Таймаут ожидания ответа, сек"));
 
     let a = c
-        .post(
+        .post_fn(
             "save_auth_server",
             AUTH_PAGE,
             &[
@@ -213,16 +52,16 @@ async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change
         (302, "/console/auth-servers?done=saved")
     );
     let id = auth_server_id(&app, "QR оплата 2").await;
-    let page = c.get(&a.location, &s).await;
+    let page = c.get(&a.location, Some(&s)).await;
     assert!(page.body.contains("QR оплата 2") && page.body.contains("Сохранено."));
 
-    let edit = c.get(&format!("{AUTH_PAGE}?edit={id}"), &s).await;
+    let edit = c.get(&format!("{AUTH_PAGE}?edit={id}"), Some(&s)).await;
     assert!(
         edit.body.contains(r#"value="90""#),
         "the edit form has the saved values"
     );
     let a = c
-        .post(
+        .post_fn(
             "save_auth_server",
             &format!("{AUTH_PAGE}?edit={id}"),
             &[
@@ -244,7 +83,7 @@ async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change
     );
 
     let a = c
-        .post(
+        .post_fn(
             "delete_auth_server",
             AUTH_PAGE,
             &[("id", &id.to_string())],
@@ -258,7 +97,7 @@ async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change
         a.error()
     );
     assert_eq!(
-        count(
+        scalar(
             &app,
             &format!("select count(*) from auth_server where auth_server_id = {id}")
         )
@@ -282,7 +121,7 @@ async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change
     assert_eq!(before["name"], "QR оплата 2");
     assert_eq!(after["response_timeout_secs"], 3600);
     assert!(audit[0].after.is_none() && audit[2].before.is_none());
-    let journal = c.get("/console/audit", &s).await;
+    let journal = c.get("/console/audit", Some(&s)).await;
     assert_eq!(journal.status, 200);
     assert_eq!(
         journal.body.matches(r#"data-testid="audit-row""#).count(),
@@ -295,7 +134,7 @@ async fn authorization_server_errors_stand_beside_the_field_keep_the_values_and_
 ) {
     let c = Console::new(&app);
     let s = c.user("root", "admin").await;
-    let before = count(&app, "select count(*) from auth_server").await;
+    let before = scalar(&app, "select count(*) from auth_server").await;
     for (name, timeout, field, msg) in [
         ("", "60", "name", Msg::Required),
         ("   ", "60", "name", Msg::Required),
@@ -308,7 +147,7 @@ async fn authorization_server_errors_stand_beside_the_field_keep_the_values_and_
         ("QR оплата", "60", "name", Msg::NameTaken),
     ] {
         let a = c
-            .post(
+            .post_fn(
                 "save_auth_server",
                 AUTH_PAGE,
                 &[("name", name), ("response_timeout_secs", timeout)],
@@ -320,7 +159,7 @@ async fn authorization_server_errors_stand_beside_the_field_keep_the_values_and_
         assert_eq!(a.kept("response_timeout_secs").as_deref(), Some(timeout));
         // The page the browser is sent back to shows the message beside the field and the values.
         let path = a.location.trim_start_matches(&app.base);
-        let page = c.get(path, &s).await;
+        let page = c.get(path, Some(&s)).await;
         assert!(
             page.body
                 .contains(&format!(r#"data-testid="error-{field}""#)),
@@ -334,24 +173,24 @@ async fn authorization_server_errors_stand_beside_the_field_keep_the_values_and_
         }
     }
     assert_eq!(
-        count(&app, "select count(*) from auth_server").await,
+        scalar(&app, "select count(*) from auth_server").await,
         before
     );
-    assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 async fn an_authorization_server_used_by_a_payment_type_cannot_be_deleted(app: TestApp) {
     let c = Console::new(&app);
     let s = c.user("root", "admin").await;
     let id = auth_server_id(&app, "QR оплата").await;
-    let page = c.get(AUTH_PAGE, &s).await;
+    let page = c.get(AUTH_PAGE, Some(&s)).await;
     assert!(
         page.body.contains(r#"used-by" class="num">1</td>"#),
         "{}",
         page.body
     );
     let a = c
-        .post(
+        .post_fn(
             "delete_auth_server",
             AUTH_PAGE,
             &[("id", &id.to_string())],
@@ -359,10 +198,12 @@ async fn an_authorization_server_used_by_a_payment_type_cannot_be_deleted(app: T
         )
         .await;
     assert_eq!(a.form_message(), Some(Msg::AuthServerInUse));
-    let back = c.get(a.location.trim_start_matches(&app.base), &s).await;
+    let back = c
+        .get(a.location.trim_start_matches(&app.base), Some(&s))
+        .await;
     assert!(back.body.contains("Нельзя удалить"));
-    assert_eq!(count(&app, "select count(*) from auth_server").await, 1);
-    assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from auth_server").await, 1);
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin_links(
@@ -416,15 +257,15 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
             ],
         ),
     ];
-    let tills_before = count(&app, "select count(*) from till").await;
+    let tills_before = scalar(&app, "select count(*) from till").await;
     for (login, role) in [("vera", "viewer"), ("sasha", "support")] {
         let s = c.user(login, role).await;
         for (path, form) in &calls {
-            let a = c.post(path, "/console/transactions", form, &s).await;
+            let a = c.post_fn(path, "/console/transactions", form, &s).await;
             assert_eq!(a.error(), Some(ConsoleError::Forbidden), "{role} {path}");
         }
         for page in [AUTH_PAGE, TILLS_PAGE, TYPES_PAGE, STORE_PAGE] {
-            let p = c.get(page, &s).await;
+            let p = c.get(page, Some(&s)).await;
             assert_eq!(p.status, 403, "{role} {page}");
             assert!(
                 p.body.contains(Msg::Forbidden.text(app::i18n::Lang::Ru)),
@@ -432,9 +273,9 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
             );
             assert!(!p.body.contains("data-testid=\"till-form\""));
         }
-        let home = c.get("/console/transactions", &s).await;
+        let home = c.get("/console/transactions", Some(&s)).await;
         assert!(!home.body.contains("nav-auth-servers") && !home.body.contains("nav-tills"));
-        let journal = c.post("list_audit", "/console/audit", &[], &s).await;
+        let journal = c.post_fn("list_audit", "/console/audit", &[], &s).await;
         match role {
             "viewer" => {
                 assert_eq!(journal.error(), Some(ConsoleError::Forbidden));
@@ -443,21 +284,24 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
             _ => {
                 assert_eq!(journal.error(), None, "support may read the journal");
                 assert!(home.body.contains("nav-audit"));
-                assert_eq!(c.get("/console/audit", &s).await.status, 200);
+                assert_eq!(c.get("/console/audit", Some(&s)).await.status, 200);
             }
         }
     }
-    assert_eq!(count(&app, "select count(*) from auth_server").await, 1);
-    assert_eq!(count(&app, "select count(*) from payment_type").await, 1);
-    assert_eq!(count(&app, "select count(*) from till").await, tills_before);
-    assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from auth_server").await, 1);
+    assert_eq!(scalar(&app, "select count(*) from payment_type").await, 1);
+    assert_eq!(
+        scalar(&app, "select count(*) from till").await,
+        tills_before
+    );
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(app: TestApp) {
     let c = Console::new(&app);
     let s = c.user("root", "admin").await;
     let a = c
-        .post(
+        .post_fn(
             "create_till",
             TILLS_PAGE,
             &[
@@ -472,7 +316,7 @@ async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(
         .await;
     assert_eq!(a.location, "/console/tills?done=created", "{:?}", a.error());
     assert!(!a.location.contains("qrp_"), "the key is never in the URL");
-    let page = c.get(&a.location, &s).await;
+    let page = c.get(&a.location, Some(&s)).await;
     assert_eq!(page.cache_control, "no-store");
     let start = page.body.find("qrp_").expect("the key is shown");
     let key: String = page.body[start..].chars().take(4 + 64).collect();
@@ -487,7 +331,7 @@ async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(
         .await
         .unwrap()
         .expect("the shown key is the till's");
-    let again = c.get(TILLS_PAGE, &s).await;
+    let again = c.get(TILLS_PAGE, Some(&s)).await;
     assert!(!again.body.contains(&key), "the key is shown once");
     assert!(
         again.body.contains(&key[..10]),
@@ -508,7 +352,7 @@ async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(
     );
 
     let confirm = c
-        .get(&format!("{TILLS_PAGE}?revoke={}", till.till_id), &s)
+        .get(&format!("{TILLS_PAGE}?revoke={}", till.till_id), Some(&s))
         .await;
     assert!(confirm.body.contains(r#"data-testid="revoke-confirm""#));
     assert!(
@@ -520,7 +364,7 @@ async fn a_new_till_key_is_shown_once_works_and_is_revoked_after_a_confirmation(
         "showing the confirmation revokes nothing"
     );
     let a = c
-        .post(
+        .post_fn(
             "revoke_till",
             &format!("{TILLS_PAGE}?revoke={}", till.till_id),
             &[("id", &till.till_id.to_string())],
@@ -564,7 +408,7 @@ async fn till_form_errors_stand_beside_the_field_keep_the_values_and_save_nothin
     )
     .await
     .unwrap();
-    let before = count(&app, "select count(*) from till").await;
+    let before = scalar(&app, "select count(*) from till").await;
     for (name, kind, width, field, msg) in [
         ("", "till", "576", "name", Msg::Required),
         ("Касса 9", "robot", "576", "kind", Msg::KindInvalid),
@@ -578,7 +422,7 @@ async fn till_form_errors_stand_beside_the_field_keep_the_values_and_save_nothin
         ("Касса 1", "till", "576", "name", Msg::NameTaken),
     ] {
         let a = c
-            .post(
+            .post_fn(
                 "create_till",
                 TILLS_PAGE,
                 &[
@@ -594,22 +438,24 @@ async fn till_form_errors_stand_beside_the_field_keep_the_values_and_save_nothin
         assert_eq!(a.kept("name").as_deref(), Some(name));
         assert_eq!(a.kept("receipt").as_deref(), Some("on"));
         assert_eq!(a.kept("screen").as_deref(), Some(""));
-        let page = c.get(a.location.trim_start_matches(&app.base), &s).await;
+        let page = c
+            .get(a.location.trim_start_matches(&app.base), Some(&s))
+            .await;
         assert!(
             page.body
                 .contains(&format!(r#"data-testid="error-{field}""#))
         );
         assert!(!page.body.contains("qrp_") || !page.body.contains(r#"data-testid="new-key""#));
     }
-    assert_eq!(count(&app, "select count(*) from till").await, before);
-    assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from till").await, before);
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 async fn an_admin_adds_and_edits_a_payment_type_with_an_installed_module(app: TestApp) {
     let c = Console::new(&app);
     let s = c.user("root", "admin").await;
     let server = auth_server_id(&app, "QR оплата").await.to_string();
-    let page = c.get(TYPES_PAGE, &s).await;
+    let page = c.get(TYPES_PAGE, Some(&s)).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains(r#"<datalist id="payment-modules">"#));
     assert!(
@@ -617,7 +463,7 @@ async fn an_admin_adds_and_edits_a_payment_type_with_an_installed_module(app: Te
         "installed modules are suggested"
     );
     let a = c
-        .post(
+        .post_fn(
             "save_payment_type",
             TYPES_PAGE,
             &[
@@ -643,12 +489,12 @@ async fn an_admin_adds_and_edits_a_payment_type_with_an_installed_module(app: Te
         (added.module.as_str(), added.enabled, added.scan_customer_qr),
         ("sandbox", true, false)
     );
-    let page = c.get(&a.location, &s).await;
+    let page = c.get(&a.location, Some(&s)).await;
     assert!(page.body.contains("Карта &lt;i&gt;") && page.body.contains("Сохранено."));
 
     let id = added.payment_type_id.to_string();
     let a = c
-        .post(
+        .post_fn(
             "save_payment_type",
             &format!("{TYPES_PAGE}?edit={id}"),
             &[
@@ -737,11 +583,13 @@ async fn payment_type_errors_stand_beside_the_field_keep_the_values_and_save_not
         if !scan.is_empty() {
             form.push(("scan_customer_qr", scan));
         }
-        let a = c.post("save_payment_type", TYPES_PAGE, &form, &s).await;
+        let a = c.post_fn("save_payment_type", TYPES_PAGE, &form, &s).await;
         assert_eq!(a.field(field), Some(msg), "{name:?} {module:?} {scan:?}");
         assert_eq!(a.kept("module").as_deref(), Some(module));
         assert_eq!(a.kept("scan_customer_qr").as_deref(), Some(scan));
-        let page = c.get(a.location.trim_start_matches(&app.base), &s).await;
+        let page = c
+            .get(a.location.trim_start_matches(&app.base), Some(&s))
+            .await;
         assert!(
             page.body
                 .contains(&format!(r#"data-testid="error-{field}""#)),
@@ -754,8 +602,8 @@ async fn payment_type_errors_stand_beside_the_field_keep_the_values_and_save_not
             );
         }
     }
-    assert_eq!(count(&app, "select count(*) from payment_type").await, 1);
-    assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from payment_type").await, 1);
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 fn store_form<'a>(
@@ -776,12 +624,12 @@ fn store_form<'a>(
 async fn an_admin_saves_the_store_parameters_and_the_broker_password_is_never_shown(app: TestApp) {
     let c = Console::new(&app);
     let s = c.user("root", "admin").await;
-    let page = c.get(STORE_PAGE, &s).await;
+    let page = c.get(STORE_PAGE, Some(&s)).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("RabbitMQ сервер") && page.body.contains("Проверить подключение"));
     // The switch is off in this form (no refund_late_payments field).
     let a = c
-        .post(
+        .post_fn(
             "save_store_settings",
             STORE_PAGE,
             &store_form("Магазин <b>1</b>", "shop-1", RABBITMQ, "Asia/Yekaterinburg"),
@@ -804,7 +652,7 @@ async fn an_admin_saves_the_store_parameters_and_the_broker_password_is_never_sh
         store.integrator_url.as_deref(),
         Some("https://erp.example/qrpay")
     );
-    let page = c.get(&a.location, &s).await;
+    let page = c.get(&a.location, Some(&s)).await;
     assert!(
         !page.body.contains("guest:guest"),
         "the password is not shown"
@@ -815,7 +663,9 @@ async fn an_admin_saves_the_store_parameters_and_the_broker_password_is_never_sh
     let redacted = "amqp://guest:***@127.0.0.1:5672/%2f";
     let mut form = store_form("Магазин", "shop-1", redacted, "Europe/Moscow");
     form.push(("refund_late_payments", "on"));
-    let a = c.post("save_store_settings", STORE_PAGE, &form, &s).await;
+    let a = c
+        .post_fn("save_store_settings", STORE_PAGE, &form, &s)
+        .await;
     assert_eq!(a.error(), None);
     let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
     assert_eq!(store.rabbitmq_url.as_deref(), Some(RABBITMQ));
@@ -835,7 +685,7 @@ async fn an_admin_saves_the_store_parameters_and_the_broker_password_is_never_sh
 
     // «Проверить подключение» really connects: the local broker answers, a closed port does not.
     let ok = c
-        .post(
+        .post_fn(
             "check_rabbitmq",
             STORE_PAGE,
             &[("rabbitmq_url", redacted)],
@@ -844,13 +694,13 @@ async fn an_admin_saves_the_store_parameters_and_the_broker_password_is_never_sh
         .await;
     assert_eq!(ok.location, "/console/store?check=ok", "{:?}", ok.error());
     assert!(
-        c.get(&ok.location, &s)
+        c.get(&ok.location, Some(&s))
             .await
             .body
             .contains("Подключение к RabbitMQ установлено.")
     );
     let bad = c
-        .post(
+        .post_fn(
             "check_rabbitmq",
             STORE_PAGE,
             &[("rabbitmq_url", "amqp://guest:guest@127.0.0.1:1/%2f")],
@@ -859,13 +709,13 @@ async fn an_admin_saves_the_store_parameters_and_the_broker_password_is_never_sh
         .await;
     assert_eq!(bad.location, "/console/store?check=failed");
     assert!(
-        c.get(&bad.location, &s)
+        c.get(&bad.location, Some(&s))
             .await
             .body
             .contains("Не удалось подключиться")
     );
     let invalid = c
-        .post(
+        .post_fn(
             "check_rabbitmq",
             STORE_PAGE,
             &[("rabbitmq_url", "http://x")],
@@ -908,10 +758,14 @@ async fn store_parameter_errors_stand_beside_the_field_keep_the_values_and_save_
             Msg::TimeZoneInvalid,
         ),
     ] {
-        let a = c.post("save_store_settings", STORE_PAGE, &form, &s).await;
+        let a = c
+            .post_fn("save_store_settings", STORE_PAGE, &form, &s)
+            .await;
         assert_eq!(a.field(field), Some(msg), "{form:?}");
         assert_eq!(a.kept("time_zone").as_deref(), Some(form[4].1));
-        let page = c.get(a.location.trim_start_matches(&app.base), &s).await;
+        let page = c
+            .get(a.location.trim_start_matches(&app.base), Some(&s))
+            .await;
         assert!(
             page.body
                 .contains(&format!(r#"data-testid="error-{field}""#)),
@@ -921,12 +775,12 @@ async fn store_parameter_errors_stand_beside_the_field_keep_the_values_and_save_
     let mut bad_url = store_form("М", "main", "", "Europe/Moscow");
     bad_url[2] = ("integrator_url", "ftp://x");
     let a = c
-        .post("save_store_settings", STORE_PAGE, &bad_url, &s)
+        .post_fn("save_store_settings", STORE_PAGE, &bad_url, &s)
         .await;
     assert_eq!(a.field("integrator_url"), Some(Msg::UrlInvalid));
     // A typed password never goes back into the URL.
     let a = c
-        .post(
+        .post_fn(
             "save_store_settings",
             STORE_PAGE,
             &store_form("М", "main", "amqp://u:secret@h/%2f", "Nowhere"),
@@ -943,7 +797,7 @@ async fn store_parameter_errors_stand_beside_the_field_keep_the_values_and_save_
         (after.name, after.code, after.time_zone),
         (before.name, before.code, before.time_zone)
     );
-    assert_eq!(count(&app, "select count(*) from audit_log").await, 0);
+    assert_eq!(scalar(&app, "select count(*) from audit_log").await, 0);
 }
 
 async fn an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing(app: TestApp) {
@@ -965,10 +819,10 @@ async fn an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing(a
     .await
     .unwrap()
     .to_string();
-    let page = c.get(&format!("{TILLS_PAGE}?edit={id}"), &s).await;
+    let page = c.get(&format!("{TILLS_PAGE}?edit={id}"), Some(&s)).await;
     assert!(page.body.contains(r#"data-testid="outputs-form""#));
     let bad = c
-        .post(
+        .post_fn(
             "save_till_outputs",
             &format!("{TILLS_PAGE}?edit={id}"),
             &[("id", &id), ("receipt", "on"), ("paper_width", "100")],
@@ -985,7 +839,7 @@ async fn an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing(a
         ("screen,display,receipt", 576)
     );
     let ok = c
-        .post(
+        .post_fn(
             "save_till_outputs",
             &format!("{TILLS_PAGE}?edit={id}"),
             &[

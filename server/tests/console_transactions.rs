@@ -2,7 +2,7 @@
 //! refunds (confirmation, errors beside the field, roles, a double submit refunding once).
 
 use crate::both_backends;
-use crate::console::{Console, add_user, urlencode};
+use crate::helpers::console::{Console, add_user, text_of, urlencode};
 use crate::helpers::{TestApp, new_key};
 use app::error::ConsoleError;
 use app::i18n::Msg;
@@ -32,15 +32,6 @@ fn listed(body: &str) -> Vec<String> {
             rest[..rest.find('"').unwrap()].to_owned()
         })
         .collect()
-}
-
-/// The text of the element with `data-testid=id` (markers between text nodes removed).
-fn text_of(body: &str, id: &str) -> Option<String> {
-    let body = body.replace("<!---->", "").replace("<!>", "");
-    let start = body.find(&format!("data-testid=\"{id}\""))?;
-    let rest = &body[start..];
-    let rest = &rest[rest.find('>')? + 1..];
-    Some(rest[..rest.find('<')?].to_owned())
 }
 
 async fn refund_count(app: &TestApp, payment_id: &str) -> usize {
@@ -368,7 +359,7 @@ async fn refund_errors_stand_beside_the_amount_and_change_nothing(app: TestApp) 
     let s = c.session_of("adam").await;
     let id = payment(&app, 1_000, "R-G", true).await;
     let pending = payment(&app, 1_000, "R-H", false).await;
-    let field = |a: &crate::console::Answer| match a.error() {
+    let field = |a: &crate::helpers::console::Answer| match a.error() {
         Some(ConsoleError::Invalid(f)) => (f.error("amount"), f.value("amount")),
         other => panic!("{other:?}"),
     };

@@ -3,35 +3,13 @@
 //! admin, the audit rows, and the refusals for every other role.
 
 use crate::both_backends;
-use crate::console::{Answer, Console, PASSWORD, add_user};
 use crate::helpers::TestApp;
+use crate::helpers::console::{Answer, Console, PASSWORD, add_user};
+use crate::helpers::db::scalar;
 use app::error::ConsoleError;
 use app::i18n::Msg;
-use qrpay::db::Db;
 
 const USERS: &str = "/console/users";
-
-fn field(a: &Answer, name: &str) -> Option<Msg> {
-    match a.error()? {
-        ConsoleError::Invalid(f) => f.error(name),
-        _ => None,
-    }
-}
-
-fn kept(a: &Answer, name: &str) -> Option<String> {
-    match a.error()? {
-        ConsoleError::Invalid(f) => f.value(name),
-        _ => None,
-    }
-}
-
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    match &app.db {
-        Db::Sqlite { write, .. } => sqlx::query_scalar(sql).fetch_one(write).await,
-        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
-    }
-    .unwrap()
-}
 
 async fn user_id(app: &TestApp, login: &str) -> String {
     qrpay::db::user::user_by_login(&app.db, login)
@@ -53,8 +31,7 @@ async fn user_state(app: &TestApp, login: &str) -> (String, bool) {
 
 impl Console<'_> {
     async fn call(&self, name: &str, form: &[(&str, &str)], session: &str) -> Answer {
-        self.post(&format!("/console/fn/{name}"), USERS, form, Some(session))
-            .await
+        self.post_fn(name, USERS, form, session).await
     }
 
     async fn create(&self, s: &str, login: &str, role: &str, pw: &str, again: &str) -> Answer {
@@ -225,8 +202,8 @@ async fn an_admin_adds_a_user_who_signs_in_and_a_taken_login_is_named_beside_the
         ),
     ] {
         let a = c.create(&s, login, role, pw, again).await;
-        assert_eq!(field(&a, name), Some(msg), "{login:?} {role:?}");
-        assert_eq!(kept(&a, "login").as_deref(), Some(login));
+        assert_eq!(a.field(name), Some(msg), "{login:?} {role:?}");
+        assert_eq!(a.kept("login").as_deref(), Some(login));
         assert!(!a.location.contains("password"), "no password in the URL");
         let back = c
             .get(a.location.trim_start_matches(&app.base), Some(&s))
@@ -450,7 +427,7 @@ async fn a_password_reset_lets_the_user_in_with_the_new_password_and_not_the_old
                 &s,
             )
             .await;
-        assert_eq!(field(&a, name), Some(msg));
+        assert_eq!(a.field(name), Some(msg));
     }
     let unchanged = qrpay::db::user::user_by_login(&app.db, "vera")
         .await

@@ -2,6 +2,7 @@
 //! create answer carries the till's ready links, and the public customer page `/pay/{id}`.
 
 use crate::both_backends;
+use crate::helpers::db::{Arg, execute_with};
 use crate::helpers::{TestApp, new_key};
 use qrpay::db::audit::Who;
 use qrpay::db::payment_type::{PaymentTypeFields, create_auth_server, save_payment_type};
@@ -459,24 +460,12 @@ async fn the_customer_page_shows_cancelled_and_expired(app: TestApp) {
 async fn the_customer_page_is_public_escapes_text_and_404s_unknown_ids(app: TestApp) {
     let store = find_store(&app.db, None).await.unwrap();
     let evil = "<script>alert(\"x\")</script> & Co";
-    match &app.db {
-        qrpay::db::Db::Sqlite { write, .. } => {
-            sqlx::query("update store set name = $1 where store_id = $2")
-                .bind(evil)
-                .bind(store.store_id)
-                .execute(write)
-                .await
-                .unwrap();
-        }
-        qrpay::db::Db::Postgres(pool) => {
-            sqlx::query("update store set name = $1 where store_id = $2")
-                .bind(evil)
-                .bind(store.store_id)
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-    }
+    execute_with(
+        &app,
+        "update store set name = $1 where store_id = $2",
+        &[Arg::Text(evil), Arg::Int(store.store_id)],
+    )
+    .await;
     let p = app.create_payment(100).await;
     let (status, html) = page(&app, p["id"].as_str().unwrap()).await;
     assert_eq!(status, 200);

@@ -1,7 +1,8 @@
 //! «Сводка»: the store's day and the last two weeks at a glance. Every role may read it.
 
 use super::require;
-use crate::backend::{Dashboard, Role};
+use crate::backend::Role;
+use crate::backend::dashboard::Dashboard;
 use crate::error::ConsoleError;
 use leptos::prelude::*;
 

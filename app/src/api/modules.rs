@@ -2,7 +2,8 @@
 //! write-only secret key) and registering the bank's callback URL. Admins only.
 
 use super::require;
-use crate::backend::{PaymentModulesPage, RaiffeisenInput, Role};
+use crate::backend::Role;
+use crate::backend::modules::{PaymentModulesPage, RaiffeisenInput};
 use crate::error::ConsoleError;
 use leptos::prelude::*;
 

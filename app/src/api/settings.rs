@@ -1,9 +1,10 @@
-//! Admin configuration: authorization servers, tills, and the audit log of their changes.
-//! Every change is for admins only; the audit log may also be read by support.
+//! Store configuration: «Параметры магазина», authorization servers and payment types. Admins
+//! only.
 
-use super::{parts, require};
-use crate::backend::{AuditItem, AuthServerInput, AuthServerItem, Role, TillInput, TillItem};
-use crate::backend::{PaymentTypeInput, PaymentTypePage, StoreSettings};
+use super::{parse_id, require, with_typed_values};
+use crate::backend::Role;
+use crate::backend::settings::{AuthServerInput, AuthServerItem};
+use crate::backend::settings::{PaymentTypeInput, PaymentTypePage, StoreSettings};
 use crate::error::{ConsoleError, FormErrors};
 use crate::i18n::Msg;
 use leptos::prelude::*;
@@ -33,24 +34,6 @@ pub fn check_timeout(s: &str) -> Result<i64, Msg> {
         .ok()
         .filter(|t| (1..=3600).contains(t))
         .ok_or(Msg::TimeoutRange)
-}
-
-/// Puts the values the person typed back around the backend's field errors (e.g. «name
-/// taken»), so the form comes back filled in.
-fn with_typed_values(typed: &FormErrors, e: ConsoleError) -> ConsoleError {
-    match e {
-        ConsoleError::Invalid(f) => {
-            let mut errors = typed.clone();
-            errors.fields = f.fields;
-            errors.form = f.form;
-            ConsoleError::Invalid(errors)
-        }
-        e => e,
-    }
-}
-
-fn parse_id(s: &str) -> Result<i64, ConsoleError> {
-    s.trim().parse().map_err(|_| ConsoleError::NotFound)
 }
 
 #[server(prefix = "/console/fn", endpoint = "list_auth_servers")]
@@ -101,143 +84,6 @@ pub async fn delete_auth_server(id: String) -> Result<(), ConsoleError> {
     backend.delete_auth_server(&actor, parse_id(&id)?).await?;
     leptos_axum::redirect("/console/auth-servers?done=deleted");
     Ok(())
-}
-
-#[server(prefix = "/console/fn", endpoint = "list_tills")]
-pub async fn list_tills() -> Result<Vec<TillItem>, ConsoleError> {
-    let (backend, actor) = require(Role::Admin)?;
-    backend.list_tills(&actor).await
-}
-
-/// Adds a till; its key goes into the session (never the URL) for the next page to show once.
-#[server(prefix = "/console/fn", endpoint = "create_till")]
-#[allow(clippy::too_many_arguments)]
-pub async fn create_till(
-    name: String,
-    kind: String,
-    screen: Option<String>,
-    display: Option<String>,
-    receipt: Option<String>,
-    paper_width: String,
-    escpos_native: Option<String>,
-) -> Result<(), ConsoleError> {
-    let (backend, actor) = require(Role::Admin)?;
-    let mut errors = FormErrors::default();
-    errors.keep("name", &name);
-    errors.keep("kind", &kind);
-    errors.keep("paper_width", &paper_width);
-    for (k, v) in [
-        ("screen", &screen),
-        ("display", &display),
-        ("receipt", &receipt),
-        ("escpos_native", &escpos_native),
-    ] {
-        errors.keep(k, if v.is_some() { "on" } else { "" });
-    }
-    let checked_name = check_name(&name).map_err(|m| errors.field("name", m)).ok();
-    if !matches!(kind.as_str(), "till" | "kiosk") {
-        errors.field("kind", Msg::KindInvalid);
-    }
-    let width = match paper_width.trim() {
-        "384" => Some(384),
-        "576" => Some(576),
-        _ => {
-            errors.field("paper_width", Msg::PaperWidthInvalid);
-            None
-        }
-    };
-    let (Some(name), Some(paper_width), true) = (checked_name, width, errors.fields.is_empty())
-    else {
-        return Err(ConsoleError::Invalid(errors));
-    };
-    let key = backend
-        .create_till(
-            &actor,
-            TillInput {
-                name,
-                kind,
-                screen: screen.is_some(),
-                display: display.is_some(),
-                receipt: receipt.is_some(),
-                paper_width,
-                escpos_native: escpos_native.is_some(),
-            },
-        )
-        .await
-        .map_err(|e| with_typed_values(&errors, e))?;
-    backend.set_key_flash(&parts()?, key).await?;
-    leptos_axum::redirect("/console/tills?done=created");
-    Ok(())
-}
-
-/// Revokes a till's key; the page asks for confirmation before showing this form.
-#[server(prefix = "/console/fn", endpoint = "revoke_till")]
-pub async fn revoke_till(id: String) -> Result<(), ConsoleError> {
-    let (backend, actor) = require(Role::Admin)?;
-    backend.revoke_till(&actor, parse_id(&id)?).await?;
-    leptos_axum::redirect("/console/tills?done=revoked");
-    Ok(())
-}
-
-/// Changes a till's QR outputs, paper width and native ESC/POS.
-#[server(prefix = "/console/fn", endpoint = "save_till_outputs")]
-pub async fn save_till_outputs(
-    id: String,
-    screen: Option<String>,
-    display: Option<String>,
-    receipt: Option<String>,
-    paper_width: String,
-    escpos_native: Option<String>,
-) -> Result<(), ConsoleError> {
-    let (backend, actor) = require(Role::Admin)?;
-    let id = parse_id(&id)?;
-    let mut errors = FormErrors::default();
-    errors.keep("paper_width", &paper_width);
-    for (k, v) in [
-        ("screen", &screen),
-        ("display", &display),
-        ("receipt", &receipt),
-        ("escpos_native", &escpos_native),
-    ] {
-        errors.keep(k, if v.is_some() { "on" } else { "" });
-    }
-    let paper_width = match paper_width.trim() {
-        "384" => 384,
-        "576" => 576,
-        _ => {
-            errors.field("paper_width", Msg::PaperWidthInvalid);
-            return Err(ConsoleError::Invalid(errors));
-        }
-    };
-    backend
-        .set_till_outputs(
-            &actor,
-            id,
-            TillInput {
-                name: String::new(),
-                kind: String::new(),
-                screen: screen.is_some(),
-                display: display.is_some(),
-                receipt: receipt.is_some(),
-                paper_width,
-                escpos_native: escpos_native.is_some(),
-            },
-        )
-        .await?;
-    leptos_axum::redirect("/console/tills?done=saved");
-    Ok(())
-}
-
-/// The key of a till created just before, once; not a server function (pages call it).
-pub async fn take_new_till_key() -> Result<Option<String>, ConsoleError> {
-    let (backend, _actor) = require(Role::Admin)?;
-    backend.take_key_flash(&parts()?).await
-}
-
-#[server(prefix = "/console/fn", endpoint = "list_audit")]
-pub async fn list_audit() -> Result<Vec<AuditItem>, ConsoleError> {
-    let (backend, actor) = require(Role::Support)?;
-    backend.list_audit(&actor).await
 }
 
 #[server(prefix = "/console/fn", endpoint = "list_payment_types")]

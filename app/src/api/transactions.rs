@@ -1,22 +1,13 @@
-//! Reading payments for the «Транзакции» page.
+//! «Транзакции»: the filtered list, one payment's detail, and refunds from the console.
 
 use super::require;
-use crate::backend::{Role, TransactionList};
-use crate::error::ConsoleError;
-use leptos::prelude::*;
-
-/// The store's latest payments; every role may read them.
-#[server(prefix = "/console/fn", endpoint = "list_transactions")]
-pub async fn list_transactions() -> Result<TransactionList, ConsoleError> {
-    let (backend, actor) = require(Role::Viewer)?;
-    backend.list_transactions(&actor).await
-}
-
-// ---- transactions journey: filters, detail, refunds (issue 4, part b) ----
-
-use crate::backend::{TransactionDetail, TransactionPage, TransactionQuery};
-use crate::error::FormErrors;
+use crate::backend::Role;
+use crate::backend::transactions::{
+    TransactionDetail, TransactionPage, TransactionQuery, url_encode,
+};
+use crate::error::{ConsoleError, FormErrors};
 use crate::i18n::Msg;
+use leptos::prelude::*;
 
 /// Rubles as people type them (`12`, `12,5`, `12.50`, `1 234,56`) in kopecks; `None` for
 /// anything else (more than two decimals, signs, letters, absurdly large).
@@ -112,7 +103,7 @@ pub async fn refund_payment(
         Ok(_) => {
             leptos_axum::redirect(&format!(
                 "/console/transactions/{}?done=refund",
-                crate::backend::url_encode(&payment_id)
+                url_encode(&payment_id)
             ));
             Ok(())
         }

@@ -1,16 +1,13 @@
 //! «Пользователи»: console users, for admins only. The typed values come back with any message;
 //! passwords never do (they would end up in the URL).
 
-use super::auth::{check_new_login, check_new_password};
-use super::require;
-use crate::backend::{Role, UserItem};
+use super::session::{check_new_login, check_new_password};
+use super::{parse_id, require, with_typed_values};
+use crate::backend::Role;
+use crate::backend::users::UserItem;
 use crate::error::{ConsoleError, FormErrors};
 use crate::i18n::Msg;
 use leptos::prelude::*;
-
-fn parse_id(s: &str) -> Result<i64, ConsoleError> {
-    s.trim().parse().map_err(|_| ConsoleError::NotFound)
-}
 
 #[server(prefix = "/console/fn", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserItem>, ConsoleError> {
@@ -43,16 +40,8 @@ pub async fn create_user(
     backend
         .create_user(&actor, &login, role, &password)
         .await
-        .map_err(|e| match e {
-            // The backend's field errors (a taken login) come back with the typed values.
-            ConsoleError::Invalid(f) => {
-                let mut kept = errors.clone();
-                kept.fields = f.fields;
-                kept.form = f.form;
-                ConsoleError::Invalid(kept)
-            }
-            e => e,
-        })?;
+        // The backend's field errors (a taken login) come back with the typed values.
+        .map_err(|e| with_typed_values(&errors, e))?;
     leptos_axum::redirect("/console/users?done=created");
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! The frame of every signed-in page: header with the user and role, navigation, language switch,
 //! sign-out. Visitors without a session are sent to the login page.
 
-use crate::api::auth::Logout;
 use crate::api::current_actor;
-use crate::api::stores::{ChooseStore, list_stores};
+use crate::api::session::Logout;
+use crate::api::session::{ChooseStore, list_stores};
 use crate::backend::Role;
 use crate::i18n::{Lang, Msg};
 use leptos::prelude::*;
@@ -109,7 +109,6 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
             "nav-payment-types",
         ));
         nav.push((Msg::Tills, "/console/tills", "nav-tills"));
-        // ---- payment module settings (issue 4) ----
         nav.push((Msg::PaymentModules, "/console/modules", "nav-modules"));
         nav.push((Msg::Users, "/console/users", "nav-users"));
     }

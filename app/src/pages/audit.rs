@@ -1,8 +1,9 @@
 //! «Журнал»: the latest configuration changes and refunds, who made them and what changed.
 //! Admin and support.
 
-use crate::api::settings::list_audit;
-use crate::backend::AuditRefund;
+use crate::api::audit::list_audit;
+use crate::backend::audit::AuditRefund;
+use crate::backend::transactions::url_encode;
 use crate::components::layout::{ConsoleLayout, use_lang};
 use crate::components::page_error::PageError;
 use crate::i18n::{Lang, Msg, format_money};
@@ -67,10 +68,7 @@ fn json_cell(json: String) -> impl IntoView {
 
 /// A refund as a sentence: the amount, the reason and the refund's id, linked to its transaction.
 fn refund_row(local_time: String, login: String, r: AuditRefund, lang: Lang) -> impl IntoView {
-    let href = format!(
-        "/console/transactions/{}",
-        crate::backend::url_encode(&r.payment_id)
-    );
+    let href = format!("/console/transactions/{}", url_encode(&r.payment_id));
     view! {
         <tr data-testid="audit-row" data-kind="refund">
             <td class="time">{local_time}</td>

@@ -3,7 +3,8 @@
 //! now and the late payments still to refund. Every role.
 
 use crate::api::dashboard::get_dashboard;
-use crate::backend::{DashboardDay, TransactionRow, url_encode};
+use crate::backend::dashboard::DashboardDay;
+use crate::backend::transactions::{TransactionRow, url_encode};
 use crate::components::layout::{ConsoleLayout, use_lang};
 use crate::components::page_error::PageError;
 use crate::i18n::{Lang, Msg, format_money};

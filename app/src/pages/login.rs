@@ -1,7 +1,7 @@
 //! The login page; a signed-in visitor goes straight to the dashboard.
 
-use crate::api::auth::Login;
 use crate::api::current_actor;
+use crate::api::session::Login;
 use crate::components::layout::{LangSwitch, field_error, use_lang};
 use crate::error::ConsoleError;
 use crate::i18n::Msg;

@@ -1,7 +1,7 @@
 //! First run: the page behind the one-time link `qrpay serve` logs while no user exists.
 
-use crate::api::auth::CreateFirstAdmin;
 use crate::api::backend;
+use crate::api::session::CreateFirstAdmin;
 use crate::components::layout::{LangSwitch, field_error, use_lang};
 use crate::error::ConsoleError;
 use crate::i18n::Msg;

@@ -1,9 +1,7 @@
 //! «Кассы»: the list, adding a till (its key is shown once, from the session, never the URL), and
 //! revoking a key after a confirmation step. Admins only.
 
-use crate::api::settings::{
-    CreateTill, RevokeTill, SaveTillOutputs, list_tills, take_new_till_key,
-};
+use crate::api::tills::{CreateTill, RevokeTill, SaveTillOutputs, list_tills, take_new_till_key};
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
 use crate::components::page_error::PageError;
 use crate::i18n::Msg;

@@ -3,7 +3,8 @@
 
 use crate::api::current_actor;
 use crate::api::transactions::{RefundPayment, get_transaction};
-use crate::backend::{Role, TransactionDetail};
+use crate::backend::Role;
+use crate::backend::transactions::{TransactionDetail, url_encode};
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
 use crate::components::page_error::PageError;
 use crate::error::{ConsoleError, FormErrors};
@@ -194,7 +195,7 @@ fn refund_form(
                             {Msg::RefundAsk.text(lang)} " " {format_money(k, lang)} "?"
                         </p>
                         <button type="submit" data-testid="refund-confirm">{Msg::RefundConfirm.text(lang)}</button>
-                        " " <a href=format!("/console/transactions/{}", crate::backend::url_encode(&payment_id)) data-testid="refund-cancel">{Msg::RefundCancel.text(lang)}</a>
+                        " " <a href=format!("/console/transactions/{}", url_encode(&payment_id)) data-testid="refund-cancel">{Msg::RefundCancel.text(lang)}</a>
                     </ActionForm>
                 }.into_any(),
                 None => view! {

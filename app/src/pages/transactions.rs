@@ -3,7 +3,7 @@
 //! totals of the filter and a CSV export of it.
 
 use crate::api::transactions::search_transactions;
-use crate::backend::{TransactionQuery, url_encode};
+use crate::backend::transactions::{TransactionQuery, url_encode};
 use crate::components::layout::{ConsoleLayout, use_lang};
 use crate::components::page_error::PageError;
 use crate::error::FormErrors;

@@ -6,10 +6,10 @@ use std::sync::OnceLock;
 
 /// Hashes a password with argon2id and a random salt (PHC string).
 pub fn hash(password: &str) -> anyhow::Result<String> {
-    if password.chars().count() < app::api::auth::MIN_PASSWORD_CHARS {
+    if password.chars().count() < app::api::session::MIN_PASSWORD_CHARS {
         anyhow::bail!(
             "the password must be at least {} characters",
-            app::api::auth::MIN_PASSWORD_CHARS
+            app::api::session::MIN_PASSWORD_CHARS
         );
     }
     let hash = Argon2::default()

@@ -1,12 +1,26 @@
-//! The console's routes: the Leptos app rendered on the server, its server functions under
-//! `/console/fn/`, and its stylesheet; around them sessions, the signed-in user, the language and
-//! the refusal of cross-site posts.
+//! The console's server side. Here: its routes (the Leptos app rendered on the server, its server
+//! functions under `/console/fn/`, its stylesheet, the CSV export; around them sessions, the
+//! signed-in user, the language and the refusal of cross-site posts) and `ConsoleBackend`, which
+//! implements the ports that `app::backend` declares, one file per console area.
 //!
 //! Unknown paths render the app's not-found page with a 404. No files are ever served from disk
 //! here (Leptos' file handler would serve its site root, by default the working directory).
 
-use crate::admin::ConsoleBackend;
+mod audit;
+mod dashboard;
+mod modules;
+mod session;
+mod settings;
+mod tills;
+mod transactions;
+mod users;
+
 use crate::auth::session::DbSessionStore;
+use crate::db::audit::Who;
+use crate::db::{self, Db};
+use app::backend::{Actor, Role};
+use app::error::{ConsoleError, FormErrors};
+use app::i18n::Msg;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -16,12 +30,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions_and_ssg_and_context};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
-const STYLESHEET: &str = include_str!("../../style/qrpay.css");
+const STYLESHEET: &str = include_str!("../../../style/qrpay.css");
 pub const SESSION_COOKIE: &str = "qrpay_console";
 pub const LANG_COOKIE: &str = "qrpay_lang";
 const LOGIN_PATH: &str = "/console/login";
@@ -118,10 +132,10 @@ pub fn router(
 /// The CSV export of the transactions filter in the query string (any role; anonymous visitors
 /// were sent to the login page by `resolve_actor` already).
 async fn transactions_csv(backend: Arc<ConsoleBackend>, req: Request) -> Response {
-    let Some(actor) = req.extensions().get::<app::backend::Actor>().cloned() else {
+    let Some(actor) = req.extensions().get::<Actor>().cloned() else {
         return Redirect::to(LOGIN_PATH).into_response();
     };
-    let mut query = app::backend::TransactionQuery::default();
+    let mut query = app::backend::transactions::TransactionQuery::default();
     let pairs: Vec<(String, String)> =
         axum::extract::Query::try_from_uri(req.uri()).map_or_else(|_| Vec::new(), |q| q.0);
     for (k, v) in &pairs {
@@ -285,6 +299,101 @@ fn refuse_anonymous(req: &Request) -> Response {
     } else {
         (StatusCode::UNAUTHORIZED, "sign in first").into_response()
     }
+}
+
+/// The console's backend: implements `app::backend::ConsolePorts` over the database, one file
+/// per area; the router also asks it for the session's user and the one-time setup link.
+pub struct ConsoleBackend {
+    db: Db,
+    /// The installed payment modules, for the «Виды оплаты» form.
+    providers: crate::providers::Providers,
+    /// While no user exists: the token of the one-time setup link.
+    setup_token: Mutex<Option<String>>,
+    /// Refunds go through the payment service (absent only in tests that never refund).
+    payments: Option<Arc<crate::payments::service::PaymentService>>,
+}
+
+fn internal(e: impl std::fmt::Display) -> ConsoleError {
+    tracing::error!(error = %e, "console backend");
+    ConsoleError::Internal
+}
+
+impl ConsoleBackend {
+    pub fn new(db: Db) -> Self {
+        Self {
+            providers: crate::providers::Providers::installed(&db),
+            db,
+            setup_token: Mutex::new(None),
+            payments: None,
+        }
+    }
+
+    /// The payment service console refunds go through.
+    pub fn with_payments(
+        mut self,
+        payments: Arc<crate::payments::service::PaymentService>,
+    ) -> Self {
+        self.payments = Some(payments);
+        self
+    }
+
+    /// The store the actor works on (picked in the session, else the first).
+    pub(crate) async fn store_of(&self, actor: &Actor) -> Result<db::config::Store, ConsoleError> {
+        db::config::store_by_id(&self.db, actor.store_id)
+            .await
+            .map_err(internal)
+    }
+
+    /// The actor's store, and its time zone.
+    async fn store(
+        &self,
+        actor: &Actor,
+    ) -> Result<(db::config::Store, chrono_tz::Tz), ConsoleError> {
+        let store = self.store_of(actor).await?;
+        let tz = store_tz(&store);
+        Ok((store, tz))
+    }
+}
+
+/// A second check behind the server fn's `require`: configuration changes are for admins.
+fn admin_only(actor: &Actor) -> Result<(), ConsoleError> {
+    if actor.role >= Role::Admin {
+        Ok(())
+    } else {
+        Err(ConsoleError::Forbidden)
+    }
+}
+
+fn who(actor: &Actor) -> Who<'_> {
+    Who {
+        app_user_id: Some(actor.user_id),
+        login: &actor.login,
+    }
+}
+
+/// «Name taken» beside the name field, the typed values kept.
+fn name_taken(values: &[(&str, &str)]) -> ConsoleError {
+    let mut f = FormErrors::default();
+    f.field("name", Msg::NameTaken);
+    for (k, v) in values {
+        f.keep(k, v);
+    }
+    ConsoleError::Invalid(f)
+}
+
+/// The store's time zone; an unknown one (the console checks it before saving) is logged and
+/// read as Europe/Moscow.
+fn store_tz(store: &db::config::Store) -> chrono_tz::Tz {
+    store.time_zone.parse().unwrap_or_else(|_| {
+        tracing::warn!(time_zone = %store.time_zone, "unknown store time zone; using Europe/Moscow");
+        chrono_tz::Europe::Moscow
+    })
+}
+
+fn valid_http_url(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .map(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .unwrap_or(false)
 }
 
 #[cfg(test)]

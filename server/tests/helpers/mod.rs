@@ -1,4 +1,8 @@
-//! `spawn_app` and one helper per endpoint.
+//! `spawn_app` and one helper per till API endpoint; the console's client in `console`, raw SQL
+//! in `db`.
+
+pub mod console;
+pub mod db;
 
 use qrpay::config::Settings;
 use qrpay::db::Db;

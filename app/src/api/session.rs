@@ -1,7 +1,9 @@
-//! Signing in and out, and the first run's setup of the first admin.
+//! Signing in and out, the first run's setup of the first admin, and the store picker (which
+//! store the console works on, kept in the session).
 
 use super::{backend, parts, require};
 use crate::backend::Role;
+use crate::backend::session::StoreItem;
 use crate::error::{ConsoleError, FormErrors};
 use crate::i18n::Msg;
 use leptos::prelude::*;
@@ -77,4 +79,17 @@ pub async fn create_first_admin(
         .await?;
     leptos_axum::redirect("/console/login?done=setup");
     Ok(())
+}
+
+#[server(prefix = "/console/fn", endpoint = "list_stores")]
+pub async fn list_stores() -> Result<Vec<StoreItem>, ConsoleError> {
+    let (backend, actor) = require(Role::Viewer)?;
+    backend.list_stores(&actor).await
+}
+
+/// Picks the store; the form posts back to the page it came from, now showing that store.
+#[server(prefix = "/console/fn", endpoint = "choose_store")]
+pub async fn choose_store(store_id: i64) -> Result<(), ConsoleError> {
+    let (backend, actor) = require(Role::Viewer)?;
+    backend.choose_store(&parts()?, &actor, store_id).await
 }

@@ -1,0 +1,35 @@
+//! «Журнал»: the audit log of configuration changes and refunds, for support and admins.
+
+use super::session::Actor;
+use crate::error::ConsoleError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditItem {
+    /// In the store's time zone.
+    pub local_time: String,
+    pub login: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    /// Compact JSON, empty when there was none.
+    pub before: String,
+    pub after: String,
+    /// For a refund's row: what was refunded, for a readable line instead of JSON.
+    pub refund: Option<AuditRefund>,
+}
+
+/// A refund as its audit row tells it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditRefund {
+    pub payment_id: String,
+    pub refund_id: String,
+    /// Kopecks.
+    pub amount: i64,
+    pub reason: Option<String>,
+}
+
+#[async_trait::async_trait]
+pub trait AuditPort: Send + Sync + 'static {
+    async fn list_audit(&self, actor: &Actor) -> Result<Vec<AuditItem>, ConsoleError>;
+}

@@ -1,0 +1,186 @@
+//! «Транзакции»: the filtered list, one payment's detail, refunds from the console.
+
+use super::session::Actor;
+use crate::error::ConsoleError;
+use crate::i18n::Msg;
+use serde::{Deserialize, Serialize};
+
+/// One line of the transactions list, times already in the store's time zone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransactionRow {
+    pub payment_id: String,
+    /// `2026-11-29 21:59:16`, in the store's time zone.
+    pub local_time: String,
+    pub amount: i64,
+    pub refunded_amount: i64,
+    pub status: String,
+    pub receipt: String,
+    pub till: String,
+}
+
+/// The transactions filter as typed in the GET form (checked by the backend, which says what was
+/// wrong beside each field and ignores that field).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransactionQuery {
+    pub status: String,
+    /// `YYYY-MM-DD`, a day in the store's time zone (inclusive).
+    pub from: String,
+    pub to: String,
+    /// A till id.
+    pub till: String,
+    /// Rubles, `12,50` or `12.50`.
+    pub min: String,
+    pub max: String,
+    /// Receipt, order ref, QR id, bank transaction id or payment id (exact).
+    pub q: String,
+    /// Keyset cursor: `<created_at RFC 3339>~<payment_id>` of the last row shown.
+    pub after: String,
+}
+
+impl TransactionQuery {
+    pub const FIELDS: [&'static str; 8] =
+        ["status", "from", "to", "till", "min", "max", "q", "after"];
+
+    pub fn get(&self, name: &str) -> &str {
+        match name {
+            "status" => &self.status,
+            "from" => &self.from,
+            "to" => &self.to,
+            "till" => &self.till,
+            "min" => &self.min,
+            "max" => &self.max,
+            "q" => &self.q,
+            "after" => &self.after,
+            _ => "",
+        }
+    }
+
+    pub fn set(&mut self, name: &str, value: &str) {
+        let v = value.trim().to_owned();
+        match name {
+            "status" => self.status = v,
+            "from" => self.from = v,
+            "to" => self.to = v,
+            "till" => self.till = v,
+            "min" => self.min = v,
+            "max" => self.max = v,
+            "q" => self.q = v,
+            "after" => self.after = v,
+            _ => {}
+        }
+    }
+
+    /// The query string of the filter (without `after`), percent-encoded, non-empty values only.
+    pub fn filter_query(&self) -> String {
+        Self::FIELDS[..7]
+            .iter()
+            .filter(|f| !self.get(f).is_empty())
+            .map(|f| format!("{f}={}", url_encode(self.get(f))))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// Percent-encodes everything but unreserved characters.
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One page of the filtered list with the totals of the whole filter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransactionPage {
+    pub store_name: String,
+    pub time_zone: String,
+    pub rows: Vec<TransactionRow>,
+    /// Messages beside the filter fields that were ignored.
+    pub errors: Vec<(String, Msg)>,
+    /// The store's tills: (id, name).
+    pub tills: Vec<(String, String)>,
+    pub total_count: i64,
+    pub total_amount: i64,
+    pub total_refunded: i64,
+    /// The `after` cursor of the next page, when there is one.
+    pub next: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineLine {
+    pub local_time: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub trigger: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefundLine {
+    pub refund_id: String,
+    pub local_time: String,
+    pub amount: i64,
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransactionDetail {
+    pub payment_id: String,
+    pub status: String,
+    pub amount: i64,
+    pub refunded_amount: i64,
+    pub receipt: String,
+    pub order_ref: String,
+    pub qr_id: Option<String>,
+    pub bank_transaction_id: Option<String>,
+    pub till: String,
+    pub payment_type: String,
+    pub module: String,
+    pub local_time: String,
+    pub paid_local_time: Option<String>,
+    pub time_zone: String,
+    /// The payment's QR as an SVG document (server-made, no user text in it).
+    pub qr_svg: Option<String>,
+    pub timeline: Vec<TimelineLine>,
+    pub refunds: Vec<RefundLine>,
+    /// A fresh random value for the refund form: the same form sent twice refunds once.
+    pub refund_nonce: String,
+}
+
+impl TransactionDetail {
+    pub fn left(&self) -> i64 {
+        self.amount - self.refunded_amount
+    }
+}
+
+/// Every role may read transactions; refunds are for support and admins.
+#[async_trait::async_trait]
+pub trait TransactionsPort: Send + Sync + 'static {
+    /// One page (newest first) of the payments that match `query`, with the filter's totals.
+    async fn search_transactions(
+        &self,
+        actor: &Actor,
+        query: &TransactionQuery,
+    ) -> Result<TransactionPage, ConsoleError>;
+    async fn transaction_detail(
+        &self,
+        actor: &Actor,
+        payment_id: &str,
+    ) -> Result<TransactionDetail, ConsoleError>;
+    /// Refunds `amount` kopecks (all that is left when `None`). With `confirmed == false` it only
+    /// checks and returns the amount that would be refunded; errors name the `amount` field.
+    async fn refund_payment(
+        &self,
+        actor: &Actor,
+        payment_id: &str,
+        amount: Option<i64>,
+        reason: Option<&str>,
+        nonce: &str,
+        confirmed: bool,
+    ) -> Result<i64, ConsoleError>;
+}

@@ -1,0 +1,260 @@
+//! Signing in and out, the one-time setup link for the first admin, the signed-in user of a
+//! session (`actor_of`) and the store picker kept in the session.
+
+use super::{ConsoleBackend, internal};
+use crate::auth::password;
+use crate::db;
+use app::backend::session::{SessionPort, StoreItem};
+use app::backend::{Actor, Role};
+use app::error::ConsoleError;
+use axum::http::request::Parts;
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+/// Failed logins allowed per login within `THROTTLE_WINDOW`; the next attempts wait.
+pub const MAX_FAILURES: i64 = 5;
+pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
+/// The session key of the signed-in user.
+const SESSION_USER: &str = "user";
+/// The session key of when the session was last marked as used (unix seconds).
+const SESSION_SEEN: &str = "seen";
+/// The store picked in the console's store picker.
+const SESSION_STORE: &str = "store";
+/// A session is saved again (which moves its expiry) at most this often, not on every request:
+/// SQLite has one writer, and payments need it more.
+const SEEN_EVERY_SECS: i64 = 300;
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy)]
+struct SessionUser {
+    user_id: i64,
+}
+
+/// The request's session (the console router puts it there).
+pub(super) fn session(parts: &Parts) -> Result<Session, ConsoleError> {
+    parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or_else(|| internal("no session layer on the console router"))
+}
+
+impl ConsoleBackend {
+    /// On a database without users: makes the one-time setup token (256 random bits) and returns it.
+    pub async fn open_setup(&self) -> anyhow::Result<Option<String>> {
+        if db::config::count_users(&self.db).await? > 0 {
+            return Ok(None);
+        }
+        let token = crate::auth::till_key::generate()
+            .trim_start_matches("qrp_")
+            .to_owned();
+        *self.setup_token.lock().expect("BUG: poisoned") = Some(token.clone());
+        Ok(Some(token))
+    }
+
+    /// The signed-in user of a session, if the session holds one who may still sign in.
+    pub async fn actor_of(&self, session: &Session) -> Result<Option<Actor>, ConsoleError> {
+        let Some(su) = session
+            .get::<SessionUser>(SESSION_USER)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let user = db::console::user_by_id(&self.db, su.user_id)
+            .await
+            .map_err(internal)?;
+        let now = chrono::Utc::now().timestamp();
+        let seen = session
+            .get::<i64>(SESSION_SEEN)
+            .await
+            .map_err(internal)?
+            .unwrap_or(0);
+        if now - seen >= SEEN_EVERY_SECS {
+            session.insert(SESSION_SEEN, now).await.map_err(internal)?;
+        }
+        let Some((u, role)) = user.and_then(|u| {
+            let role = Role::parse(&u.role)?;
+            (!u.disabled).then_some((u, role))
+        }) else {
+            return Ok(None);
+        };
+        Ok(Some(Actor {
+            user_id: u.app_user_id,
+            login: u.login,
+            role,
+            store_id: self.session_store(session).await?,
+        }))
+    }
+
+    /// The store a session works on: its picked store (`choose_store` checked that it exists, and
+    /// stores are never deleted), else the first one. Each request then reads it once, in
+    /// `store_of`.
+    async fn session_store(&self, session: &Session) -> Result<i64, ConsoleError> {
+        let picked = session.get::<i64>(SESSION_STORE).await.map_err(internal)?;
+        if let Some(id) = picked {
+            return Ok(id);
+        }
+        db::config::find_store(&self.db, None)
+            .await
+            .map(|s| s.store_id)
+            .map_err(internal)
+    }
+
+    fn setup_token_matches(&self, token: &str) -> bool {
+        match &*self.setup_token.lock().expect("BUG: poisoned") {
+            Some(t) => constant_time_eq(t.as_bytes(), token.as_bytes()),
+            None => false,
+        }
+    }
+}
+
+/// Constant-time comparison of two byte strings of possibly different lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[async_trait::async_trait]
+impl SessionPort for ConsoleBackend {
+    async fn login(&self, parts: &Parts, login: &str, pw: &str) -> Result<Actor, ConsoleError> {
+        let form_error = |m| ConsoleError::form(m, &[("login", login)]);
+        let since = db::now() - THROTTLE_WINDOW;
+        let failures = db::console::count_login_failures_since(&self.db, login, since)
+            .await
+            .map_err(internal)?;
+        if failures >= MAX_FAILURES {
+            tracing::warn!(login, "console login throttled");
+            return Err(form_error(app::i18n::Msg::LoginThrottled));
+        }
+        let user = db::console::user_by_login(&self.db, login)
+            .await
+            .map_err(internal)?;
+        // Unknown logins are verified against a dummy hash: same work, same time.
+        let phc = user
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| password::dummy_hash().to_owned());
+        let pw = pw.to_owned();
+        let matches = tokio::task::spawn_blocking(move || password::verify(&phc, &pw))
+            .await
+            .map_err(internal)?;
+        let actor = match user {
+            Some(u) if matches && !u.disabled => Role::parse(&u.role).map(|role| Actor {
+                user_id: u.app_user_id,
+                login: u.login,
+                role,
+                store_id: 0,
+            }),
+            _ => None,
+        };
+        let Some(actor) = actor else {
+            db::console::record_login_failure(&self.db, login, since)
+                .await
+                .map_err(internal)?;
+            tracing::info!(login, "console login failed");
+            return Err(form_error(app::i18n::Msg::LoginFailed));
+        };
+        db::console::clear_login_failures(&self.db, login)
+            .await
+            .map_err(internal)?;
+        let session = session(parts)?;
+        let actor = Actor {
+            store_id: self.session_store(&session).await?,
+            ..actor
+        };
+        // A new id at sign-in: an id planted before it (session fixation) is worth nothing.
+        session.cycle_id().await.map_err(internal)?;
+        session
+            .insert(
+                SESSION_USER,
+                SessionUser {
+                    user_id: actor.user_id,
+                },
+            )
+            .await
+            .map_err(internal)?;
+        session
+            .insert(SESSION_SEEN, chrono::Utc::now().timestamp())
+            .await
+            .map_err(internal)?;
+        if let Err(e) = db::users::record_sign_in(&self.db, actor.user_id).await {
+            tracing::warn!(login, error = %e, "cannot record the sign-in time");
+        }
+        tracing::info!(login, role = ?actor.role, "console login");
+        Ok(actor)
+    }
+
+    async fn list_stores(&self, _actor: &Actor) -> Result<Vec<StoreItem>, ConsoleError> {
+        let stores = db::config::list_stores(&self.db).await.map_err(internal)?;
+        Ok(stores
+            .into_iter()
+            .map(|s| StoreItem {
+                store_id: s.store_id,
+                code: s.code,
+                name: s.name,
+            })
+            .collect())
+    }
+
+    async fn choose_store(
+        &self,
+        parts: &Parts,
+        actor: &Actor,
+        store_id: i64,
+    ) -> Result<(), ConsoleError> {
+        match db::config::store_by_id(&self.db, store_id).await {
+            Ok(_) => {}
+            Err(db::config::ConfigError::NotFound(_)) => return Err(ConsoleError::NotFound),
+            Err(e) => return Err(internal(e)),
+        }
+        session(parts)?
+            .insert(SESSION_STORE, store_id)
+            .await
+            .map_err(internal)?;
+        tracing::info!(login = %actor.login, store_id, "console store picked");
+        Ok(())
+    }
+
+    async fn logout(&self, parts: &Parts) -> Result<(), ConsoleError> {
+        session(parts)?.flush().await.map_err(internal)
+    }
+
+    async fn setup_open(&self, token: &str) -> bool {
+        self.setup_token_matches(token) && matches!(db::config::count_users(&self.db).await, Ok(0))
+    }
+
+    async fn create_first_admin(
+        &self,
+        token: &str,
+        login: &str,
+        pw: &str,
+    ) -> Result<(), ConsoleError> {
+        if !self.setup_open(token).await {
+            return Err(ConsoleError::form(app::i18n::Msg::SetupClosed, &[]));
+        }
+        let pw = pw.to_owned();
+        let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+            .await
+            .map_err(internal)?
+            .map_err(|_| ConsoleError::form(app::i18n::Msg::PasswordTooShort, &[]))?;
+        match db::config::add_user(&self.db, login, &hash, "admin").await {
+            Ok(_) => {}
+            Err(db::config::ConfigError::Duplicate(_)) => {
+                return Err(ConsoleError::form(
+                    app::i18n::Msg::LoginTaken,
+                    &[("login", login)],
+                ));
+            }
+            Err(db::config::ConfigError::Invalid(_)) => {
+                return Err(ConsoleError::form(
+                    app::i18n::Msg::LoginRules,
+                    &[("login", login)],
+                ));
+            }
+            Err(e) => return Err(internal(e)),
+        }
+        *self.setup_token.lock().expect("BUG: poisoned") = None;
+        tracing::info!(login, "first console admin created through the setup link");
+        Ok(())
+    }
+}

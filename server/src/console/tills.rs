@@ -1,0 +1,119 @@
+//! «Кассы»: the store's tills, a new till's key (kept in the session until the next page shows
+//! it once), revoking keys and QR outputs. Admins only.
+
+use super::session::session;
+use super::{ConsoleBackend, admin_only, internal, name_taken, who};
+use crate::db;
+use app::backend::Actor;
+use app::backend::tills::{TillInput, TillItem, TillsPort};
+use app::error::ConsoleError;
+use axum::http::request::Parts;
+
+/// The session key of a new till's key, kept until the next page shows it once.
+const SESSION_NEW_KEY: &str = "new_till_key";
+
+#[async_trait::async_trait]
+impl TillsPort for ConsoleBackend {
+    async fn list_tills(&self, actor: &Actor) -> Result<Vec<TillItem>, ConsoleError> {
+        admin_only(actor)?;
+        let store = self.store_of(actor).await?;
+        let tills = db::config::list_tills(&self.db).await.map_err(internal)?;
+        Ok(tills
+            .into_iter()
+            .filter(|t| t.store_id == store.store_id)
+            .map(|t| {
+                let o = t.outputs();
+                TillItem {
+                    id: t.till_id,
+                    name: t.name,
+                    kind: t.kind,
+                    key_prefix: t.key_prefix,
+                    revoked: t.revoked_at.is_some(),
+                    screen: o.screen,
+                    display: o.display,
+                    receipt: o.receipt,
+                    paper_width: o.paper_width,
+                    escpos_native: o.escpos_native,
+                }
+            })
+            .collect())
+    }
+
+    async fn create_till(&self, actor: &Actor, input: TillInput) -> Result<String, ConsoleError> {
+        admin_only(actor)?;
+        let store = self.store_of(actor).await?;
+        let key = crate::auth::till_key::generate();
+        let created = db::settings::create_till(
+            &self.db,
+            &who(actor),
+            db::settings::NewTill {
+                store_id: store.store_id,
+                name: &input.name,
+                kind: &input.kind,
+                key_hash: &crate::auth::till_key::hash(&key),
+                key_prefix: &crate::auth::till_key::display_prefix(&key),
+                outputs: crate::qr::outputs::TillOutputs {
+                    screen: input.screen,
+                    display: input.display,
+                    receipt: input.receipt,
+                    paper_width: input.paper_width,
+                    escpos_native: input.escpos_native,
+                },
+            },
+        )
+        .await;
+        match created {
+            Ok(_) => Ok(key),
+            Err(db::config::ConfigError::Duplicate(_)) => Err(name_taken(&[])),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn revoke_till(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = self.store_of(actor).await?;
+        match db::settings::revoke_till(&self.db, &who(actor), store.store_id, id).await {
+            Ok(_) => Ok(()),
+            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn set_till_outputs(
+        &self,
+        actor: &Actor,
+        id: i64,
+        o: TillInput,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = self.store_of(actor).await?;
+        let outputs = crate::qr::outputs::TillOutputs {
+            screen: o.screen,
+            display: o.display,
+            receipt: o.receipt,
+            paper_width: o.paper_width,
+            escpos_native: o.escpos_native,
+        };
+        match db::settings::set_till_outputs(&self.db, &who(actor), store.store_id, id, &outputs)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn set_key_flash(&self, parts: &Parts, key: String) -> Result<(), ConsoleError> {
+        session(parts)?
+            .insert(SESSION_NEW_KEY, key)
+            .await
+            .map_err(internal)
+    }
+
+    async fn take_key_flash(&self, parts: &Parts) -> Result<Option<String>, ConsoleError> {
+        session(parts)?
+            .remove::<String>(SESSION_NEW_KEY)
+            .await
+            .map_err(internal)
+    }
+}

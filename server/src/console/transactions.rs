@@ -1,0 +1,490 @@
+//! «Транзакции»: the filtered list and its CSV export, one payment's detail, and refunds, which
+//! go through the payment service like a till's.
+
+use super::{ConsoleBackend, internal, who};
+use crate::db::{self, Db};
+use crate::payments;
+use app::backend::transactions::{
+    RefundLine, TimelineLine, TransactionDetail, TransactionPage, TransactionQuery, TransactionRow,
+    TransactionsPort,
+};
+use app::backend::{Actor, Role};
+use app::error::ConsoleError;
+use app::i18n::Msg;
+
+/// Rows per page of the transactions list.
+const TRANSACTIONS_PAGE: i64 = 50;
+/// Rows of the CSV export fetched per query.
+const CSV_BATCH: i64 = 1000;
+
+#[async_trait::async_trait]
+impl TransactionsPort for ConsoleBackend {
+    /// Every role may read transactions.
+    async fn search_transactions(
+        &self,
+        actor: &Actor,
+        query: &TransactionQuery,
+    ) -> Result<TransactionPage, ConsoleError> {
+        let (store, tz) = self.store(actor).await?;
+        let tills = db::console::store_tills(&self.db, store.store_id)
+            .await
+            .map_err(internal)?;
+        let parsed = parse_query(query, tz, &tills);
+        let mut rows = db::console::search_payments(
+            &self.db,
+            store.store_id,
+            &parsed.filter,
+            parsed.after.as_ref(),
+            TRANSACTIONS_PAGE + 1,
+        )
+        .await
+        .map_err(internal)?;
+        let next = if rows.len() as i64 > TRANSACTIONS_PAGE {
+            rows.truncate(TRANSACTIONS_PAGE as usize);
+            rows.last().map(|r| cursor_of(r.created_at, &r.payment_id))
+        } else {
+            None
+        };
+        let (total_count, total_amount, total_refunded) =
+            db::console::payment_totals(&self.db, store.store_id, tz, &parsed.filter)
+                .await
+                .map_err(internal)?;
+        Ok(TransactionPage {
+            store_name: store.name,
+            time_zone: tz.name().to_owned(),
+            rows: rows.into_iter().map(|r| row_view(r, tz)).collect(),
+            errors: parsed.errors,
+            tills: tills
+                .into_iter()
+                .map(|(id, name)| (id.to_string(), name))
+                .collect(),
+            total_count,
+            total_amount,
+            total_refunded,
+            next,
+        })
+    }
+
+    async fn transaction_detail(
+        &self,
+        actor: &Actor,
+        payment_id: &str,
+    ) -> Result<TransactionDetail, ConsoleError> {
+        let (store, tz) = self.store(actor).await?;
+        let p = db::payments::get_payment(&self.db, payment_id)
+            .await
+            .map_err(internal)?
+            .filter(|p| p.store_id == store.store_id)
+            .ok_or(ConsoleError::NotFound)?;
+        let events = db::payments::events_of(&self.db, payment_id)
+            .await
+            .map_err(internal)?;
+        let refunds = db::payments::refunds_of(&self.db, payment_id)
+            .await
+            .map_err(internal)?;
+        let local = |t: chrono::DateTime<chrono::Utc>| {
+            t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()
+        };
+        let qr_svg = p
+            .qr_payload
+            .as_deref()
+            .and_then(|payload| crate::qr::svg(payload, 220).ok());
+        let refund_nonce = {
+            use rand::RngCore;
+            let mut b = [0u8; 16];
+            rand::rng().fill_bytes(&mut b);
+            b.iter().map(|x| format!("{x:02x}")).collect()
+        };
+        Ok(TransactionDetail {
+            payment_id: p.payment_id.clone(),
+            status: p.status.clone(),
+            amount: p.amount,
+            refunded_amount: p.refunded_amount,
+            receipt: p.receipt.clone(),
+            order_ref: p.order_ref.clone(),
+            qr_id: p.qr_id.clone(),
+            bank_transaction_id: p.bank_transaction_id.clone(),
+            till: tills_name(&self.db, p.till_id).await?,
+            payment_type: p.payment_type_name.clone(),
+            module: p.module.clone(),
+            local_time: local(p.created_at),
+            paid_local_time: p.paid_at.map(local),
+            time_zone: tz.name().to_owned(),
+            qr_svg,
+            timeline: events
+                .into_iter()
+                .map(|e| TimelineLine {
+                    local_time: local(e.created_at),
+                    from_status: e.from_status,
+                    to_status: e.to_status,
+                    trigger: e.trigger,
+                    detail: e.detail,
+                })
+                .collect(),
+            refunds: refunds
+                .into_iter()
+                .map(|r| RefundLine {
+                    local_time: local(r.created_at),
+                    refund_id: r.refund_id,
+                    amount: r.amount,
+                    status: r.status,
+                    reason: r.reason,
+                })
+                .collect(),
+            refund_nonce,
+        })
+    }
+
+    async fn refund_payment(
+        &self,
+        actor: &Actor,
+        payment_id: &str,
+        amount: Option<i64>,
+        reason: Option<&str>,
+        nonce: &str,
+        confirmed: bool,
+    ) -> Result<i64, ConsoleError> {
+        // The server fn checked this already; checked again where the money moves.
+        if actor.role < Role::Support {
+            return Err(ConsoleError::Forbidden);
+        }
+        let (store, _) = self.store(actor).await?;
+        let p = db::payments::get_payment(&self.db, payment_id)
+            .await
+            .map_err(internal)?
+            .filter(|p| p.store_id == store.store_id)
+            .ok_or(ConsoleError::NotFound)?;
+        let amount_error = |m| {
+            let mut f = app::error::FormErrors::default();
+            f.field("amount", m);
+            ConsoleError::Invalid(f)
+        };
+        if !confirmed {
+            if p.status != "paid" {
+                return Err(amount_error(Msg::RefundNotPaid));
+            }
+            let left = p.amount - p.refunded_amount;
+            let k = amount.unwrap_or(left);
+            if k <= 0 || k > left {
+                return Err(amount_error(Msg::RefundExceedsLeft));
+            }
+            return Ok(k);
+        }
+        let payments = self
+            .payments
+            .as_ref()
+            .ok_or_else(|| internal("the console has no payment service"))?;
+        let amount = match amount {
+            Some(k) => Some(
+                crate::domain::Amount::parse(k).map_err(|_| amount_error(Msg::RefundBadAmount))?,
+            ),
+            None => None,
+        };
+        let key = format!("console:{payment_id}:{nonce}");
+        match payments
+            .refund_by_console(&who(actor), payment_id, amount, reason, &key)
+            .await
+        {
+            Ok(r) if r.status == "declined" => {
+                tracing::warn!(payment_id, refund_id = %r.refund_id, login = %actor.login, "console refund declined by the bank");
+                Err(amount_error(Msg::RefundDeclined))
+            }
+            Ok(r) => {
+                tracing::info!(payment_id, refund_id = %r.refund_id, amount = r.amount, login = %actor.login, "console refund");
+                Ok(r.amount)
+            }
+            Err(e) => match e {
+                payments::Error::NotPaid(_) => Err(amount_error(Msg::RefundNotPaid)),
+                payments::Error::RefundExceeds { .. } => Err(amount_error(Msg::RefundExceedsLeft)),
+                payments::Error::NotFound(_) => Err(ConsoleError::NotFound),
+                _ => Err(internal(e)),
+            },
+        }
+    }
+}
+
+impl ConsoleBackend {
+    /// The whole filter (the `after` cursor and bad fields ignored) as CSV: `;`-separated, a
+    /// header row, amounts as `1234.56`, times in the store's time zone.
+    pub async fn transactions_csv(
+        &self,
+        actor: &Actor,
+        query: &TransactionQuery,
+    ) -> Result<String, ConsoleError> {
+        let (store, tz) = self.store(actor).await?;
+        let tills = db::console::store_tills(&self.db, store.store_id)
+            .await
+            .map_err(internal)?;
+        let parsed = parse_query(query, tz, &tills);
+        let mut out = String::from(
+            "created_at;payment_id;status;amount;refunded;receipt;till;order_ref;qr_id;bank_transaction_id\r\n",
+        );
+        let mut after = None;
+        loop {
+            let rows = db::console::search_payments(
+                &self.db,
+                store.store_id,
+                &parsed.filter,
+                after.as_ref(),
+                CSV_BATCH,
+            )
+            .await
+            .map_err(internal)?;
+            let full = rows.len() as i64 == CSV_BATCH;
+            for r in &rows {
+                let fields = [
+                    r.created_at
+                        .with_timezone(&tz)
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string(),
+                    r.payment_id.clone(),
+                    r.status.clone(),
+                    csv_amount(r.amount),
+                    csv_amount(r.refunded_amount),
+                    r.receipt.clone(),
+                    r.till_name.clone(),
+                    r.order_ref.clone(),
+                    r.qr_id.clone().unwrap_or_default(),
+                    r.bank_transaction_id.clone().unwrap_or_default(),
+                ];
+                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                out.push_str(&line.join(";"));
+                out.push_str("\r\n");
+            }
+            match rows.last() {
+                Some(last) if full => after = Some((last.created_at, last.payment_id.clone())),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+async fn tills_name(db: &Db, till_id: i64) -> Result<String, ConsoleError> {
+    let name: Option<(String,)> = db::read!(db, |c| sqlx::query_as(
+        "select name from till where till_id = $1"
+    )
+    .bind(till_id)
+    .fetch_optional(c)
+    .await)
+    .map_err(internal)?;
+    Ok(name.map(|n| n.0).unwrap_or_default())
+}
+
+pub(super) fn row_view(r: db::console::TransactionRow, tz: chrono_tz::Tz) -> TransactionRow {
+    TransactionRow {
+        payment_id: r.payment_id,
+        local_time: r
+            .created_at
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        amount: r.amount,
+        refunded_amount: r.refunded_amount,
+        status: r.status,
+        receipt: r.receipt,
+        till: r.till_name,
+    }
+}
+
+/// `1234.56`, as spreadsheets read it.
+fn csv_amount(kopecks: i64) -> String {
+    let sign = if kopecks < 0 { "-" } else { "" };
+    let k = kopecks.abs();
+    format!("{sign}{}.{:02}", k / 100, k % 100)
+}
+
+/// Quotes a field that holds `;`, `"` or a line break; a leading `=`, `+`, `-`, `@` is prefixed
+/// with `'` so a spreadsheet never runs a receipt number as a formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// `<created_at RFC 3339, nanoseconds>~<payment_id>`.
+fn cursor_of(at: chrono::DateTime<chrono::Utc>, payment_id: &str) -> String {
+    format!(
+        "{}~{payment_id}",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    )
+}
+
+struct ParsedQuery {
+    filter: db::console::PaymentFilter,
+    after: Option<(chrono::DateTime<chrono::Utc>, String)>,
+    errors: Vec<(String, Msg)>,
+}
+
+const STATUSES: [&str; 8] = [
+    "creating",
+    "pending",
+    "paid",
+    "declined",
+    "expired",
+    "cancelled",
+    "failed",
+    "unknown",
+];
+
+/// Checks every field of the filter; a bad one gets a message and is left out of the filter.
+fn parse_query(q: &TransactionQuery, tz: chrono_tz::Tz, tills: &[(i64, String)]) -> ParsedQuery {
+    use chrono::{NaiveDate, TimeZone};
+    let mut errors = Vec::new();
+    let mut f = db::console::PaymentFilter::default();
+    let mut bad = |field: &str, m: Msg| errors.push((field.to_owned(), m));
+    if !q.status.is_empty() {
+        if STATUSES.contains(&q.status.as_str()) {
+            f.status = Some(q.status.clone());
+        } else {
+            bad("status", Msg::BadStatus);
+        }
+    }
+    let day_start = |d: NaiveDate| {
+        let midnight = d.and_hms_opt(0, 0, 0).expect("BUG: midnight exists");
+        tz.from_local_datetime(&midnight)
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let from = if q.from.is_empty() {
+        None
+    } else {
+        match date(&q.from) {
+            Some(d) => Some(d),
+            None => {
+                bad("from", Msg::BadDate);
+                None
+            }
+        }
+    };
+    let to = if q.to.is_empty() {
+        None
+    } else {
+        match date(&q.to) {
+            Some(d) if from.is_some_and(|f| d < f) => {
+                bad("to", Msg::DatesReversed);
+                None
+            }
+            Some(d) => Some(d),
+            None => {
+                bad("to", Msg::BadDate);
+                None
+            }
+        }
+    };
+    f.from = from.and_then(day_start);
+    f.until = to.and_then(|d| d.succ_opt()).and_then(day_start);
+    if !q.till.is_empty() {
+        match q
+            .till
+            .parse::<i64>()
+            .ok()
+            .filter(|id| tills.iter().any(|t| t.0 == *id))
+        {
+            Some(id) => f.till_id = Some(id),
+            None => bad("till", Msg::BadTill),
+        }
+    }
+    for (name, value, slot) in [
+        ("min", &q.min, &mut f.min_amount),
+        ("max", &q.max, &mut f.max_amount),
+    ] {
+        if !value.is_empty() {
+            match app::api::transactions::parse_rubles(value) {
+                Some(k) => *slot = Some(k),
+                None => bad(name, Msg::BadMoney),
+            }
+        }
+    }
+    if !q.q.is_empty() {
+        if q.q.chars().count() > 128 {
+            bad("q", Msg::TextTooLong);
+        } else {
+            f.text = Some(q.q.clone());
+        }
+    }
+    let after = if q.after.is_empty() {
+        None
+    } else {
+        let parsed = q.after.split_once('~').and_then(|(t, id)| {
+            let t = chrono::DateTime::parse_from_rfc3339(t).ok()?;
+            (!id.is_empty() && id.len() <= 64)
+                .then(|| (t.with_timezone(&chrono::Utc), id.to_owned()))
+        });
+        if parsed.is_none() {
+            bad("after", Msg::BadCursor);
+        }
+        parsed
+    };
+    ParsedQuery {
+        filter: f,
+        after,
+        errors,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_amounts_use_a_dot_and_two_decimals() {
+        assert_eq!(csv_amount(123456), "1234.56");
+        assert_eq!(csv_amount(5), "0.05");
+    }
+
+    #[test]
+    fn csv_fields_with_separators_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("a;b"), "\"a;b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=1+2"), "'=1+2");
+        assert_eq!(csv_field("plain"), "plain");
+    }
+
+    #[test]
+    fn a_bad_filter_field_gets_a_message_and_is_left_out() {
+        let q = TransactionQuery {
+            status: "nope".into(),
+            from: "2026-13-01".into(),
+            till: "99".into(),
+            min: "abc".into(),
+            max: "10,50".into(),
+            after: "garbage".into(),
+            ..Default::default()
+        };
+        let p = parse_query(&q, chrono_tz::Europe::Moscow, &[(1, "k".into())]);
+        let fields: Vec<&str> = p.errors.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(fields, ["status", "from", "till", "min", "after"]);
+        assert!(
+            p.filter.status.is_none() && p.filter.from.is_none() && p.filter.min_amount.is_none()
+        );
+        assert_eq!(p.filter.max_amount, Some(1050));
+        assert!(p.after.is_none());
+    }
+
+    #[test]
+    fn a_period_is_whole_days_in_the_store_time_zone() {
+        let q = TransactionQuery {
+            from: "2026-11-01".into(),
+            to: "2026-11-01".into(),
+            ..Default::default()
+        };
+        let p = parse_query(&q, chrono_tz::Europe::Moscow, &[]);
+        assert_eq!(
+            p.filter.from.unwrap().to_rfc3339(),
+            "2026-10-31T21:00:00+00:00"
+        );
+        assert_eq!(
+            p.filter.until.unwrap().to_rfc3339(),
+            "2026-11-01T21:00:00+00:00"
+        );
+    }
+}
