@@ -4,8 +4,8 @@
 //! application's database.
 
 use crate::both_backends;
-use crate::helpers::console::{Console, add_user};
 use crate::helpers::TestApp;
+use crate::helpers::console::{Console, add_user};
 use std::io::Write;
 use std::process::{Command, Stdio};
 

@@ -1,7 +1,7 @@
 //! Till keys: 256 random bits, shown once, stored as SHA-256 (a fast hash is right here: the key
 //! is random, so there is nothing to brute-force, and every API request checks one).
 
-use crate::db::{self, Db, config::TillIdentity};
+use crate::db::{self, Db, till::TillIdentity};
 use crate::error::{ApiError, ErrorCode};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

@@ -41,7 +41,7 @@ impl AuditPort for ConsoleBackend {
     }
 }
 
-/// A refund's audit row read back for the «Журнал» page (written by `db::payments::insert_refund`).
+/// A refund's audit row read back for the «Журнал» page (written by `db::refund::insert_refund`).
 fn refund_of(action: &str, entity: &str, after: Option<&str>) -> Option<AuditRefund> {
     if action != "refund" || entity != "payment" {
         return None;

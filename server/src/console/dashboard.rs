@@ -19,15 +19,16 @@ impl DashboardPort for ConsoleBackend {
         let (store, tz) = self.store(actor).await?;
         let today = chrono::Utc::now().with_timezone(&tz).date_naive();
         let (dates, bounds) = day_bounds(tz, today, DASHBOARD_DAYS);
-        let totals = db::dashboard::paid_per_day(&self.db, store.store_id, &bounds)
+        let totals = db::payment_search::paid_per_day(&self.db, store.store_id, &bounds)
             .await
             .map_err(internal)?;
-        let mut pending = db::dashboard::pending(&self.db, store.store_id, DASHBOARD_LIST + 1)
+        let mut pending = db::payment_search::pending(&self.db, store.store_id, DASHBOARD_LIST + 1)
             .await
             .map_err(internal)?;
-        let mut late = db::dashboard::late_unrefunded(&self.db, store.store_id, DASHBOARD_LIST + 1)
-            .await
-            .map_err(internal)?;
+        let mut late =
+            db::payment_search::late_unrefunded(&self.db, store.store_id, DASHBOARD_LIST + 1)
+                .await
+                .map_err(internal)?;
         let more_pending = pending.len() as i64 > DASHBOARD_LIST;
         let more_late = late.len() as i64 > DASHBOARD_LIST;
         pending.truncate(DASHBOARD_LIST as usize);

@@ -338,8 +338,8 @@ impl ConsoleBackend {
     }
 
     /// The store the actor works on (picked in the session, else the first).
-    pub(crate) async fn store_of(&self, actor: &Actor) -> Result<db::config::Store, ConsoleError> {
-        db::config::store_by_id(&self.db, actor.store_id)
+    pub(crate) async fn store_of(&self, actor: &Actor) -> Result<db::store::Store, ConsoleError> {
+        db::store::store_by_id(&self.db, actor.store_id)
             .await
             .map_err(internal)
     }
@@ -348,7 +348,7 @@ impl ConsoleBackend {
     async fn store(
         &self,
         actor: &Actor,
-    ) -> Result<(db::config::Store, chrono_tz::Tz), ConsoleError> {
+    ) -> Result<(db::store::Store, chrono_tz::Tz), ConsoleError> {
         let store = self.store_of(actor).await?;
         let tz = store_tz(&store);
         Ok((store, tz))
@@ -365,10 +365,7 @@ fn admin_only(actor: &Actor) -> Result<(), ConsoleError> {
 }
 
 fn who(actor: &Actor) -> Who<'_> {
-    Who {
-        app_user_id: Some(actor.user_id),
-        login: &actor.login,
-    }
+    Who::user(actor.user_id, &actor.login)
 }
 
 /// «Name taken» beside the name field, the typed values kept.
@@ -383,7 +380,7 @@ fn name_taken(values: &[(&str, &str)]) -> ConsoleError {
 
 /// The store's time zone; an unknown one (the console checks it before saving) is logged and
 /// read as Europe/Moscow.
-fn store_tz(store: &db::config::Store) -> chrono_tz::Tz {
+fn store_tz(store: &db::store::Store) -> chrono_tz::Tz {
     store.time_zone.parse().unwrap_or_else(|_| {
         tracing::warn!(time_zone = %store.time_zone, "unknown store time zone; using Europe/Moscow");
         chrono_tz::Europe::Moscow

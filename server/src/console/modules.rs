@@ -16,7 +16,7 @@ impl ModulesPort for ConsoleBackend {
     async fn payment_modules(&self, actor: &Actor) -> Result<PaymentModulesPage, ConsoleError> {
         admin_only(actor)?;
         let store = self.store_of(actor).await?;
-        let row = db::raiffeisen::setting_of_store(&self.db, store.store_id)
+        let row = db::raiffeisen_setting::setting_of_store(&self.db, store.store_id)
             .await
             .map_err(internal)?;
         let (base, custom_url) = match row.as_ref().map(|r| r.base_url.as_str()) {
@@ -89,7 +89,7 @@ impl ModulesPort for ConsoleBackend {
                 .map_err(|_| errors.field("secret_key", Msg::SecretKeyInvalid))
                 .ok()
         };
-        let stored = db::raiffeisen::setting_of_store(&self.db, store.store_id)
+        let stored = db::raiffeisen_setting::setting_of_store(&self.db, store.store_id)
             .await
             .map_err(internal)?;
         if stored.is_none() && input.secret_key.trim().is_empty() {
@@ -99,7 +99,7 @@ impl ModulesPort for ConsoleBackend {
         else {
             return Err(ConsoleError::Invalid(errors));
         };
-        let saved = db::raiffeisen::save_setting_audited(
+        let saved = db::raiffeisen_setting::save_setting(
             &self.db,
             &who(actor),
             store.store_id,
@@ -124,7 +124,7 @@ impl ModulesPort for ConsoleBackend {
         let Some(url) = callback_url_of(&store) else {
             return Err(ConsoleError::form(Msg::CallbackNoIntegrator, &[]));
         };
-        let stored = db::raiffeisen::setting_of_store(&self.db, store.store_id)
+        let stored = db::raiffeisen_setting::setting_of_store(&self.db, store.store_id)
             .await
             .map_err(internal)?;
         if stored.is_none() {
@@ -157,7 +157,7 @@ impl ModulesPort for ConsoleBackend {
 }
 
 /// The store's callback URL for the bank: its integrator address plus the callback path.
-fn callback_url_of(store: &db::config::Store) -> Option<String> {
+fn callback_url_of(store: &db::store::Store) -> Option<String> {
     let base = store
         .integrator_url
         .as_deref()?

@@ -4,6 +4,7 @@
 use super::{ConsoleBackend, internal};
 use crate::auth::password;
 use crate::db;
+use crate::db::audit::Who;
 use app::backend::session::{SessionPort, StoreItem};
 use app::backend::{Actor, Role};
 use app::error::ConsoleError;
@@ -42,7 +43,7 @@ pub(super) fn session(parts: &Parts) -> Result<Session, ConsoleError> {
 impl ConsoleBackend {
     /// On a database without users: makes the one-time setup token (256 random bits) and returns it.
     pub async fn open_setup(&self) -> anyhow::Result<Option<String>> {
-        if db::config::count_users(&self.db).await? > 0 {
+        if db::user::count_users(&self.db).await? > 0 {
             return Ok(None);
         }
         let token = crate::auth::till_key::generate()
@@ -61,7 +62,7 @@ impl ConsoleBackend {
         else {
             return Ok(None);
         };
-        let user = db::console::user_by_id(&self.db, su.user_id)
+        let user = db::user::user_by_id(&self.db, su.user_id)
             .await
             .map_err(internal)?;
         let now = chrono::Utc::now().timestamp();
@@ -95,7 +96,7 @@ impl ConsoleBackend {
         if let Some(id) = picked {
             return Ok(id);
         }
-        db::config::find_store(&self.db, None)
+        db::store::find_store(&self.db, None)
             .await
             .map(|s| s.store_id)
             .map_err(internal)
@@ -119,14 +120,14 @@ impl SessionPort for ConsoleBackend {
     async fn login(&self, parts: &Parts, login: &str, pw: &str) -> Result<Actor, ConsoleError> {
         let form_error = |m| ConsoleError::form(m, &[("login", login)]);
         let since = db::now() - THROTTLE_WINDOW;
-        let failures = db::console::count_login_failures_since(&self.db, login, since)
+        let failures = db::session::count_login_failures_since(&self.db, login, since)
             .await
             .map_err(internal)?;
         if failures >= MAX_FAILURES {
             tracing::warn!(login, "console login throttled");
             return Err(form_error(app::i18n::Msg::LoginThrottled));
         }
-        let user = db::console::user_by_login(&self.db, login)
+        let user = db::user::user_by_login(&self.db, login)
             .await
             .map_err(internal)?;
         // Unknown logins are verified against a dummy hash: same work, same time.
@@ -148,13 +149,13 @@ impl SessionPort for ConsoleBackend {
             _ => None,
         };
         let Some(actor) = actor else {
-            db::console::record_login_failure(&self.db, login, since)
+            db::session::record_login_failure(&self.db, login, since)
                 .await
                 .map_err(internal)?;
             tracing::info!(login, "console login failed");
             return Err(form_error(app::i18n::Msg::LoginFailed));
         };
-        db::console::clear_login_failures(&self.db, login)
+        db::session::clear_login_failures(&self.db, login)
             .await
             .map_err(internal)?;
         let session = session(parts)?;
@@ -177,7 +178,7 @@ impl SessionPort for ConsoleBackend {
             .insert(SESSION_SEEN, chrono::Utc::now().timestamp())
             .await
             .map_err(internal)?;
-        if let Err(e) = db::users::record_sign_in(&self.db, actor.user_id).await {
+        if let Err(e) = db::user::record_sign_in(&self.db, actor.user_id).await {
             tracing::warn!(login, error = %e, "cannot record the sign-in time");
         }
         tracing::info!(login, role = ?actor.role, "console login");
@@ -185,7 +186,7 @@ impl SessionPort for ConsoleBackend {
     }
 
     async fn list_stores(&self, _actor: &Actor) -> Result<Vec<StoreItem>, ConsoleError> {
-        let stores = db::config::list_stores(&self.db).await.map_err(internal)?;
+        let stores = db::store::list_stores(&self.db).await.map_err(internal)?;
         Ok(stores
             .into_iter()
             .map(|s| StoreItem {
@@ -202,9 +203,9 @@ impl SessionPort for ConsoleBackend {
         actor: &Actor,
         store_id: i64,
     ) -> Result<(), ConsoleError> {
-        match db::config::store_by_id(&self.db, store_id).await {
+        match db::store::store_by_id(&self.db, store_id).await {
             Ok(_) => {}
-            Err(db::config::ConfigError::NotFound(_)) => return Err(ConsoleError::NotFound),
+            Err(db::ConfigError::NotFound(_)) => return Err(ConsoleError::NotFound),
             Err(e) => return Err(internal(e)),
         }
         session(parts)?
@@ -220,7 +221,7 @@ impl SessionPort for ConsoleBackend {
     }
 
     async fn setup_open(&self, token: &str) -> bool {
-        self.setup_token_matches(token) && matches!(db::config::count_users(&self.db).await, Ok(0))
+        self.setup_token_matches(token) && matches!(db::user::count_users(&self.db).await, Ok(0))
     }
 
     async fn create_first_admin(
@@ -237,17 +238,16 @@ impl SessionPort for ConsoleBackend {
             .await
             .map_err(internal)?
             .map_err(|_| ConsoleError::form(app::i18n::Msg::PasswordTooShort, &[]))?;
-        match db::config::add_user(&self.db, login, &hash, "admin").await {
+        let login = login.trim();
+        let rules = || ConsoleError::form(app::i18n::Msg::LoginRules, &[("login", login)]);
+        db::user::check_new_user(login, "admin").map_err(|_| rules())?;
+        // The setup link fills an empty database: like the first start's defaults, it leaves no
+        // audit row (there is nobody yet to name as the actor).
+        match db::user::create_user(&self.db, &Who::SEED, login, &hash, "admin").await {
             Ok(_) => {}
-            Err(db::config::ConfigError::Duplicate(_)) => {
+            Err(db::user::UserError::LoginTaken(_)) => {
                 return Err(ConsoleError::form(
                     app::i18n::Msg::LoginTaken,
-                    &[("login", login)],
-                ));
-            }
-            Err(db::config::ConfigError::Invalid(_)) => {
-                return Err(ConsoleError::form(
-                    app::i18n::Msg::LoginRules,
                     &[("login", login)],
                 ));
             }

@@ -20,7 +20,7 @@ impl SettingsPort for ConsoleBackend {
     async fn list_auth_servers(&self, actor: &Actor) -> Result<Vec<AuthServerItem>, ConsoleError> {
         admin_only(actor)?;
         let store = self.store_of(actor).await?;
-        let rows = db::settings::list_auth_servers(&self.db, store.store_id)
+        let rows = db::payment_type::list_auth_servers(&self.db, store.store_id)
             .await
             .map_err(internal)?;
         Ok(rows
@@ -48,7 +48,7 @@ impl SettingsPort for ConsoleBackend {
             ("response_timeout_secs", timeout.as_str()),
         ];
         let saved = match id {
-            None => db::settings::create_auth_server(
+            None => db::payment_type::create_auth_server(
                 &self.db,
                 &who(actor),
                 store.store_id,
@@ -58,7 +58,7 @@ impl SettingsPort for ConsoleBackend {
             .await
             .map(|_| ()),
             Some(id) => {
-                db::settings::update_auth_server(
+                db::payment_type::update_auth_server(
                     &self.db,
                     &who(actor),
                     store.store_id,
@@ -71,8 +71,8 @@ impl SettingsPort for ConsoleBackend {
         };
         match saved {
             Ok(()) => Ok(()),
-            Err(db::config::ConfigError::Duplicate(_)) => Err(name_taken(&values)),
-            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(db::ConfigError::Duplicate(_)) => Err(name_taken(&values)),
+            Err(db::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
             Err(e) => Err(internal(e)),
         }
     }
@@ -80,12 +80,13 @@ impl SettingsPort for ConsoleBackend {
     async fn delete_auth_server(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError> {
         admin_only(actor)?;
         let store = self.store_of(actor).await?;
-        match db::settings::delete_auth_server(&self.db, &who(actor), store.store_id, id).await {
+        match db::payment_type::delete_auth_server(&self.db, &who(actor), store.store_id, id).await
+        {
             Ok(()) => Ok(()),
-            Err(db::settings::DeleteError::InUse(_)) => {
+            Err(db::payment_type::DeleteError::InUse(_)) => {
                 Err(ConsoleError::form(Msg::AuthServerInUse, &[]))
             }
-            Err(db::settings::DeleteError::Config(db::config::ConfigError::NotFound(_))) => {
+            Err(db::payment_type::DeleteError::Config(db::ConfigError::NotFound(_))) => {
                 Err(ConsoleError::NotFound)
             }
             Err(e) => Err(internal(e)),
@@ -95,10 +96,10 @@ impl SettingsPort for ConsoleBackend {
     async fn list_payment_types(&self, actor: &Actor) -> Result<PaymentTypePage, ConsoleError> {
         admin_only(actor)?;
         let store = self.store_of(actor).await?;
-        let servers = db::settings::list_auth_servers(&self.db, store.store_id)
+        let servers = db::payment_type::list_auth_servers(&self.db, store.store_id)
             .await
             .map_err(internal)?;
-        let types = db::config::list_payment_types(&self.db)
+        let types = db::payment_type::list_payment_types(&self.db)
             .await
             .map_err(internal)?;
         let server_name = |id: i64| {
@@ -146,18 +147,18 @@ impl SettingsPort for ConsoleBackend {
             }
             Some(_) => {}
         }
-        if db::settings::auth_server_by_id(&self.db, store.store_id, input.auth_server_id)
+        if db::payment_type::auth_server_by_id(&self.db, store.store_id, input.auth_server_id)
             .await
             .is_err()
         {
             errors.field("auth_server_id", Msg::AuthServerUnknown);
         }
         errors.into_result()?;
-        let saved = db::settings::save_payment_type(
+        let saved = db::payment_type::save_payment_type(
             &self.db,
             &who(actor),
             id,
-            db::settings::PaymentTypeFields {
+            db::payment_type::PaymentTypeFields {
                 store_id: store.store_id,
                 auth_server_id: input.auth_server_id,
                 name: &input.name,
@@ -169,8 +170,8 @@ impl SettingsPort for ConsoleBackend {
         .await;
         match saved {
             Ok(_) => Ok(()),
-            Err(db::config::ConfigError::Duplicate(_)) => Err(name_taken(&[])),
-            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(db::ConfigError::Duplicate(_)) => Err(name_taken(&[])),
+            Err(db::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
             Err(e) => Err(internal(e)),
         }
     }
@@ -185,7 +186,7 @@ impl SettingsPort for ConsoleBackend {
             rabbitmq_url: store
                 .rabbitmq_url
                 .as_deref()
-                .map(crate::events::outbox::redact)
+                .map(crate::domain::amqp_url::redact)
                 .unwrap_or_default(),
             time_zone: store.time_zone,
             refund_late_payments: store.refund_late_payments,
@@ -209,7 +210,7 @@ impl SettingsPort for ConsoleBackend {
         errors.keep("name", &input.name);
         errors.keep("code", &input.code);
         errors.keep("integrator_url", &input.integrator_url);
-        errors.keep("rabbitmq_url", &crate::events::outbox::redact(rabbit));
+        errors.keep("rabbitmq_url", &crate::domain::amqp_url::redact(rabbit));
         errors.keep("time_zone", &input.time_zone);
         errors.keep(
             "refund_late_payments",
@@ -218,7 +219,7 @@ impl SettingsPort for ConsoleBackend {
         if let Err(m) = app::api::settings::check_name(name) {
             errors.field("name", m);
         }
-        if !db::config::valid_store_code(code) {
+        if !db::store::valid_store_code(code) {
             errors.field("code", Msg::StoreCodeRules);
         }
         if !integrator.is_empty() && !valid_http_url(integrator) {
@@ -240,7 +241,7 @@ impl SettingsPort for ConsoleBackend {
             errors.field("time_zone", Msg::TimeZoneInvalid);
         }
         errors.clone().into_result()?;
-        let fields = db::settings::StoreFields {
+        let fields = db::store::StoreFields {
             code: code.to_owned(),
             name: name.to_owned(),
             integrator_url: (!integrator.is_empty()).then(|| integrator.to_owned()),
@@ -248,9 +249,9 @@ impl SettingsPort for ConsoleBackend {
             time_zone: tz.to_owned(),
             refund_late_payments: input.refund_late_payments,
         };
-        match db::settings::update_store(&self.db, &who(actor), store.store_id, &fields).await {
+        match db::store::update_store(&self.db, &who(actor), store.store_id, &fields).await {
             Ok(()) => Ok(()),
-            Err(db::config::ConfigError::Duplicate(_)) => {
+            Err(db::ConfigError::Duplicate(_)) => {
                 errors.field("code", Msg::CodeTaken);
                 Err(ConsoleError::Invalid(errors))
             }
@@ -286,7 +287,7 @@ impl SettingsPort for ConsoleBackend {
                 true
             }
             Ok(Err(e)) => {
-                tracing::info!(url = %crate::events::outbox::redact(&url), error = %e, "RabbitMQ check failed");
+                tracing::info!(url = %crate::domain::amqp_url::redact(&url), error = %e, "RabbitMQ check failed");
                 false
             }
             Err(_) => false,

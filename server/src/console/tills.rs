@@ -17,7 +17,7 @@ impl TillsPort for ConsoleBackend {
     async fn list_tills(&self, actor: &Actor) -> Result<Vec<TillItem>, ConsoleError> {
         admin_only(actor)?;
         let store = self.store_of(actor).await?;
-        let tills = db::config::list_tills(&self.db).await.map_err(internal)?;
+        let tills = db::till::list_tills(&self.db).await.map_err(internal)?;
         Ok(tills
             .into_iter()
             .filter(|t| t.store_id == store.store_id)
@@ -43,10 +43,10 @@ impl TillsPort for ConsoleBackend {
         admin_only(actor)?;
         let store = self.store_of(actor).await?;
         let key = crate::auth::till_key::generate();
-        let created = db::settings::create_till(
+        let created = db::till::create_till(
             &self.db,
             &who(actor),
-            db::settings::NewTill {
+            db::till::NewTill {
                 store_id: store.store_id,
                 name: &input.name,
                 kind: &input.kind,
@@ -64,7 +64,7 @@ impl TillsPort for ConsoleBackend {
         .await;
         match created {
             Ok(_) => Ok(key),
-            Err(db::config::ConfigError::Duplicate(_)) => Err(name_taken(&[])),
+            Err(db::ConfigError::Duplicate(_)) => Err(name_taken(&[])),
             Err(e) => Err(internal(e)),
         }
     }
@@ -72,9 +72,9 @@ impl TillsPort for ConsoleBackend {
     async fn revoke_till(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError> {
         admin_only(actor)?;
         let store = self.store_of(actor).await?;
-        match db::settings::revoke_till(&self.db, &who(actor), store.store_id, id).await {
+        match db::till::revoke_till(&self.db, &who(actor), store.store_id, id).await {
             Ok(_) => Ok(()),
-            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(db::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
             Err(e) => Err(internal(e)),
         }
     }
@@ -94,11 +94,10 @@ impl TillsPort for ConsoleBackend {
             paper_width: o.paper_width,
             escpos_native: o.escpos_native,
         };
-        match db::settings::set_till_outputs(&self.db, &who(actor), store.store_id, id, &outputs)
-            .await
+        match db::till::set_till_outputs(&self.db, &who(actor), store.store_id, id, &outputs).await
         {
             Ok(()) => Ok(()),
-            Err(db::config::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(db::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
             Err(e) => Err(internal(e)),
         }
     }

@@ -2,7 +2,7 @@
 //! go through the payment service like a till's.
 
 use super::{ConsoleBackend, internal, who};
-use crate::db::{self, Db};
+use crate::db;
 use crate::payments;
 use app::backend::transactions::{
     RefundLine, TimelineLine, TransactionDetail, TransactionPage, TransactionQuery, TransactionRow,
@@ -26,11 +26,11 @@ impl TransactionsPort for ConsoleBackend {
         query: &TransactionQuery,
     ) -> Result<TransactionPage, ConsoleError> {
         let (store, tz) = self.store(actor).await?;
-        let tills = db::console::store_tills(&self.db, store.store_id)
+        let tills = db::till::store_tills(&self.db, store.store_id)
             .await
             .map_err(internal)?;
         let parsed = parse_query(query, tz, &tills);
-        let mut rows = db::console::search_payments(
+        let mut rows = db::payment_search::search_payments(
             &self.db,
             store.store_id,
             &parsed.filter,
@@ -46,7 +46,7 @@ impl TransactionsPort for ConsoleBackend {
             None
         };
         let (total_count, total_amount, total_refunded) =
-            db::console::payment_totals(&self.db, store.store_id, tz, &parsed.filter)
+            db::payment_search::payment_totals(&self.db, store.store_id, tz, &parsed.filter)
                 .await
                 .map_err(internal)?;
         Ok(TransactionPage {
@@ -71,15 +71,15 @@ impl TransactionsPort for ConsoleBackend {
         payment_id: &str,
     ) -> Result<TransactionDetail, ConsoleError> {
         let (store, tz) = self.store(actor).await?;
-        let p = db::payments::get_payment(&self.db, payment_id)
+        let p = db::payment::get_payment(&self.db, payment_id)
             .await
             .map_err(internal)?
             .filter(|p| p.store_id == store.store_id)
             .ok_or(ConsoleError::NotFound)?;
-        let events = db::payments::events_of(&self.db, payment_id)
+        let events = db::payment_event::events_of(&self.db, payment_id)
             .await
             .map_err(internal)?;
-        let refunds = db::payments::refunds_of(&self.db, payment_id)
+        let refunds = db::refund::refunds_of(&self.db, payment_id)
             .await
             .map_err(internal)?;
         let local = |t: chrono::DateTime<chrono::Utc>| {
@@ -104,7 +104,10 @@ impl TransactionsPort for ConsoleBackend {
             order_ref: p.order_ref.clone(),
             qr_id: p.qr_id.clone(),
             bank_transaction_id: p.bank_transaction_id.clone(),
-            till: tills_name(&self.db, p.till_id).await?,
+            till: db::till::till_name(&self.db, p.till_id)
+                .await
+                .map_err(internal)?
+                .unwrap_or_default(),
             payment_type: p.payment_type_name.clone(),
             module: p.module.clone(),
             local_time: local(p.created_at),
@@ -149,7 +152,7 @@ impl TransactionsPort for ConsoleBackend {
             return Err(ConsoleError::Forbidden);
         }
         let (store, _) = self.store(actor).await?;
-        let p = db::payments::get_payment(&self.db, payment_id)
+        let p = db::payment::get_payment(&self.db, payment_id)
             .await
             .map_err(internal)?
             .filter(|p| p.store_id == store.store_id)
@@ -212,7 +215,7 @@ impl ConsoleBackend {
         query: &TransactionQuery,
     ) -> Result<String, ConsoleError> {
         let (store, tz) = self.store(actor).await?;
-        let tills = db::console::store_tills(&self.db, store.store_id)
+        let tills = db::till::store_tills(&self.db, store.store_id)
             .await
             .map_err(internal)?;
         let parsed = parse_query(query, tz, &tills);
@@ -221,7 +224,7 @@ impl ConsoleBackend {
         );
         let mut after = None;
         loop {
-            let rows = db::console::search_payments(
+            let rows = db::payment_search::search_payments(
                 &self.db,
                 store.store_id,
                 &parsed.filter,
@@ -260,18 +263,7 @@ impl ConsoleBackend {
     }
 }
 
-async fn tills_name(db: &Db, till_id: i64) -> Result<String, ConsoleError> {
-    let name: Option<(String,)> = db::read!(db, |c| sqlx::query_as(
-        "select name from till where till_id = $1"
-    )
-    .bind(till_id)
-    .fetch_optional(c)
-    .await)
-    .map_err(internal)?;
-    Ok(name.map(|n| n.0).unwrap_or_default())
-}
-
-pub(super) fn row_view(r: db::console::TransactionRow, tz: chrono_tz::Tz) -> TransactionRow {
+pub(super) fn row_view(r: db::payment_search::TransactionRow, tz: chrono_tz::Tz) -> TransactionRow {
     TransactionRow {
         payment_id: r.payment_id,
         local_time: r
@@ -318,7 +310,7 @@ fn cursor_of(at: chrono::DateTime<chrono::Utc>, payment_id: &str) -> String {
 }
 
 struct ParsedQuery {
-    filter: db::console::PaymentFilter,
+    filter: db::payment_search::PaymentFilter,
     after: Option<(chrono::DateTime<chrono::Utc>, String)>,
     errors: Vec<(String, Msg)>,
 }
@@ -338,7 +330,7 @@ const STATUSES: [&str; 8] = [
 fn parse_query(q: &TransactionQuery, tz: chrono_tz::Tz, tills: &[(i64, String)]) -> ParsedQuery {
     use chrono::{NaiveDate, TimeZone};
     let mut errors = Vec::new();
-    let mut f = db::console::PaymentFilter::default();
+    let mut f = db::payment_search::PaymentFilter::default();
     let mut bad = |field: &str, m: Msg| errors.push((field.to_owned(), m));
     if !q.status.is_empty() {
         if STATUSES.contains(&q.status.as_str()) {

@@ -1,5 +1,5 @@
 //! «Пользователи»: console users, for admins. Each change writes its audit row in its
-//! transaction; `db::users` refuses to take the last enabled admin away.
+//! transaction; `db::user` refuses to take the last enabled admin away.
 
 use super::{ConsoleBackend, admin_only, internal, who};
 use crate::auth::password;
@@ -17,7 +17,7 @@ impl UsersPort for ConsoleBackend {
         let local = |t: chrono::DateTime<chrono::Utc>| {
             t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
         };
-        let rows = db::users::list_users(&self.db).await.map_err(internal)?;
+        let rows = db::user::list_users(&self.db).await.map_err(internal)?;
         Ok(rows
             .into_iter()
             .filter_map(|u| {
@@ -42,7 +42,7 @@ impl UsersPort for ConsoleBackend {
     ) -> Result<(), ConsoleError> {
         admin_only(actor)?;
         let hash = hash_new_password(pw).await?;
-        db::users::create_user(&self.db, &who(actor), login, &hash, role.code())
+        db::user::create_user(&self.db, &who(actor), login, &hash, role.code())
             .await
             .map(|_| tracing::info!(login, by = %actor.login, "console user added"))
             .map_err(user_error)
@@ -50,7 +50,7 @@ impl UsersPort for ConsoleBackend {
 
     async fn set_user_role(&self, actor: &Actor, id: i64, role: Role) -> Result<(), ConsoleError> {
         admin_only(actor)?;
-        db::users::set_role(&self.db, &who(actor), id, role.code())
+        db::user::set_role(&self.db, &who(actor), id, role.code())
             .await
             .map_err(user_error)
     }
@@ -62,7 +62,7 @@ impl UsersPort for ConsoleBackend {
         disabled: bool,
     ) -> Result<(), ConsoleError> {
         admin_only(actor)?;
-        db::users::set_disabled(&self.db, &who(actor), id, disabled)
+        db::user::set_disabled(&self.db, &who(actor), id, disabled)
             .await
             .map_err(user_error)
     }
@@ -75,7 +75,7 @@ impl UsersPort for ConsoleBackend {
     ) -> Result<(), ConsoleError> {
         admin_only(actor)?;
         let hash = hash_new_password(pw).await?;
-        db::users::reset_password(&self.db, &who(actor), id, &hash)
+        db::user::reset_password(&self.db, &who(actor), id, &hash)
             .await
             .map_err(user_error)
     }
@@ -95,8 +95,8 @@ async fn hash_new_password(pw: &str) -> Result<String, ConsoleError> {
         })
 }
 
-fn user_error(e: db::users::UserError) -> ConsoleError {
-    use db::users::UserError as E;
+fn user_error(e: db::user::UserError) -> ConsoleError {
+    use db::user::UserError as E;
     match e {
         E::LoginTaken(login) => {
             let mut f = FormErrors::default();

@@ -14,7 +14,6 @@ pub mod payment;
 pub mod payment_event;
 pub mod payment_search;
 pub mod payment_type;
-pub mod payments;
 pub mod raiffeisen_setting;
 pub mod refund;
 pub mod seed;
@@ -22,10 +21,6 @@ pub mod session;
 pub mod store;
 pub mod till;
 pub mod user;
-
-mod shim;
-// shim: issue10 merge — the old module paths that admin.rs, payments/ and providers/ still use.
-pub use shim::{config, console, dashboard, raiffeisen, settings, users};
 
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -23,23 +23,6 @@ pub struct TransactionRow {
 const ROW_COLUMNS: &str = "p.payment_id, p.created_at, p.amount, p.refunded_amount, p.status, \
     p.receipt, t.name as till_name, p.order_ref, p.qr_id, p.bank_transaction_id";
 
-/// The store's latest payments, newest first (index `payment_store_created`).
-pub async fn latest_payments(
-    db: &Db,
-    store_id: i64,
-    limit: i64,
-) -> Result<Vec<TransactionRow>, sqlx::Error> {
-    let sql = format!(
-        "select {ROW_COLUMNS} from payment p join till t on t.till_id = p.till_id \
-         where p.store_id = $1 order by p.created_at desc, p.payment_id desc limit $2"
-    );
-    read!(db, |c| sqlx::query_as(&sql)
-        .bind(store_id)
-        .bind(limit)
-        .fetch_all(c)
-        .await)
-}
-
 /// What the transactions list is filtered by (all checked already).
 #[derive(Debug, Default, Clone)]
 pub struct PaymentFilter {

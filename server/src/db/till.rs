@@ -73,6 +73,16 @@ pub async fn till_by_key_hash(
     .await)
 }
 
+/// The name of the till `till_id`, if it exists (revoked tills keep theirs).
+pub async fn till_name(db: &Db, till_id: i64) -> Result<Option<String>, sqlx::Error> {
+    read!(db, |c| sqlx::query_scalar(
+        "select name from till where till_id = $1"
+    )
+    .bind(till_id)
+    .fetch_optional(c)
+    .await)
+}
+
 /// The store's tills (id, name), by name.
 pub async fn store_tills(db: &Db, store_id: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
     read!(db, |c| sqlx::query_as(

@@ -35,6 +35,3 @@ pub fn properties(row: &OutboxRow) -> BasicProperties {
         .with_app_id("qrpay".into())
         .with_headers(headers)
 }
-
-// shim: issue10 merge — moved to domain/amqp_url.rs; admin.rs still imports them from here.
-pub use crate::domain::amqp_url::{check_url, redact};
