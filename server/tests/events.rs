@@ -1,6 +1,6 @@
 //! Payment events to RabbitMQ through the outbox, against the real broker
 //! (`QRPAY_TEST_AMQP_URL`; without it these cases print a notice and pass, unless
-//! `QRPAY_TEST_REQUIRE_SERVICES=1`), and the event envelope against its JSON Schema.
+//! `QRPAY_TEST_REQUIRE_SERVICES=1`), and the outbox clean-up.
 
 use crate::helpers::{Backend, TestApp, fresh_database, spawn_app_with};
 use qrpay::db::audit::Who;
@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 /// A port nothing listens on: the broker is "down".
 const CLOSED_PORT_URL: &str = "amqp://guest:guest@127.0.0.1:1/%2f";
 
+/// Runs a case on both databases with a broker (`QRPAY_TEST_AMQP_URL`).
 macro_rules! with_broker {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -36,17 +37,15 @@ macro_rules! with_broker {
         }
     )*};
 }
+pub(crate) use with_broker;
 
 with_broker!(
     each_state_change_is_published_once_with_its_key_and_body,
     events_wait_without_a_broker_and_through_an_outage_then_go_out_in_order,
     a_relay_stopped_mid_batch_loses_nothing_and_duplicates_keep_their_message_id,
     two_relays_on_one_database_publish_each_event_once,
-    unroutable_events_are_detected_counted_and_not_retried_forever,
     the_running_relay_picks_up_a_new_broker_url_and_health_reports_it,
 );
-
-crate::both_backends!(outbox_payloads_match_the_published_json_schema);
 
 /// The broker URL for tests, or `None` (with a notice) when none is configured.
 pub fn amqp_url() -> Option<String> {
@@ -63,14 +62,14 @@ pub fn amqp_url() -> Option<String> {
 }
 
 /// An app whose relay does not run by itself (the test drives relays), and the broker URL.
-async fn setup(backend: Backend) -> Option<(TestApp, String)> {
+pub(crate) async fn setup(backend: Backend) -> Option<(TestApp, String)> {
     let amqp = amqp_url()?;
     let (url, dir) = fresh_database(backend).await?;
     let app = spawn_app_with(&url, dir, |s| s.relay = false).await;
     Some((app, amqp))
 }
 
-fn relay_config() -> RelayConfig {
+pub(crate) fn relay_config() -> RelayConfig {
     RelayConfig {
         batch: 200,
         idle: Duration::from_millis(10),
@@ -82,30 +81,30 @@ fn relay_config() -> RelayConfig {
     }
 }
 
-fn relay(app: &TestApp) -> Relay {
+pub(crate) fn relay(app: &TestApp) -> Relay {
     Relay::new(app.db.clone(), relay_config(), app.events.clone())
 }
 
-async fn store_id(app: &TestApp) -> i64 {
+pub(crate) async fn store_id(app: &TestApp) -> i64 {
     qrpay::db::store::find_store(&app.db, None)
         .await
         .unwrap()
         .store_id
 }
 
-async fn set_url(app: &TestApp, url: Option<&str>) {
+pub(crate) async fn set_url(app: &TestApp, url: Option<&str>) {
     let url = url.map(|u| AmqpUrl::parse(u).unwrap());
     qrpay::db::store::set_rabbitmq_url(&app.db, &Who::SEED, store_id(app).await, url.as_ref())
         .await
         .unwrap();
 }
 
-async fn states(app: &TestApp) -> Vec<OutboxState> {
+pub(crate) async fn states(app: &TestApp) -> Vec<OutboxState> {
     outbox::states(&app.db).await.unwrap()
 }
 
 /// Steps the relay until nothing is left unsent (bounded).
-async fn drain(relay: &mut Relay, app: &TestApp) {
+pub(crate) async fn drain(relay: &mut Relay, app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let report = relay.step().await.unwrap();
@@ -122,12 +121,16 @@ async fn drain(relay: &mut Relay, app: &TestApp) {
 
 /// Receives messages whose `message_id` is one of `ids` until each has come at least once, then
 /// keeps listening `linger` longer to catch duplicates. Messages of other tests are skipped.
-async fn collect(sub: &mut Subscriber, ids: &HashSet<String>, linger: Duration) -> Vec<Received> {
+pub(crate) async fn collect(
+    sub: &mut Subscriber,
+    ids: &HashSet<String>,
+    linger: Duration,
+) -> Vec<Received> {
     collect_more(sub, ids, HashSet::new(), linger).await
 }
 
 /// [`collect`], when the events in `seen` have already been received.
-async fn collect_more(
+pub(crate) async fn collect_more(
     sub: &mut Subscriber,
     ids: &HashSet<String>,
     mut seen: HashSet<String>,
@@ -160,7 +163,7 @@ async fn collect_more(
     got
 }
 
-fn event_ids(states: &[OutboxState]) -> HashSet<String> {
+pub(crate) fn event_ids(states: &[OutboxState]) -> HashSet<String> {
     states.iter().map(|s| s.event_id.clone()).collect()
 }
 
@@ -203,7 +206,11 @@ async fn synthetic_events(app: &TestApp, count: usize) -> HashSet<String> {
     synthetic_events_with_key(app, count, "payment.paid").await
 }
 
-async fn synthetic_events_with_key(app: &TestApp, count: usize, key: &str) -> HashSet<String> {
+pub(crate) async fn synthetic_events_with_key(
+    app: &TestApp,
+    count: usize,
+    key: &str,
+) -> HashSet<String> {
     let store = store_id(app).await;
     let mut ids = HashSet::new();
     let mut tx = app.db.begin().await.unwrap();
@@ -234,7 +241,7 @@ async fn synthetic_events_with_key(app: &TestApp, count: usize, key: &str) -> Ha
 
 async fn each_state_change_is_published_once_with_its_key_and_body(app: TestApp, amqp: String) {
     set_url(&app, Some(&amqp)).await;
-    // Not `#`: the unroutable case below relies on nobody listening to its keys.
+    // Not `#`: the unrouted cases (events_unrouted.rs) rely on nobody listening to their keys.
     let mut sub = Subscriber::bind_keys(&amqp, &["payment.*", "refund.*"])
         .await
         .unwrap();
@@ -462,35 +469,6 @@ async fn two_relays_on_one_database_publish_each_event_once(app: TestApp, amqp: 
     );
 }
 
-async fn unroutable_events_are_detected_counted_and_not_retried_forever(
-    app: TestApp,
-    amqp: String,
-) {
-    set_url(&app, Some(&amqp)).await;
-    // Three words: no test binds a pattern that matches it (`payment.*` takes one word).
-    let key = format!("test.unroutable.{}", qrpay::domain::new_public_id());
-    synthetic_events_with_key(&app, 5, &key).await;
-    let mut relay = relay(&app);
-    drain(&mut relay, &app).await;
-    assert_eq!(
-        app.events.unroutable_total(),
-        5,
-        "the broker returned each one"
-    );
-    assert!(states(&app).await.iter().all(|s| s.attempts == 1));
-    // A queue bound afterwards gets the next one: the same key is routable now.
-    let mut sub = Subscriber::bind(&amqp, &key).await.unwrap();
-    let ids = synthetic_events_with_key(&app, 1, &key).await;
-    drain(&mut relay, &app).await;
-    assert_eq!(
-        collect(&mut sub, &ids, Duration::from_millis(100))
-            .await
-            .len(),
-        1
-    );
-    assert_eq!(app.events.unroutable_total(), 5);
-}
-
 async fn the_running_relay_picks_up_a_new_broker_url_and_health_reports_it(
     app: TestApp,
     amqp: String,
@@ -550,136 +528,6 @@ async fn the_running_relay_picks_up_a_new_broker_url_and_health_reports_it(
     );
     assert!(text.contains("qrpay_events_published_total 1"), "{text}");
     assert!(text.contains("qrpay_outbox_lag_seconds_count 1"), "{text}");
-}
-
-// ---------- the envelope's JSON Schema ----------
-
-fn schema() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/events/v1.schema.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// The subset of JSON Schema that `docs/events/v1.schema.json` uses: type, const, enum, required,
-/// properties, additionalProperties: false, minimum, minLength, oneOf, local $ref, date-time.
-fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
-    if let Some(r) = schema["$ref"].as_str() {
-        let name = r.strip_prefix("#/$defs/").expect("local refs only");
-        return validate(root, &root["$defs"][name], value, at, errors);
-    }
-    let type_ok = |t: &str| match t {
-        "object" => value.is_object(),
-        "string" => value.is_string(),
-        "integer" => value.is_i64() || value.is_u64(),
-        "boolean" => value.is_boolean(),
-        "null" => value.is_null(),
-        "array" => value.is_array(),
-        other => panic!("type {other} not handled"),
-    };
-    match &schema["type"] {
-        Value::String(t) if !type_ok(t) => return errors.push(format!("{at}: not a {t}: {value}")),
-        Value::Array(ts) if !ts.iter().any(|t| type_ok(t.as_str().unwrap())) => {
-            return errors.push(format!("{at}: none of {ts:?}: {value}"));
-        }
-        _ => {}
-    }
-    if let Some(c) = schema.get("const")
-        && c != value
-    {
-        errors.push(format!("{at}: {value} is not {c}"));
-    }
-    if let Some(options) = schema["enum"].as_array()
-        && !options.contains(value)
-    {
-        errors.push(format!("{at}: {value} is not one of {options:?}"));
-    }
-    if let (Some(min), Some(v)) = (schema["minimum"].as_i64(), value.as_i64())
-        && v < min
-    {
-        errors.push(format!("{at}: {v} < {min}"));
-    }
-    if let (Some(min), Some(s)) = (schema["minLength"].as_u64(), value.as_str())
-        && (s.chars().count() as u64) < min
-    {
-        errors.push(format!("{at}: shorter than {min}"));
-    }
-    if schema["format"] == "date-time"
-        && let Some(s) = value.as_str()
-        && chrono::DateTime::parse_from_rfc3339(s).is_err()
-    {
-        errors.push(format!("{at}: {s:?} is not an RFC 3339 date-time"));
-    }
-    if let Some(obj) = value.as_object() {
-        for req in schema["required"].as_array().into_iter().flatten() {
-            if !obj.contains_key(req.as_str().unwrap()) {
-                errors.push(format!("{at}: {req} is missing"));
-            }
-        }
-        let props = schema["properties"].as_object();
-        for (k, v) in obj {
-            match props.and_then(|p| p.get(k)) {
-                Some(s) => validate(root, s, v, &format!("{at}.{k}"), errors),
-                None if schema["additionalProperties"] == false => {
-                    errors.push(format!("{at}: unexpected field {k}"));
-                }
-                None => {}
-            }
-        }
-    }
-    if let Some(options) = schema["oneOf"].as_array() {
-        let matching = options
-            .iter()
-            .filter(|o| {
-                let mut e = Vec::new();
-                validate(root, o, value, at, &mut e);
-                e.is_empty()
-            })
-            .count();
-        if matching != 1 {
-            errors.push(format!(
-                "{at}: matches {matching} of the oneOf branches, not one"
-            ));
-        }
-    }
-}
-
-fn schema_errors(value: &Value) -> Vec<String> {
-    let root = schema();
-    let mut errors = Vec::new();
-    validate(&root, &root, value, "$", &mut errors);
-    errors
-}
-
-async fn outbox_payloads_match_the_published_json_schema(app: TestApp) {
-    let p = app.create_payment(500).await;
-    app.cancel(p["id"].as_str().unwrap()).await;
-    let paid = app.paid_payment(1000).await;
-    app.refund(&paid, json!({"amount": 300, "reason": "возврат"}))
-        .await;
-    let d = app.create_payment(700).await;
-    app.decline(d["id"].as_str().unwrap()).await;
-    let payloads = outbox::payloads(&app.db).await.unwrap();
-    assert_eq!(payloads.len(), 8);
-    let mut types = HashSet::new();
-    for payload in &payloads {
-        let value: Value = serde_json::from_str(payload).unwrap();
-        assert_eq!(schema_errors(&value), Vec::<String>::new(), "{value}");
-        types.insert(value["type"].as_str().unwrap().to_owned());
-    }
-    assert!(types.contains("refund.completed") && types.contains("payment.declined"));
-
-    // The check can fail: broken envelopes are caught.
-    let good: Value = serde_json::from_str(&payloads[3]).unwrap();
-    let mut no_id = good.clone();
-    no_id.as_object_mut().unwrap().remove("event_id");
-    let mut string_amount = good.clone();
-    string_amount["payment"]["amount"] = json!("1000");
-    let mut both = good.clone();
-    both["refund"] = json!({});
-    let mut bad_time = good.clone();
-    bad_time["occurred_at"] = json!("yesterday");
-    for broken in [no_id, string_amount, both, bad_time] {
-        assert!(!schema_errors(&broken).is_empty(), "{broken}");
-    }
 }
 
 crate::both_backends!(old_published_events_are_cleaned_up_and_unsent_ones_never);

@@ -1,15 +1,17 @@
-//! `qrpay events …`: the store's RabbitMQ setting, the outbox backlog, a sample consumer (`tail`)
-//! and the relay benchmark (`bench`).
+//! `qrpay events …`: the store's RabbitMQ setting, the outbox backlog, a sample consumer (`tail`),
+//! the replay of published events (`replay`) and the relay benchmark (`bench`).
 
 use crate::db::audit::Who;
-use crate::db::outbox;
+use crate::db::outbox::{self, ReplayRange};
 use crate::db::payment_event::{NewOutbox, insert_outbox};
 use crate::db::store::{self, find_store};
 use crate::domain::AmqpUrl;
 use crate::domain::amqp_url::{check_url, redact};
 use crate::events::broker::Subscriber;
-use crate::events::{EventsMonitor, Relay, RelayConfig};
+use crate::events::replay::{ReplayReport, replay};
+use crate::events::{EventsMonitor, Relay, RelayConfig, Topology, UNROUTED};
 use crate::startup::prepare_database;
+use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,6 +43,23 @@ pub enum EventsCommand {
     },
     /// Events waiting in the outbox, per store.
     Status,
+    /// Publish again the events written between --from and --to (same message ids), for a
+    /// consumer that lost its queue. The outbox keeps published events
+    /// QRPAY_OUTBOX_RETENTION_DAYS days; each store's events go to its broker (else --amqp-url).
+    Replay {
+        /// From this time on (RFC 3339: 2026-12-03T10:00:00+03:00 or 2026-12-03T07:00:00Z).
+        #[arg(long, value_parser = parse_time)]
+        from: DateTime<Utc>,
+        /// Up to this time, not included (default: now).
+        #[arg(long, value_parser = parse_time)]
+        to: Option<DateTime<Utc>>,
+        /// Only the events of this payment (its refunds' included).
+        #[arg(long)]
+        payment: Option<String>,
+        /// Only the events of this store (its code).
+        #[arg(long)]
+        store: Option<String>,
+    },
     /// Relay throughput: fills the outbox of a new store with COUNT events and publishes them
     /// to the broker with confirms. Use a scratch database.
     Bench {
@@ -54,7 +73,19 @@ pub enum EventsCommand {
     },
 }
 
-pub async fn run(database_url: &str, cmd: EventsCommand) -> anyhow::Result<()> {
+/// What `replay` needs of the server's settings.
+pub struct ServerDefaults<'a> {
+    /// `--amqp-url` / `QRPAY_AMQP_URL`: the broker of stores without their own.
+    pub amqp_url: Option<&'a str>,
+    /// `--outbox-retention-days` / `QRPAY_OUTBOX_RETENTION_DAYS`.
+    pub retention_days: u64,
+}
+
+pub async fn run(
+    database_url: &str,
+    server: ServerDefaults<'_>,
+    cmd: EventsCommand,
+) -> anyhow::Result<()> {
     match cmd {
         EventsCommand::Tail { url, key, count } => tail(&url, &key, count).await,
         EventsCommand::Url { url, clear, store } => {
@@ -93,8 +124,131 @@ pub async fn run(database_url: &str, cmd: EventsCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        EventsCommand::Replay {
+            from,
+            to,
+            payment,
+            store,
+        } => {
+            let db = prepare_database(database_url).await?;
+            let range = replay_range(&db, from, to, payment, store.as_deref()).await?;
+            let default_url = server
+                .amqp_url
+                .map(AmqpUrl::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--amqp-url / QRPAY_AMQP_URL: {e}"))?;
+            if server.retention_days > 0 {
+                let kept_from = Utc::now() - chrono::Duration::days(server.retention_days as i64);
+                if from < kept_from {
+                    let oldest = outbox::oldest(&db).await?;
+                    eprintln!(
+                        "note: published events are kept {} days (QRPAY_OUTBOX_RETENTION_DAYS); the oldest event in the outbox is from {}",
+                        server.retention_days,
+                        oldest.map_or_else(|| "-".into(), |t| t.to_rfc3339())
+                    );
+                }
+            }
+            let report = replay(&db, &range, default_url.as_ref(), &Topology::default()).await?;
+            print_replay(&range, &report);
+            db.close().await;
+            match report.error {
+                Some(error) => anyhow::bail!(
+                    "replay stopped: {error}; run it again (consumers drop the duplicates by message_id)"
+                ),
+                None => Ok(()),
+            }
+        }
         EventsCommand::Bench { url, count, batch } => bench(database_url, &url, count, batch).await,
     }
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            format!("{e}: expected a time with its zone (RFC 3339), like 2026-12-03T10:00:00+03:00 or 2026-12-03T07:00:00Z")
+        })
+}
+
+/// Checks the replay's options against the database and the clock.
+async fn replay_range(
+    db: &crate::db::Db,
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+    payment: Option<String>,
+    store: Option<&str>,
+) -> anyhow::Result<ReplayRange> {
+    let now = crate::db::now();
+    anyhow::ensure!(from <= now, "--from {} is in the future", from.to_rfc3339());
+    let to = to.unwrap_or(now);
+    anyhow::ensure!(
+        from < to,
+        "--to {} is not after --from {}",
+        to.to_rfc3339(),
+        from.to_rfc3339()
+    );
+    let store = match store {
+        Some(code) => Some(
+            find_store(db, Some(code))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        ),
+        None => None,
+    };
+    if let Some(id) = &payment {
+        let Some(p) = crate::db::payment::get_payment(db, id).await? else {
+            anyhow::bail!("no payment {id}");
+        };
+        if let Some(s) = &store {
+            anyhow::ensure!(
+                p.store_id == s.store_id,
+                "payment {id} is not of store {}",
+                s.code
+            );
+        }
+    }
+    Ok(ReplayRange {
+        from,
+        to,
+        store_id: store.map(|s| s.store_id),
+        payment_id: payment,
+    })
+}
+
+fn print_replay(range: &ReplayRange, report: &ReplayReport) {
+    for advice in &report.advice {
+        eprintln!("warning: {advice}");
+    }
+    let what = match &range.payment_id {
+        Some(id) => format!("events of payment {id}"),
+        None => "events".to_owned(),
+    };
+    let time = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    let span = format!("{} – {}", time(&range.from), time(&range.to));
+    if report.stores.is_empty() {
+        println!("no {what} written {span}");
+        return;
+    }
+    for s in &report.stores {
+        let mut line = format!(
+            "store {}: re-published {} of {} {what} to {}",
+            s.code, s.republished, s.matching, s.broker
+        );
+        if s.kept_unrouted > 0 {
+            line += &format!(
+                " ({} kept in the queue {UNROUTED}: no queue is bound for them)",
+                s.kept_unrouted
+            );
+        }
+        if s.waiting > 0 {
+            line += &format!("; {} not published yet are left to the relay", s.waiting);
+        }
+        println!("{line}");
+    }
+    println!(
+        "re-published {} {what} written {span}",
+        report.republished()
+    );
 }
 
 async fn tail(url: &str, key: &str, count: Option<usize>) -> anyhow::Result<()> {

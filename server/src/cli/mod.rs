@@ -58,7 +58,7 @@ pub enum Command {
     /// Payment types.
     #[command(subcommand, name = "payment-type")]
     PaymentType(admin::PaymentTypeCommand),
-    /// Payment events to RabbitMQ: the store's broker, the outbox, `tail`, `bench`.
+    /// Payment events to RabbitMQ: the store's broker, the outbox, `tail`, `replay`, `bench`.
     #[command(subcommand)]
     Events(events::EventsCommand),
     /// Raiffeisen SBP settings per store and the bank's callback registration.
@@ -126,7 +126,13 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::Till(cmd)) => admin::till(&cli.database_url, cmd).await,
         Some(Command::AuthServer(cmd)) => admin::auth_server(&cli.database_url, cmd).await,
         Some(Command::PaymentType(cmd)) => admin::payment_type(&cli.database_url, cmd).await,
-        Some(Command::Events(cmd)) => events::run(&cli.database_url, cmd).await,
+        Some(Command::Events(cmd)) => {
+            let server = events::ServerDefaults {
+                amqp_url: cli.serve.amqp_url.as_deref(),
+                retention_days: cli.serve.outbox_retention_days,
+            };
+            events::run(&cli.database_url, server, cmd).await
+        }
         Some(Command::Raiffeisen(cmd)) => raiffeisen::raiffeisen(&cli.database_url, cmd).await,
         Some(Command::BankEmulator(args)) => raiffeisen::bank_emulator(args).await,
         Some(Command::BenchRaiffeisen(args)) => bench_raiffeisen::run(args).await,

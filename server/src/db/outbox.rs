@@ -205,3 +205,101 @@ pub async fn payloads(db: &Db) -> Result<Vec<String>, sqlx::Error> {
     .fetch_all(c)
     .await)
 }
+
+/// Which published events `qrpay events replay` sends again: written in `[from, to)`, of one
+/// store and of one payment (its events and its refunds') when given.
+#[derive(Debug, Clone)]
+pub struct ReplayRange {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub store_id: Option<i64>,
+    pub payment_id: Option<String>,
+}
+
+/// How many events of a store fall in a [`ReplayRange`]: already published, and still waiting
+/// (the relay sends those; a replay leaves them alone).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReplayCount {
+    pub store_id: i64,
+    pub code: String,
+    pub rabbitmq_url: Option<AmqpUrl>,
+    pub published: i64,
+    pub waiting: i64,
+}
+
+/// The payment an event is about, from its envelope: `payment.id`, or `refund.payment_id`.
+fn payment_of(db: &Db) -> &'static str {
+    match db {
+        Db::Sqlite { .. } => {
+            "coalesce(json_extract(o.payload, '$.payment.id'), json_extract(o.payload, '$.refund.payment_id'))"
+        }
+        Db::Postgres(_) => {
+            "coalesce(o.payload::jsonb #>> '{payment,id}', o.payload::jsonb #>> '{refund,payment_id}')"
+        }
+    }
+}
+
+/// The conditions of a [`ReplayRange`] on `outbox o`, binds `$1`..`$4` (0 and '' stand for
+/// "any store", "any payment").
+fn replay_where(db: &Db) -> String {
+    format!(
+        "o.created_at >= $1 and o.created_at < $2 and ($3 = 0 or o.store_id = $3) \
+         and ($4 = '' or {} = $4)",
+        payment_of(db)
+    )
+}
+
+/// Per store with events in the range, how many are published and how many wait.
+pub async fn replay_counts(db: &Db, r: &ReplayRange) -> Result<Vec<ReplayCount>, sqlx::Error> {
+    let sql = format!(
+        "select s.store_id, s.code, s.rabbitmq_url, \
+         sum(case when o.sent_at is null then 0 else 1 end) as published, \
+         sum(case when o.sent_at is null then 1 else 0 end) as waiting \
+         from outbox o join store s on s.store_id = o.store_id where {} \
+         group by s.store_id, s.code, s.rabbitmq_url order by s.store_id",
+        replay_where(db)
+    );
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(r.from)
+        .bind(r.to)
+        .bind(r.store_id.unwrap_or(0))
+        .bind(r.payment_id.as_deref().unwrap_or(""))
+        .fetch_all(c)
+        .await)
+}
+
+/// The next published rows of `store_id` in the range after `after` (an `outbox_id`), in the
+/// order they were written.
+pub async fn replay_batch(
+    db: &Db,
+    r: &ReplayRange,
+    store_id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, sqlx::Error> {
+    let sql = format!(
+        "select o.outbox_id, o.event_id, o.store_id, o.till_id, o.routing_key, o.payload, \
+         o.created_at from outbox o where {} and o.sent_at is not null and o.store_id = $5 \
+         and o.outbox_id > $6 order by o.outbox_id limit $7",
+        replay_where(db)
+    );
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(r.from)
+        .bind(r.to)
+        .bind(r.store_id.unwrap_or(0))
+        .bind(r.payment_id.as_deref().unwrap_or(""))
+        .bind(store_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+}
+
+/// When the oldest event still in the outbox was written (older ones were cleaned up).
+pub async fn oldest(db: &Db) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    read!(db, |c| sqlx::query_scalar(
+        "select created_at from outbox order by outbox_id limit 1"
+    )
+    .fetch_optional(c)
+    .await)
+}

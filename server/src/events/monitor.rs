@@ -148,7 +148,7 @@ impl EventsMonitor {
             ),
             (
                 "qrpay_events_unroutable_total",
-                "Events the broker returned as unroutable (no queue bound to the routing key).",
+                "Events no queue was bound for that the broker returned (its exchange lacks the alternate exchange) and qrpay put in the unrouted queue itself.",
                 self.unroutable.load(Ordering::Relaxed),
             ),
         ];

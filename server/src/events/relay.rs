@@ -9,12 +9,13 @@
 //! `message_id`). Failures back off exponentially per store; the URL is read every step, so a
 //! changed setting applies at once. Till requests only write rows: they never wait for a broker.
 
-use super::broker::Publisher;
+use super::Topology;
+use super::broker::{Publisher, Unrouted, republish_advice};
 use super::monitor::{BrokerState, EventsMonitor};
 use crate::db::outbox::{self as repo, StoreBacklog};
 use crate::db::{Db, now};
 use crate::domain::AmqpUrl;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -34,6 +35,8 @@ pub struct RelayConfig {
     /// First and longest pause after a failure (it doubles in between).
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    /// The exchange and the unrouted queue (tests use their own names).
+    pub topology: Topology,
 }
 
 impl Default for RelayConfig {
@@ -46,6 +49,7 @@ impl Default for RelayConfig {
             confirm_timeout: Duration::from_secs(10),
             backoff_min: Duration::from_millis(200),
             backoff_max: Duration::from_secs(30),
+            topology: Topology::default(),
         }
     }
 }
@@ -90,6 +94,10 @@ pub struct Relay {
     /// Leases this relay holds, and until when it need not renew them.
     leases: HashMap<i64, Instant>,
     warned_no_url: HashMap<i64, Instant>,
+    /// Brokers whose exchange lacks the alternate exchange, told to the operator once.
+    warned_republish: HashSet<AmqpUrl>,
+    /// When each store last logged events kept in the unrouted queue.
+    logged_unrouted: HashMap<i64, Instant>,
     marks: HashMap<i64, Vec<Marking>>,
 }
 
@@ -105,6 +113,8 @@ impl Relay {
             backoff: HashMap::new(),
             leases: HashMap::new(),
             warned_no_url: HashMap::new(),
+            warned_republish: HashSet::new(),
+            logged_unrouted: HashMap::new(),
             marks: HashMap::new(),
         }
     }
@@ -316,9 +326,15 @@ impl Relay {
             self.publishers.remove(url);
         }
         if !self.publishers.contains_key(url) {
-            match Publisher::connect(url).await {
+            match Publisher::connect(url, &self.config.topology).await {
                 Ok(p) => {
                     tracing::info!(store = %store.code, broker = %url, "connected to the broker");
+                    if let Unrouted::Republished { refused } = p.unrouted()
+                        && self.warned_republish.insert(url.clone())
+                    {
+                        let advice = republish_advice(url, &self.config.topology, refused);
+                        tracing::warn!("{advice}");
+                    }
                     self.publishers.insert(url.clone(), p);
                 }
                 Err(error) => {
@@ -357,16 +373,24 @@ impl Relay {
             .collect();
         self.monitor
             .published(acked.len() as u64, started.elapsed(), &lags);
-        if let Some(&first) = outcome.unroutable.first() {
-            // One line per batch, not per event: a store where nobody listens would flood the log.
-            self.monitor.unroutable(outcome.unroutable.len() as u64);
-            tracing::warn!(
-                store = %store.code,
-                events = outcome.unroutable.len(),
-                first_event_id = %rows[first].event_id,
-                routing_key = %rows[first].routing_key,
-                "unroutable events: no queue is bound to qrpay.events for their routing keys; the broker returned them"
-            );
+        if let Some(&first) = outcome.kept_unrouted.first() {
+            self.monitor.unroutable(outcome.kept_unrouted.len() as u64);
+            // At most one line a minute per store: where nobody listens, every event comes back.
+            let due = self
+                .logged_unrouted
+                .get(&store.store_id)
+                .is_none_or(|at| at.elapsed() > Duration::from_secs(60));
+            if due {
+                self.logged_unrouted.insert(store.store_id, Instant::now());
+                tracing::info!(
+                    store = %store.code,
+                    events = outcome.kept_unrouted.len(),
+                    first_event_id = %rows[first].event_id,
+                    routing_key = %rows[first].routing_key,
+                    queue = %self.config.topology.unrouted,
+                    "no queue is bound for these events; they are kept in the unrouted queue (logged once a minute)"
+                );
+            }
         }
         match outcome.error {
             None => {
