@@ -20,3 +20,4 @@ mod providers;
 mod qr_outputs;
 mod refunds;
 mod till_api;
+mod workers;
