@@ -17,6 +17,9 @@ pub struct Settings {
     pub expiry_interval: Duration,
     /// How long a payment or refund stays in doubt before the sync worker asks the bank.
     pub sync_interval: Duration,
+    /// The longest one bank call may take (`QRPAY_BANK_CALL_TIMEOUT`), never more than the
+    /// payment's authorization server timeout; past it the answer is `unknown`.
+    pub bank_call_timeout: Duration,
     /// Run the outbox relay (events to RabbitMQ); tests may drive it step by step instead.
     pub relay: bool,
     /// The broker for stores without their own «RabbitMQ сервер» (`QRPAY_AMQP_URL`).
@@ -38,6 +41,7 @@ impl Settings {
             workers: true,
             expiry_interval: Duration::from_millis(250),
             sync_interval: Duration::from_secs(2),
+            bank_call_timeout: Duration::from_secs(10),
             relay: true,
             amqp_url: None,
             pending_poll_interval: Duration::from_secs(2),

@@ -62,7 +62,8 @@ impl Application {
                 public_url.clone(),
                 http::errors::till_answer,
             )
-            .with_pending_poll_interval(settings.pending_poll_interval),
+            .with_pending_poll_interval(settings.pending_poll_interval)
+            .with_bank_call_timeout(settings.bank_call_timeout),
         );
         let events = Arc::new(EventsMonitor::default());
         events.set_default_url(settings.amqp_url.is_some());

@@ -23,3 +23,4 @@ mod providers;
 mod qr_outputs;
 mod refunds;
 mod till_api;
+mod workers;

@@ -100,6 +100,10 @@ pub struct ServeArgs {
     /// (Raiffeisen); later polls back off up to 30 s.
     #[arg(long, env = "QRPAY_PENDING_POLL_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
     pub pending_poll_ms: u64,
+    /// The longest one bank call may take, in seconds (never more than the authorization
+    /// server's timeout); past it the payment or refund is `unknown` until the bank is asked again.
+    #[arg(long, env = "QRPAY_BANK_CALL_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub bank_call_timeout: u64,
     /// Days published events stay in the outbox before the hourly clean-up deletes them
     /// (0: keep them forever). Unpublished events are never deleted.
     #[arg(
@@ -148,6 +152,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     settings.public_url = args.public_url;
     settings.amqp_url = args.amqp_url.filter(|u| !u.trim().is_empty());
     settings.pending_poll_interval = std::time::Duration::from_millis(args.pending_poll_ms);
+    settings.bank_call_timeout = std::time::Duration::from_secs(args.bank_call_timeout);
     settings.outbox_retention = (args.outbox_retention_days > 0)
         .then(|| std::time::Duration::from_secs(args.outbox_retention_days * 24 * 3600));
     Application::build(settings)

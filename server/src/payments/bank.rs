@@ -1,5 +1,6 @@
-//! Calls to the bank: each bounded by the payment type's response timeout (past it the answer is
-//! "unknown", never a failure), and the one way to ask the bank what it knows of a payment.
+//! Calls to the bank: each bounded by the bank call timeout (`QRPAY_BANK_CALL_TIMEOUT`), never more
+//! than the payment type's response timeout (past it the answer is "unknown", never a failure),
+//! and the one way to ask the bank what it knows of a payment.
 
 use super::PaymentService;
 use crate::db::payment::PaymentRow;
@@ -44,15 +45,19 @@ impl PaymentService {
         bounded(self.bank_timeout(row), provider.cancel_qr(&qr)).await
     }
 
-    /// How long the bank is given to answer about `row`: its payment type's response timeout.
+    /// How long the bank is given to answer about `row`.
     pub(super) fn bank_timeout(&self, row: &PaymentRow) -> Duration {
-        let total = (row.expires_at - row.created_at)
-            .num_seconds()
-            .clamp(1, 3600);
-        Duration::from_secs(total as u64)
+        self.bank_call_limit((row.expires_at - row.created_at).num_seconds())
     }
 
-    /// Asks the bank what it knows of the payment (bounded by the response timeout).
+    /// How long one bank call may take for a payment type whose authorization server times out
+    /// after `response_timeout_secs`: the bank call timeout, never more than that. The QR's
+    /// lifetime (the time the customer has to pay) stays the response timeout.
+    pub(super) fn bank_call_limit(&self, response_timeout_secs: i64) -> Duration {
+        call_limit(self.bank_call_timeout, response_timeout_secs)
+    }
+
+    /// Asks the bank what it knows of the payment (one bounded call).
     pub(super) async fn ask_bank(
         &self,
         row: &PaymentRow,
@@ -83,6 +88,11 @@ pub(super) fn refund_request<'a>(
     })
 }
 
+fn call_limit(bank_call_timeout: Duration, response_timeout_secs: i64) -> Duration {
+    let response_timeout = Duration::from_secs(response_timeout_secs.clamp(1, 3600) as u64);
+    bank_call_timeout.min(response_timeout)
+}
+
 /// Bounds a bank call: past the timeout it is `NoAnswer`, never a failure.
 pub(super) async fn bounded<T>(
     timeout: Duration,
@@ -91,8 +101,26 @@ pub(super) async fn bounded<T>(
     match tokio::time::timeout(timeout, call).await {
         Ok(result) => result,
         Err(_) => Err(ProviderError::NoAnswer(format!(
-            "no answer within {} s",
-            timeout.as_secs()
+            "no answer within {:.1} s",
+            timeout.as_secs_f64()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::call_limit;
+    use std::time::Duration;
+
+    #[test]
+    fn a_bank_call_is_bounded_by_its_own_timeout_never_above_the_authorization_servers() {
+        let ten = Duration::from_secs(10);
+        assert_eq!(call_limit(ten, 120), ten);
+        assert_eq!(call_limit(ten, 3), Duration::from_secs(3));
+        assert_eq!(call_limit(ten, 0), Duration::from_secs(1));
+        assert_eq!(
+            call_limit(Duration::from_secs(600), 7200),
+            Duration::from_secs(600)
+        );
     }
 }

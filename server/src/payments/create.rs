@@ -15,7 +15,6 @@ use crate::domain::{
 };
 use crate::providers::{CreateQr, ProviderError, Refusal};
 use axum::http::StatusCode;
-use std::time::Duration;
 
 /// A request to create a payment, already parsed.
 pub struct CreatePayment {
@@ -75,7 +74,7 @@ impl PaymentService {
         let payment_id = PaymentId::new();
         let order_ref = OrderRef::generate("q");
         let created_at = db::now();
-        let timeout = Duration::from_secs(payment_type.response_timeout_secs.max(1) as u64);
+        let timeout = self.bank_call_limit(payment_type.response_timeout_secs);
         let expires_at = created_at + chrono::Duration::seconds(payment_type.response_timeout_secs);
 
         let claim = payment::claim_and_insert_creating(

@@ -24,3 +24,4 @@ pub use create::CreatePayment;
 pub use error::Error;
 pub use idempotency::{Answer, Idempotent, TillAnswer};
 pub use service::PaymentService;
+pub use sync::{JOBS_AT_ONCE, Job};

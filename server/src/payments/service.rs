@@ -25,6 +25,8 @@ pub struct PaymentService {
     pub(super) till_answer: TillAnswer,
     /// First interval between polls of a pending payment of a module that polls (it backs off).
     pub(super) pending_poll: Duration,
+    /// The longest one bank call may take (capped per payment by its authorization server).
+    pub(super) bank_call_timeout: Duration,
     /// When each polled pending payment is next due, and how many polls it has had.
     pub(super) poll_plan: std::sync::Mutex<HashMap<String, (tokio::time::Instant, u32)>>,
 }
@@ -40,6 +42,7 @@ impl PaymentService {
             public_url: public_url.trim_end_matches('/').to_owned(),
             till_answer,
             pending_poll: Duration::from_secs(2),
+            bank_call_timeout: Duration::from_secs(10),
             poll_plan: Default::default(),
         }
     }
@@ -47,6 +50,12 @@ impl PaymentService {
     /// How soon a pending payment of a polling module is first asked about (default 2 s).
     pub fn with_pending_poll_interval(mut self, interval: Duration) -> Self {
         self.pending_poll = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// The longest one bank call may take (default 10 s; `QRPAY_BANK_CALL_TIMEOUT`).
+    pub fn with_bank_call_timeout(mut self, timeout: Duration) -> Self {
+        self.bank_call_timeout = timeout.max(Duration::from_millis(100));
         self
     }
 

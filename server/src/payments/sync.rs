@@ -1,6 +1,8 @@
 //! The background steps the workers drive (callable from tests): expiring what passed its
 //! deadline (annulling the QR at the bank), and asking the bank about whatever is in doubt or,
-//! for modules whose callbacks may never come, still pending.
+//! for modules whose callbacks may never come, still pending. Each step is a list of [`Job`]s,
+//! one per payment or refund, so that a bank call that hangs holds up only its own job: the
+//! workers run up to [`JOBS_AT_ONCE`] side by side, and so do `expire_due` and `sync_in_doubt`.
 
 use super::bank::{bounded, refund_request};
 use super::{Error, PaymentService};
@@ -8,118 +10,202 @@ use crate::db::payment::{self, PaymentChanges};
 use crate::db::{self, refund};
 use crate::domain::{PaymentStatus, PaymentTrigger, RefundStatus};
 use crate::providers::{BankPaymentState, ProviderError};
+use futures::StreamExt;
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// Longest interval between two polls of one pending payment.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
 
+/// How many jobs (each at most one or two bank calls) a worker runs at once.
+pub const JOBS_AT_ONCE: usize = 16;
+
+/// One piece of background work about one payment or refund (by its id).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// A pending payment past its deadline: annul its QR at the bank, then expire it.
+    Expire(String),
+    /// A payment stuck in `creating` past its deadline (qrpay stopped mid-call): in doubt.
+    Stuck(String),
+    /// A payment in doubt (`unknown`): ask the bank.
+    Resolve(String),
+    /// A pending payment of a module whose callbacks may not come: ask the bank.
+    Poll(String),
+    /// A refund in doubt or still pending: ask the bank (or send it again).
+    Refund(String),
+}
+
 impl PaymentService {
-    /// Annuls and expires every pending payment whose deadline has passed. Returns how many
-    /// payments it looked at.
+    /// Annuls and expires every pending payment whose deadline has passed, up to
+    /// [`JOBS_AT_ONCE`] at a time. Returns how many payments it looked at.
     pub async fn expire_due(&self) -> Result<usize, Error> {
-        let due = payment::due_payments(&self.db, PaymentStatus::Pending, db::now(), 200).await?;
-        for payment_id in &due {
-            let Some(row) = payment::get_payment(&self.db, payment_id).await? else {
-                continue;
-            };
-            let state = self.annul_at_bank(&row).await;
-            let (trigger, changes, detail) = match &state {
-                Ok(
-                    BankPaymentState::Cancelled
-                    | BankPaymentState::NotFound
-                    | BankPaymentState::Expired
-                    | BankPaymentState::Waiting,
-                ) => (
-                    PaymentTrigger::DeadlinePassed,
-                    PaymentChanges::default(),
-                    None,
-                ),
-                Ok(other) => Self::trigger_for(other),
-                Err(e) => (
+        let jobs = self.expiry_jobs().await?;
+        self.run_jobs(jobs).await
+    }
+
+    /// Asks the bank about payments and refunds whose state is in doubt (`unknown`), about
+    /// refunds still `pending`, and polls pending payments of modules that poll, up to
+    /// [`JOBS_AT_ONCE`] at a time. Returns how many it asked about.
+    pub async fn sync_in_doubt(&self, older_than: Duration) -> Result<usize, Error> {
+        let jobs = self.sync_jobs(older_than).await?;
+        self.run_jobs(jobs).await
+    }
+
+    /// Runs `jobs`, up to [`JOBS_AT_ONCE`] at a time, each to its end; the first error, if any.
+    async fn run_jobs(&self, jobs: Vec<Job>) -> Result<usize, Error> {
+        let count = jobs.len();
+        let results: Vec<Result<(), Error>> = futures::stream::iter(&jobs)
+            .map(|job| self.run_job(job))
+            .buffer_unordered(JOBS_AT_ONCE)
+            .collect()
+            .await;
+        results.into_iter().collect::<Result<(), Error>>()?;
+        Ok(count)
+    }
+
+    /// The expiry worker's jobs: pending payments past their deadline, earliest first, then
+    /// payments stuck in `creating` past theirs.
+    pub async fn expiry_jobs(&self) -> Result<Vec<Job>, Error> {
+        let now = db::now();
+        let due = payment::due_payments(&self.db, PaymentStatus::Pending, now, 200).await?;
+        let stuck = payment::due_payments(&self.db, PaymentStatus::Creating, now, 200).await?;
+        Ok(due
+            .into_iter()
+            .map(Job::Expire)
+            .chain(stuck.into_iter().map(Job::Stuck))
+            .collect())
+    }
+
+    /// The sync worker's jobs: payments in doubt for longer than `older_than`, pending payments
+    /// due a poll, and refunds in doubt or pending for longer than `older_than`.
+    pub async fn sync_jobs(&self, older_than: Duration) -> Result<Vec<Job>, Error> {
+        let before = db::now() - chrono::Duration::from_std(older_than).unwrap_or_default();
+        let mut jobs: Vec<Job> =
+            payment::stale_payments(&self.db, PaymentStatus::Unknown, before, 100)
+                .await?
+                .into_iter()
+                .map(Job::Resolve)
+                .collect();
+        jobs.extend(self.polls_due().await?.into_iter().map(Job::Poll));
+        for status in [RefundStatus::Unknown, RefundStatus::Pending] {
+            let refunds = refund::refunds_in_status(&self.db, status, before, 100).await?;
+            jobs.extend(refunds.into_iter().map(Job::Refund));
+        }
+        Ok(jobs)
+    }
+
+    /// Does one job. A bank that does not answer is logged, not an error: the job comes again.
+    pub async fn run_job(&self, job: &Job) -> Result<(), Error> {
+        match job {
+            Job::Expire(payment_id) => self.expire(payment_id).await,
+            Job::Stuck(payment_id) => {
+                self.apply(
+                    payment_id,
                     PaymentTrigger::BankNoAnswer,
                     PaymentChanges::default(),
-                    Some(e.to_string()),
-                ),
-            };
-            if let Err(e) = self
-                .apply(payment_id, trigger, changes, detail.as_deref())
-                .await
-            {
-                tracing::error!(%payment_id, error = %e, "expiring a payment failed");
+                    Some("qrpay stopped while registering the QR"),
+                )
+                .await?;
+                Ok(())
             }
+            Job::Resolve(payment_id) => self.ask_about(payment_id, "payment still in doubt").await,
+            Job::Poll(payment_id) => {
+                self.ask_about(payment_id, "polling a pending payment")
+                    .await
+            }
+            Job::Refund(refund_id) => self.sync_refund(refund_id).await,
         }
-        // A payment stuck in `creating` past its deadline (qrpay stopped mid-call) is in doubt.
-        let stuck =
-            payment::due_payments(&self.db, PaymentStatus::Creating, db::now(), 200).await?;
-        for payment_id in &stuck {
-            self.apply(
-                payment_id,
+    }
+
+    /// Annuls the QR of a pending payment past its deadline, then expires it (or applies what
+    /// the bank says happened instead; `unknown` when it does not answer).
+    async fn expire(&self, payment_id: &str) -> Result<(), Error> {
+        let Some(row) = payment::get_payment(&self.db, payment_id).await? else {
+            return Ok(());
+        };
+        if row.status() != PaymentStatus::Pending {
+            return Ok(());
+        }
+        let state = self.annul_at_bank(&row).await;
+        let (trigger, changes, detail) = match &state {
+            Ok(
+                BankPaymentState::Cancelled
+                | BankPaymentState::NotFound
+                | BankPaymentState::Expired
+                | BankPaymentState::Waiting,
+            ) => (
+                PaymentTrigger::DeadlinePassed,
+                PaymentChanges::default(),
+                None,
+            ),
+            Ok(other) => Self::trigger_for(other),
+            Err(e) => (
                 PaymentTrigger::BankNoAnswer,
                 PaymentChanges::default(),
-                Some("qrpay stopped while registering the QR"),
-            )
-            .await?;
-        }
-        Ok(due.len() + stuck.len())
-    }
-
-    /// Asks the bank about payments and refunds whose state is in doubt (`unknown`), and about
-    /// refunds still `pending`. Returns how many it asked about.
-    pub async fn sync_in_doubt(&self, older_than: Duration) -> Result<usize, Error> {
-        let before = db::now() - chrono::Duration::from_std(older_than).unwrap_or_default();
-        let unknown =
-            payment::stale_payments(&self.db, PaymentStatus::Unknown, before, 100).await?;
-        for payment_id in &unknown {
-            let Some(row) = payment::get_payment(&self.db, payment_id).await? else {
-                continue;
-            };
-            match self.ask_bank(&row).await {
-                Ok(state) => {
-                    self.apply_bank_state(payment_id, &state).await?;
-                }
-                Err(e) => tracing::warn!(%payment_id, error = %e, "payment still in doubt"),
-            }
-        }
-        let polled = self.poll_pending().await?;
-        let mut refunds =
-            refund::refunds_in_status(&self.db, RefundStatus::Unknown, before, 100).await?;
-        refunds
-            .extend(refund::refunds_in_status(&self.db, RefundStatus::Pending, before, 100).await?);
-        for refund_id in &refunds {
-            let Some(refund) = refund::get_refund(&self.db, refund_id).await? else {
-                continue;
-            };
-            let Some(payment) = payment::get_payment(&self.db, &refund.payment_id).await? else {
-                continue;
-            };
-            let Some(provider) = self.providers.get(&payment.module) else {
-                continue;
-            };
-            let timeout = self.bank_timeout(&payment);
-            let outcome = match bounded(
-                timeout,
-                provider.refund_status(payment.store_id, &refund.refund_ref),
-            )
+                Some(e.to_string()),
+            ),
+        };
+        if let Err(e) = self
+            .apply(payment_id, trigger, changes, detail.as_deref())
             .await
-            {
-                // The bank does not know the refund (our request never reached it): send it
-                // again; the refund id makes that safe. Never decline on a failed look-up, or
-                // the amount would be freed while the bank may still pay it out.
-                Err(ProviderError::Rejected { .. }) => {
-                    let request = refund_request(&payment, &refund)?;
-                    bounded(timeout, provider.refund(&request)).await
-                }
-                other => other,
-            };
-            self.apply_refund_outcome(refund_id, outcome).await?;
+        {
+            tracing::error!(%payment_id, error = %e, "expiring a payment failed");
         }
-        Ok(unknown.len() + refunds.len() + polled)
+        Ok(())
     }
 
-    /// Polls pending payments of modules whose callbacks may not come: first after the poll
-    /// interval, then backing off by half each time up to 30 s. Returns how many it asked about.
-    async fn poll_pending(&self) -> Result<usize, Error> {
-        let mut asked = 0;
+    /// Asks the bank about a payment and applies what it says (a payment still waiting stays
+    /// as it is).
+    async fn ask_about(&self, payment_id: &str, when: &'static str) -> Result<(), Error> {
+        let Some(row) = payment::get_payment(&self.db, payment_id).await? else {
+            return Ok(());
+        };
+        match self.ask_bank(&row).await {
+            Ok(BankPaymentState::Waiting) if row.status() == PaymentStatus::Pending => {}
+            Ok(state) => {
+                self.apply_bank_state(payment_id, &state).await?;
+            }
+            Err(e) => tracing::warn!(%payment_id, error = %e, "{when}"),
+        }
+        Ok(())
+    }
+
+    /// Asks the bank about a refund in doubt or pending, and applies the outcome.
+    async fn sync_refund(&self, refund_id: &str) -> Result<(), Error> {
+        let Some(refund) = refund::get_refund(&self.db, refund_id).await? else {
+            return Ok(());
+        };
+        let Some(payment) = payment::get_payment(&self.db, &refund.payment_id).await? else {
+            return Ok(());
+        };
+        let Some(provider) = self.providers.get(&payment.module) else {
+            return Ok(());
+        };
+        let timeout = self.bank_timeout(&payment);
+        let outcome = match bounded(
+            timeout,
+            provider.refund_status(payment.store_id, &refund.refund_ref),
+        )
+        .await
+        {
+            // The bank does not know the refund (our request never reached it): send it
+            // again; the refund id makes that safe. Never decline on a failed look-up, or
+            // the amount would be freed while the bank may still pay it out.
+            Err(ProviderError::Rejected { .. }) => {
+                let request = refund_request(&payment, &refund)?;
+                bounded(timeout, provider.refund(&request)).await
+            }
+            other => other,
+        };
+        self.apply_refund_outcome(refund_id, outcome).await?;
+        Ok(())
+    }
+
+    /// Pending payments of modules whose callbacks may not come that are due a poll: first
+    /// after the poll interval, then backing off by half each time up to 30 s. Each is booked
+    /// for its next poll as it is handed out.
+    async fn polls_due(&self) -> Result<Vec<String>, Error> {
+        let mut due = Vec::new();
         for module in self.providers.modules() {
             let Some(provider) = self.providers.get(module) else {
                 continue;
@@ -129,46 +215,26 @@ impl PaymentService {
             }
             let pending =
                 payment::payments_of_module(&self.db, module, PaymentStatus::Pending, 500).await?;
+            let open: HashSet<&String> = pending.iter().collect();
             let now = tokio::time::Instant::now();
-            let due: Vec<String> = {
-                let mut plan = self.poll_plan.lock().unwrap_or_else(|e| e.into_inner());
-                plan.retain(|id, _| pending.contains(id));
-                pending
-                    .iter()
-                    .filter(|id| {
-                        let (next, _) = plan
-                            .entry((*id).clone())
-                            .or_insert((now + self.pending_poll, 0));
-                        *next <= now
-                    })
-                    .cloned()
-                    .collect()
-            };
-            for payment_id in due {
-                {
-                    let mut plan = self.poll_plan.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Some((next, polls)) = plan.get_mut(&payment_id) {
-                        *polls += 1;
-                        let step = self
-                            .pending_poll
-                            .mul_f64(1.5f64.powi((*polls).min(20) as i32))
-                            .min(MAX_POLL_INTERVAL);
-                        *next = now + step;
-                    }
-                }
-                let Some(row) = payment::get_payment(&self.db, &payment_id).await? else {
+            let mut plan = self.poll_plan.lock().unwrap_or_else(|e| e.into_inner());
+            plan.retain(|id, _| open.contains(id));
+            for id in &pending {
+                let (next, polls) = plan
+                    .entry(id.clone())
+                    .or_insert((now + self.pending_poll, 0));
+                if *next > now {
                     continue;
-                };
-                asked += 1;
-                match self.ask_bank(&row).await {
-                    Ok(BankPaymentState::Waiting) => {}
-                    Ok(state) => {
-                        self.apply_bank_state(&payment_id, &state).await?;
-                    }
-                    Err(e) => tracing::warn!(%payment_id, error = %e, "polling a pending payment"),
                 }
+                *polls += 1;
+                let step = self
+                    .pending_poll
+                    .mul_f64(1.5f64.powi((*polls).min(20) as i32))
+                    .min(MAX_POLL_INTERVAL);
+                *next = now + step;
+                due.push(id.clone());
             }
         }
-        Ok(asked)
+        Ok(due)
     }
 }
