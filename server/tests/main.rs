@@ -15,6 +15,7 @@ mod console_settings;
 mod console_transactions;
 mod console_users;
 mod events;
+mod idempotency;
 mod lifecycle;
 mod providers;
 mod qr_outputs;

@@ -1,0 +1,9 @@
+-- What an `Idempotency-Key` guards (the payment it created or the refund it asked for) and how
+-- long its request may hold it: a retry of a claim whose work ended without its answer stored
+-- (a crash, a hang-up) gets the payment or refund as it is now, and a claim past its lease (its
+-- process died) is answered instead of waited on. Claims made before this have no lease.
+alter table idempotency add column payment_id text;
+alter table idempotency add column refund_id text;
+alter table idempotency add column lease_until text;
+create index idempotency_payment on idempotency (payment_id) where payment_id is not null;
+create index idempotency_refund on idempotency (refund_id) where refund_id is not null;
