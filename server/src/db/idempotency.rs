@@ -121,36 +121,38 @@ pub async fn link_refund(
     .map(|_| ()))
 }
 
-/// What a claim guards: the payment it created or the refund it asked for.
+/// What a claim guards: the payment it created or the refund it asked for, among the claims of
+/// its till (the primary key's prefix; a creation's claim has no index of its own, so a creation
+/// writes no more index entries than before — refund claims have a partial one).
 #[derive(Clone, Copy)]
 pub enum Guarded<'a> {
-    Payment(&'a str),
-    Refund(&'a str),
+    Payment { till_id: i64, payment_id: &'a str },
+    Refund { till_id: i64, refund_id: &'a str },
 }
 
 impl Guarded<'_> {
-    fn column(&self) -> &'static str {
-        match self {
-            Self::Payment(_) => "payment_id",
-            Self::Refund(_) => "refund_id",
-        }
-    }
-
-    fn id(&self) -> &str {
-        match self {
-            Self::Payment(id) | Self::Refund(id) => id,
+    /// The `where` condition on `$1` (the till) and `$2` (the payment or refund), and its binds.
+    fn condition(&self) -> (&'static str, i64, &str) {
+        match *self {
+            Self::Payment {
+                till_id,
+                payment_id,
+            } => ("till_id = $1 and payment_id = $2", till_id, payment_id),
+            Self::Refund { till_id, refund_id } => {
+                ("till_id = $1 and refund_id = $2", till_id, refund_id)
+            }
         }
     }
 }
 
 /// Whether a claim on `guarded` is still waiting for its answer.
 pub async fn has_unanswered_claim(tx: &mut Tx, guarded: Guarded<'_>) -> Result<bool, sqlx::Error> {
-    let sql = format!(
-        "select count(*) from idempotency where {} = $1 and response_status is null",
-        guarded.column()
-    );
+    let (condition, till_id, id) = guarded.condition();
+    let sql =
+        format!("select count(*) from idempotency where {condition} and response_status is null");
     let n: i64 = in_tx!(tx, |c| sqlx::query_scalar(&sql)
-        .bind(guarded.id())
+        .bind(till_id)
+        .bind(id)
         .fetch_one(c)
         .await)?;
     Ok(n > 0)
@@ -164,13 +166,14 @@ pub async fn answer_unanswered(
     status: u16,
     body: &str,
 ) -> Result<u64, sqlx::Error> {
+    let (condition, till_id, id) = guarded.condition();
     let sql = format!(
-        "update idempotency set response_status = $2, response_body = $3 \
-         where {} = $1 and response_status is null",
-        guarded.column()
+        "update idempotency set response_status = $3, response_body = $4 \
+         where {condition} and response_status is null"
     );
     in_tx!(tx, |c| sqlx::query(&sql)
-        .bind(guarded.id())
+        .bind(till_id)
+        .bind(id)
         .bind(i64::from(status))
         .bind(body)
         .execute(c)

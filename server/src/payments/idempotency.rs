@@ -194,7 +194,14 @@ impl PaymentService {
         tx: &mut Tx,
         refund: &RefundRow,
     ) -> Result<(), Error> {
-        let guarded = idempotency::Guarded::Refund(&refund.refund_id);
+        // Only a till's refund has a claim.
+        let Some(till_id) = refund.till_id else {
+            return Ok(());
+        };
+        let guarded = idempotency::Guarded::Refund {
+            till_id,
+            refund_id: &refund.refund_id,
+        };
         if !idempotency::has_unanswered_claim(tx, guarded).await? {
             return Ok(());
         }

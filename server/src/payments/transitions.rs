@@ -56,7 +56,10 @@ impl PaymentService {
             // Its creation request did not move it on (it died, or is still waiting for the
             // bank): the answer that request would have given is stored with this move.
             let answer = self.create_answer(&row);
-            let guarded = idempotency::Guarded::Payment(current.payment_id);
+            let guarded = idempotency::Guarded::Payment {
+                till_id: row.till_id,
+                payment_id: current.payment_id,
+            };
             idempotency::answer_unanswered(tx, guarded, answer.status.as_u16(), &answer.body)
                 .await?;
         }
