@@ -18,6 +18,7 @@ mod events;
 mod events_replay;
 mod events_schema;
 mod events_unrouted;
+mod idempotency;
 mod lifecycle;
 mod providers;
 mod qr_outputs;

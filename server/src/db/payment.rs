@@ -4,7 +4,7 @@
 //! Status changes are guarded updates (`where … and status = $expected`): whoever changes the row
 //! first wins, and the loser sees zero rows affected and reloads.
 
-use super::idempotency::IdempotencyRow;
+use super::idempotency::{IDEMPOTENCY_COLUMNS, IdempotencyRow, NewClaim, claim_idempotency_key};
 use super::{Db, Tx, in_tx, read};
 use crate::domain::PaymentStatus;
 use chrono::{DateTime, Utc};
@@ -113,10 +113,11 @@ struct OwnedClaimBinds {
     till_id: i64,
     key: String,
     request_hash: String,
+    lease_until: DateTime<Utc>,
 }
 
 impl OwnedClaimBinds {
-    fn new(till_id: i64, key: &str, request_hash: &str, p: &NewPayment<'_>) -> Self {
+    fn new(claim: &NewClaim<'_>, p: &NewPayment<'_>) -> Self {
         Self {
             payment_id: p.payment_id.to_owned(),
             store_id: p.store_id,
@@ -130,18 +131,18 @@ impl OwnedClaimBinds {
             order_ref: p.order_ref.to_owned(),
             expires_at: p.expires_at,
             created_at: p.created_at,
-            till_id,
-            key: key.to_owned(),
-            request_hash: request_hash.to_owned(),
+            till_id: claim.till_id,
+            key: claim.key.to_owned(),
+            request_hash: claim.request_hash.to_owned(),
+            lease_until: claim.lease_until,
         }
     }
 }
 
 #[derive(sqlx::FromRow)]
 struct ClaimRow {
-    request_hash: String,
-    response_status: Option<i64>,
-    response_body: Option<String>,
+    #[sqlx(flatten)]
+    existing: IdempotencyRow,
     created: bool,
 }
 
@@ -152,22 +153,12 @@ struct ClaimRow {
 /// creation, and every round trip holds it for two thread switches.
 pub async fn claim_and_insert_creating(
     db: &Db,
-    till_id: i64,
-    key: &str,
-    request_hash: &str,
+    claim: &NewClaim<'_>,
     p: &NewPayment<'_>,
 ) -> Result<Claim, sqlx::Error> {
     let Db::Sqlite { write, .. } = db else {
         let mut tx = db.begin().await?;
-        if let Some(existing) = super::idempotency::claim_idempotency_key(
-            &mut tx,
-            till_id,
-            key,
-            request_hash,
-            p.created_at,
-        )
-        .await?
-        {
+        if let Some(existing) = claim_idempotency_key(&mut tx, claim).await? {
             return Ok(Claim::Existing(existing));
         }
         insert_creating(&mut tx, p).await?;
@@ -176,17 +167,17 @@ pub async fn claim_and_insert_creating(
     };
     let sql = format!(
         "begin immediate; \
-         insert into idempotency (till_id, idempotency_key, request_hash, created_at) \
-           values ($13, $14, $15, $12) on conflict (till_id, idempotency_key) do nothing; \
+         insert into idempotency (till_id, idempotency_key, request_hash, created_at, payment_id, lease_until) \
+           values ($13, $14, $15, $12, $1, $16) on conflict (till_id, idempotency_key) do nothing; \
          {INSERT_PAYMENT_COLUMNS} select {NEW_PAYMENT_VALUES} where changes() = 1; \
          {EVENT_COLUMNS} select $1, 'creating', 'till_created', $12 where changes() = 1; \
-         select request_hash, response_status, response_body, \
+         select {IDEMPOTENCY_COLUMNS}, \
            exists (select 1 from payment where payment_id = $1) as created \
            from idempotency where till_id = $13 and idempotency_key = $14; \
          commit;"
     );
     let write = write.clone();
-    let binds = OwnedClaimBinds::new(till_id, key, request_hash, p);
+    let binds = OwnedClaimBinds::new(claim, p);
     // In a task of its own: if the till hangs up, the request's future is dropped, and a
     // statement list cut short would leave the writer inside `begin` with no `commit`.
     let run = tokio::spawn(async move {
@@ -208,6 +199,7 @@ pub async fn claim_and_insert_creating(
             .bind(b.till_id)
             .bind(&b.key)
             .bind(&b.request_hash)
+            .bind(b.lease_until)
             .fetch_all(&mut *conn)
             .await;
         if rows.is_err() {
@@ -224,11 +216,7 @@ pub async fn claim_and_insert_creating(
     Ok(if row.created {
         Claim::Created
     } else {
-        Claim::Existing(IdempotencyRow {
-            request_hash: row.request_hash,
-            response_status: row.response_status,
-            response_body: row.response_body,
-        })
+        Claim::Existing(row.existing)
     })
 }
 

@@ -141,7 +141,7 @@ async fn sqlite_change(
     if answer.is_some() {
         sql.push_str(&format!(
             "update idempotency set response_status = ${}, response_body = ${} \
-             where till_id = ${} and idempotency_key = ${};",
+             where till_id = ${} and idempotency_key = ${} and response_status is null;",
             next,
             next + 1,
             next + 2,

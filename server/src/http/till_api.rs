@@ -479,14 +479,19 @@ async fn create_refund(
     let reason = Description::parse(body.value.reason.as_deref())
         .map_err(|e| ApiError::invalid("reason", e))?;
     let hash = request_hash(&format!("refund {id}"), &body.canonical_hash);
-    let idem = Idempotent {
-        key: &key,
-        request_hash: &hash,
-    };
-    Ok(state
-        .payments
-        .refund(&till, &id, idem, amount, reason)
-        .await?)
+    // In a task of its own, as creation: a till that hangs up must not cut the refund short
+    // between the bank's answer and its record; it completes, and the same key replays it.
+    let payments = state.payments.clone();
+    tokio::spawn(async move {
+        let idem = Idempotent {
+            key: &key,
+            request_hash: &hash,
+        };
+        payments.refund(&till, &id, idem, amount, reason).await
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("refund task failed: {e}")))?
+    .map_err(ApiError::from)
 }
 
 #[utoipa::path(

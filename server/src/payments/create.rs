@@ -3,9 +3,10 @@
 //! `creating` stored together with the till's answer.
 
 use super::bank::bounded;
-use super::idempotency::{Answer, Idempotent, json, replay_of};
+use super::idempotency::{Answer, Idempotent, json, lease_until};
 use super::{Error, PaymentService};
 use crate::db;
+use crate::db::idempotency::NewClaim;
 use crate::db::payment::{self, CurrentPayment, NewPayment, PaymentChanges, PaymentRow};
 use crate::db::payment_event::{self, ChangeRows, OwnedAnswer};
 use crate::db::payment_type;
@@ -79,9 +80,14 @@ impl PaymentService {
 
         let claim = payment::claim_and_insert_creating(
             &self.db,
-            till.till_id,
-            idem.key.as_str(),
-            idem.request_hash,
+            &NewClaim {
+                till_id: till.till_id,
+                key: idem.key.as_str(),
+                request_hash: idem.request_hash,
+                at: created_at,
+                lease_until: lease_until(created_at, timeout),
+                payment_id: Some(payment_id.as_str()),
+            },
             &NewPayment {
                 payment_id: payment_id.as_str(),
                 store_id: till.store_id,
@@ -99,7 +105,7 @@ impl PaymentService {
         )
         .await?;
         if let payment::Claim::Existing(existing) = claim {
-            return replay_of(existing, &idem);
+            return self.replay_of(till, existing, &idem).await;
         }
 
         let asked = CreateQr {
@@ -138,15 +144,13 @@ impl PaymentService {
             .await?
         {
             Some(answer) => answer,
-            // The expiry worker judged it stuck meanwhile; answer with what it is now.
+            // Someone moved it on meanwhile (the expiry worker judged it stuck, a retry judged
+            // this request dead) and stored the answer with that move: answer the same.
             None => {
-                let mut tx = self.db.begin().await?;
-                let row = payment::get_payment_in(&mut tx, payment_id.as_str())
+                let row = payment::get_payment(&self.db, payment_id.as_str())
                     .await?
                     .expect("BUG: the payment was inserted above");
-                let answer = self.create_answer(&row);
-                self.store_answer(tx, till, &idem, &answer).await?;
-                answer
+                self.settle(till, &idem, &self.create_answer(&row)).await?
             }
         };
         self.waiters.wake(payment_id.as_str());
@@ -203,7 +207,7 @@ impl PaymentService {
     }
 
     /// The answer to a create request once the bank has spoken: the payment, or the refusal.
-    fn create_answer(&self, row: &PaymentRow) -> Answer {
+    pub(super) fn create_answer(&self, row: &PaymentRow) -> Answer {
         match row.status() {
             PaymentStatus::Failed => (self.till_answer)(&Error::BankRefused {
                 action: "to issue the QR code",

@@ -3,11 +3,12 @@
 //! declined refund gives it back.
 
 use super::bank::{bounded, refund_request};
-use super::idempotency::{Answer, Idempotent, json, replay_of};
+use super::idempotency::{Answer, Idempotent, json, lease_until};
 use super::transitions::outbox_row;
 use super::view::RefundView;
 use super::{Error, PaymentService};
 use crate::db::audit::Who;
+use crate::db::idempotency::NewClaim;
 use crate::db::payment::{self, PaymentRow};
 use crate::db::payment_event::{self, NewEvent, OwnedOutbox};
 use crate::db::refund::{self, NewRefund, RefundRow};
@@ -37,16 +38,17 @@ impl PaymentService {
         }
         let at = db::now();
         let mut tx = self.db.begin().await?;
-        if let Some(existing) = idempotency::claim_idempotency_key(
-            &mut tx,
-            till.till_id,
-            idem.key.as_str(),
-            idem.request_hash,
+        let claim = NewClaim {
+            till_id: till.till_id,
+            key: idem.key.as_str(),
+            request_hash: idem.request_hash,
             at,
-        )
-        .await?
-        {
-            return replay_of(existing, &idem);
+            lease_until: lease_until(at, self.bank_timeout(&payment)),
+            payment_id: None,
+        };
+        if let Some(existing) = idempotency::claim_idempotency_key(&mut tx, &claim).await? {
+            drop(tx);
+            return self.replay_of(till, existing, &idem).await;
         }
         let login = Who::till_login(&till.name);
         let refund = self
@@ -60,20 +62,27 @@ impl PaymentService {
                 &Who::till(&login),
             )
             .await?;
+        idempotency::link_refund(&mut tx, till.till_id, idem.key.as_str(), &refund.refund_id)
+            .await?;
         tx.commit().await?;
 
+        // Whoever moved the refund on (this request, or the sync worker first) stored the answer
+        // with that move; a refund the bank still works on is answered here.
         let refund = self.ask_bank_to_refund(&payment, refund).await?;
-        let answer = match self.refund_refusal(&payment.module, &refund) {
-            // The refund stays on record as declined; the till gets the bank's refusal.
+        self.settle(till, &idem, &self.refund_answer(&payment.module, &refund))
+            .await
+    }
+
+    /// The till's answer to a refund once the bank has spoken: the refund, or the bank's refusal
+    /// (the refund stays on record as declined).
+    pub(super) fn refund_answer(&self, module: &str, refund: &RefundRow) -> Answer {
+        match self.refund_refusal(module, refund) {
             Some(err) => (self.till_answer)(&err),
             None => Answer {
                 status: StatusCode::CREATED,
-                body: json(&RefundView::from_row(&refund)),
+                body: json(&RefundView::from_row(refund)),
             },
-        };
-        self.store_answer(self.db.begin().await?, till, &idem, &answer)
-            .await?;
-        Ok(answer)
+        }
     }
 
     /// A refund asked for in the console (no till): the same core as [`Self::refund`]. The
@@ -292,6 +301,9 @@ impl PaymentService {
             .expect("BUG: the refund was just updated");
         self.record_refund_event(&mut tx, &row, Some(from), to, trigger_name(trigger), at)
             .await?;
+        if from == RefundStatus::Pending {
+            self.answer_refund_claim(&mut tx, &row).await?;
+        }
         tx.commit().await?;
         self.waiters.wake(&current.payment_id);
         Ok(row)

@@ -5,7 +5,7 @@
 use super::{Error, PaymentService};
 use crate::db::payment::{self, CurrentPayment, PaymentChanges, PaymentRow};
 use crate::db::payment_event::{self, NewEvent, OwnedOutbox};
-use crate::db::{self, Tx};
+use crate::db::{self, Tx, idempotency};
 use crate::domain::{PaymentStatus, PaymentTrigger, Transition, new_public_id};
 use crate::providers::BankPaymentState;
 use chrono::{DateTime, Utc};
@@ -52,6 +52,17 @@ impl PaymentService {
             None,
         )
         .await?;
+        if from == PaymentStatus::Creating {
+            // Its creation request did not move it on (it died, or is still waiting for the
+            // bank): the answer that request would have given is stored with this move.
+            let answer = self.create_answer(&row);
+            let guarded = idempotency::Guarded::Payment {
+                till_id: row.till_id,
+                payment_id: current.payment_id,
+            };
+            idempotency::answer_unanswered(tx, guarded, answer.status.as_u16(), &answer.body)
+                .await?;
+        }
         Ok(Some(row))
     }
 
