@@ -10,6 +10,9 @@ both_backends!(
     keys_missing_wrong_or_revoked_are_401,
     wait_above_60_seconds_is_422,
     unknown_payment_types_and_routes_are_explained,
+    the_bearer_scheme_is_case_insensitive,
+    ids_and_queries_that_are_not_utf8_get_the_json_error_body,
+    the_openapi_document_states_every_limit_the_server_enforces,
 );
 
 async fn malformed_bodies_and_fields_are_refused_and_change_nothing(app: TestApp) {
@@ -226,4 +229,101 @@ async fn unknown_payment_types_and_routes_are_explained(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 405);
+}
+
+async fn the_bearer_scheme_is_case_insensitive(app: TestApp) {
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let r = app
+            .client
+            .get(format!("{}/api/v1/payments?receipt=R", app.base))
+            .header("authorization", format!("{scheme} {}", app.key))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{scheme}");
+    }
+}
+
+async fn ids_and_queries_that_are_not_utf8_get_the_json_error_body(app: TestApp) {
+    for path in [
+        "/api/v1/payments/%FF",
+        "/api/v1/payments/%FF/qr.svg",
+        "/api/v1/refunds/%C3%28",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (404, "not_found"),
+            "{path}: {}",
+            r.body
+        );
+    }
+    // A query value that is not UTF-8 is read lossily (U+FFFD): no receipt matches it.
+    let r = app.get("/api/v1/payments?receipt=%FF").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["payments"], json!([]));
+}
+
+/// The limits the fuzzer in CI relies on: a request the document calls valid must be accepted,
+/// and one it calls invalid refused.
+async fn the_openapi_document_states_every_limit_the_server_enforces(app: TestApp) {
+    let doc = app.get("/api/v1/openapi.json").await.body;
+    let param = |path: &str, method: &str, name: &str| {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path}: no parameter {name}"))
+            .clone()
+    };
+    let wait = param("/api/v1/payments/{id}", "get", "wait");
+    assert_eq!(wait["schema"]["maximum"], 60);
+    let receipt = param("/api/v1/payments", "get", "receipt");
+    assert_eq!(receipt["schema"]["minLength"], 1);
+    assert_eq!(receipt["schema"]["maxLength"], 64);
+    let size = param("/api/v1/payments/{id}/qr.png", "get", "size");
+    assert_eq!(
+        (
+            size["schema"]["minimum"].clone(),
+            size["schema"]["maximum"].clone()
+        ),
+        (json!(64), json!(4096))
+    );
+    let mode = param("/api/v1/payments/{id}/qr.escpos", "get", "mode");
+    let mode = serde_json::to_string(&mode).unwrap();
+    assert!(mode.contains("native") && mode.contains("raster"), "{mode}");
+    for (path, method) in [
+        ("/api/v1/payments", "post"),
+        ("/api/v1/payments/{id}/refunds", "post"),
+    ] {
+        let key = param(path, method, "Idempotency-Key");
+        assert_eq!(key["schema"]["maxLength"], 128, "{path}");
+        assert_eq!(key["required"], true, "{path}");
+        let statuses = doc["paths"][path][method]["responses"].as_object().unwrap();
+        assert!(statuses.contains_key("415"), "{path}: 415 undocumented");
+    }
+    let refund_body = serde_json::to_string(
+        &doc["paths"]["/api/v1/payments/{id}/refunds"]["post"]["requestBody"],
+    )
+    .unwrap();
+    assert!(
+        !refund_body.contains("null"),
+        "the refund body is not nullable: {refund_body}"
+    );
+    for (path, method) in [
+        ("/api/v1/payments/{id}/qr.png", "get"),
+        ("/api/v1/payments/{id}/qr.svg", "get"),
+        ("/api/v1/payments/{id}/qr.escpos", "get"),
+        ("/api/v1/sandbox/payments/{id}/pay", "post"),
+        ("/api/v1/sandbox/payments/{id}/decline", "post"),
+    ] {
+        let statuses = doc["paths"][path][method]["responses"].as_object().unwrap();
+        for code in ["401", "404"] {
+            assert!(
+                statuses.contains_key(code),
+                "{method} {path}: {code} undocumented"
+            );
+        }
+    }
 }

@@ -45,8 +45,7 @@ impl<S: HasDb + Send + Sync> FromRequestParts<S> for AuthenticatedTill {
         let key = header
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_token)
             .filter(|k| !k.is_empty())
             .ok_or_else(|| unauthorized("send the till key as Authorization: Bearer <key>"))?;
         let till = db::till::till_by_key_hash(state.db(), &hash(key))
@@ -56,9 +55,24 @@ impl<S: HasDb + Send + Sync> FromRequestParts<S> for AuthenticatedTill {
     }
 }
 
+/// The token of `Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in ["Bearer k1", "bearer k1", "BEARER k1", "  bEaReR   k1 "] {
+            assert_eq!(bearer_token(v), Some("k1"), "{v:?}");
+        }
+        assert_eq!(bearer_token("Basic k1"), None);
+        assert_eq!(bearer_token("Bearerk1"), None);
+    }
 
     #[test]
     fn keys_are_256_bit_and_distinct() {

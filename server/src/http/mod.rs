@@ -9,6 +9,7 @@ pub mod errors;
 pub mod health;
 pub mod json;
 pub mod metrics;
+pub mod params;
 pub mod till_api;
 
 use crate::auth::till_key::HasDb;

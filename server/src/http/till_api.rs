@@ -3,6 +3,7 @@
 
 use super::AppState;
 use super::json::{ApiJson, MAX_BODY_BYTES};
+use super::params::{ApiPath, ApiQuery};
 use crate::auth::till_key::AuthenticatedTill;
 use crate::db::payment::PaymentRow;
 use crate::domain::{Amount, Description, IdempotencyKey, Receipt};
@@ -10,7 +11,7 @@ use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::payments::view::{OutputsView, PaymentView, RefundView};
 use crate::payments::{Answer, CreatePayment, Idempotent};
 use crate::qr::{self, cache as qr_cache, escpos};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -60,11 +61,17 @@ pub struct CreatePaymentBody {
     #[schema(minimum = 1, maximum = 100_000_000_000i64, example = 12345)]
     pub amount: i64,
     /// The till's reference to its receipt: 1–64 printable characters.
-    #[schema(example = "0042/17")]
+    #[schema(
+        example = "0042/17",
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub receipt: String,
     /// The payment type's name; the store's first enabled one when absent.
     pub payment_type: Option<String>,
     /// What is paid for (≤ 140 characters); goes to the bank as the payment purpose.
+    #[schema(max_length = 140, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub description: Option<String>,
     /// The customer's QR code, scanned by the till (payment types with «scan customer's QR»).
     pub customer_qr: Option<String>,
@@ -74,8 +81,10 @@ pub struct CreatePaymentBody {
 #[serde(deny_unknown_fields)]
 pub struct CreateRefundBody {
     /// Kopecks; everything not yet refunded when absent.
+    #[schema(minimum = 1, maximum = 100_000_000_000i64)]
     pub amount: Option<i64>,
     /// Why (≤ 140 characters). In the sandbox, a reason starting with `sandbox:decline` is declined.
+    #[schema(max_length = 140, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub reason: Option<String>,
 }
 
@@ -111,11 +120,11 @@ fn request_hash(operation: &str, body_hash: &str) -> String {
 #[utoipa::path(
     post, path = "/api/v1/payments", tag = "payments",
     request_body = CreatePaymentBody,
-    params(("Idempotency-Key" = String, Header, description = "unique per operation; a retry with the same key and body replays the first answer")),
+    params(IdempotencyHeader),
     responses(
         (status = 201, description = "created; `status` is `pending` (QR issued) or `unknown` (ask again)", body = PaymentView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody),
     ),
     security(("till_key" = []))
 )]
@@ -156,6 +165,7 @@ async fn create_payment(
 #[allow(dead_code)]
 struct WaitParams {
     /// Seconds to wait (0–60) for the status to leave `creating`/`pending`/`unknown`.
+    #[param(minimum = 0, maximum = 60)]
     wait: Option<u32>,
 }
 
@@ -184,8 +194,8 @@ fn wait_param(query: &HashMap<String, String>) -> Result<Duration, ApiError> {
 async fn get_payment(
     State(state): State<AppState>,
     AuthenticatedTill(till): AuthenticatedTill,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    ApiPath(id): ApiPath,
+    ApiQuery(query): ApiQuery,
 ) -> Result<Json<PaymentView>, ApiError> {
     let wait = wait_param(&query)?;
     let row = state.payments.wait_for_payment(&till, &id, wait).await?;
@@ -197,6 +207,11 @@ async fn get_payment(
 #[allow(dead_code)]
 struct ReceiptParams {
     /// The till's receipt reference, exactly as sent when the payment was created.
+    #[param(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     receipt: String,
 }
 
@@ -209,7 +224,7 @@ struct ReceiptParams {
 async fn find_payments(
     State(state): State<AppState>,
     AuthenticatedTill(till): AuthenticatedTill,
-    Query(query): Query<HashMap<String, String>>,
+    ApiQuery(query): ApiQuery,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let raw = query.get("receipt").ok_or_else(|| {
         ApiError::field(
@@ -236,7 +251,7 @@ async fn find_payments(
 async fn cancel_payment(
     State(state): State<AppState>,
     AuthenticatedTill(till): AuthenticatedTill,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
 ) -> Result<Json<PaymentView>, ApiError> {
     let row = state.payments.cancel(&till, &id).await?;
     Ok(Json(state.payments.view(&row)))
@@ -247,6 +262,7 @@ async fn cancel_payment(
 #[allow(dead_code)]
 struct SizeParams {
     /// Image side in pixels, 64–4096 (default 256); rounded down to whole modules.
+    #[param(minimum = 64, maximum = 4096)]
     size: Option<u32>,
 }
 
@@ -255,9 +271,11 @@ struct SizeParams {
 #[allow(dead_code)]
 struct PngParams {
     /// Image side in pixels, 64–4096 (default 256); rounded down to whole modules.
+    #[param(minimum = 64, maximum = 4096)]
     size: Option<u32>,
     /// `1`: a 1-bit black-and-white PNG for monochrome customer displays (default `0`).
-    mono: Option<String>,
+    #[param(inline)]
+    mono: Option<Flag>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -265,11 +283,63 @@ struct PngParams {
 #[allow(dead_code)]
 struct EscposParams {
     /// `native` (`GS ( k`, the printer draws the QR) or `raster` (`GS v 0` bitmap); default: the till's setting.
-    mode: Option<String>,
+    #[param(inline)]
+    mode: Option<EscposMode>,
     /// Printable width in dots: 384 (58 mm) or 576 (80 mm); default: the till's setting.
-    width: Option<u32>,
+    #[param(inline)]
+    width: Option<PaperWidth>,
     /// `1` (default): print «Оплата по QR-коду СБП», the amount and the deadline (CP866); `0`: the QR only.
-    text: Option<String>,
+    #[param(inline)]
+    text: Option<Flag>,
+}
+
+/// A yes/no query flag as the till API reads it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+enum Flag {
+    #[serde(rename = "1")]
+    One,
+    #[serde(rename = "0")]
+    Zero,
+    #[serde(rename = "true")]
+    True,
+    #[serde(rename = "false")]
+    False,
+}
+
+/// How the printer gets the QR.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum EscposMode {
+    Native,
+    Raster,
+}
+
+/// Printable width in dots (documentation only: the two widths the API takes).
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+enum PaperWidth {
+    #[serde(rename = "384")]
+    Dots384,
+    #[serde(rename = "576")]
+    Dots576,
+}
+
+/// The `Idempotency-Key` header (documentation only; `idempotency_key` reads it).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct IdempotencyHeader {
+    /// Unique per operation (1–128 visible ASCII characters); a retry with the same key and body
+    /// replays the first answer.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[!-~]{1,128}$"
+    )]
+    idempotency_key: String,
 }
 
 fn size_param(query: &HashMap<String, String>) -> Result<u32, ApiError> {
@@ -320,14 +390,14 @@ async fn payment_with_qr(
 #[utoipa::path(
     get, path = "/api/v1/payments/{id}/qr.png", tag = "qr",
     params(("id" = String, Path), PngParams),
-    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("till_key" = []))
 )]
 async fn qr_png(
     State(state): State<AppState>,
     AuthenticatedTill(till): AuthenticatedTill,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    ApiPath(id): ApiPath,
+    ApiQuery(query): ApiQuery,
 ) -> Result<Response, ApiError> {
     let size = size_param(&query)?;
     let mono = flag_param(&query, "mono", false)?;
@@ -349,14 +419,14 @@ async fn qr_png(
 #[utoipa::path(
     get, path = "/api/v1/payments/{id}/qr.svg", tag = "qr",
     params(("id" = String, Path), SizeParams),
-    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("till_key" = []))
 )]
 async fn qr_svg(
     State(state): State<AppState>,
     AuthenticatedTill(till): AuthenticatedTill,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    ApiPath(id): ApiPath,
+    ApiQuery(query): ApiQuery,
 ) -> Result<Response, ApiError> {
     let size = size_param(&query)?;
     let (row, payload) = payment_with_qr(&state, &till, &id).await?;
@@ -374,15 +444,15 @@ async fn qr_svg(
     params(("id" = String, Path), EscposParams),
     responses(
         (status = 200, description = "ESC/POS bytes to send to the receipt printer as they are (a fragment: no reset, no cut)", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
     ),
     security(("till_key" = []))
 )]
 async fn qr_escpos(
     State(state): State<AppState>,
     AuthenticatedTill(till): AuthenticatedTill,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    ApiPath(id): ApiPath,
+    ApiQuery(query): ApiQuery,
 ) -> Result<Response, ApiError> {
     let mode = query
         .get("mode")
@@ -453,19 +523,20 @@ fn image(bytes: bytes::Bytes, content_type: &'static str) -> Response {
 
 #[utoipa::path(
     post, path = "/api/v1/payments/{id}/refunds", tag = "refunds",
-    params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
-    request_body(content = Option<CreateRefundBody>, description = "empty body = refund everything left"),
+    params(("id" = String, Path), IdempotencyHeader),
+    request_body(content = CreateRefundBody, description = "`{}` or an empty body = refund everything left"),
     responses(
         (status = 201, description = "`completed`, `pending`/`unknown` (ask again) or `declined` by the bank", body = RefundView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "`refund_exceeds_paid`, `payment_not_paid`, `idempotency_key_reused`", body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "`refund_exceeds_paid`, `payment_not_paid`, `idempotency_key_reused`", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody),
     ),
     security(("till_key" = []))
 )]
 async fn create_refund(
     State(state): State<AppState>,
     AuthenticatedTill(till): AuthenticatedTill,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
     headers: HeaderMap,
     body: ApiJson<CreateRefundBody>,
 ) -> Result<Answer, ApiError> {
@@ -503,7 +574,7 @@ async fn create_refund(
 async fn get_refund(
     State(state): State<AppState>,
     AuthenticatedTill(till): AuthenticatedTill,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
 ) -> Result<Json<RefundView>, ApiError> {
     let row = state.payments.refund_for(&till, &id).await?;
     Ok(Json(RefundView::from_row(&row)))
@@ -512,13 +583,13 @@ async fn get_refund(
 #[utoipa::path(
     post, path = "/api/v1/sandbox/payments/{id}/pay", tag = "sandbox",
     params(("id" = String, Path)),
-    responses((status = 200, description = "the customer paid (sandbox payments only)", body = PaymentView), (status = 409, body = ErrorBody)),
+    responses((status = 200, description = "the customer paid (sandbox payments only)", body = PaymentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("till_key" = []))
 )]
 async fn sandbox_pay(
     State(state): State<AppState>,
     AuthenticatedTill(till): AuthenticatedTill,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
 ) -> Result<Json<PaymentView>, ApiError> {
     let row = state.payments.sandbox_customer(&till, &id, true).await?;
     Ok(Json(state.payments.view(&row)))
@@ -527,13 +598,13 @@ async fn sandbox_pay(
 #[utoipa::path(
     post, path = "/api/v1/sandbox/payments/{id}/decline", tag = "sandbox",
     params(("id" = String, Path)),
-    responses((status = 200, description = "the customer's bank declined (sandbox payments only)", body = PaymentView), (status = 409, body = ErrorBody)),
+    responses((status = 200, description = "the customer's bank declined (sandbox payments only)", body = PaymentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("till_key" = []))
 )]
 async fn sandbox_decline(
     State(state): State<AppState>,
     AuthenticatedTill(till): AuthenticatedTill,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath,
 ) -> Result<Json<PaymentView>, ApiError> {
     let row = state.payments.sandbox_customer(&till, &id, false).await?;
     Ok(Json(state.payments.view(&row)))
