@@ -139,9 +139,26 @@ impl Application {
                 tracing::warn!(error = %e, "cannot set TCP_NODELAY");
             }
         });
-        let result = axum::serve(listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        // On SIGTERM/SIGINT: stop accepting, answer long-polls with the payment as it is, and let
+        // the requests under way (a creation or refund waiting on its bank call) finish, for at
+        // most DRAIN; then the relay publishes what they wrote.
+        let stopping = Arc::new(Notify::new());
+        let signal = {
+            let (stopping, payments) = (stopping.clone(), self.state.payments.clone());
+            async move {
+                shutdown_signal().await;
+                payments.stop_waiting();
+                stopping.notify_one();
+            }
+        };
+        let serve = axum::serve(listener, self.router).with_graceful_shutdown(signal);
+        let result = tokio::select! {
+            r = serve.into_future() => r,
+            _ = async { stopping.notified().await; tokio::time::sleep(DRAIN).await } => {
+                tracing::warn!("requests still under way after {} s; stopping anyway", DRAIN.as_secs());
+                Ok(())
+            }
+        };
         for w in &self.workers {
             w.abort();
         }
@@ -158,6 +175,9 @@ impl Application {
         result.context("the HTTP server stopped")
     }
 }
+
+/// How long the requests under way may take to finish once qrpay is told to stop.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

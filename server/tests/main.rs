@@ -23,5 +23,6 @@ mod lifecycle;
 mod providers;
 mod qr_outputs;
 mod refunds;
+mod shutdown;
 mod till_api;
 mod workers;

@@ -29,6 +29,8 @@ pub struct PaymentService {
     pub(super) bank_call_timeout: Duration,
     /// When each polled pending payment is next due, and how many polls it has had.
     pub(super) poll_plan: std::sync::Mutex<HashMap<String, (tokio::time::Instant, u32)>>,
+    /// Set when the server stops: long-polls answer at once with the payment as it is.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl PaymentService {
@@ -44,7 +46,14 @@ impl PaymentService {
             pending_poll: Duration::from_secs(2),
             bank_call_timeout: Duration::from_secs(10),
             poll_plan: Default::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// The server is stopping: every long-poll, waiting now or later, answers with the payment as
+    /// it is instead of holding the shutdown for up to a minute.
+    pub fn stop_waiting(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// How soon a pending payment of a polling module is first asked about (default 2 s).
@@ -145,6 +154,7 @@ impl PaymentService {
         }
         let deadline = tokio::time::Instant::now() + wait;
         let handle = self.waiters.subscribe(payment_id);
+        let mut stopping = self.stopping.subscribe();
         loop {
             let notified = handle.notify.notified();
             tokio::pin!(notified);
@@ -152,11 +162,14 @@ impl PaymentService {
             // Re-read after enabling, so a change between the two is never missed.
             row = read().await?;
             let now = tokio::time::Instant::now();
-            if !row.status().is_open() || now >= deadline {
+            if !row.status().is_open() || now >= deadline || *stopping.borrow_and_update() {
                 return Ok(row);
             }
             let recheck = (deadline - now).min(Duration::from_secs(1));
-            let _ = tokio::time::timeout(recheck, notified).await;
+            tokio::select! {
+                _ = tokio::time::timeout(recheck, notified) => {}
+                _ = stopping.changed() => {}
+            }
         }
     }
 
