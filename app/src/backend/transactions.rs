@@ -5,6 +5,18 @@ use crate::error::ConsoleError;
 use crate::i18n::Msg;
 use serde::{Deserialize, Serialize};
 
+/// The payment statuses the list can be filtered by (the server checks the filter against it).
+pub const STATUSES: [&str; 8] = [
+    "creating",
+    "pending",
+    "paid",
+    "declined",
+    "expired",
+    "cancelled",
+    "failed",
+    "unknown",
+];
+
 /// One line of the transactions list, times already in the store's time zone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TransactionRow {

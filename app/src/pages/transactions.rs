@@ -3,6 +3,7 @@
 //! totals of the filter and a CSV export of it.
 
 use crate::api::transactions::search_transactions;
+use crate::backend::transactions::STATUSES;
 use crate::backend::transactions::{TransactionQuery, url_encode};
 use crate::components::layout::{ConsoleLayout, use_lang};
 use crate::components::page_error::PageError;
@@ -11,17 +12,6 @@ use crate::i18n::{Msg, format_money};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-
-const STATUSES: [&str; 8] = [
-    "creating",
-    "pending",
-    "paid",
-    "declined",
-    "expired",
-    "cancelled",
-    "failed",
-    "unknown",
-];
 
 #[component]
 pub fn TransactionsPage() -> impl IntoView {

@@ -315,17 +315,6 @@ struct ParsedQuery {
     errors: Vec<(String, Msg)>,
 }
 
-const STATUSES: [&str; 8] = [
-    "creating",
-    "pending",
-    "paid",
-    "declined",
-    "expired",
-    "cancelled",
-    "failed",
-    "unknown",
-];
-
 /// Checks every field of the filter; a bad one gets a message and is left out of the filter.
 fn parse_query(q: &TransactionQuery, tz: chrono_tz::Tz, tills: &[(i64, String)]) -> ParsedQuery {
     use chrono::{NaiveDate, TimeZone};
@@ -333,7 +322,7 @@ fn parse_query(q: &TransactionQuery, tz: chrono_tz::Tz, tills: &[(i64, String)])
     let mut f = db::payment_search::PaymentFilter::default();
     let mut bad = |field: &str, m: Msg| errors.push((field.to_owned(), m));
     if !q.status.is_empty() {
-        if STATUSES.contains(&q.status.as_str()) {
+        if app::backend::transactions::STATUSES.contains(&q.status.as_str()) {
             f.status = Some(q.status.clone());
         } else {
             bad("status", Msg::BadStatus);

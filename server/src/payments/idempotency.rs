@@ -8,11 +8,11 @@
 
 use super::{Error, PaymentService};
 use crate::db::idempotency::{self, IdempotencyRow};
-use crate::db::payment::{self, PaymentChanges};
+use crate::db::payment;
 use crate::db::refund::{self, RefundRow};
 use crate::db::till::TillIdentity;
 use crate::db::{self, Tx};
-use crate::domain::{IdempotencyKey, PaymentStatus, PaymentTrigger, RefundStatus};
+use crate::domain::{IdempotencyKey, PaymentStatus, RefundStatus};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -105,15 +105,7 @@ impl PaymentService {
         let row = match row.status() {
             PaymentStatus::Creating if !died => return Err(Error::RequestInProgress),
             // Moving it on stores its answer (see `transitions.rs`).
-            PaymentStatus::Creating => {
-                self.apply(
-                    payment_id,
-                    PaymentTrigger::BankNoAnswer,
-                    PaymentChanges::default(),
-                    Some("qrpay stopped while registering the QR"),
-                )
-                .await?
-            }
+            PaymentStatus::Creating => self.abandon_creation(payment_id).await?,
             _ => row,
         };
         self.settle(till, idem, &self.create_answer(&row)).await

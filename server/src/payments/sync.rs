@@ -6,7 +6,7 @@
 
 use super::bank::{bounded, refund_request};
 use super::{Error, PaymentService};
-use crate::db::payment::{self, PaymentChanges};
+use crate::db::payment::{self, PaymentChanges, PaymentRow};
 use crate::db::{self, refund};
 use crate::domain::{PaymentStatus, PaymentTrigger, RefundStatus};
 use crate::providers::{BankPaymentState, ProviderError};
@@ -36,6 +36,18 @@ pub enum Job {
 }
 
 impl PaymentService {
+    /// A payment left in `creating` by a process that stopped mid-registration: nobody knows
+    /// what the bank did, so it becomes `unknown` and is resolved by asking the bank.
+    pub(super) async fn abandon_creation(&self, payment_id: &str) -> Result<PaymentRow, Error> {
+        self.apply(
+            payment_id,
+            PaymentTrigger::BankNoAnswer,
+            PaymentChanges::default(),
+            Some("qrpay stopped while registering the QR"),
+        )
+        .await
+    }
+
     /// Annuls and expires every pending payment whose deadline has passed, up to
     /// [`JOBS_AT_ONCE`] at a time. Returns how many payments it looked at.
     pub async fn expire_due(&self) -> Result<usize, Error> {
@@ -99,13 +111,7 @@ impl PaymentService {
         match job {
             Job::Expire(payment_id) => self.expire(payment_id).await,
             Job::Stuck(payment_id) => {
-                self.apply(
-                    payment_id,
-                    PaymentTrigger::BankNoAnswer,
-                    PaymentChanges::default(),
-                    Some("qrpay stopped while registering the QR"),
-                )
-                .await?;
+                self.abandon_creation(payment_id).await?;
                 Ok(())
             }
             Job::Resolve(payment_id) => self.ask_about(payment_id, "payment still in doubt").await,
