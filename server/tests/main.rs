@@ -19,6 +19,7 @@ mod events_replay;
 mod events_schema;
 mod events_unrouted;
 mod idempotency;
+mod in_doubt;
 mod lifecycle;
 mod providers;
 mod qr_outputs;

@@ -85,11 +85,11 @@ impl Harness {
         }
     }
 
-    fn emulator(&self) -> &EmulatorHandle {
+    pub fn emulator(&self) -> &EmulatorHandle {
         self.emulator.as_ref().expect("a Raiffeisen case")
     }
 
-    fn faults(&self, faults: Faults) {
+    pub fn faults(&self, faults: Faults) {
         self.emulator().bank.set_faults(faults);
     }
 
@@ -116,7 +116,7 @@ impl Harness {
             .expect("the payment has a QR")
     }
 
-    async fn emulator_post(&self, path: &str, body: Value) -> reqwest::Response {
+    pub async fn emulator_post(&self, path: &str, body: Value) -> reqwest::Response {
         self.app
             .client
             .post(format!("http://{}{path}", self.emulator().addr))
@@ -196,7 +196,7 @@ impl Harness {
         }
     }
 
-    async fn sync(&self) {
+    pub async fn sync(&self) {
         self.app
             .payments
             .sync_in_doubt(Duration::ZERO)
@@ -223,7 +223,7 @@ impl Harness {
     }
 
     /// Refunds until the refund is no longer pending (sync drives the bank's refund status).
-    async fn refund_settled(&self, id: &str, body: Value) -> (u16, Value) {
+    pub async fn refund_settled(&self, id: &str, body: Value) -> (u16, Value) {
         let r = self.app.refund(id, body).await;
         if r.status != 201 {
             return (r.status, r.body);
@@ -444,7 +444,6 @@ contract_suite!(
 // ---------- Raiffeisen only: faults, callbacks, bank errors ----------
 
 both_backends!(
-    each_fault_on_registration_leaves_the_payment_unknown_until_sync_resolves_it,
     each_fault_on_cancel_leaves_the_payment_unknown_until_sync_resolves_it,
     a_refund_the_bank_never_answered_is_resolved_by_sync,
     a_dropped_callback_is_caught_by_polling,
@@ -469,22 +468,6 @@ fn fault(kind: &str) -> Faults {
         other => panic!("no fault {other}"),
     }
     f
-}
-
-async fn each_fault_on_registration_leaves_the_payment_unknown_until_sync_resolves_it(
-    app: TestApp,
-) {
-    let h = Harness::raiffeisen(app).await;
-    for kind in ["5xx", "malformed", "hang"] {
-        h.faults(fault(kind));
-        let p = h.create(100, "fast").await;
-        assert_eq!(p["status"], "unknown", "{kind}: {p}");
-        let id = p["id"].as_str().unwrap();
-        h.sync().await;
-        let seen = h.app.get(&format!("/api/v1/payments/{id}")).await.body;
-        // No QR was ever handed out, so nobody can have paid it.
-        assert_eq!(seen["status"], "failed", "{kind}: {seen}");
-    }
 }
 
 async fn each_fault_on_cancel_leaves_the_payment_unknown_until_sync_resolves_it(app: TestApp) {
@@ -569,20 +552,25 @@ async fn a_dropped_callback_is_caught_by_polling(app: TestApp) {
     assert_eq!(h.emulator().bank.callbacks_delivered(), 0);
 }
 
-fn notification(order: &str, amount: &str, status: &str) -> String {
+pub(crate) fn notification(order: &str, amount: &str, status: &str) -> String {
     format!(
         r#"{{"transactionId":7,"qrId":"AD1","sbpMerchantId":"{MERCHANT}","merchantId":1,"amount":{amount},"currency":"RUB","transactionDate":"2026-11-29T18:00:00.123456+03:00","paymentStatus":"{status}","additionalInfo":null,"order":"{order}","createDate":"2026-11-29T17:59:00+03:00"}}"#
     )
 }
 
-fn signature_of(amount: &str, order: &str, status: &str) -> String {
+pub(crate) fn signature_of(amount: &str, order: &str, status: &str) -> String {
     sign(
         SECRET,
         &format!("{amount}|{MERCHANT}|{order}|{status}|2026-11-29T18:00:00.123456+03:00"),
     )
 }
 
-async fn post_callback(h: &Harness, module: &str, body: &str, signature: Option<&str>) -> u16 {
+pub(crate) async fn post_callback(
+    h: &Harness,
+    module: &str,
+    body: &str,
+    signature: Option<&str>,
+) -> u16 {
     let mut req = h
         .app
         .client

@@ -62,9 +62,12 @@ pub struct BankEmulatorArgs {
     /// The next N bank calls hang (never answer in time).
     #[arg(long, default_value_t = 0)]
     pub hang: u32,
-    /// The next N bank calls answer malformed JSON.
+    /// The next N bank calls are carried out but answer malformed JSON.
     #[arg(long, default_value_t = 0)]
     pub malformed: u32,
+    /// The next N bank calls are carried out, then the connection drops mid-answer.
+    #[arg(long, default_value_t = 0)]
+    pub cut: u32,
     /// The next N notifications are dropped.
     #[arg(long, default_value_t = 0)]
     pub drop_callbacks: u32,
@@ -131,6 +134,7 @@ pub async fn bank_emulator(args: BankEmulatorArgs) -> anyhow::Result<()> {
             hang: args.hang,
             hang_ms: 0,
             malformed: args.malformed,
+            cut: args.cut,
             drop_callbacks: args.drop_callbacks,
             decline_refunds: args.decline_refunds,
         },

@@ -1,7 +1,7 @@
 //! `qrpay bank-emulator`: a stand-alone emulator of the Raiffeisen SBP contract subset qrpay uses
 //! (register v1/v2, QR status and cancel, payment-info, refunds, callback settings), plus the
 //! bank's mock "customer pays" call, a decline, signed callbacks retried until 200, and fault
-//! injection (latency, 5xx, hang, malformed JSON, dropped callback, declined refund) by flags or
+//! injection (latency, 5xx, hang, malformed JSON, a cut connection, dropped callback, declined refund) by flags or
 //! `POST /api/emulator/faults`. State is in memory; the real client code runs against it over HTTP.
 
 use crate::providers::raiffeisen::wire::{
@@ -43,6 +43,8 @@ pub struct Faults {
     pub hang_ms: u64,
     /// The next N bank calls are carried out but answer with malformed JSON.
     pub malformed: u32,
+    /// The next N bank calls are carried out, then the connection drops mid-answer.
+    pub cut: u32,
     /// The next N payment notifications are never sent.
     pub drop_callbacks: u32,
     /// The next N refunds are declined by the bank.
@@ -175,6 +177,18 @@ impl Bank {
 
     pub fn callback_url(&self) -> Option<String> {
         lock(&self.callback_url).clone()
+    }
+
+    /// The QRs registered for `order`, oldest first, with their status now (what a test
+    /// compares qrpay's view with).
+    pub fn qrs_of_order(&self, order: &str) -> Vec<(String, RaiffeisenQrStatus)> {
+        let books = lock(&self.books);
+        let now = Utc::now();
+        let mut qrs: Vec<&Qr> = books.qrs.values().filter(|q| q.order == order).collect();
+        qrs.sort_by_key(|q| q.created_at);
+        qrs.iter()
+            .map(|q| (q.qr_id.clone(), q.status(now)))
+            .collect()
     }
 
     /// Notifications the receiver has acknowledged with 200.

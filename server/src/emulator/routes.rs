@@ -88,16 +88,20 @@ async fn register(bank: &Bank, body: &[u8], v2: bool) -> Response {
         },
     };
     let seq = bank.next_seq();
-    let qr_id = qr_id_for(&format!("{order}/{seq}"));
-    let payload = nspk_payload(&qr_id, kopecks.unwrap_or(0));
+    let mut qr_id = qr_id_for(&format!("{order}/{seq}"));
+    let mut payload = nspk_payload(&qr_id, kopecks.unwrap_or(0));
     {
         let mut books = lock(&bank.books);
-        let paid_before = books
-            .orders
-            .get(&order)
-            .and_then(|id| books.qrs.get(id))
-            .is_some_and(|q| q.state == QrState::Paid);
-        if paid_before {
+        let before = books.orders.get(&order).and_then(|id| books.qrs.get(id));
+        if let Some(live) = before.filter(|q| {
+            q.status(now) == RaiffeisenQrStatus::New
+                && q.state == QrState::New
+                && q.kopecks == kopecks
+        }) {
+            // Registering is idempotent by order: the order's live QR answers again.
+            qr_id = live.qr_id.clone();
+            payload = live.payload.clone();
+        } else if before.is_some_and(|q| q.state == QrState::Paid) {
             return bad(
                 "ERROR.ORDER_NUMBER_ALREADY_REGISTERED",
                 format!(
@@ -107,21 +111,18 @@ async fn register(bank: &Bank, body: &[u8], v2: bool) -> Response {
             );
         }
         books.orders.insert(order.clone(), qr_id.clone());
-        books.qrs.insert(
-            qr_id.clone(),
-            Qr {
-                qr_id: qr_id.clone(),
-                order,
-                kopecks,
-                state: QrState::New,
-                expires_at,
-                created_at: now,
-                transaction_id: None,
-                transaction_date: None,
-                refunded: 0,
-                payload: payload.clone(),
-            },
-        );
+        books.qrs.entry(qr_id.clone()).or_insert_with(|| Qr {
+            qr_id: qr_id.clone(),
+            order,
+            kopecks,
+            state: QrState::New,
+            expires_at,
+            created_at: now,
+            transaction_id: None,
+            transaction_date: None,
+            refunded: 0,
+            payload: payload.clone(),
+        });
     }
     Json(RaiffeisenRegisterQrResponse {
         code: (!v2).then(|| "SUCCESS".to_owned()),
@@ -402,6 +403,7 @@ async fn inject_faults(State(bank): State<Shared>, req: Request, next: Next) -> 
         Fail,
         Hang(Duration),
         Malformed,
+        Cut,
     }
     let (latency, fault) = {
         let mut f = lock(&bank.faults);
@@ -418,6 +420,9 @@ async fn inject_faults(State(bank): State<Shared>, req: Request, next: Next) -> 
         } else if f.malformed > 0 {
             f.malformed -= 1;
             Fault::Malformed
+        } else if f.cut > 0 {
+            f.cut -= 1;
+            Fault::Cut
         } else {
             Fault::None
         };
@@ -444,6 +449,20 @@ async fn inject_faults(State(bank): State<Shared>, req: Request, next: Next) -> 
                 StatusCode::OK,
                 [("content-type", "application/json")],
                 "{\"qrId\": \"AD",
+            )
+                .into_response()
+        }
+        Fault::Cut => {
+            // Carried out, then the connection drops in the middle of the answer.
+            let _ = next.run(req).await;
+            let broken = futures::stream::iter([
+                Ok(Bytes::from_static(b"{\"qrId\": ")),
+                Err(std::io::Error::other("connection cut (fault)")),
+            ]);
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                axum::body::Body::from_stream(broken),
             )
                 .into_response()
         }

@@ -6,7 +6,9 @@ use super::PaymentService;
 use crate::db::payment::PaymentRow;
 use crate::db::refund::RefundRow;
 use crate::domain::Amount;
-use crate::providers::{BankPaymentState, Provider, ProviderError, QrRef, RefundRequest};
+use crate::providers::{
+    BankPaymentState, CreateQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -55,6 +57,44 @@ impl PaymentService {
     /// lifetime (the time the customer has to pay) stays the response timeout.
     pub(super) fn bank_call_limit(&self, response_timeout_secs: i64) -> Duration {
         call_limit(self.bank_call_timeout, response_timeout_secs)
+    }
+
+    /// Asks the bank what it holds for the payment's `order` (one bounded call): for a payment
+    /// whose registration's answer was lost, so qrpay never learnt its QR. The bank takes no
+    /// expiry in the past: past the deadline the order is asked for with a minute's expiry,
+    /// and the caller annuls whatever QR comes back.
+    pub(super) async fn ask_bank_by_order(
+        &self,
+        row: &PaymentRow,
+    ) -> Result<OrderAtBank, ProviderError> {
+        let provider = self.providers.get(&row.module).ok_or_else(|| {
+            ProviderError::NoAnswer(format!("module {} is not installed", row.module))
+        })?;
+        let amount =
+            Amount::parse(row.amount).map_err(|e| ProviderError::NoAnswer(e.to_string()))?;
+        let soonest = crate::db::now() + chrono::Duration::seconds(60);
+        let asked = CreateQr {
+            store_id: row.store_id,
+            order_ref: &row.order_ref,
+            amount,
+            description: row.description.as_deref(),
+            expires_at: row.expires_at.max(soonest),
+        };
+        bounded(self.bank_timeout(row), provider.register_again(&asked)).await
+    }
+
+    /// Asks the bank about a QR a notification named for this payment's order, which qrpay
+    /// never recorded (one bounded call; the module checks the QR is the order's).
+    pub(super) async fn ask_bank_about_qr(
+        &self,
+        row: &PaymentRow,
+        qr_id: &str,
+    ) -> Result<BankPaymentState, ProviderError> {
+        let named = PaymentRow {
+            qr_id: Some(qr_id.to_owned()),
+            ..row.clone()
+        };
+        self.ask_bank(&named).await
     }
 
     /// Asks the bank what it knows of the payment (one bounded call).

@@ -3,7 +3,8 @@
 
 use super::{Error, PaymentService};
 use crate::db::payment::{self, PaymentRow};
-use crate::providers::CallbackError;
+use crate::domain::PaymentStatus;
+use crate::providers::{BankPaymentState, CallbackError, ProviderError};
 
 /// Why a bank notification was not taken.
 #[derive(Debug, thiserror::Error)]
@@ -41,14 +42,37 @@ impl PaymentService {
             .map_err(Error::from)?
             .ok_or_else(|| CallbackError::UnknownOrder(notice.order_ref.clone()))?;
         tracing::info!(payment_id = %row.payment_id, claimed = %notice.claimed_status, "bank notification");
-        if row.qr_id.is_none() {
-            // qrpay has not recorded the QR yet (or never got it): the sync worker settles it.
-            return Ok(row);
+        let silent = |e: ProviderError| CallbackFailure::BankSilent(e.to_string());
+        if let Some(named) = notice
+            .qr_id
+            .as_deref()
+            .filter(|q| row.qr_id.as_deref() != Some(*q))
+        {
+            // A QR qrpay never recorded for this order (the answer to its registration was
+            // lost): if the bank says that QR of this order was paid, the payment was paid.
+            let state = self.ask_bank_about_qr(&row, named).await.map_err(silent)?;
+            if matches!(state, BankPaymentState::Paid { .. }) {
+                let (trigger, mut changes, detail) = Self::trigger_for(&state);
+                changes.qr_id = Some(named.to_owned());
+                return Ok(self
+                    .apply(&row.payment_id, trigger, changes, detail.as_deref())
+                    .await?);
+            }
         }
-        let state = self
-            .ask_bank(&row)
-            .await
-            .map_err(|e| CallbackFailure::BankSilent(e.to_string()))?;
+        if row.qr_id.is_none() {
+            return match row.status() {
+                PaymentStatus::Unknown => self
+                    .settle_by_order(&row)
+                    .await?
+                    .ok_or_else(|| CallbackFailure::BankSilent("no answer about the order".into())),
+                // Its registration is still under way: the bank is asked to send it again.
+                PaymentStatus::Creating => Err(CallbackFailure::BankSilent(
+                    "the QR registration is still under way".into(),
+                )),
+                _ => Ok(row),
+            };
+        }
+        let state = self.ask_bank(&row).await.map_err(silent)?;
         Ok(self.apply_bank_state(&row.payment_id, &state).await?)
     }
 }

@@ -9,7 +9,7 @@ use super::{Error, PaymentService};
 use crate::db::payment::{self, PaymentChanges, PaymentRow};
 use crate::db::{self, refund};
 use crate::domain::{PaymentStatus, PaymentTrigger, RefundStatus};
-use crate::providers::{BankPaymentState, ProviderError};
+use crate::providers::{BankPaymentState, OrderAtBank, ProviderError};
 use futures::StreamExt;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -114,7 +114,7 @@ impl PaymentService {
                 self.abandon_creation(payment_id).await?;
                 Ok(())
             }
-            Job::Resolve(payment_id) => self.ask_about(payment_id, "payment still in doubt").await,
+            Job::Resolve(payment_id) => self.resolve(payment_id).await,
             Job::Poll(payment_id) => {
                 self.ask_about(payment_id, "polling a pending payment")
                     .await
@@ -174,6 +174,84 @@ impl PaymentService {
             Err(e) => tracing::warn!(%payment_id, error = %e, "{when}"),
         }
         Ok(())
+    }
+
+    /// A payment in doubt: asks the bank about its QR or, when qrpay never learnt the QR (the
+    /// answer to its registration was lost), about its order.
+    async fn resolve(&self, payment_id: &str) -> Result<(), Error> {
+        let Some(row) = payment::get_payment(&self.db, payment_id).await? else {
+            return Ok(());
+        };
+        if row.qr_id.is_some() {
+            return self.ask_about(payment_id, "payment still in doubt").await;
+        }
+        if row.status() == PaymentStatus::Unknown && self.settle_by_order(&row).await?.is_none() {
+            tracing::warn!(%payment_id, "payment still in doubt: the bank did not answer about its order");
+        }
+        Ok(())
+    }
+
+    /// Settles a payment in doubt whose QR qrpay never learnt by what the bank holds for its
+    /// order: a paid order makes it paid; a live QR is adopted (and annulled at once when the
+    /// deadline has passed: nobody was ever shown it); a refusal makes it failed. Only a
+    /// bank that says no is a failure, never a bank that did not answer. `None` when the bank
+    /// did not answer (it stays in doubt and is asked again).
+    pub(super) async fn settle_by_order(
+        &self,
+        row: &PaymentRow,
+    ) -> Result<Option<PaymentRow>, Error> {
+        let payment_id = row.payment_id.as_str();
+        let settled = match self.ask_bank_by_order(row).await {
+            Ok(OrderAtBank::Paid) => {
+                self.apply(
+                    payment_id,
+                    PaymentTrigger::CustomerPaid,
+                    PaymentChanges::default(),
+                    Some("the bank holds a paid QR for this order"),
+                )
+                .await?
+            }
+            Ok(OrderAtBank::Issued(qr)) => {
+                let adopted = self
+                    .apply(
+                        payment_id,
+                        PaymentTrigger::BankAccepted,
+                        PaymentChanges {
+                            qr_id: Some(qr.qr_id),
+                            qr_payload: Some(qr.payload),
+                            ..Default::default()
+                        },
+                        Some("the bank holds a QR for this order: adopted"),
+                    )
+                    .await?;
+                if adopted.status() == PaymentStatus::Pending && adopted.expires_at <= db::now() {
+                    self.expire(payment_id).await?;
+                    payment::get_payment(&self.db, payment_id)
+                        .await?
+                        .unwrap_or(adopted)
+                } else {
+                    adopted
+                }
+            }
+            Err(ProviderError::Rejected { code, message }) => {
+                self.apply(
+                    payment_id,
+                    PaymentTrigger::BankRejected,
+                    PaymentChanges {
+                        failure_code: Some(code),
+                        failure_message: Some(message.clone()),
+                        ..Default::default()
+                    },
+                    Some(&message),
+                )
+                .await?
+            }
+            Err(ProviderError::NoAnswer(why)) => {
+                tracing::warn!(%payment_id, %why, "asking the bank about an order");
+                return Ok(None);
+            }
+        };
+        Ok(Some(settled))
     }
 
     /// Asks the bank about a refund in doubt or pending, and applies the outcome.

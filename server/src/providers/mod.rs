@@ -41,6 +41,15 @@ pub struct IssuedQr {
     pub payload: String,
 }
 
+/// What the bank holds for an order whose registration's answer qrpay never got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderAtBank {
+    /// A live QR for the order: the one registered before, or one issued now.
+    Issued(IssuedQr),
+    /// The order was paid (through a QR qrpay never saw).
+    Paid,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct QrRef<'a> {
     pub store_id: i64,
@@ -111,6 +120,13 @@ pub trait Provider: Send + Sync + 'static {
     fn module(&self) -> &'static str;
     fn capabilities(&self) -> Capabilities;
     async fn create_qr(&self, req: &CreateQr<'_>) -> Result<IssuedQr, ProviderError>;
+    /// Asks the bank about an order whose registration's answer was lost (malformed, cut off,
+    /// timed out): registering is idempotent by `order` at the bank, so the same request again
+    /// answers with the order's QR, or says that the order was paid. The default registers
+    /// again; a module whose bank reports "already paid" as a refusal maps it to `Paid`.
+    async fn register_again(&self, req: &CreateQr<'_>) -> Result<OrderAtBank, ProviderError> {
+        self.create_qr(req).await.map(OrderAtBank::Issued)
+    }
     async fn payment_status(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError>;
     /// Annuls the QR; answers with the bank's state afterwards (`Paid` if the customer won).
     async fn cancel_qr(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError>;
@@ -148,6 +164,9 @@ pub trait Provider: Send + Sync + 'static {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackNotice {
     pub order_ref: String,
+    /// The QR the notification names (not covered by the signature: the bank is asked about
+    /// it, with the order, before anything is taken from it).
+    pub qr_id: Option<String>,
     /// The status the notification claims (logged; the bank is asked before anything changes).
     pub claimed_status: String,
 }

@@ -6,8 +6,8 @@
 //! sandbox bank declines (to try the declined-refund path).
 
 use super::{
-    BankPaymentState, BankRefundState, Capabilities, CreateQr, IssuedQr, Provider, ProviderError,
-    QrRef, RefundRequest,
+    BankPaymentState, BankRefundState, Capabilities, CreateQr, IssuedQr, OrderAtBank, Provider,
+    ProviderError, QrRef, RefundRequest,
 };
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
@@ -149,6 +149,19 @@ impl Provider for SandboxBank {
             payload: nspk_payload(&qr_id, kopecks),
             qr_id,
         })
+    }
+
+    async fn register_again(&self, req: &CreateQr<'_>) -> Result<OrderAtBank, ProviderError> {
+        let qr_id = qr_id_for(req.order_ref);
+        let known = self.lock_qrs().get(&qr_id).map(|q| q.state.clone());
+        match known {
+            Some(BankPaymentState::Paid { .. }) => Ok(OrderAtBank::Paid),
+            Some(BankPaymentState::Waiting) => Ok(OrderAtBank::Issued(IssuedQr {
+                payload: nspk_payload(&qr_id, req.amount.kopecks()),
+                qr_id,
+            })),
+            _ => self.create_qr(req).await.map(OrderAtBank::Issued),
+        }
     }
 
     async fn payment_status(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {

@@ -8,7 +8,7 @@ pub mod wire;
 
 use super::{
     BankPaymentState, BankRefundState, CallbackError, CallbackNotice, Capabilities, CreateQr,
-    IssuedQr, Provider, ProviderError, QrRef, RefundRequest, Refusal,
+    IssuedQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, Refusal,
 };
 use crate::db::{self, Db};
 use async_trait::async_trait;
@@ -268,12 +268,19 @@ impl RaiffeisenBank {
     async fn state_of(
         &self,
         s: &RaiffeisenSettings,
-        qr_id: &str,
+        qr: &QrRef<'_>,
     ) -> Result<BankPaymentState, ProviderError> {
+        let qr_id = qr.qr_id;
         let info = match self.payment_info(s, qr_id).await? {
             Reply::Ok(info) => info,
             Reply::Error(code, message) => return error_as_state(code, message),
         };
+        // A QR of another order (a notification names QRs without signing them) is not this
+        // payment's: as far as this payment goes, the bank does not know it.
+        if info.order.as_deref().is_some_and(|o| o != qr.order_ref) {
+            tracing::warn!(qr_id, "the bank holds this QR for another order");
+            return Ok(BankPaymentState::NotFound);
+        }
         match info.payment_status {
             RaiffeisenPaymentStatus::Success => {
                 return Ok(BankPaymentState::Paid {
@@ -442,10 +449,25 @@ impl Provider for RaiffeisenBank {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(order = %req.order_ref))]
+    async fn register_again(&self, req: &CreateQr<'_>) -> Result<OrderAtBank, ProviderError> {
+        match self.create_qr(req).await {
+            Ok(qr) => Ok(OrderAtBank::Issued(qr)),
+            // "A QR with this order number and successful payments is already registered".
+            Err(ProviderError::Rejected { code, .. })
+                if RaiffeisenErrorCode::parse(&code)
+                    == RaiffeisenErrorCode::OrderNumberAlreadyRegistered =>
+            {
+                Ok(OrderAtBank::Paid)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(qr_id = %qr.qr_id))]
     async fn payment_status(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
         let s = self.settings(qr.store_id).await?;
-        self.state_of(&s, qr.qr_id).await
+        self.state_of(&s, qr).await
     }
 
     #[tracing::instrument(skip_all, fields(qr_id = %qr.qr_id))]
@@ -473,7 +495,7 @@ impl Provider for RaiffeisenBank {
             Reply::Error(code, message) => match code.outcome() {
                 RaiffeisenErrorOutcome::NotFound => Ok(BankPaymentState::NotFound),
                 // Paid, expired or already cancelled: the bank's own view decides.
-                RaiffeisenErrorOutcome::AskState => self.state_of(&s, qr.qr_id).await,
+                RaiffeisenErrorOutcome::AskState => self.state_of(&s, qr).await,
                 RaiffeisenErrorOutcome::Rejected(_) => Err(rejected(&code, message)),
             },
         }
@@ -561,6 +583,7 @@ impl Provider for RaiffeisenBank {
         }
         Ok(CallbackNotice {
             order_ref: notice.order,
+            qr_id: notice.qr_id,
             claimed_status: notice.payment_status,
         })
     }
