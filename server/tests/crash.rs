@@ -56,7 +56,7 @@ impl Drop for Server {
 }
 
 async fn start(db: &str, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_qrpay"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qrpay"))
         .env("QRPAY_DATABASE_URL", db)
         .env_remove("QRPAY_AMQP_URL")
         .env("QRPAY_BANK_CALL_TIMEOUT", BANK_CALL_SECS.to_string())
@@ -74,6 +74,8 @@ async fn start(db: &str, port: u16) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("qrpay did not start");
 }
 
