@@ -93,6 +93,7 @@ impl Application {
             Vec::new()
         };
         workers.push(tokio::spawn(delete_expired_sessions(db.clone())));
+        workers.push(tokio::spawn(clean_idempotency(db.clone())));
         if let Some(keep) = settings.outbox_retention {
             workers.push(tokio::spawn(clean_outbox(db.clone(), keep)));
         }
@@ -207,7 +208,7 @@ async fn delete_expired_sessions(db: Db) {
     }
 }
 
-/// Rows deleted per statement by the outbox clean-up: small enough that the SQLite writer is
+/// Rows deleted per statement by the clean-ups: small enough that the SQLite writer is
 /// never held for long, so payments keep flowing while a backlog of old rows goes.
 const OUTBOX_CLEAN_BATCH: i64 = 2000;
 
@@ -227,9 +228,44 @@ async fn clean_outbox(db: Db, keep: std::time::Duration) {
 /// One clean-up pass; returns how many rows it deleted.
 pub async fn clean_outbox_once(db: &Db, keep: std::time::Duration) -> Result<u64, sqlx::Error> {
     let before = chrono::Utc::now() - chrono::Duration::from_std(keep).unwrap_or_default();
+    in_batches(|| db::outbox::delete_sent_before(db, before, OUTBOX_CLEAN_BATCH)).await
+}
+
+/// How long a till's `Idempotency-Key` and its answer are kept: a till retries within minutes;
+/// a key older than this is forgotten (the same key then makes a new payment).
+pub const IDEMPOTENCY_KEPT: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Every hour (and at start): forgets answered idempotency keys older than [`IDEMPOTENCY_KEPT`].
+async fn clean_idempotency(db: Db) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match clean_idempotency_once(&db, IDEMPOTENCY_KEPT).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "old idempotency keys forgotten"),
+            Err(e) => tracing::warn!(error = %e, "cannot clean the idempotency keys"),
+        }
+    }
+}
+
+/// One clean-up pass of answered idempotency keys older than `keep`; returns how many it deleted.
+pub async fn clean_idempotency_once(
+    db: &Db,
+    keep: std::time::Duration,
+) -> Result<u64, sqlx::Error> {
+    let before = chrono::Utc::now() - chrono::Duration::from_std(keep).unwrap_or_default();
+    in_batches(|| db::idempotency::delete_answered_before(db, before, OUTBOX_CLEAN_BATCH)).await
+}
+
+/// Runs a batched delete until a batch comes back short; the total deleted.
+async fn in_batches<F, Fut>(delete: F) -> Result<u64, sqlx::Error>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<u64, sqlx::Error>>,
+{
     let mut total = 0;
     loop {
-        let n = db::outbox::delete_sent_before(db, before, OUTBOX_CLEAN_BATCH).await?;
+        let n = delete().await?;
         total += n;
         if n < OUTBOX_CLEAN_BATCH as u64 {
             return Ok(total);

@@ -3,7 +3,7 @@
 //! The crash states are set up in the database as a dead request leaves them.
 
 use crate::both_backends;
-use crate::helpers::db::{Arg, execute_with};
+use crate::helpers::db::{Arg, execute_with, scalar};
 use crate::helpers::{Resp, TestApp, new_key, spawn_app_on};
 use crate::providers::Harness;
 use chrono::{Duration as Span, Utc};
@@ -16,6 +16,7 @@ both_backends!(
     a_refund_the_sync_worker_completed_is_replayed,
     a_claim_whose_process_died_is_answered_not_waited_on,
     a_till_that_hangs_up_mid_refund_gets_the_refund_on_retry,
+    answered_keys_are_forgotten_after_a_week_and_claims_never,
 );
 
 const CREATE: &str = "{\"amount\": 500, \"receipt\": \"I-1\"}";
@@ -205,4 +206,36 @@ async fn a_till_that_hangs_up_mid_refund_gets_the_refund_on_retry(app: TestApp) 
     assert_eq!(refund(&h.app, &id, &key).await.body, replay.body);
     let p: Value = h.app.get(&format!("/api/v1/payments/{id}")).await.body;
     assert_eq!(p["refunded_amount"], 200, "refunded once");
+}
+
+async fn answered_keys_are_forgotten_after_a_week_and_claims_never(app: TestApp) {
+    let (old, claimed, fresh) = (new_key(), new_key(), new_key());
+    let first = create(&app, &old).await;
+    assert_eq!(first.status, 201);
+    assert_eq!(create(&app, &claimed).await.status, 201);
+    assert_eq!(create(&app, &fresh).await.status, 201);
+    let eight_days_ago = Utc::now() - Span::days(8);
+    for key in [&old, &claimed] {
+        execute_with(
+            &app,
+            "update idempotency set created_at = $2 where idempotency_key = $1",
+            &[Arg::Text(key), Arg::Time(eight_days_ago)],
+        )
+        .await;
+    }
+    // A claim still waiting for its answer (its request died long ago) guards its payment.
+    unanswer(&app, &claimed, -3600).await;
+    let deleted = qrpay::startup::clean_idempotency_once(&app.db, qrpay::startup::IDEMPOTENCY_KEPT)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    let left =
+        |key: &str| format!("select count(*) from idempotency where idempotency_key = '{key}'");
+    assert_eq!(scalar(&app, &left(&old)).await, 0);
+    assert_eq!(scalar(&app, &left(&claimed)).await, 1);
+    assert_eq!(scalar(&app, &left(&fresh)).await, 1);
+    // A forgotten key is a new request.
+    let again = create(&app, &old).await;
+    assert_eq!(again.status, 201);
+    assert_ne!(again.body["id"], first.body["id"]);
 }

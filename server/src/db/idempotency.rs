@@ -188,3 +188,35 @@ pub struct StoredAnswer<'a> {
     pub status: u16,
     pub body: &'a str,
 }
+
+/// Deletes up to `batch` answered keys made before `before`, oldest first; returns how many.
+/// A claim still waiting for its answer is never touched, however old.
+pub async fn delete_answered_before(
+    db: &Db,
+    before: DateTime<Utc>,
+    batch: i64,
+) -> Result<u64, sqlx::Error> {
+    // By the physical row (SQLite's rowid, PostgreSQL's ctid): rows go in in time order, so the
+    // old ones are found first without an index on `created_at` that every creation would pay for.
+    let deleted = match db {
+        Db::Sqlite { write, .. } => sqlx::query(
+            "delete from idempotency where rowid in (select rowid from idempotency \
+                 where created_at < $1 and response_status is not null limit $2)",
+        )
+        .bind(before)
+        .bind(batch)
+        .execute(write)
+        .await?
+        .rows_affected(),
+        Db::Postgres(pool) => sqlx::query(
+            "delete from idempotency where ctid = any(array(select ctid from idempotency \
+                 where created_at < $1 and response_status is not null limit $2))",
+        )
+        .bind(before)
+        .bind(batch)
+        .execute(pool)
+        .await?
+        .rows_affected(),
+    };
+    Ok(deleted)
+}
