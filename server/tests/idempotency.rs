@@ -17,6 +17,7 @@ both_backends!(
     a_claim_whose_process_died_is_answered_not_waited_on,
     a_till_that_hangs_up_mid_refund_gets_the_refund_on_retry,
     answered_keys_are_forgotten_after_a_week_and_claims_never,
+    a_creation_abandoned_by_its_process_is_settled_before_its_deadline,
 );
 
 const CREATE: &str = "{\"amount\": 500, \"receipt\": \"I-1\"}";
@@ -238,4 +239,40 @@ async fn answered_keys_are_forgotten_after_a_week_and_claims_never(app: TestApp)
     let again = create(&app, &old).await;
     assert_eq!(again.status, 201);
     assert_ne!(again.body["id"], first.body["id"]);
+}
+
+async fn a_creation_abandoned_by_its_process_is_settled_before_its_deadline(app: TestApp) {
+    let (dead, alive) = (
+        create(&app, &new_key()).await,
+        create(&app, &new_key()).await,
+    );
+    let (dead, alive) = (
+        dead.body["id"].as_str().unwrap(),
+        alive.body["id"].as_str().unwrap(),
+    );
+    // Both back in `creating` with ten minutes to their deadline; one was made a minute ago
+    // (longer than any creation request may take: its process died), one just now.
+    for id in [dead, alive] {
+        back_to_creating(&app, id, 600).await;
+    }
+    execute_with(
+        &app,
+        "update payment set created_at = $2, updated_at = $2 where payment_id = $1",
+        &[Arg::Text(dead), Arg::Time(Utc::now() - Span::seconds(60))],
+    )
+    .await;
+    app.payments.expire_due().await.unwrap();
+    assert_eq!(status(&app, dead).await, "unknown");
+    assert_eq!(
+        status(&app, alive).await,
+        "creating",
+        "its request may still be working"
+    );
+    // Asked about its order, the bank has its QR: the till can still show it.
+    app.payments.sync_in_doubt(Duration::ZERO).await.unwrap();
+    assert_eq!(status(&app, dead).await, "pending");
+}
+
+async fn status(app: &TestApp, id: &str) -> Value {
+    app.get(&format!("/api/v1/payments/{id}")).await.body["status"].clone()
 }

@@ -49,6 +49,11 @@ pub(super) fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 impl PaymentService {
+    /// The longest a request may hold its key unanswered: its bank call's limit + the margin.
+    pub(super) fn longest_lease(&self) -> Duration {
+        self.bank_call_timeout + LEASE_MARGIN
+    }
+
     /// The earlier answer to the same key, or `None` when the key is new.
     pub(super) async fn replay(
         &self,

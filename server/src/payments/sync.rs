@@ -76,11 +76,20 @@ impl PaymentService {
     }
 
     /// The expiry worker's jobs: pending payments past their deadline, earliest first, then
-    /// payments stuck in `creating` past theirs.
+    /// payments stuck in `creating`: past their deadline (a QR's lifetime is never shorter than
+    /// its bank call's limit), or older than any creation request can take (its bank call's
+    /// limit + the lease margin: the request that made it died), whatever their deadline.
     pub async fn expiry_jobs(&self) -> Result<Vec<Job>, Error> {
         let now = db::now();
         let due = payment::due_payments(&self.db, PaymentStatus::Pending, now, 200).await?;
-        let stuck = payment::due_payments(&self.db, PaymentStatus::Creating, now, 200).await?;
+        let mut stuck = payment::due_payments(&self.db, PaymentStatus::Creating, now, 200).await?;
+        let abandoned = now - chrono::Duration::from_std(self.longest_lease()).unwrap_or_default();
+        for id in payment::stale_payments(&self.db, PaymentStatus::Creating, abandoned, 200).await?
+        {
+            if !stuck.contains(&id) {
+                stuck.push(id);
+            }
+        }
         Ok(due
             .into_iter()
             .map(Job::Expire)
