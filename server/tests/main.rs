@@ -24,6 +24,7 @@ mod in_doubt;
 mod lifecycle;
 mod providers;
 mod qr_outputs;
+mod reconcile;
 mod refunds;
 mod shutdown;
 mod till_api;

@@ -6,6 +6,7 @@ mod bench_raiffeisen;
 mod events;
 mod qr;
 mod raiffeisen;
+mod reconcile;
 pub mod seed;
 pub mod till_sim;
 
@@ -77,6 +78,8 @@ pub enum Command {
     /// Micro-benchmarks that print numbers (release build).
     #[command(subcommand)]
     Bench(qr::BenchCommand),
+    /// Compare the bank's registry of SBP operations with qrpay; exit 0 only when all match.
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 /// Server settings; accepted before or after `serve` (`qrpay --listen …` works too).
@@ -144,6 +147,7 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::PrintTest(args)) => qr::print_test(args),
         Some(Command::Seed(args)) => seed::run(&cli.database_url, args).await,
         Some(Command::Bench(cmd)) => qr::bench(&cli.database_url, cmd).await,
+        Some(Command::Reconcile(args)) => reconcile::run(&cli.database_url, args).await,
     }
 }
 

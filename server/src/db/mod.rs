@@ -15,6 +15,7 @@ pub mod payment_event;
 pub mod payment_search;
 pub mod payment_type;
 pub mod raiffeisen_setting;
+pub mod reconcile;
 pub mod refund;
 pub mod seed;
 pub mod session;
