@@ -9,6 +9,7 @@ mod cli_audit;
 mod console;
 mod console_dashboard;
 mod console_modules;
+mod console_reconcile;
 mod console_roles;
 mod console_seed;
 mod console_settings;

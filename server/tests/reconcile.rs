@@ -28,7 +28,7 @@ fn rub(k: i64) -> String {
 
 /// The bank's registry of today (Moscow) with `ops`, a total line of `total` (default: the sum),
 /// in CP1251 with CRLF, as the bank sends it.
-fn registry(merchant: &str, ops: &[Op<'_>], total: Option<i64>) -> Vec<u8> {
+pub(crate) fn registry(merchant: &str, ops: &[Op<'_>], total: Option<i64>) -> Vec<u8> {
     let today = (chrono::Utc::now() + chrono::Duration::hours(3)).date_naive();
     let d = today.format("%d/%m/%Y");
     let mut text = format!(
@@ -60,7 +60,7 @@ fn registry(merchant: &str, ops: &[Op<'_>], total: Option<i64>) -> Vec<u8> {
     encoding_rs::WINDOWS_1251.encode(&text).0.into_owned()
 }
 
-async fn order_of(h: &Harness, id: &str) -> String {
+pub(crate) async fn order_of(h: &Harness, id: &str) -> String {
     qrpay::db::payment::get_payment(&h.app.db, id)
         .await
         .unwrap()
@@ -77,7 +77,7 @@ async fn refund_ref_of(h: &Harness, refund_id: &str) -> String {
 }
 
 /// A payment on the emulated bank the customer paid.
-async fn paid(h: &Harness, amount: i64) -> String {
+pub(crate) async fn paid(h: &Harness, amount: i64) -> String {
     let p = h.create(amount, "normal").await;
     let id = p["id"].as_str().unwrap().to_owned();
     h.pay(&id, false).await;

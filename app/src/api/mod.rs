@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod dashboard;
 pub mod modules;
+pub mod reconcile;
 pub mod session;
 pub mod settings;
 pub mod tills;

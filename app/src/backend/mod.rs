@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod dashboard;
 pub mod modules;
+pub mod reconcile;
 pub mod session;
 pub mod settings;
 pub mod tills;
@@ -25,6 +26,7 @@ pub trait ConsolePorts:
     + modules::ModulesPort
     + users::UsersPort
     + dashboard::DashboardPort
+    + reconcile::ReconcilePort
 {
 }
 
@@ -37,6 +39,7 @@ impl<T> ConsolePorts for T where
         + modules::ModulesPort
         + users::UsersPort
         + dashboard::DashboardPort
+        + reconcile::ReconcilePort
 {
 }
 

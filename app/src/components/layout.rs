@@ -114,6 +114,7 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
     }
     if actor.role >= Role::Support {
         nav.push((Msg::Audit, "/console/audit", "nav-audit"));
+        nav.push((Msg::Reconcile, "/console/reconcile", "nav-reconcile"));
     }
     view! {
         <header class="topbar">

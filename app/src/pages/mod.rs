@@ -6,6 +6,7 @@ pub mod login;
 pub mod modules;
 pub mod not_found;
 pub mod payment_types;
+pub mod reconcile;
 pub mod setup;
 pub mod store;
 pub mod tills;

@@ -9,6 +9,7 @@
 mod audit;
 mod dashboard;
 mod modules;
+mod reconcile;
 mod session;
 mod settings;
 mod tills;
@@ -23,11 +24,12 @@ use app::error::{ConsoleError, FormErrors};
 use app::i18n::Msg;
 use axum::Router;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions_and_ssg_and_context};
 use std::sync::{Arc, Mutex};
@@ -92,6 +94,7 @@ pub fn router(
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
     let csv_backend = backend.clone();
+    let upload_backend = backend.clone();
     Router::new()
         .leptos_routes_with_context(&options, routes, context, shell)
         .route(
@@ -119,10 +122,20 @@ pub fn router(
             }
         })
         .with_state(options)
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        // The registry upload alone takes a large body.
+        .merge(
+            Router::new()
+                .route(
+                    app::pages::reconcile::UPLOAD_PATH,
+                    post(move |req: Request| reconcile::upload(upload_backend.clone(), req)),
+                )
+                .layer(DefaultBodyLimit::max(reconcile::REGISTRY_LIMIT))
+                .layer(RequestBodyLimitLayer::new(reconcile::REGISTRY_LIMIT)),
+        )
         .layer(middleware::from_fn_with_state(backend, resolve_actor))
         .layer(sessions)
         .layer(middleware::from_fn(resolve_lang))
-        .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(middleware::from_fn_with_state(
             Arc::new(settings),
             refuse_cross_site,

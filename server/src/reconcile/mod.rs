@@ -13,7 +13,7 @@ use crate::db::{self, Db, payment, refund};
 use crate::domain::{PaymentStatus, RefundStatus};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use registry::{Line, Operation, Registry};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 
@@ -37,7 +37,7 @@ pub enum ReconcileError {
 }
 
 /// What kind of difference a line of the report is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MismatchKind {
     /// The bank took the money; qrpay does not hold the payment as paid (or at all).
@@ -69,7 +69,7 @@ impl MismatchKind {
 }
 
 /// One difference between the bank and qrpay.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mismatch {
     pub kind: MismatchKind,
     /// The bank's reference: the order, or the refund id.
@@ -88,7 +88,7 @@ pub struct Mismatch {
 }
 
 /// Sums in kopecks.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub payments: i64,
     pub refunds: i64,
@@ -96,7 +96,7 @@ pub struct Totals {
 }
 
 /// The outcome of one comparison.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     pub merchant: String,
     pub stores: Vec<String>,
