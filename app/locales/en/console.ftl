@@ -253,3 +253,31 @@ dash-late-lead = Paid after they expired or were cancelled, and not yet refunded
 dash-no-late = No late payment waits for a refund.
 dash-more = Not all are shown — the full list
 dash-late-more = The latest 50 are shown.
+
+# Test payments, default payment types
+test-badge = Test
+test-banner-lead = Test payment types are on — payments through them are not money:
+test-banner-hint = Switch them off on «Payment types» before taking real payments.
+dash-test-excluded = Test payments are not counted.
+dash-test-included = Test payments are counted too.
+dash-show-test = Count test payments
+dash-hide-test = Real payments only
+default-payment-type = Default payment type
+default-payment-type-lead = A till that names no payment type and has none of its own gets this one. Without it such payments are refused.
+no-default = — none —
+store-default = the store's default
+till-payment-type-lead = The payment type when the till names none.
+test-payment = A test payment — no money moved.
+
+# «Состояние»: the preflight checks
+health = Health
+health-lead = The same checks as `qrpay doctor`: run them before the store opens and after changes.
+health-all-ok = Every check passed.
+health-some-failed = There are problems: fix the lines marked ✗.
+health-database = Database
+health-public-url = Public URL
+health-broker = RabbitMQ
+health-admin = Admin
+health-test-modules = Test modules
+health-disk = Disk
+health-clock = Clock

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod health;
 pub mod modules;
 pub mod session;
 pub mod settings;
@@ -25,6 +26,7 @@ pub trait ConsolePorts:
     + modules::ModulesPort
     + users::UsersPort
     + dashboard::DashboardPort
+    + health::HealthPort
 {
 }
 
@@ -37,6 +39,7 @@ impl<T> ConsolePorts for T where
         + modules::ModulesPort
         + users::UsersPort
         + dashboard::DashboardPort
+        + health::HealthPort
 {
 }
 

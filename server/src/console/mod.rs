@@ -8,6 +8,7 @@
 
 mod audit;
 mod dashboard;
+pub mod health;
 mod modules;
 mod session;
 mod settings;
@@ -311,6 +312,8 @@ pub struct ConsoleBackend {
     setup_token: Mutex<Option<String>>,
     /// Refunds go through the payment service (absent only in tests that never refund).
     payments: Option<Arc<crate::payments::service::PaymentService>>,
+    /// For the «Состояние» page's checks.
+    health: health::HealthSettings,
 }
 
 fn internal(e: impl std::fmt::Display) -> ConsoleError {
@@ -325,7 +328,14 @@ impl ConsoleBackend {
             db,
             setup_token: Mutex::new(None),
             payments: None,
+            health: Default::default(),
         }
+    }
+
+    /// The default broker and the data directory the «Состояние» page checks.
+    pub fn with_health(mut self, health: health::HealthSettings) -> Self {
+        self.health = health;
+        self
     }
 
     /// The payment service console refunds go through.
