@@ -43,6 +43,7 @@ fn table() -> Vec<Row> {
         ),
         ("get_dashboard", Some(Viewer), vec![]),
         ("get_test_types", Some(Viewer), vec![]),
+        ("get_health_checks", Some(Admin), vec![]),
         (
             "save_default_payment_type",
             Some(Admin),

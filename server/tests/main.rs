@@ -14,6 +14,7 @@ mod console_seed;
 mod console_settings;
 mod console_transactions;
 mod console_users;
+mod doctor;
 mod events;
 mod events_replay;
 mod events_schema;

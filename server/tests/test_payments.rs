@@ -20,6 +20,7 @@ both_backends!(
     a_red_banner_shows_while_a_test_payment_type_is_on_and_badges_mark_test_payments,
     the_customer_page_and_the_receipt_say_a_test_is_not_a_payment,
     a_till_that_names_no_payment_type_gets_its_own_default_then_the_stores_never_a_guess,
+    the_command_line_sets_a_tills_and_the_stores_default_payment_type,
 );
 
 async fn create(app: &TestApp, body: Value) -> crate::helpers::Resp {
@@ -390,4 +391,52 @@ async fn a_till_that_names_no_payment_type_gets_its_own_default_then_the_stores_
             .iter()
             .any(|e| e.entity == "store" && e.login == "ada")
     );
+}
+
+/// Runs the `qrpay` binary on the app's database.
+fn qrpay(app: &TestApp, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qrpay"))
+        .arg("--database-url")
+        .arg(&app.database_url)
+        .args(args)
+        .env("RUST_LOG", "error")
+        .env_remove("QRPAY_PRODUCTION")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn the_command_line_sets_a_tills_and_the_stores_default_payment_type(app: TestApp) {
+    let till = qrpay::db::till::list_tills(&app.db).await.unwrap()[0].clone();
+    let plain = || json!({"amount": 100, "receipt": "D-1"});
+    let named = |r: crate::helpers::Resp| {
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["payment_type"].as_str().unwrap().to_owned()
+    };
+    for name in ["B", "C"] {
+        qrpay(
+            &app,
+            &["payment-type", "add", "--name", name, "--module", "sandbox"],
+        );
+    }
+    qrpay(&app, &["payment-type", "default", "C"]);
+    assert_eq!(named(create(&app, plain()).await), "C");
+    let list = qrpay(&app, &["payment-type", "list"]);
+    let c_line = list.lines().find(|l| l.starts_with("C ")).unwrap();
+    assert!(c_line.contains("true"), "{list}");
+    qrpay(&app, &["till", "set", &till.name, "--payment-type", "B"]);
+    assert_eq!(named(create(&app, plain()).await), "B");
+    // The outputs are left alone when only the payment type is given.
+    let after = qrpay::db::till::list_tills(&app.db).await.unwrap()[0].clone();
+    assert_eq!(after.qr_outputs, till.qr_outputs);
+    qrpay(&app, &["till", "set", &till.name, "--payment-type", ""]);
+    assert_eq!(named(create(&app, plain()).await), "C");
+    qrpay(&app, &["payment-type", "default", ""]);
+    let r = create(&app, plain()).await;
+    assert_eq!((r.status, r.code()), (422, "unknown_payment_type"));
 }

@@ -464,12 +464,12 @@ pub async fn payment_type(url: &str, cmd: PaymentTypeCommand) -> anyhow::Result<
                 "name", "module", "scan_qr", "enabled", "default"
             );
             let mut defaults = std::collections::HashMap::new();
+            for s in store::list_stores(&db).await? {
+                let d = payment_type::store_default_payment_type(&db, s.store_id).await?;
+                defaults.insert(s.store_id, d.map(|d| d.0));
+            }
             for pt in payment_type::list_payment_types(&db).await? {
-                if !defaults.contains_key(&pt.store_id) {
-                    let d = payment_type::store_default_payment_type(&db, pt.store_id).await?;
-                    defaults.insert(pt.store_id, d.map(|d| d.0));
-                }
-                let is_default = defaults[&pt.store_id] == Some(pt.payment_type_id);
+                let is_default = defaults.get(&pt.store_id) == Some(&Some(pt.payment_type_id));
                 println!(
                     "{:<24} {:<12} {:<8} {:<8} {:<8} {} s",
                     pt.name,
