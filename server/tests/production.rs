@@ -226,3 +226,84 @@ async fn production_mode_refuses_a_bank_address_that_is_not_https(app: TestApp) 
     drop(app);
     spawn_app_with(&url, dir, production(Some(HTTPS))).await;
 }
+
+#[test]
+fn production_mode_starts_over_https_and_warns_about_what_it_cannot_fix_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/qrpay.db", dir.path().display());
+    // A demo database first: its test payment type stays on.
+    let migrate = Command::new(env!("CARGO_BIN_EXE_qrpay"))
+        .args(["--database-url", &db, "migrate"])
+        .env_remove("QRPAY_PRODUCTION")
+        .output()
+        .unwrap();
+    assert!(migrate.status.success());
+    // A bank payment type whose callback URL was never registered through qrpay.
+    let mut configure = Command::new(env!("CARGO_BIN_EXE_qrpay"))
+        .args([
+            "--database-url",
+            &db,
+            "raiffeisen",
+            "configure",
+            "--base-url",
+            "test",
+        ])
+        .args(["--merchant-id", "MA0000000552", "--secret-key-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    configure
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.secret")
+        .unwrap();
+    assert!(configure.wait().unwrap().success());
+    let add = Command::new(env!("CARGO_BIN_EXE_qrpay"))
+        .args([
+            "--database-url",
+            &db,
+            "payment-type",
+            "add",
+            "--name",
+            "СБП Райффайзен",
+        ])
+        .args(["--module", "raiffeisen"])
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qrpay"))
+        .args([
+            "--database-url",
+            &db,
+            "serve",
+            "--production",
+            "--public-url",
+            HTTPS,
+        ])
+        .env_remove("QRPAY_AMQP_URL")
+        .env("QRPAY_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(running, "it started: {stderr}");
+    for warning in [
+        "no RabbitMQ server",
+        "«СБП QR (тест)» is on the test module sandbox",
+        "no console admin",
+        "«СБП Райффайзен» is on Raiffeisen, but no callback URL was registered",
+    ] {
+        assert!(stderr.contains(warning), "{warning}: {stderr}");
+    }
+}

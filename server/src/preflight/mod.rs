@@ -6,7 +6,7 @@
 pub mod checks;
 
 use crate::db::{self, Db};
-use crate::providers::Providers;
+use crate::providers::{Providers, raiffeisen};
 
 /// Why production mode cannot run with this public URL, or `None` when it is https.
 pub fn public_url_refusal(public_url: Option<&str>) -> Option<String> {
@@ -54,7 +54,9 @@ pub async fn bank_address_refusals(
 }
 
 /// What production mode warns about at startup (it still starts): no broker for a store's
-/// events, payment types on test modules (they refuse payments now), no console admin.
+/// events, payment types on test modules (they refuse payments now), a bank whose callback URL
+/// was never registered through qrpay (payments then wait for polling), no console admin.
+/// `qrpay doctor` checks all of it and more.
 pub async fn production_warnings(
     db: &Db,
     providers: &Providers,
@@ -69,7 +71,25 @@ pub async fn production_warnings(
             ));
         }
     }
-    for pt in db::payment_type::list_payment_types(db).await? {
+    let types = db::payment_type::list_payment_types(db).await?;
+    let mut unregistered = Vec::new();
+    for pt in types
+        .iter()
+        .filter(|t| t.enabled && t.module == raiffeisen::MODULE)
+    {
+        if !unregistered.contains(&pt.store_id)
+            && db::raiffeisen_setting::registered_callback(db, pt.store_id)
+                .await?
+                .is_none()
+        {
+            unregistered.push(pt.store_id);
+            warnings.push(format!(
+                "payment type «{}» is on Raiffeisen, but no callback URL was registered through qrpay: payments are only seen by polling; `qrpay raiffeisen register-callback` or console «Модули оплаты»",
+                pt.name
+            ));
+        }
+    }
+    for pt in types {
         if pt.enabled && providers.is_test(&pt.module) {
             warnings.push(format!(
                 "payment type «{}» is on the test module {}: it refuses payments in production mode; switch it off or move it to a bank module",
