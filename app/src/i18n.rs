@@ -419,6 +419,7 @@ messages! {
     HealthTestModules,
     HealthDisk,
     HealthClock,
+    TestModuleInProduction,
 }
 
 impl Msg {

@@ -14,6 +14,7 @@ use std::process::Command;
 both_backends!(
     production_mode_turns_test_modules_off_and_the_sandbox_routes_answer_404,
     production_mode_refuses_a_bank_address_that_is_not_https,
+    in_production_mode_the_console_says_beside_the_module_that_a_test_module_is_off,
 );
 
 const HTTPS: &str = "https://qrpay.example.ru";
@@ -250,6 +251,7 @@ fn production_mode_starts_over_https_and_warns_about_what_it_cannot_fix_itself()
         ])
         .args(["--merchant-id", "MA0000000552", "--secret-key-stdin"])
         .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     use std::io::Write;
@@ -260,6 +262,26 @@ fn production_mode_starts_over_https_and_warns_about_what_it_cannot_fix_itself()
         .write_all(b"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.secret")
         .unwrap();
     assert!(configure.wait().unwrap().success());
+    // In production mode the command line adds no payment type on a test module.
+    let refused = Command::new(env!("CARGO_BIN_EXE_qrpay"))
+        .args([
+            "--database-url",
+            &db,
+            "payment-type",
+            "add",
+            "--name",
+            "Песочница",
+        ])
+        .args(["--module", "sandbox"])
+        .env("QRPAY_PRODUCTION", "1")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("test module"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     let add = Command::new(env!("CARGO_BIN_EXE_qrpay"))
         .args([
             "--database-url",
@@ -306,4 +328,60 @@ fn production_mode_starts_over_https_and_warns_about_what_it_cannot_fix_itself()
     ] {
         assert!(stderr.contains(warning), "{warning}: {stderr}");
     }
+}
+
+async fn in_production_mode_the_console_says_beside_the_module_that_a_test_module_is_off(
+    app: TestApp,
+) {
+    let (url, dir) = (app.database_url.clone(), app.dir.clone());
+    drop(app);
+    let app = spawn_app_with(&url, dir, production(Some(HTTPS))).await;
+    let c = crate::helpers::console::Console::new(&app);
+    let s = c.user("ada", "admin").await;
+    let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
+    let server = qrpay::db::payment_type::first_auth_server(&app.db, store.store_id)
+        .await
+        .unwrap()
+        .auth_server_id
+        .to_string();
+    let form = |enabled: bool| {
+        let mut f = vec![
+            ("name", "Песочница"),
+            ("auth_server_id", server.as_str()),
+            ("module", "sandbox"),
+        ];
+        if enabled {
+            f.push(("enabled", "on"));
+        }
+        f
+    };
+    let a = c
+        .post_fn(
+            "save_payment_type",
+            "/console/payment-types",
+            &form(true),
+            &s,
+        )
+        .await;
+    assert_eq!(
+        a.field("module"),
+        Some(app::i18n::Msg::TestModuleInProduction),
+        "{:?}",
+        a.error()
+    );
+    // Switched off it may be kept (a store's history names it).
+    let a = c
+        .post_fn(
+            "save_payment_type",
+            "/console/payment-types",
+            &form(false),
+            &s,
+        )
+        .await;
+    assert_eq!(
+        a.location,
+        "/console/payment-types?done=saved",
+        "{:?}",
+        a.error()
+    );
 }

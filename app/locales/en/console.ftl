@@ -281,3 +281,4 @@ health-admin = Admin
 health-test-modules = Test modules
 health-disk = Disk
 health-clock = Clock
+test-module-in-production = Test modules are off in production mode (--production): this payment type could take no payments. Choose a bank's module or switch it off.

@@ -281,3 +281,4 @@ health-admin = Администратор
 health-test-modules = Тестовые модули
 health-disk = Диск
 health-clock = Часы
+test-module-in-production = Тестовый модуль выключен в рабочем режиме (--production): через него нельзя принимать оплаты. Выберите модуль банка или выключите вид оплаты.

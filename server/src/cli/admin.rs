@@ -433,6 +433,11 @@ pub async fn payment_type(url: &str, cmd: PaymentTypeCommand) -> anyhow::Result<
                     "module {module} cannot read customers' QR codes; drop --scan-customer-qr"
                 );
             }
+            if provider.is_test() && crate::config::production_from_env() {
+                anyhow::bail!(
+                    "production mode: {module} is a test module, off in production mode (its payment types refuse payments); choose a bank's module"
+                );
+            }
             let server = match auth_server {
                 Some(n) => payment_type::auth_server_by_name(&db, store.store_id, &n).await,
                 None => payment_type::first_auth_server(&db, store.store_id).await,

@@ -354,6 +354,11 @@ impl ConsoleBackend {
             .map_err(internal)
     }
 
+    /// Production mode (test modules off), as the payment service runs.
+    fn production(&self) -> bool {
+        self.payments.as_ref().is_some_and(|p| p.production())
+    }
+
     /// The actor's store, and its time zone.
     async fn store(
         &self,

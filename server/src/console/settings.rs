@@ -151,6 +151,10 @@ impl SettingsPort for ConsoleBackend {
             Some(p) if input.scan_customer_qr && !p.capabilities().customer_presented_qr => {
                 errors.field("scan_customer_qr", Msg::ScanNotSupported)
             }
+            // Production mode: a test module would only refuse payments; say so at once.
+            Some(p) if input.enabled && p.is_test() && self.production() => {
+                errors.field("module", Msg::TestModuleInProduction)
+            }
             Some(_) => {}
         }
         if db::payment_type::auth_server_by_id(&self.db, store.store_id, input.auth_server_id)
