@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/reconcile") view=pages::reconcile::ReconcilePage ssr=SsrMode::Async/>
                 <Route path=path!("/console/modules") view=pages::modules::ModulesPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/users") view=pages::users::UsersPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/health") view=pages::health::HealthPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

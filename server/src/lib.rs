@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod payments;
+pub mod preflight;
 pub mod providers;
 pub mod qr;
 pub mod reconcile;

@@ -284,3 +284,31 @@ mismatch-refund-at-bank = Refunded by the bank, not completed in qrpay
 mismatch-refund-in-qrpay = Refund completed in qrpay, missing from the registry
 mismatch-refund-amount = Refund amounts differ
 mismatch-total = The ИТОГО line is not the sum of the lines
+# Test payments, default payment types
+test-badge = Test
+test-banner-lead = Test payment types are on — payments through them are not money:
+test-banner-hint = Switch them off on «Payment types» before taking real payments.
+dash-test-excluded = Test payments are not counted.
+dash-test-included = Test payments are counted too.
+dash-show-test = Count test payments
+dash-hide-test = Real payments only
+default-payment-type = Default payment type
+default-payment-type-lead = A till that names no payment type and has none of its own gets this one. Without it such payments are refused.
+no-default = — none —
+store-default = the store's default
+till-payment-type-lead = The payment type when the till names none.
+test-payment = A test payment — no money moved.
+
+# «Состояние»: the preflight checks
+health = Health
+health-lead = The same checks as `qrpay doctor`: run them before the store opens and after changes.
+health-all-ok = Every check passed.
+health-some-failed = There are problems: fix the lines marked ✗.
+health-database = Database
+health-public-url = Public URL
+health-broker = RabbitMQ
+health-admin = Admin
+health-test-modules = Test modules
+health-disk = Disk
+health-clock = Clock
+test-module-in-production = Test modules are off in production mode (--production): this payment type could take no payments. Choose a bank's module or switch it off.

@@ -284,3 +284,31 @@ mismatch-refund-at-bank = Возврат проведён банком, в qrpay
 mismatch-refund-in-qrpay = Возврат завершён в qrpay, в реестре банка нет
 mismatch-refund-amount = Сумма возврата различается
 mismatch-total = Строка ИТОГО не равна сумме строк
+# Test payments, default payment types
+test-badge = Тест
+test-banner-lead = Включены тестовые виды оплаты — оплаты через них не деньги:
+test-banner-hint = Выключите их в «Виды оплаты» перед приёмом настоящих оплат.
+dash-test-excluded = Тестовые оплаты не учтены.
+dash-test-included = Учтены и тестовые оплаты.
+dash-show-test = Учесть тестовые
+dash-hide-test = Только настоящие
+default-payment-type = Вид оплаты по умолчанию
+default-payment-type-lead = Его получает касса, которая не указала вид оплаты и у которой нет своего. Без него такие оплаты отклоняются.
+no-default = — не выбран —
+store-default = как у магазина
+till-payment-type-lead = Вид оплаты, когда касса его не указала.
+test-payment = Тестовая оплата — это не деньги.
+
+# «Состояние»: the preflight checks
+health = Состояние
+health-lead = Те же проверки, что и `qrpay doctor`: запускайте перед открытием магазина и после изменений.
+health-all-ok = Все проверки пройдены.
+health-some-failed = Есть проблемы: исправьте строки с ✗.
+health-database = База данных
+health-public-url = Адрес qrpay
+health-broker = RabbitMQ
+health-admin = Администратор
+health-test-modules = Тестовые модули
+health-disk = Диск
+health-clock = Часы
+test-module-in-production = Тестовый модуль выключен в рабочем режиме (--production): через него нельзя принимать оплаты. Выберите модуль банка или выключите вид оплаты.

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod health;
 pub mod modules;
 pub mod reconcile;
 pub mod session;

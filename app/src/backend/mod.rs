@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod health;
 pub mod modules;
 pub mod reconcile;
 pub mod session;
@@ -27,6 +28,7 @@ pub trait ConsolePorts:
     + users::UsersPort
     + dashboard::DashboardPort
     + reconcile::ReconcilePort
+    + health::HealthPort
 {
 }
 
@@ -40,6 +42,7 @@ impl<T> ConsolePorts for T where
         + users::UsersPort
         + dashboard::DashboardPort
         + reconcile::ReconcilePort
+        + health::HealthPort
 {
 }
 

@@ -1,6 +1,7 @@
 pub mod audit;
 pub mod auth_servers;
 pub mod dashboard;
+pub mod health;
 pub mod home;
 pub mod login;
 pub mod modules;

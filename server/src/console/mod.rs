@@ -8,6 +8,7 @@
 
 mod audit;
 mod dashboard;
+pub mod health;
 mod modules;
 mod reconcile;
 mod session;
@@ -324,6 +325,8 @@ pub struct ConsoleBackend {
     setup_token: Mutex<Option<String>>,
     /// Refunds go through the payment service (absent only in tests that never refund).
     payments: Option<Arc<crate::payments::service::PaymentService>>,
+    /// For the «Состояние» page's checks.
+    health: health::HealthSettings,
 }
 
 fn internal(e: impl std::fmt::Display) -> ConsoleError {
@@ -338,7 +341,14 @@ impl ConsoleBackend {
             db,
             setup_token: Mutex::new(None),
             payments: None,
+            health: Default::default(),
         }
+    }
+
+    /// The default broker and the data directory the «Состояние» page checks.
+    pub fn with_health(mut self, health: health::HealthSettings) -> Self {
+        self.health = health;
+        self
     }
 
     /// The payment service console refunds go through.
@@ -355,6 +365,11 @@ impl ConsoleBackend {
         db::store::store_by_id(&self.db, actor.store_id)
             .await
             .map_err(internal)
+    }
+
+    /// Production mode (test modules off), as the payment service runs.
+    fn production(&self) -> bool {
+        self.payments.as_ref().is_some_and(|p| p.production())
     }
 
     /// The actor's store, and its time zone.

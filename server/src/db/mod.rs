@@ -140,6 +140,35 @@ impl Db {
         Ok(())
     }
 
+    /// The versions of the migrations this qrpay has that the database has not applied (all of
+    /// them on a database never migrated); `qrpay doctor` reports them without applying any.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, sqlx::Error> {
+        let known: Vec<i64> = match self {
+            Db::Sqlite { .. } => sqlx::migrate!("../migrations/sqlite")
+                .iter()
+                .filter(|m| m.migration_type.is_up_migration())
+                .map(|m| m.version)
+                .collect(),
+            Db::Postgres(_) => sqlx::migrate!("../migrations/postgres")
+                .iter()
+                .filter(|m| m.migration_type.is_up_migration())
+                .map(|m| m.version)
+                .collect(),
+        };
+        let applied: Vec<i64> = match read!(self, |c| sqlx::query_scalar(
+            "select version from _sqlx_migrations where success"
+        )
+        .fetch_all(c)
+        .await)
+        {
+            Ok(v) => v,
+            // No migrations table: nothing was ever applied.
+            Err(sqlx::Error::Database(_)) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        Ok(known.into_iter().filter(|v| !applied.contains(v)).collect())
+    }
+
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
