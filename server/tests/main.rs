@@ -21,6 +21,7 @@ mod events_schema;
 mod events_unrouted;
 mod idempotency;
 mod in_doubt;
+mod instances;
 mod lifecycle;
 mod providers;
 mod qr_outputs;
