@@ -21,6 +21,9 @@ pub const CLAIM_RENEW_EVERY: Duration = Duration::from_secs(2);
 pub(super) struct Claims {
     holder: String,
     held: Mutex<HashSet<Job>>,
+    /// Held while jobs are claimed and recorded as held, so that what is held can be read
+    /// between two listings, never in the middle of one.
+    pub(super) listing: tokio::sync::Mutex<()>,
 }
 
 impl Claims {
@@ -28,6 +31,7 @@ impl Claims {
         Self {
             holder: format!("{}-{}", std::process::id(), crate::domain::new_public_id()),
             held: Mutex::default(),
+            listing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -64,6 +68,28 @@ impl PaymentService {
     /// Records `jobs` as claimed by this instance (they are renewed until released).
     pub(super) fn hold(&self, jobs: &[Job]) {
         self.claims.held().extend(jobs.iter().cloned());
+    }
+
+    /// Waits (at most `limit`) until the jobs of `kind` this instance's workers hold now have
+    /// ended: a step driven by hand (`expire_due`, `sync_in_doubt`) skips what a worker of the
+    /// same instance has claimed, and returns only once that work is done too.
+    pub(super) async fn await_own_jobs(&self, kind: fn(&Job) -> bool, limit: Duration) {
+        let running: Vec<Job> = {
+            let _listing = self.claims.listing.lock().await;
+            self.claims
+                .held()
+                .iter()
+                .filter(|j| kind(j))
+                .cloned()
+                .collect()
+        };
+        let deadline = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < deadline {
+            if !running.iter().any(|j| self.claims.held().contains(j)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Runs a claimed job to its end, then hands its claim back.

@@ -51,19 +51,32 @@ impl PaymentService {
     }
 
     /// Annuls and expires every pending payment whose deadline has passed (and that no other
-    /// instance is working on), up to [`JOBS_AT_ONCE`] at a time. Returns how many payments it
-    /// looked at.
+    /// instance is working on), up to [`JOBS_AT_ONCE`] at a time; those this instance's expiry
+    /// worker had taken, it waits for. Returns how many payments it looked at itself.
     pub async fn expire_due(&self) -> Result<usize, Error> {
         let jobs = self.expiry_jobs(400).await?;
-        self.run_jobs(jobs).await
+        let count = self.run_jobs(jobs).await?;
+        let expiry = |j: &Job| matches!(j, Job::Expire(_) | Job::Stuck(_));
+        self.await_own_jobs(expiry, self.settle_limit()).await;
+        Ok(count)
     }
 
     /// Asks the bank about payments and refunds whose state is in doubt (`unknown`), about
     /// refunds still `pending`, and polls pending payments of modules that poll, up to
-    /// [`JOBS_AT_ONCE`] at a time. Returns how many it asked about.
+    /// [`JOBS_AT_ONCE`] at a time; those this instance's sync worker had taken, it waits for.
+    /// Returns how many it asked about itself.
     pub async fn sync_in_doubt(&self, older_than: Duration) -> Result<usize, Error> {
         let jobs = self.sync_jobs(older_than, 800).await?;
-        self.run_jobs(jobs).await
+        let count = self.run_jobs(jobs).await?;
+        let sync = |j: &Job| matches!(j, Job::Resolve(_) | Job::Poll(_) | Job::Refund(_));
+        self.await_own_jobs(sync, self.settle_limit()).await;
+        Ok(count)
+    }
+
+    /// The longest a step driven by hand waits for this instance's workers' jobs of its kind
+    /// (each is a bank call or two, each bounded by the bank call timeout).
+    fn settle_limit(&self) -> Duration {
+        self.bank_call_timeout * 3
     }
 
     /// Runs claimed `jobs`, up to [`JOBS_AT_ONCE`] at a time, each to its end (handing its
@@ -86,6 +99,7 @@ impl PaymentService {
     /// bank call's limit + the lease margin: the request that made it died), whatever their
     /// deadline. A payment another instance is working on is left to it.
     pub async fn expiry_jobs(&self, limit: usize) -> Result<Vec<Job>, Error> {
+        let _listing = self.claims.listing.lock().await;
         let now = db::now();
         let who = self.claimant();
         let abandoned = now - chrono::Duration::from_std(self.longest_lease()).unwrap_or_default();
@@ -122,6 +136,7 @@ impl PaymentService {
     /// doubt for longer than `older_than`, pending payments due a poll, and refunds in doubt or
     /// pending for longer than `older_than`.
     pub async fn sync_jobs(&self, older_than: Duration, limit: usize) -> Result<Vec<Job>, Error> {
+        let _listing = self.claims.listing.lock().await;
         let before = db::now() - chrono::Duration::from_std(older_than).unwrap_or_default();
         let who = self.claimant();
         let mut jobs: Vec<Job> = Vec::new();
