@@ -3,6 +3,7 @@
 //! while the notification connection is down), and the expiry worker of two instances annuls
 //! each due payment at the bank exactly once (work claims with a lease).
 
+use crate::helpers::db::{Arg, execute_with};
 use crate::helpers::{Backend, TestApp, fresh_database, spawn_app_with};
 use crate::providers::Harness;
 use axum::body::Bytes;
@@ -289,4 +290,44 @@ async fn two_instances_annul_each_due_payment_at_the_bank_once() {
         let expired = events.iter().filter(|e| e.to_status == "expired").count();
         assert_eq!(expired, 1, "{events:?}");
     }
+}
+
+// ---------- a claim of an instance that died ----------
+
+crate::both_backends!(a_payment_another_instance_claimed_is_skipped_until_its_claim_lapses);
+
+async fn a_payment_another_instance_claimed_is_skipped_until_its_claim_lapses(app: TestApp) {
+    let p = app.create_payment(100).await;
+    let id = p["id"].as_str().unwrap();
+    // Past its deadline, and claimed by another instance for 1.5 s more (then it died).
+    let now = qrpay::db::now();
+    execute_with(
+        &app,
+        "update payment set expires_at = $2, claimed_by = 'another-instance', \
+         claimed_until = $3 where payment_id = $1",
+        &[
+            Arg::Text(id),
+            Arg::Time(now - chrono::Duration::seconds(1)),
+            Arg::Time(now + chrono::Duration::milliseconds(1500)),
+        ],
+    )
+    .await;
+    // Skipped, not waited for.
+    let started = Instant::now();
+    app.payments.expire_due().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+    let r = app.get(&format!("/api/v1/payments/{id}")).await;
+    assert_eq!(r.body["status"], "pending", "{}", r.body);
+    // Its claim lapses: this instance's expiry worker takes the payment over.
+    let r = app.get(&format!("/api/v1/payments/{id}?wait=10")).await;
+    assert_eq!(r.body["status"], "expired", "{}", r.body);
+    let taken_over = started.elapsed();
+    assert!(
+        taken_over >= Duration::from_millis(1200) && taken_over < Duration::from_secs(4),
+        "expired {taken_over:?} after the other claim was found"
+    );
 }
