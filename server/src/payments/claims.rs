@@ -7,6 +7,7 @@
 use super::sync::Job;
 use super::{Error, PaymentService};
 use crate::db::claim::{self, Claimant, Held};
+use futures::FutureExt;
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -92,11 +93,17 @@ impl PaymentService {
         }
     }
 
-    /// Runs a claimed job to its end, then hands its claim back.
+    /// Runs a claimed job to its end, then hands its claim back — also when the job panics,
+    /// or the claim would be renewed for as long as this instance lives.
     pub async fn run_claimed(&self, job: &Job) -> Result<(), Error> {
-        let result = self.run_job(job).await;
+        let result = std::panic::AssertUnwindSafe(self.run_job(job))
+            .catch_unwind()
+            .await;
         self.release_claims(std::slice::from_ref(job)).await;
-        result
+        match result {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
     /// Hands the claims of `jobs` back; a failure only leaves them to lapse.
