@@ -71,26 +71,23 @@ impl PaymentService {
         self.claims.held().extend(jobs.iter().cloned());
     }
 
-    /// Waits (at most `limit`) until the jobs of `kind` this instance's workers hold now have
-    /// ended: a step driven by hand (`expire_due`, `sync_in_doubt`) skips what a worker of the
-    /// same instance has claimed, and returns only once that work is done too.
-    pub(super) async fn await_own_jobs(&self, kind: fn(&Job) -> bool, limit: Duration) {
+    /// Waits (at most `limit`) until the jobs this instance's workers hold now have ended;
+    /// false when there were none.
+    pub(super) async fn await_own_jobs(&self, limit: Duration) -> bool {
         let running: Vec<Job> = {
             let _listing = self.claims.listing.lock().await;
-            self.claims
-                .held()
-                .iter()
-                .filter(|j| kind(j))
-                .cloned()
-                .collect()
+            self.claims.held().iter().cloned().collect()
         };
+        if running.is_empty() {
+            return false;
+        }
         let deadline = tokio::time::Instant::now() + limit;
-        while tokio::time::Instant::now() < deadline {
-            if !running.iter().any(|j| self.claims.held().contains(j)) {
-                return;
-            }
+        while tokio::time::Instant::now() < deadline
+            && running.iter().any(|j| self.claims.held().contains(j))
+        {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        true
     }
 
     /// Runs a claimed job to its end, then hands its claim back — also when the job panics,
