@@ -23,6 +23,7 @@ mod events_schema;
 mod events_unrouted;
 mod idempotency;
 mod in_doubt;
+mod instances;
 mod lifecycle;
 mod production;
 mod providers;

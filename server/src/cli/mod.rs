@@ -3,6 +3,7 @@
 mod admin;
 pub mod bench_console;
 mod bench_raiffeisen;
+mod bench_wakeup;
 mod doctor;
 mod events;
 mod qr;
