@@ -152,6 +152,7 @@ messages! {
     SignOut,
     LoginFailed,
     LoginThrottled,
+    TooManyAttempts,
     Required,
     LoginRules,
     PasswordTooShort,

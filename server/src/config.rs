@@ -30,6 +30,9 @@ pub struct Settings {
     /// How long published events stay in the outbox before the hourly clean-up deletes them;
     /// `None` keeps them forever.
     pub outbox_retention: Option<Duration>,
+    /// qrpay runs behind a reverse proxy that appends the client's address to
+    /// `X-Forwarded-For` (`QRPAY_TRUST_FORWARDED_FOR`); sign-in limits then count that address.
+    pub trust_forwarded_for: bool,
 }
 
 impl Settings {
@@ -46,6 +49,7 @@ impl Settings {
             amqp_url: None,
             pending_poll_interval: Duration::from_secs(2),
             outbox_retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            trust_forwarded_for: false,
         }
     }
 }

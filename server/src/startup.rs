@@ -76,7 +76,10 @@ impl Application {
             Arc::new(console::ConsoleBackend::new(db.clone()).with_payments(payments.clone()));
         let router = http::api_router(state.clone()).merge(console::router(
             console_backend.clone(),
-            console::ConsoleSettings::from_public_url(&public_url),
+            console::ConsoleSettings {
+                trust_forwarded_for: settings.trust_forwarded_for,
+                ..console::ConsoleSettings::from_public_url(&public_url)
+            },
             crate::auth::session::DbSessionStore::new(db.clone()),
         ));
         // Computed now so that the first unknown login does not take twice as long as others.
@@ -92,7 +95,9 @@ impl Application {
         } else {
             Vec::new()
         };
-        workers.push(tokio::spawn(delete_expired_sessions(db.clone())));
+        workers.push(tokio::spawn(clean_up_sign_in_state(
+            console_backend.clone(),
+        )));
         if let Some(keep) = settings.outbox_retention {
             workers.push(tokio::spawn(clean_outbox(db.clone(), keep)));
         }
@@ -151,7 +156,13 @@ impl Application {
                 stopping.notify_one();
             }
         };
-        let serve = axum::serve(listener, self.router).with_graceful_shutdown(signal);
+        // The peer's address reaches the console's sign-in limits (`console::guard`).
+        let serve = axum::serve(
+            listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal);
         let result = tokio::select! {
             r = serve.into_future() => r,
             _ = async { stopping.notified().await; tokio::time::sleep(DRAIN).await } => {
@@ -196,14 +207,12 @@ async fn shutdown_signal() {
     tracing::info!("stopping");
 }
 
-/// Removes expired console sessions once an hour.
-async fn delete_expired_sessions(db: Db) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+/// Every 5 minutes: removes expired console sessions and sign-in counters past their window.
+async fn clean_up_sign_in_state(console: Arc<console::ConsoleBackend>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
         tick.tick().await;
-        if let Err(e) = db::session::delete_expired_sessions(&db).await {
-            tracing::warn!(error = %e, "cannot delete expired console sessions");
-        }
+        console.clean_up_sign_in_state().await;
     }
 }
 

@@ -23,6 +23,7 @@ mod lifecycle;
 mod providers;
 mod qr_outputs;
 mod refunds;
+mod security;
 mod shutdown;
 mod till_api;
 mod workers;

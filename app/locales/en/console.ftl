@@ -9,6 +9,7 @@ sign-in = Sign in
 sign-out = Sign out
 login-failed = Wrong login or password.
 login-throttled = Too many failed sign-in attempts. Wait 15 minutes and try again.
+too-many-attempts = Too many attempts, try again later.
 required = Required.
 login-rules = Login: 1 to 64 characters.
 password-too-short = Password: at least 8 characters.

@@ -113,6 +113,11 @@ pub struct ServeArgs {
         global = true
     )]
     pub outbox_retention_days: u64,
+    /// qrpay runs behind a reverse proxy that appends the client's address to X-Forwarded-For:
+    /// sign-in limits count that address instead of the proxy's. Leave off when clients reach
+    /// qrpay directly (they could then pick any address).
+    #[arg(long, env = "QRPAY_TRUST_FORWARDED_FOR", global = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub trust_forwarded_for: bool,
 }
 
 /// Parses the command line and runs the command; the process exit code follows the result.
@@ -155,6 +160,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     settings.bank_call_timeout = std::time::Duration::from_secs(args.bank_call_timeout);
     settings.outbox_retention = (args.outbox_retention_days > 0)
         .then(|| std::time::Duration::from_secs(args.outbox_retention_days * 24 * 3600));
+    settings.trust_forwarded_for = args.trust_forwarded_for;
     Application::build(settings)
         .await?
         .run_until_stopped()

@@ -8,6 +8,7 @@
 
 mod audit;
 mod dashboard;
+pub mod guard;
 mod modules;
 mod session;
 mod settings;
@@ -47,6 +48,9 @@ pub struct ConsoleSettings {
     pub origin: String,
     /// Mark the session cookie `Secure` (served over https).
     pub secure_cookie: bool,
+    /// Take the client's address from the last `X-Forwarded-For` hop (qrpay behind a reverse
+    /// proxy, `QRPAY_TRUST_FORWARDED_FOR`); otherwise the TCP peer's address.
+    pub trust_forwarded_for: bool,
 }
 
 impl ConsoleSettings {
@@ -63,6 +67,7 @@ impl ConsoleSettings {
         Self {
             secure_cookie: origin.starts_with("https://"),
             origin,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -92,6 +97,7 @@ pub fn router(
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
     let csv_backend = backend.clone();
+    let trust_forwarded_for = settings.trust_forwarded_for;
     Router::new()
         .leptos_routes_with_context(&options, routes, context, shell)
         .route(
@@ -123,6 +129,9 @@ pub fn router(
         .layer(sessions)
         .layer(middleware::from_fn(resolve_lang))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(middleware::from_fn(move |req, next| {
+            guard::client_address(trust_forwarded_for, req, next)
+        }))
         .layer(middleware::from_fn_with_state(
             Arc::new(settings),
             refuse_cross_site,
@@ -311,6 +320,8 @@ pub struct ConsoleBackend {
     setup_token: Mutex<Option<String>>,
     /// Refunds go through the payment service (absent only in tests that never refund).
     payments: Option<Arc<crate::payments::service::PaymentService>>,
+    /// Sign-in's per-address rate limit and hashing slots.
+    guard: guard::LoginGuard,
 }
 
 fn internal(e: impl std::fmt::Display) -> ConsoleError {
@@ -325,7 +336,21 @@ impl ConsoleBackend {
             db,
             setup_token: Mutex::new(None),
             payments: None,
+            guard: guard::LoginGuard::default(),
         }
+    }
+
+    /// The periodic clean-up of sign-in state: expired sessions, sign-in counters whose window
+    /// has passed, and addresses whose rate limit has filled up again.
+    pub async fn clean_up_sign_in_state(&self) {
+        if let Err(e) = db::session::delete_expired_sessions(&self.db).await {
+            tracing::warn!(error = %e, "cannot delete expired console sessions");
+        }
+        let before = db::now() - guard::THROTTLE_WINDOW;
+        if let Err(e) = db::session::delete_stale_login_attempts(&self.db, before).await {
+            tracing::warn!(error = %e, "cannot delete old sign-in counters");
+        }
+        self.guard.forget_idle();
     }
 
     /// The payment service console refunds go through.

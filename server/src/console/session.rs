@@ -1,7 +1,7 @@
 //! Signing in and out, the one-time setup link for the first admin, the signed-in user of a
 //! session (`actor_of`) and the store picker kept in the session.
 
-use super::{ConsoleBackend, internal};
+use super::{ConsoleBackend, guard, internal};
 use crate::auth::password;
 use crate::db;
 use crate::db::audit::Who;
@@ -9,13 +9,9 @@ use app::backend::session::{SessionPort, StoreItem};
 use app::backend::{Actor, Role};
 use app::error::ConsoleError;
 use axum::http::request::Parts;
-use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-/// Failed logins allowed per login within `THROTTLE_WINDOW`; the next attempts wait.
-pub const MAX_FAILURES: i64 = 5;
-pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
 /// The session key of the signed-in user.
 const SESSION_USER: &str = "user";
 /// The session key of when the session was last marked as used (unix seconds).
@@ -118,13 +114,32 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[async_trait::async_trait]
 impl SessionPort for ConsoleBackend {
     async fn login(&self, parts: &Parts, login: &str, pw: &str) -> Result<Actor, ConsoleError> {
+        // No user has a longer login, and nothing longer is hashed, stored or put into the URL.
+        if login.chars().count() > guard::MAX_LOGIN_CHARS {
+            return Err(ConsoleError::form(app::i18n::Msg::LoginFailed, &[]));
+        }
         let form_error = |m| ConsoleError::form(m, &[("login", login)]);
-        let since = db::now() - THROTTLE_WINDOW;
-        let failures = db::session::count_login_failures_since(&self.db, login, since)
+        if pw.len() > guard::MAX_PASSWORD_BYTES {
+            return Err(form_error(app::i18n::Msg::LoginFailed));
+        }
+        let shown = crate::telemetry::quoted(login);
+        let addr = parts
+            .extensions
+            .get::<guard::ClientAddr>()
+            .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |a| {
+                a.0
+            });
+        if !self.guard.address_allows(addr) {
+            tracing::warn!(login = %shown, %addr, "console sign-ins from this address slowed");
+            return Err(form_error(app::i18n::Msg::TooManyAttempts));
+        }
+        let address = addr.to_string();
+        let window_after = db::now() - guard::THROTTLE_WINDOW;
+        let attempts = db::session::count_login_attempt(&self.db, login, &address, window_after)
             .await
             .map_err(internal)?;
-        if failures >= MAX_FAILURES {
-            tracing::warn!(login, "console login throttled");
+        if !guard::attempt_allowed(attempts) {
+            tracing::warn!(login = %shown, %addr, ?attempts, "console login throttled");
             return Err(form_error(app::i18n::Msg::LoginThrottled));
         }
         let user = db::user::user_by_login(&self.db, login)
@@ -135,8 +150,17 @@ impl SessionPort for ConsoleBackend {
             .as_ref()
             .map(|u| u.password_hash.clone())
             .unwrap_or_else(|| password::dummy_hash().to_owned());
+        let Some(mut slot) = self.guard.hash_slot().await else {
+            // Not judged: the attempt does not count against the login.
+            if let Err(e) = db::session::uncount_login_attempt(&self.db, login, &address).await {
+                tracing::warn!(error = %e, "cannot uncount a sign-in attempt");
+            }
+            tracing::warn!(login = %shown, %addr, "console login refused: busy hashing");
+            return Err(form_error(app::i18n::Msg::TooManyAttempts));
+        };
         let pw = pw.to_owned();
-        let matches = tokio::task::spawn_blocking(move || password::verify(&phc, &pw))
+        // The slot is held by the hash itself: a caller that goes away does not free it early.
+        let matches = tokio::task::spawn_blocking(move || slot.verify(&phc, &pw))
             .await
             .map_err(internal)?;
         let actor = match user {
@@ -149,13 +173,10 @@ impl SessionPort for ConsoleBackend {
             _ => None,
         };
         let Some(actor) = actor else {
-            db::session::record_login_failure(&self.db, login, since)
-                .await
-                .map_err(internal)?;
-            tracing::info!(login, "console login failed");
+            tracing::info!(login = %shown, %addr, "console login failed");
             return Err(form_error(app::i18n::Msg::LoginFailed));
         };
-        db::session::clear_login_failures(&self.db, login)
+        db::session::clear_login_attempts(&self.db, login, &address)
             .await
             .map_err(internal)?;
         let session = session(parts)?;
@@ -179,9 +200,9 @@ impl SessionPort for ConsoleBackend {
             .await
             .map_err(internal)?;
         if let Err(e) = db::user::record_sign_in(&self.db, actor.user_id).await {
-            tracing::warn!(login, error = %e, "cannot record the sign-in time");
+            tracing::warn!(login = %shown, error = %e, "cannot record the sign-in time");
         }
-        tracing::info!(login, role = ?actor.role, "console login");
+        tracing::info!(login = %shown, %addr, role = ?actor.role, "console login");
         Ok(actor)
     }
 
