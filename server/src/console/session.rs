@@ -98,6 +98,37 @@ impl ConsoleBackend {
             .map_err(internal)
     }
 
+    /// The setup token, taken away when `token` is it (so that it works once).
+    fn take_setup_token(&self, token: &str) -> Option<String> {
+        let mut held = self.setup_token.lock().expect("BUG: poisoned");
+        match &*held {
+            Some(t) if constant_time_eq(t.as_bytes(), token.as_bytes()) => held.take(),
+            _ => None,
+        }
+    }
+
+    /// Creates the first admin, while there is no user.
+    async fn create_first_admin_with(&self, login: &str, pw: &str) -> Result<(), ConsoleError> {
+        if db::user::count_users(&self.db).await.map_err(internal)? > 0 {
+            return Err(ConsoleError::form(app::i18n::Msg::SetupClosed, &[]));
+        }
+        let pw = pw.to_owned();
+        let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+            .await
+            .map_err(internal)?
+            .map_err(|_| ConsoleError::form(app::i18n::Msg::PasswordTooShort, &[]))?;
+        // The setup link fills an empty database: like the first start's defaults, it leaves no
+        // audit row (there is nobody yet to name as the actor).
+        match db::user::create_user(&self.db, &Who::SEED, login, &hash, "admin").await {
+            Ok(_) => Ok(()),
+            Err(db::user::UserError::LoginTaken(_)) => Err(ConsoleError::form(
+                app::i18n::Msg::LoginTaken,
+                &[("login", login)],
+            )),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
     fn setup_token_matches(&self, token: &str) -> bool {
         match &*self.setup_token.lock().expect("BUG: poisoned") {
             Some(t) => constant_time_eq(t.as_bytes(), token.as_bytes()),
@@ -251,31 +282,26 @@ impl SessionPort for ConsoleBackend {
         login: &str,
         pw: &str,
     ) -> Result<(), ConsoleError> {
-        if !self.setup_open(token).await {
-            return Err(ConsoleError::form(app::i18n::Msg::SetupClosed, &[]));
-        }
-        let pw = pw.to_owned();
-        let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-            .await
-            .map_err(internal)?
-            .map_err(|_| ConsoleError::form(app::i18n::Msg::PasswordTooShort, &[]))?;
         let login = login.trim();
         let rules = || ConsoleError::form(app::i18n::Msg::LoginRules, &[("login", login)]);
         db::user::check_new_user(login, "admin").map_err(|_| rules())?;
-        // The setup link fills an empty database: like the first start's defaults, it leaves no
-        // audit row (there is nobody yet to name as the actor).
-        match db::user::create_user(&self.db, &Who::SEED, login, &hash, "admin").await {
-            Ok(_) => {}
-            Err(db::user::UserError::LoginTaken(_)) => {
-                return Err(ConsoleError::form(
-                    app::i18n::Msg::LoginTaken,
-                    &[("login", login)],
-                ));
-            }
-            Err(e) => return Err(internal(e)),
+        if pw.chars().count() < app::api::session::MIN_PASSWORD_CHARS {
+            return Err(ConsoleError::form(app::i18n::Msg::PasswordTooShort, &[]));
         }
-        *self.setup_token.lock().expect("BUG: poisoned") = None;
-        tracing::info!(login, "first console admin created through the setup link");
+        // The token is taken before anything else happens: of posts racing with it, one goes on.
+        let Some(taken) = self.take_setup_token(token) else {
+            return Err(ConsoleError::form(app::i18n::Msg::SetupClosed, &[]));
+        };
+        let created = self.create_first_admin_with(login, pw).await;
+        if created.is_err() {
+            // Nothing was created: the link works again.
+            *self.setup_token.lock().expect("BUG: poisoned") = Some(taken);
+        }
+        created?;
+        tracing::info!(
+            login = %crate::telemetry::quoted(login),
+            "first console admin created through the setup link"
+        );
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 mod login_input;
 mod login_memory;
 mod login_throttle;
+mod setup_link;
 
 use crate::helpers::console::{Answer, Console, urlencode};
 use crate::helpers::{Backend, TestApp, fresh_database, spawn_app_with};
