@@ -150,6 +150,7 @@ messages! {
     PasswordAgain,
     SignIn,
     SignOut,
+    SignOutEverywhere,
     LoginFailed,
     LoginThrottled,
     TooManyAttempts,

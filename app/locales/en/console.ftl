@@ -7,6 +7,7 @@ password = Password
 password-again = Password again
 sign-in = Sign in
 sign-out = Sign out
+sign-out-everywhere = Sign out everywhere
 login-failed = Wrong login or password.
 login-throttled = Too many failed sign-in attempts. Wait 15 minutes and try again.
 too-many-attempts = Too many attempts, try again later.

@@ -7,6 +7,7 @@ password = Пароль
 password-again = Пароль ещё раз
 sign-in = Войти
 sign-out = Выйти
+sign-out-everywhere = Выйти везде
 login-failed = Неверный логин или пароль.
 login-throttled = Слишком много неудачных попыток входа. Подождите 15 минут и попробуйте снова.
 too-many-attempts = Слишком много попыток, повторите позже.

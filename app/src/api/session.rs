@@ -80,6 +80,15 @@ pub async fn logout() -> Result<(), ConsoleError> {
     Ok(())
 }
 
+/// «Выйти везде»: ends every session of the signed-in user (other browsers, a forgotten one).
+#[server(prefix = "/console/fn", endpoint = "logout_everywhere")]
+pub async fn logout_everywhere() -> Result<(), ConsoleError> {
+    let (backend, actor) = require(Role::Viewer)?;
+    backend.logout_everywhere(&parts()?, &actor).await?;
+    leptos_axum::redirect("/console/login?done=signed_out");
+    Ok(())
+}
+
 /// Open to anonymous visitors, but only with the one-time token `qrpay serve` logs while no user
 /// exists; the backend checks both.
 #[server(prefix = "/console/fn", endpoint = "create_first_admin")]

@@ -25,6 +25,9 @@ const SEEN_EVERY_SECS: i64 = 300;
 #[derive(Serialize, Deserialize, Debug, Clone, Copy)]
 struct SessionUser {
     user_id: i64,
+    /// The user's `session_epoch` at sign-in; a session of an older epoch is over.
+    #[serde(default)]
+    epoch: i64,
 }
 
 /// The request's session (the console router puts it there).
@@ -72,7 +75,7 @@ impl ConsoleBackend {
         }
         let Some((u, role)) = user.and_then(|u| {
             let role = Role::parse(&u.role)?;
-            (!u.disabled).then_some((u, role))
+            (!u.disabled && u.session_epoch == su.epoch).then_some((u, role))
         }) else {
             return Ok(None);
         };
@@ -195,15 +198,18 @@ impl SessionPort for ConsoleBackend {
             .await
             .map_err(internal)?;
         let actor = match user {
-            Some(u) if matches && !u.disabled => Role::parse(&u.role).map(|role| Actor {
-                user_id: u.app_user_id,
-                login: u.login,
-                role,
-                store_id: 0,
+            Some(u) if matches && !u.disabled => Role::parse(&u.role).map(|role| {
+                let actor = Actor {
+                    user_id: u.app_user_id,
+                    login: u.login,
+                    role,
+                    store_id: 0,
+                };
+                (actor, u.session_epoch)
             }),
             _ => None,
         };
-        let Some(actor) = actor else {
+        let Some((actor, epoch)) = actor else {
             tracing::info!(login = %shown, %addr, "console login failed");
             return Err(form_error(app::i18n::Msg::LoginFailed));
         };
@@ -222,6 +228,7 @@ impl SessionPort for ConsoleBackend {
                 SESSION_USER,
                 SessionUser {
                     user_id: actor.user_id,
+                    epoch,
                 },
             )
             .await
@@ -269,6 +276,14 @@ impl SessionPort for ConsoleBackend {
     }
 
     async fn logout(&self, parts: &Parts) -> Result<(), ConsoleError> {
+        session(parts)?.flush().await.map_err(internal)
+    }
+
+    async fn logout_everywhere(&self, parts: &Parts, actor: &Actor) -> Result<(), ConsoleError> {
+        db::user::end_sessions(&self.db, actor.user_id)
+            .await
+            .map_err(internal)?;
+        tracing::info!(login = %crate::telemetry::quoted(&actor.login), "signed out everywhere");
         session(parts)?.flush().await.map_err(internal)
     }
 

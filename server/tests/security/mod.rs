@@ -4,6 +4,7 @@
 mod login_input;
 mod login_memory;
 mod login_throttle;
+mod sessions;
 mod setup_link;
 
 use crate::helpers::console::{Answer, Console, urlencode};
