@@ -226,7 +226,9 @@ async fn resolve_lang(mut req: Request, next: Next) -> Response {
             })
             .collect();
         if let Some(lang) = chosen {
-            let path = req.uri().path();
+            // Back to a path of this site only: `//host` or `/\host` would be another site's
+            // address (an open redirect), so the path keeps one leading slash.
+            let path = format!("/{}", req.uri().path().trim_start_matches(['/', '\\']));
             let back = if rest.is_empty() {
                 path.to_owned()
             } else {
