@@ -136,7 +136,7 @@ impl ModulesPort for ConsoleBackend {
             .ok_or_else(|| internal("the raiffeisen module is not installed"))?;
         match bank.register_callback(store.store_id, &url).await {
             Ok(registered) => {
-                tracing::info!(store_id = store.store_id, url = %registered, login = %actor.login, "callback URL registered with Raiffeisen");
+                tracing::info!(store_id = store.store_id, url = %crate::telemetry::quoted(&registered), login = %actor.login, "callback URL registered with Raiffeisen");
                 Ok(registered)
             }
             Err(e) => {

@@ -61,7 +61,8 @@ pub fn api_router(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                // The path stays percent-encoded; the request id is the client's: quoted.
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %crate::telemetry::quoted(id))
             }),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -40,7 +40,7 @@ impl PaymentService {
             .await
             .map_err(Error::from)?
             .ok_or_else(|| CallbackError::UnknownOrder(notice.order_ref.clone()))?;
-        tracing::info!(payment_id = %row.payment_id, claimed = %notice.claimed_status, "bank notification");
+        tracing::info!(payment_id = %row.payment_id, claimed = ?notice.claimed_status, "bank notification");
         if row.qr_id.is_none() {
             // qrpay has not recorded the QR yet (or never got it): the sync worker settles it.
             return Ok(row);

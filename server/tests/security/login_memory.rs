@@ -2,21 +2,10 @@
 //! took a real `qrpay serve` from 29 MB to 1 GB. Hashes now wait for one of a few slots.
 //! Runs the real binary (`QRPAY_TEST_BIN` may name another build to compare).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use super::RealServer;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-fn qrpay(db: &str) -> Command {
-    let bin =
-        std::env::var("QRPAY_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_qrpay").into());
-    let mut cmd = Command::new(bin);
-    cmd.env("QRPAY_DATABASE_URL", db)
-        .env_remove("QRPAY_AMQP_URL")
-        .env("RUST_LOG", "error");
-    cmd
-}
 
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -36,54 +25,11 @@ async fn forty_parallel_logins_keep_the_server_under_150_mb() {
         eprintln!("notice: no /proc; skipping the memory test");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/qrpay.db", dir.path().display());
-    assert!(qrpay(&db).arg("migrate").status().unwrap().success());
-    let mut add = qrpay(&db)
-        .args([
-            "user",
-            "add",
-            "--login",
-            "anna",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse battery\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = qrpay(&db)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        // Forty clients at forty addresses: the per-address limit must not be what saves us.
-        .env("QRPAY_TRUST_FORWARDED_FOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = server.id();
-    let http = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..100 {
-        if http.get(format!("{base}/healthz")).send().await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "qrpay did not start");
+    // Forty clients at forty addresses: the per-address limit must not be what saves us.
+    let server = RealServer::start(&[("QRPAY_TRUST_FORWARDED_FOR", "1")]);
+    server.add_user("anna", "correct horse battery");
+    let (pid, base, http) = (server.pid(), server.base.clone(), reqwest::Client::new());
+    server.wait_up().await;
     let before = rss_kib(pid);
     let peak = Arc::new(AtomicU64::new(before));
     let sampler = tokio::spawn({
@@ -114,8 +60,7 @@ async fn forty_parallel_logins_keep_the_server_under_150_mb() {
     sampler.abort();
     let after = rss_kib(pid);
     let peak = peak.load(Ordering::Relaxed);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     eprintln!(
         "RSS: before {} MB, peak {} MB, after {} MB; statuses {statuses:?}",
         before / 1024,

@@ -1,9 +1,11 @@
 //! The console's and the HTTP surface's defences (issue 12), one file per finding of the
 //! penetration test; each test reproduces the attack and checks it now fails.
 
+mod log_forging;
 mod login_input;
 mod login_memory;
 mod login_throttle;
+mod redirects;
 mod sessions;
 mod setup_link;
 
@@ -59,4 +61,121 @@ pub async fn login_from(c: &Console<'_>, from: &str, login: &str, password: &str
             .body(body),
     )
     .await
+}
+
+/// A real `qrpay serve` on a fresh SQLite database, its log (stderr) kept in a file. The binary
+/// is this build's, or `QRPAY_TEST_BIN` to compare with another build.
+pub struct RealServer {
+    pub base: String,
+    pub db: String,
+    child: std::process::Child,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl RealServer {
+    pub fn command(db: &str) -> std::process::Command {
+        let bin =
+            std::env::var("QRPAY_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_qrpay").into());
+        let mut cmd = std::process::Command::new(bin);
+        cmd.env("QRPAY_DATABASE_URL", db)
+            .env_remove("QRPAY_AMQP_URL")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        Self::start_with(env, &[])
+    }
+
+    pub fn start_with(env: &[(&str, &str)], args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}/qrpay.db", dir.path().display());
+        assert!(
+            Self::command(&db)
+                .arg("migrate")
+                .status()
+                .unwrap()
+                .success()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = dir.path().join("qrpay.log");
+        let mut cmd = Self::command(&db);
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            db,
+            child,
+            log,
+            _dir: dir,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub async fn wait_up(&self) {
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if http
+                .get(format!("{}/healthz", self.base))
+                .send()
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("qrpay did not start: {}", self.log());
+    }
+
+    pub fn add_user(&self, login: &str, password: &str) {
+        use std::io::Write;
+        let mut add = Self::command(&self.db)
+            .args([
+                "user",
+                "add",
+                "--login",
+                login,
+                "--role",
+                "admin",
+                "--password-stdin",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        assert!(add.wait().unwrap().success());
+    }
+
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
+    }
+}
+
+impl Drop for RealServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
