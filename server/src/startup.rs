@@ -8,12 +8,14 @@ use crate::payments::PaymentService;
 use crate::providers::Providers;
 use crate::{console, workers};
 use anyhow::Context;
+use axum::http::{HeaderValue, header};
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub struct Application {
     listener: TcpListener,
@@ -74,14 +76,20 @@ impl Application {
         };
         let console_backend =
             Arc::new(console::ConsoleBackend::new(db.clone()).with_payments(payments.clone()));
-        let router = http::api_router(state.clone()).merge(console::router(
-            console_backend.clone(),
-            console::ConsoleSettings {
-                trust_forwarded_for: settings.trust_forwarded_for,
-                ..console::ConsoleSettings::from_public_url(&public_url)
-            },
-            crate::auth::session::DbSessionStore::new(db.clone()),
-        ));
+        let router = http::api_router(state.clone())
+            .merge(console::router(
+                console_backend.clone(),
+                console::ConsoleSettings {
+                    trust_forwarded_for: settings.trust_forwarded_for,
+                    ..console::ConsoleSettings::from_public_url(&public_url)
+                },
+                crate::auth::session::DbSessionStore::new(db.clone()),
+            ))
+            // No response of qrpay's is to be read as another type than it says.
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ));
         // Computed now so that the first unknown login does not take twice as long as others.
         tokio::task::spawn_blocking(crate::auth::password::dummy_hash);
         let setup_link = console_backend.open_setup().await?.map(|token| {

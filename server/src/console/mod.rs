@@ -80,7 +80,16 @@ pub fn router(
     let options = LeptosOptions::builder().output_name("qrpay").build();
     let context = {
         let b = app::backend::Backend(backend.clone());
-        move || provide_context(b.clone())
+        move || {
+            provide_context(b.clone());
+            // Leptos marks its inline scripts with the nonce in context: make it the one the
+            // response's Content-Security-Policy names (`security_headers`).
+            if let Some(n) = use_context::<axum::http::request::Parts>()
+                .and_then(|p| p.extensions.get::<CspNonce>().cloned())
+            {
+                provide_context(leptos::nonce::Nonce::from_value(n.0));
+            }
+        }
     };
     let (routes, _) =
         generate_route_list_with_exclusions_and_ssg_and_context(app::App, None, context.clone());
@@ -132,6 +141,7 @@ pub fn router(
         .layer(middleware::from_fn(move |req, next| {
             guard::client_address(trust_forwarded_for, req, next)
         }))
+        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(
             Arc::new(settings),
             refuse_cross_site,
@@ -167,6 +177,35 @@ async fn transactions_csv(backend: Arc<ConsoleBackend>, req: Request) -> Respons
             .into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// The nonce of one console response's Content-Security-Policy.
+#[derive(Clone, Debug)]
+struct CspNonce(String);
+
+/// The console's security headers: a Content-Security-Policy whose only allowed inline scripts
+/// and styles carry this response's nonce (Leptos puts it on its own), no framing
+/// (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), and a referrer only for this site
+/// (`same-origin`: the no-JavaScript form posts go back to the page they came from by it).
+async fn security_headers(mut req: Request, next: Next) -> Response {
+    let nonce = leptos::nonce::Nonce::new().to_string();
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let csp = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; \
+         img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+         base-uri 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    res
 }
 
 /// Refuses state-changing requests that a browser sends on behalf of another site (login CSRF

@@ -1,6 +1,7 @@
 //! The console's and the HTTP surface's defences (issue 12), one file per finding of the
 //! penetration test; each test reproduces the attack and checks it now fails.
 
+mod headers;
 mod log_forging;
 mod login_input;
 mod login_memory;
