@@ -33,6 +33,12 @@ pub struct Settings {
     /// qrpay runs behind a reverse proxy that appends the client's address to
     /// `X-Forwarded-For` (`QRPAY_TRUST_FORWARDED_FOR`); sign-in limits then count that address.
     pub trust_forwarded_for: bool,
+    /// How long a client may take to send a request's headers; an idle keep-alive connection
+    /// is closed after as long.
+    pub header_read_timeout: Duration,
+    /// Connections served at once (`QRPAY_MAX_CONNECTIONS`); past it new ones wait in the
+    /// listen queue until one closes.
+    pub max_connections: usize,
 }
 
 impl Settings {
@@ -50,6 +56,8 @@ impl Settings {
             pending_poll_interval: Duration::from_secs(2),
             outbox_retention: Some(Duration::from_secs(7 * 24 * 3600)),
             trust_forwarded_for: false,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod http;
 pub mod payments;
 pub mod providers;
 pub mod qr;
+pub mod serve;
 pub mod startup;
 pub mod telemetry;
 pub mod workers;

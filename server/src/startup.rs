@@ -9,7 +9,6 @@ use crate::providers::Providers;
 use crate::{console, workers};
 use anyhow::Context;
 use axum::http::{HeaderValue, header};
-use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -26,6 +25,8 @@ pub struct Application {
     relay: Option<(Arc<Notify>, JoinHandle<()>)>,
     /// While no console user exists: the one-time link where the first admin is created.
     setup_link: Option<String>,
+    header_read_timeout: std::time::Duration,
+    max_connections: usize,
 }
 
 /// Connects, migrates and, on an empty database, creates the default configuration.
@@ -126,6 +127,8 @@ impl Application {
             workers,
             relay,
             setup_link,
+            header_read_timeout: settings.header_read_timeout,
+            max_connections: settings.max_connections,
         })
     }
 
@@ -146,12 +149,6 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!("qrpay listening on http://{}", self.local_addr());
-        // Small JSON answers must not wait for Nagle's algorithm and delayed ACKs (~40 ms).
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
         // On SIGTERM/SIGINT: stop accepting, answer long-polls with the payment as it is, and let
         // the requests under way (a creation or refund waiting on its bank call) finish, for at
         // most DRAIN; then the relay publishes what they wrote.
@@ -164,15 +161,13 @@ impl Application {
                 stopping.notify_one();
             }
         };
-        // The peer's address reaches the console's sign-in limits (`console::guard`).
-        let serve = axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal);
+        let limits = crate::serve::Limits {
+            header_read_timeout: self.header_read_timeout,
+            max_connections: self.max_connections,
+        };
+        let serve = crate::serve::serve(self.listener, self.router, limits, signal);
         let result = tokio::select! {
-            r = serve.into_future() => r,
+            () = serve => Ok::<(), anyhow::Error>(()),
             _ = async { stopping.notified().await; tokio::time::sleep(DRAIN).await } => {
                 tracing::warn!("requests still under way after {} s; stopping anyway", DRAIN.as_secs());
                 Ok(())

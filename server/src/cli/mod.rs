@@ -118,6 +118,10 @@ pub struct ServeArgs {
     /// qrpay directly (they could then pick any address).
     #[arg(long, env = "QRPAY_TRUST_FORWARDED_FOR", global = true, value_parser = clap::builder::BoolishValueParser::new())]
     pub trust_forwarded_for: bool,
+    /// Connections served at once; past it new ones wait until one closes. Long-polling tills
+    /// hold one each.
+    #[arg(long, env = "QRPAY_MAX_CONNECTIONS", default_value_t = 1024, global = true, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
 }
 
 /// Parses the command line and runs the command; the process exit code follows the result.
@@ -161,6 +165,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     settings.outbox_retention = (args.outbox_retention_days > 0)
         .then(|| std::time::Duration::from_secs(args.outbox_retention_days * 24 * 3600));
     settings.trust_forwarded_for = args.trust_forwarded_for;
+    settings.max_connections = args.max_connections as usize;
     Application::build(settings)
         .await?
         .run_until_stopped()

@@ -9,6 +9,7 @@ mod login_throttle;
 mod redirects;
 mod sessions;
 mod setup_link;
+mod slowloris;
 
 use crate::helpers::console::{Answer, Console, urlencode};
 use crate::helpers::{Backend, TestApp, fresh_database, spawn_app_with};
