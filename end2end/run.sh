@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-QRPAY_LISTEN="$ADDR" "$BIN" serve >"$TMP/server.log" 2>&1 &
+QRPAY_LISTEN="$ADDR" QRPAY_OPS_LISTEN=127.0.0.1:0 "$BIN" serve >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 
 for _ in $(seq 1 60); do

@@ -39,6 +39,8 @@ pub struct Settings {
     /// Connections served at once (`QRPAY_MAX_CONNECTIONS`); past it new ones wait in the
     /// listen queue until one closes.
     pub max_connections: usize,
+    /// Where `/readyz` and `/metrics` are served (`QRPAY_OPS_LISTEN`); never on `listen`.
+    pub ops_listen: SocketAddr,
 }
 
 impl Settings {
@@ -58,6 +60,7 @@ impl Settings {
             trust_forwarded_for: false,
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
+            ops_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
 }

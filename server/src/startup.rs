@@ -18,6 +18,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub struct Application {
     listener: TcpListener,
+    /// `/readyz` and `/metrics`, apart from the public listener.
+    ops_listener: TcpListener,
     router: axum::Router,
     state: AppState,
     workers: Vec<JoinHandle<()>>,
@@ -54,6 +56,14 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let addr = listener.local_addr()?;
+        let ops_listener = TcpListener::bind(settings.ops_listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (QRPAY_OPS_LISTEN)",
+                    settings.ops_listen
+                )
+            })?;
         let public_url = settings
             .public_url
             .clone()
@@ -122,6 +132,7 @@ impl Application {
         log_next_steps(&db, setup_link.as_deref()).await;
         Ok(Self {
             listener,
+            ops_listener,
             router,
             state,
             workers,
@@ -138,6 +149,13 @@ impl Application {
             .expect("BUG: a bound listener has an address")
     }
 
+    /// The address of `/readyz` and `/metrics`.
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.ops_listener
+            .local_addr()
+            .expect("BUG: a bound listener has an address")
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -148,7 +166,14 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        tracing::info!("qrpay listening on http://{}", self.local_addr());
+        tracing::info!(
+            "qrpay listening on http://{} (readiness and metrics on http://{})",
+            self.local_addr(),
+            self.ops_addr()
+        );
+        let ops = tokio::spawn(
+            axum::serve(self.ops_listener, http::ops_router(self.state.clone())).into_future(),
+        );
         // On SIGTERM/SIGINT: stop accepting, answer long-polls with the payment as it is, and let
         // the requests under way (a creation or refund waiting on its bank call) finish, for at
         // most DRAIN; then the relay publishes what they wrote.
@@ -173,6 +198,7 @@ impl Application {
                 Ok(())
             }
         };
+        ops.abort();
         for w in &self.workers {
             w.abort();
         }

@@ -122,6 +122,14 @@ pub struct ServeArgs {
     /// hold one each.
     #[arg(long, env = "QRPAY_MAX_CONNECTIONS", default_value_t = 1024, global = true, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
+    /// Address of /readyz and /metrics (store codes, backlogs, broker states): keep it private.
+    #[arg(
+        long,
+        env = "QRPAY_OPS_LISTEN",
+        default_value = "127.0.0.1:3001",
+        global = true
+    )]
+    pub ops_listen: SocketAddr,
 }
 
 /// Parses the command line and runs the command; the process exit code follows the result.
@@ -166,6 +174,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .then(|| std::time::Duration::from_secs(args.outbox_retention_days * 24 * 3600));
     settings.trust_forwarded_for = args.trust_forwarded_for;
     settings.max_connections = args.max_connections as usize;
+    settings.ops_listen = args.ops_listen;
     Application::build(settings)
         .await?
         .run_until_stopped()

@@ -47,7 +47,6 @@ pub fn api_router(state: AppState) -> Router {
         .merge(callbacks::router())
         .merge(health::router())
         .merge(customer_page::router())
-        .merge(metrics::router())
         .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
         .route("/api/{*rest}", axum::routing::any(|| async { api_not_found() }))
         .method_not_allowed_fallback(|| async {
@@ -67,6 +66,16 @@ pub fn api_router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The operations router (`/readyz`, `/metrics`, `/healthz`), served on its own address
+/// (`QRPAY_OPS_LISTEN`, loopback by default): what it tells (store codes, backlogs, broker
+/// states) is for the operator's monitoring, not for the internet.
+pub fn ops_router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::ops_router())
+        .merge(metrics::router())
+        .with_state(state)
 }
 
 fn api_not_found() -> ApiError {

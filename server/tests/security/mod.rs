@@ -1,6 +1,7 @@
 //! The console's and the HTTP surface's defences (issue 12), one file per finding of the
 //! penetration test; each test reproduces the attack and checks it now fails.
 
+mod exposure;
 mod headers;
 mod log_forging;
 mod login_input;
@@ -83,6 +84,7 @@ impl RealServer {
         cmd.env("QRPAY_DATABASE_URL", db)
             .env_remove("QRPAY_AMQP_URL")
             .env_remove("RUST_LOG")
+            .env("QRPAY_OPS_LISTEN", "127.0.0.1:0")
             .env("NO_COLOR", "1");
         cmd
     }
