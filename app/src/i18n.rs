@@ -345,6 +345,7 @@ messages! {
     SecretKeyNotSet,
     SecretKeyHint,
     SecretKeyRequired,
+    SecretKeyRetype,
     SecretKeyInvalid,
     RegisterCallback,
     CallbackUrlWillBe,

@@ -41,6 +41,22 @@ pub struct Settings {
     pub max_connections: usize,
     /// Where `/readyz` and `/metrics` are served (`QRPAY_OPS_LISTEN`); never on `listen`.
     pub ops_listen: SocketAddr,
+    /// Production mode (`QRPAY_PRODUCTION`): among others, the Raiffeisen API address must be
+    /// https even on loopback.
+    pub production: bool,
+}
+
+/// Production mode as the environment says (`QRPAY_PRODUCTION=1`/`true`); the CLI commands and
+/// `QRPAY_RAIFFEISEN_*` read it here, `serve` puts it into `Settings::production`.
+pub fn production_from_env() -> bool {
+    std::env::var("QRPAY_PRODUCTION")
+        .map(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            )
+        })
+        .unwrap_or(false)
 }
 
 impl Settings {
@@ -61,6 +77,7 @@ impl Settings {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
             ops_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            production: false,
         }
     }
 }

@@ -85,8 +85,11 @@ impl Application {
             qr_cache: Arc::new(crate::qr::cache::QrCache::default()),
             events: events.clone(),
         };
-        let console_backend =
-            Arc::new(console::ConsoleBackend::new(db.clone()).with_payments(payments.clone()));
+        let console_backend = Arc::new(
+            console::ConsoleBackend::new(db.clone())
+                .with_payments(payments.clone())
+                .with_production(settings.production),
+        );
         let router = http::api_router(state.clone())
             .merge(console::router(
                 console_backend.clone(),

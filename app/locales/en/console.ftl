@@ -203,6 +203,7 @@ secret-key-set = set
 secret-key-not-set = not set
 secret-key-hint = The key is never shown. Leave the field empty to keep the current key.
 secret-key-required = Enter the secret key: none is set yet.
+secret-key-retype = The API address changed: type the secret key again, so that it goes only to the address you confirmed.
 secret-key-invalid = The key must not contain spaces or control characters.
 register-callback = Register the callback URL
 callback-url-will-be = The bank's notification address:

@@ -175,6 +175,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     settings.trust_forwarded_for = args.trust_forwarded_for;
     settings.max_connections = args.max_connections as usize;
     settings.ops_listen = args.ops_listen;
+    settings.production = crate::config::production_from_env();
     Application::build(settings)
         .await?
         .run_until_stopped()

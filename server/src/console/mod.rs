@@ -363,6 +363,8 @@ pub struct ConsoleBackend {
     payments: Option<Arc<crate::payments::service::PaymentService>>,
     /// Sign-in's per-address rate limit and hashing slots.
     guard: guard::LoginGuard,
+    /// Production mode: the Raiffeisen API address must be https even on loopback.
+    production: bool,
 }
 
 fn internal(e: impl std::fmt::Display) -> ConsoleError {
@@ -378,7 +380,14 @@ impl ConsoleBackend {
             setup_token: Mutex::new(None),
             payments: None,
             guard: guard::LoginGuard::default(),
+            production: false,
         }
+    }
+
+    /// Production mode (see `config::Settings::production`).
+    pub fn with_production(mut self, production: bool) -> Self {
+        self.production = production;
+        self
     }
 
     /// The periodic clean-up of sign-in state: expired sessions, sign-in counters whose window

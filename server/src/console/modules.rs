@@ -62,11 +62,15 @@ impl ModulesPort for ConsoleBackend {
                 if url.is_empty() {
                     errors.field("custom_url", Msg::Required);
                     None
-                } else if !valid_http_url(url) {
-                    errors.field("custom_url", Msg::UrlInvalid);
-                    None
                 } else {
-                    raiffeisen::parse_base_url(url).ok()
+                    // https, or http to loopback outside production (the emulator).
+                    let parsed = valid_http_url(url)
+                        .then(|| raiffeisen::parse_base_url(url, self.production).ok())
+                        .flatten();
+                    if parsed.is_none() {
+                        errors.field("custom_url", Msg::UrlInvalid);
+                    }
+                    parsed
                 }
             }
             _ => {
@@ -94,6 +98,13 @@ impl ModulesPort for ConsoleBackend {
             .map_err(internal)?;
         if stored.is_none() && input.secret_key.trim().is_empty() {
             errors.field("secret_key", Msg::SecretKeyRequired);
+        }
+        // The key goes to the API address as a Bearer header: a new address is confirmed
+        // together with the key, never sent the stored one unasked.
+        if let (Some(stored), Some(new), None) = (&stored, &base_url, &secret)
+            && stored.base_url != *new
+        {
+            errors.field("secret_key", Msg::SecretKeyRetype);
         }
         let (Some(base_url), Some(merchant), true) = (base_url, merchant, errors.fields.is_empty())
         else {

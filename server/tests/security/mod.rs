@@ -7,6 +7,7 @@ mod log_forging;
 mod login_input;
 mod login_memory;
 mod login_throttle;
+mod raiffeisen_secret;
 mod redirects;
 mod sessions;
 mod setup_link;
