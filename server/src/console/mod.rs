@@ -8,6 +8,7 @@
 
 mod audit;
 mod dashboard;
+mod flash;
 pub mod guard;
 mod modules;
 mod session;
@@ -135,6 +136,7 @@ pub fn router(
         })
         .with_state(options)
         .layer(middleware::from_fn_with_state(backend, resolve_actor))
+        .layer(middleware::from_fn(flash::errors_from_the_session))
         .layer(sessions)
         .layer(middleware::from_fn(resolve_lang))
         .layer(RequestBodyLimitLayer::new(64 * 1024))

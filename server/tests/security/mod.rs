@@ -2,6 +2,7 @@
 //! penetration test; each test reproduces the attack and checks it now fails.
 
 mod exposure;
+mod forged_links;
 mod headers;
 mod log_forging;
 mod login_input;
