@@ -1,62 +1,116 @@
-//! Form errors come back from the session, not from the URL. Leptos sends a JavaScript-less
-//! post's error back in the redirect's query (`__path`, `__err`), and its pages would show
-//! whatever a link carries there: a crafted link could show a refund confirmation of one
-//! amount over hidden fields of another, or pre-fill a form with an attacker's addresses.
+//! Form errors come back only when the server itself sent them. Leptos sends a
+//! JavaScript-less post's error back in the redirect's query (`__path`, `__err`), and its pages
+//! would show whatever a link carries there: a crafted link could show a refund confirmation of
+//! one amount over hidden fields of another, or pre-fill a form with an attacker's addresses.
 //!
-//! So: when a server function answers a form post with an error, this middleware keeps that
-//! error in the session (the flash); when a page is then asked for with `__err`, the URL's
-//! `__path`/`__err` are replaced by the flash, which is read once, or removed when there is
-//! none for this page. What a page shows is always what the server itself answered.
+//! So: when a server function answers a form post with an error, this middleware sets a flash
+//! cookie (`qrpay_flash`: HttpOnly, SameSite=Strict, 5 minutes) holding an HMAC of that page,
+//! server function and error under a key only this process knows. A page asked for with
+//! `__path`/`__err` keeps them only when the browser's flash cookie is the HMAC of exactly those
+//! (and the cookie is cleared: a flash is shown once); otherwise they are removed before the
+//! page renders, which then shows the plain form. No session row is written for it (anonymous
+//! sign-in failures included). Behind a load balancer, an error redirect that lands on another
+//! qrpay instance shows the plain form without its message.
 
-use axum::extract::Request;
-use axum::http::{Method, Uri, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::sync::Arc;
 
-const FLASH: &str = "flash";
+pub const FLASH_COOKIE: &str = "qrpay_flash";
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-struct Flash {
-    /// The page the error goes back to (its path).
-    page: String,
-    /// The server function (`__path`) and its encoded error (`__err`).
-    fn_path: String,
-    err: String,
+/// The process's flash key and whether cookies are `Secure`.
+#[derive(Clone)]
+pub struct FlashKey {
+    key: [u8; 32],
+    secure: bool,
 }
 
-pub async fn errors_from_the_session(session: Session, mut req: Request, next: Next) -> Response {
+impl FlashKey {
+    pub fn new(secure: bool) -> Self {
+        Self {
+            key: rand::random(),
+            secure,
+        }
+    }
+
+    fn mac(&self, page: &str, fn_path: &str, err: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("BUG: any key length");
+        for part in [page, fn_path, err] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    fn cookie(&self, value: &str, max_age: u32) -> Option<HeaderValue> {
+        let secure = if self.secure { "; Secure" } else { "" };
+        HeaderValue::from_str(&format!(
+            "{FLASH_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+        ))
+        .ok()
+    }
+}
+
+pub async fn errors_only_from_this_server(
+    State(key): State<Arc<FlashKey>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_owned();
     if req.method() == Method::POST && path.starts_with("/console/fn/") {
-        let res = next.run(req).await;
-        if let Some(flash) = res
+        let mut res = next.run(req).await;
+        let flash = res
             .headers()
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(flash_of)
+            .and_then(error_of);
+        if let Some((page, fn_path, err)) = flash
+            && let Some(cookie) = key.cookie(&key.mac(&page, &fn_path, &err), 300)
         {
-            if let Err(e) = session.insert(FLASH, flash).await {
-                tracing::warn!(error = %e, "cannot keep a form error in the session");
-            }
+            res.headers_mut().append(header::SET_COOKIE, cookie);
         }
         return res;
     }
-    if req.method() == Method::GET
-        && let Some(query) = req.uri().query()
-        && query_has(query, &["__err", "__path"])
-    {
-        let flash = session
-            .remove::<Flash>(FLASH)
-            .await
-            .ok()
-            .flatten()
-            .filter(|f| f.page == path);
-        if let Ok(uri) = rewrite(&path, query, flash.as_ref()) {
-            *req.uri_mut() = uri;
-        }
+    let Some(query) = req.uri().query().map(str::to_owned) else {
+        return next.run(req).await;
+    };
+    if req.method() != Method::GET || !query_has(&query, &["__err", "__path"]) {
+        return next.run(req).await;
     }
-    next.run(req).await
+    let pair = |name: &str| pair_of(&query, name);
+    let genuine = match (pair("__path"), pair("__err"), cookie(&req, FLASH_COOKIE)) {
+        (Some(fn_path), Some(err), Some(mac)) => {
+            constant_time_eq(key.mac(&path, &fn_path, &err).as_bytes(), mac.as_bytes())
+        }
+        _ => false,
+    };
+    if !genuine && let Ok(uri) = without_error(&path, &query) {
+        *req.uri_mut() = uri;
+    }
+    let mut res = next.run(req).await;
+    if genuine && let Some(clear) = key.cookie("", 0) {
+        res.headers_mut().append(header::SET_COOKIE, clear);
+    }
+    res
+}
+
+fn cookie(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn query_has(query: &str, keys: &[&str]) -> bool {
@@ -66,28 +120,34 @@ fn query_has(query: &str, keys: &[&str]) -> bool {
         .any(|k| keys.contains(&k))
 }
 
-/// The flash a redirect's `Location` carries (an error answer of a form post), if any.
-fn flash_of(location: &str) -> Option<Flash> {
-    let url = reqwest::Url::parse(location)
-        .or_else(|_| reqwest::Url::parse("http://console.invalid")?.join(location))
-        .ok()?;
-    let pair = |name: &str| {
-        url.query_pairs()
-            .filter(|(k, _)| k == name)
-            .last()
-            .map(|(_, v)| v.into_owned())
-    };
-    Some(Flash {
-        page: url.path().to_owned(),
-        fn_path: pair("__path")?,
-        err: pair("__err")?,
-    })
+fn parse(path_and_query: &str) -> Option<reqwest::Url> {
+    reqwest::Url::parse(path_and_query)
+        .or_else(|_| reqwest::Url::parse("http://console.invalid")?.join(path_and_query))
+        .ok()
 }
 
-/// The page's URI without the link's `__path`/`__err`, and with the flash's if there is one.
-fn rewrite(path: &str, query: &str, flash: Option<&Flash>) -> Result<Uri, String> {
-    let mut url = reqwest::Url::parse("http://console.invalid").map_err(|e| e.to_string())?;
-    url.set_path(path);
+fn pair_of(query: &str, name: &str) -> Option<String> {
+    parse(&format!("/?{query}"))?
+        .query_pairs()
+        .filter(|(k, _)| k == name)
+        .last()
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The page, server function and error a redirect's `Location` carries, if any.
+fn error_of(location: &str) -> Option<(String, String, String)> {
+    let url = parse(location)?;
+    let query = url.query()?;
+    Some((
+        url.path().to_owned(),
+        pair_of(query, "__path")?,
+        pair_of(query, "__err")?,
+    ))
+}
+
+/// The page's URI without `__path`/`__err`.
+fn without_error(path: &str, query: &str) -> Result<Uri, String> {
+    let mut url = parse(path).ok_or("not a path")?;
     url.set_query(Some(query));
     let kept: Vec<(String, String)> = url
         .query_pairs()
@@ -95,21 +155,15 @@ fn rewrite(path: &str, query: &str, flash: Option<&Flash>) -> Result<Uri, String
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     url.set_query(None);
-    {
+    if !kept.is_empty() {
         let mut q = url.query_pairs_mut();
         for (k, v) in &kept {
             q.append_pair(k, v);
         }
-        if let Some(f) = flash {
-            q.append_pair("__path", &f.fn_path);
-            q.append_pair("__err", &f.err);
-        }
     }
-    let query = url.query().unwrap_or_default();
-    let rebuilt = if query.is_empty() {
-        url.path().to_owned()
-    } else {
-        format!("{}?{query}", url.path())
+    let rebuilt = match url.query() {
+        Some(q) if !q.is_empty() => format!("{}?{q}", url.path()),
+        _ => url.path().to_owned(),
     };
     rebuilt
         .parse()
@@ -121,19 +175,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_link_s_error_is_replaced_by_the_flash_or_dropped() {
-        let f =
-            flash_of("http://h/console/store?x=1&__path=%2Fconsole%2Ffn%2Fs&__err=QUJD").unwrap();
-        assert_eq!(f.page, "/console/store");
-        assert_eq!(f.fn_path, "/console/fn/s");
-        assert_eq!(f.err, "QUJD");
-        assert!(flash_of("/console/store?done=saved").is_none());
-        let plain = rewrite("/console/store", "x=1&__err=EVIL&__path=p", None).unwrap();
-        assert_eq!(plain.to_string(), "/console/store?x=1");
-        let real = rewrite("/console/store", "__err=EVIL", Some(&f)).unwrap();
+    fn errors_are_read_from_locations_and_dropped_from_links() {
+        let (page, f, e) =
+            error_of("http://h/console/store?x=1&__path=%2Fconsole%2Ffn%2Fs&__err=QUJD").unwrap();
         assert_eq!(
-            real.to_string(),
-            "/console/store?__path=%2Fconsole%2Ffn%2Fs&__err=QUJD"
+            (page.as_str(), f.as_str(), e.as_str()),
+            ("/console/store", "/console/fn/s", "QUJD")
+        );
+        assert!(error_of("/console/store?done=saved").is_none());
+        let plain = without_error("/console/store", "x=1&__err=EVIL&__path=p").unwrap();
+        assert_eq!(plain.to_string(), "/console/store?x=1");
+        let bare = without_error("/console/store", "__err=EVIL").unwrap();
+        assert_eq!(bare.to_string(), "/console/store");
+        let k = FlashKey::new(false);
+        assert_ne!(k.mac("/a", "/f", "E"), k.mac("/a", "/f", "F"));
+        assert_ne!(
+            k.mac("/a", "/f", "E"),
+            FlashKey::new(false).mac("/a", "/f", "E")
         );
     }
 }

@@ -136,7 +136,6 @@ pub fn router(
         })
         .with_state(options)
         .layer(middleware::from_fn_with_state(backend, resolve_actor))
-        .layer(middleware::from_fn(flash::errors_from_the_session))
         .layer(sessions)
         .layer(middleware::from_fn(resolve_lang))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
@@ -144,6 +143,10 @@ pub fn router(
             guard::client_address(trust_forwarded_for, req, next)
         }))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(flash::FlashKey::new(settings.secure_cookie)),
+            flash::errors_only_from_this_server,
+        ))
         .layer(middleware::from_fn_with_state(
             Arc::new(settings),
             refuse_cross_site,
