@@ -44,6 +44,9 @@ pub struct Settings {
     /// Production mode (`QRPAY_PRODUCTION`): among others, the Raiffeisen API address must be
     /// https even on loopback.
     pub production: bool,
+    /// Sign-in attempts one client address may make a minute over all logins
+    /// (`QRPAY_SIGN_INS_PER_MINUTE`, a burst of as many).
+    pub sign_ins_per_minute: u32,
 }
 
 /// Production mode as the environment says (`QRPAY_PRODUCTION=1`/`true`); the CLI commands and
@@ -78,6 +81,7 @@ impl Settings {
             max_connections: 1024,
             ops_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             production: false,
+            sign_ins_per_minute: 10,
         }
     }
 }

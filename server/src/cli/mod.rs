@@ -130,6 +130,10 @@ pub struct ServeArgs {
         global = true
     )]
     pub ops_listen: SocketAddr,
+    /// Sign-in attempts one client address may make a minute over all logins (a burst of as
+    /// many, then one every 60/N s).
+    #[arg(long, env = "QRPAY_SIGN_INS_PER_MINUTE", default_value_t = 10, global = true, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub sign_ins_per_minute: u32,
 }
 
 /// Parses the command line and runs the command; the process exit code follows the result.
@@ -176,6 +180,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     settings.max_connections = args.max_connections as usize;
     settings.ops_listen = args.ops_listen;
     settings.production = crate::config::production_from_env();
+    settings.sign_ins_per_minute = args.sign_ins_per_minute;
     Application::build(settings)
         .await?
         .run_until_stopped()

@@ -3,7 +3,7 @@
 //!
 //! Sign-in is judged in this order, every step before any hashing:
 //! 1. the login and password lengths (`MAX_LOGIN_CHARS`, `MAX_PASSWORD_BYTES`);
-//! 2. the client address's sign-in rate over all logins (`ADDRESS_QUOTA`): spraying one password
+//! 2. the client address's sign-in rate over all logins (`ADDRESS_QUOTA_PER_MINUTE`): spraying one password
 //!    over many logins from one address is slowed;
 //! 3. the attempt is counted atomically (`db::session::count_login_attempt`) for this login from
 //!    this address and for this login from everywhere: past `MAX_FAILURES` from this address, or
@@ -38,7 +38,8 @@ pub const MAX_FAILURES: i64 = 5;
 /// addresses without a failure of their own for this login may try.
 pub const MAX_FAILURES_ALL: i64 = 20;
 pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
-/// Sign-in attempts per client address over all logins: a burst of 10, then one every 6 s.
+/// Sign-in attempts per client address over all logins: a burst of 10, then one every 6 s
+/// (`QRPAY_SIGN_INS_PER_MINUTE` changes it).
 pub const ADDRESS_QUOTA_PER_MINUTE: u32 = 10;
 /// How long a sign-in waits for a hashing slot before it is refused.
 pub const HASH_WAIT: Duration = Duration::from_secs(2);

@@ -389,6 +389,13 @@ impl ConsoleBackend {
         }
     }
 
+    /// Sign-in attempts one client address may make a minute (see `guard`).
+    pub fn with_sign_ins_per_minute(mut self, per_minute: u32) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        self.guard = guard::LoginGuard::new(per_minute, cores.clamp(2, 4));
+        self
+    }
+
     /// Production mode (see `config::Settings::production`).
     pub fn with_production(mut self, production: bool) -> Self {
         self.production = production;
