@@ -88,7 +88,8 @@ impl Application {
         let console_backend = Arc::new(
             console::ConsoleBackend::new(db.clone())
                 .with_payments(payments.clone())
-                .with_production(settings.production),
+                .with_production(settings.production)
+                .with_sign_ins_per_minute(settings.sign_ins_per_minute),
         );
         let router = http::api_router(state.clone())
             .merge(console::router(

@@ -167,14 +167,15 @@ mod tests {
     fn forwarded_for_is_read_only_when_trusted_and_only_its_last_hop() {
         let mut h = HeaderMap::new();
         h.append("x-forwarded-for", "6.6.6.6, 10.0.0.7".parse().unwrap());
-        let peer = Some("127.0.0.1".parse().unwrap());
-        assert_eq!(resolve(peer, &h, false), peer.unwrap());
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let peer = Some(ip);
+        assert_eq!(resolve(peer, &h, false), ip);
         assert_eq!(
             resolve(peer, &h, true),
             "10.0.0.7".parse::<IpAddr>().unwrap()
         );
         h.insert("x-forwarded-for", "garbage".parse().unwrap());
-        assert_eq!(resolve(peer, &h, true), peer.unwrap());
+        assert_eq!(resolve(peer, &h, true), ip);
     }
 
     #[test]
