@@ -219,9 +219,15 @@ impl Application {
             self.local_addr(),
             self.ops_addr()
         );
-        let ops = tokio::spawn(
-            axum::serve(self.ops_listener, http::ops_router(self.state.clone())).into_future(),
-        );
+        // The background tasks end with the server, also when this future is dropped unfinished
+        // (a test's server task aborted): else they would go on working the database.
+        let mut background = AbortOnDrop(self.workers);
+        let ops = axum::serve(self.ops_listener, http::ops_router(self.state.clone()));
+        background.0.push(tokio::spawn(async move {
+            if let Err(e) = ops.await {
+                tracing::error!(error = %e, "the operations listener stopped");
+            }
+        }));
         // On SIGTERM/SIGINT: stop accepting, answer long-polls with the payment as it is, and let
         // the requests under way (a creation or refund waiting on its bank call) finish, for at
         // most DRAIN; then the relay publishes what they wrote.
@@ -246,10 +252,7 @@ impl Application {
                 Ok(())
             }
         };
-        ops.abort();
-        for w in &self.workers {
-            w.abort();
-        }
+        drop(background);
         // The jobs cut short give their work claims back, so another instance takes over now.
         self.state.payments.release_all_claims().await;
         if let Some((stop, task)) = self.relay {
@@ -263,6 +266,17 @@ impl Application {
         }
         self.state.payments.db().close().await;
         result.context("the HTTP server stopped")
+    }
+}
+
+/// Tasks aborted when this is dropped.
+struct AbortOnDrop(Vec<JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
     }
 }
 

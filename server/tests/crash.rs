@@ -60,6 +60,7 @@ async fn start(db: &str, port: u16) -> Server {
         .env("QRPAY_DATABASE_URL", db)
         .env_remove("QRPAY_AMQP_URL")
         .env("QRPAY_BANK_CALL_TIMEOUT", BANK_CALL_SECS.to_string())
+        .env("QRPAY_OPS_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "error")
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())

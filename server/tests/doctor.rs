@@ -278,7 +278,8 @@ async fn the_doctor_passes_a_healthy_setup_and_fails_each_broken_item(app: TestA
             store.store_id,
             "http://127.0.0.1:9",
             "MA0000000552",
-            None,
+            // A new address takes the key typed again.
+            Some("eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.test-secret"),
         )
         .await
         .unwrap();

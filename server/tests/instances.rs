@@ -250,7 +250,8 @@ async fn two_instances_annul_each_due_payment_at_the_bank_once() {
         store.store_id,
         &format!("{proxy}/api"),
         "MA0000000552",
-        None,
+        // A new address takes the key typed again.
+        Some("eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.test-secret"),
     )
     .await
     .unwrap();

@@ -220,7 +220,8 @@ async fn production_mode_refuses_a_bank_address_that_is_not_https(app: TestApp) 
         store.store_id,
         "https://test.ecom.raiffeisen.ru/api",
         "MA0000000552",
-        None,
+        // A new address takes the key typed again.
+        Some("secret"),
     )
     .await
     .unwrap();
@@ -310,6 +311,7 @@ fn production_mode_starts_over_https_and_warns_about_what_it_cannot_fix_itself()
         ])
         .env_remove("QRPAY_AMQP_URL")
         .env("QRPAY_LISTEN", "127.0.0.1:0")
+        .env("QRPAY_OPS_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "warn")
         .stderr(std::process::Stdio::piped())
         .spawn()
