@@ -22,6 +22,7 @@ mod events_unrouted;
 mod idempotency;
 mod in_doubt;
 mod lifecycle;
+mod logs;
 mod providers;
 mod qr_outputs;
 mod refunds;
