@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod backup;
 mod bad_input;
 mod cli_audit;
 mod console;

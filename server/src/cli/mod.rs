@@ -1,6 +1,7 @@
 //! The `qrpay` command line: `serve` (the default) and the operator commands.
 
 mod admin;
+mod backup;
 pub mod bench_console;
 mod bench_raiffeisen;
 mod events;
@@ -43,6 +44,8 @@ pub enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Copy the database to a file while qrpay runs (SQLite; prints the pg_dump command on PostgreSQL).
+    Backup(backup::BackupArgs),
     /// Console users.
     #[command(subcommand)]
     User(admin::UserCommand),
@@ -125,6 +128,7 @@ pub async fn run() -> anyhow::Result<()> {
             eprintln!("database is up to date");
             Ok(())
         }
+        Some(Command::Backup(args)) => backup::run(&cli.database_url, args).await,
         Some(Command::User(cmd)) => admin::user(&cli.database_url, cmd).await,
         Some(Command::Store(cmd)) => admin::store(&cli.database_url, cmd).await,
         Some(Command::Till(cmd)) => admin::till(&cli.database_url, cmd).await,

@@ -8,6 +8,7 @@
 //! `SQLITE_BUSY`, and a separate pool of readers (WAL lets them run beside the writer).
 
 pub mod audit;
+pub mod backup;
 pub mod idempotency;
 pub mod outbox;
 pub mod payment;
