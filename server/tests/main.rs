@@ -24,6 +24,7 @@ mod idempotency;
 mod in_doubt;
 mod lifecycle;
 mod logs;
+mod metrics;
 mod providers;
 mod qr_outputs;
 mod refunds;

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod gauges;
 pub mod idempotency;
 pub mod outbox;
 pub mod payment;

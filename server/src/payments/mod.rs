@@ -19,6 +19,7 @@ mod transitions;
 pub mod view;
 pub mod waiters;
 
+pub use bank::bank_call_counts;
 pub use callbacks::CallbackFailure;
 pub use create::CreatePayment;
 pub use error::Error;
