@@ -71,6 +71,8 @@ async fn copy_and_check(source: SqliteConnectOptions, to: &Path) -> anyhow::Resu
         .create_if_missing(false)
         .busy_timeout(Duration::from_secs(30))
         .synchronous(SqliteSynchronous::Full)
+        // A copy of a big database takes seconds by nature: no "slow statement" warnings.
+        .disable_statement_logging()
         .connect()
         .await
         .context("cannot open the database")?;
@@ -87,6 +89,7 @@ async fn copy_and_check(source: SqliteConnectOptions, to: &Path) -> anyhow::Resu
     let mut copy = SqliteConnectOptions::new()
         .filename(to)
         .read_only(true)
+        .disable_statement_logging()
         .connect()
         .await
         .with_context(|| format!("cannot open the copy {target}"))?;
