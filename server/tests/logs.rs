@@ -80,10 +80,19 @@ async fn serve_once(db: &str, envs: &[(&str, &str)]) -> String {
 async fn json_logs_are_one_object_per_line_with_time_level_target_and_message() {
     let dir = tempfile::tempdir().unwrap();
     let db = fresh_db(&dir);
-    let stderr = serve_once(&db, &[("QRPAY_LOG_FORMAT", "json")]).await;
+    // tower_http at debug: a line for each request, logged inside the request's span.
+    let stderr = serve_once(
+        &db,
+        &[
+            ("QRPAY_LOG_FORMAT", "json"),
+            ("QRPAY_LOG", "info,tower_http=debug"),
+        ],
+    )
+    .await;
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(lines.len() >= 3, "too few log lines: {stderr}");
     let mut messages = Vec::new();
+    let mut till_request: Option<Value> = None;
     for line in &lines {
         let v: Value = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("not a JSON object ({e}): {line:?}\n{stderr}"));
@@ -104,6 +113,9 @@ async fn json_logs_are_one_object_per_line_with_time_level_target_and_message() 
                 .unwrap_or_else(|| panic!("{line}"))
                 .to_owned(),
         );
+        if v["span"]["path"] == "/api/v1/payments" && v["span"]["method"] == "POST" {
+            till_request = Some(v["span"].clone());
+        }
         assert!(!line.contains('\u{1b}'), "ANSI in a JSON line: {line:?}");
     }
     assert!(
@@ -111,6 +123,11 @@ async fn json_logs_are_one_object_per_line_with_time_level_target_and_message() 
         "{messages:?}"
     );
     assert!(messages.iter().any(|m| m == "stopping"), "{messages:?}");
+    // A till's request names the till and its store.
+    let span = till_request.unwrap_or_else(|| panic!("no line of the till's request: {stderr}"));
+    assert_eq!(span["till"], "t1", "{span}");
+    assert_eq!(span["store"], 1, "{span}");
+    assert!(span["request_id"].as_str().is_some(), "{span}");
 }
 
 #[tokio::test]

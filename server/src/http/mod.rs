@@ -61,7 +61,8 @@ pub fn api_router(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                // `till` and `store` are filled in once the till's key is checked.
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, till = tracing::field::Empty, store = tracing::field::Empty)
             }),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
