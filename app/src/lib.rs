@@ -60,8 +60,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/payment-types") view=pages::payment_types::PaymentTypesPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/tills") view=pages::tills::TillsPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/reconcile") view=pages::reconcile::ReconcilePage ssr=SsrMode::Async/>
                 <Route path=path!("/console/modules") view=pages::modules::ModulesPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/users") view=pages::users::UsersPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/health") view=pages::health::HealthPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -22,6 +22,11 @@ export class DashboardPage {
     return this.page.goto('/console');
   }
 
+  /** The dashboard counting test (sandbox) payments too (`?test=1`). */
+  gotoWithTest() {
+    return this.page.goto('/console?test=1');
+  }
+
   pending(paymentId: string): Locator {
     return this.page.locator(`[data-testid="pending-row"][data-payment-id="${paymentId}"]`);
   }

@@ -27,6 +27,9 @@ for (const javaScriptEnabled of [true, false]) {
       await new LoginPage(page).signIn(login, password!);
       await expect(page).toHaveURL(/\/console$/);
       const dashboard = new DashboardPage(page);
+      // Sandbox payments are test payments: the default view counts real money only.
+      const real = Number(await dashboard.todayCount.textContent());
+      await dashboard.gotoWithTest();
       const before = Number(await dashboard.todayCount.textContent());
 
       const paid = await createPayment(request, 2500, `e2e-dash-${mode}-paid`);
@@ -35,6 +38,9 @@ for (const javaScriptEnabled of [true, false]) {
       const pending = await createPayment(request, 1200, `e2e-dash-${mode}-pending`);
 
       await dashboard.goto();
+      await expect(dashboard.todayCount).toHaveText(String(real));
+      await expect(page.getByTestId('test-banner')).toBeVisible();
+      await dashboard.gotoWithTest();
       await expect(dashboard.todayCount).toHaveText(String(before + 1));
       await expect(dashboard.chart).toBeVisible();
       await expect(dashboard.chartDays).toHaveCount(14);

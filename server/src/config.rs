@@ -30,6 +30,9 @@ pub struct Settings {
     /// How long published events stay in the outbox before the hourly clean-up deletes them;
     /// `None` keeps them forever.
     pub outbox_retention: Option<Duration>,
+    /// Production mode (`--production`, `QRPAY_PRODUCTION=1`): test modules are off, and startup
+    /// refuses what would lose money or leak (a public URL or a bank address that is not https).
+    pub production: bool,
 }
 
 impl Settings {
@@ -46,6 +49,17 @@ impl Settings {
             amqp_url: None,
             pending_poll_interval: Duration::from_secs(2),
             outbox_retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            production: false,
         }
     }
+}
+
+/// `QRPAY_PRODUCTION` as the commands other than `serve` read it (`1`, `true`, `yes`, `on`).
+pub fn production_from_env() -> bool {
+    std::env::var("QRPAY_PRODUCTION").is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on" | "y"
+        )
+    })
 }

@@ -50,7 +50,8 @@ pub enum ErrorCode {
     InvalidField,
     /// 422: no payment type of that name in the store (or the store has none).
     UnknownPaymentType,
-    /// 422: the payment type is switched off.
+    /// 422: the payment type is switched off, or (production mode) it runs on a test module;
+    /// the message says which.
     PaymentTypeDisabled,
     /// 422: the payment type's module cannot read a customer's QR code.
     CustomerQrNotSupported,

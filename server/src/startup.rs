@@ -26,14 +26,27 @@ pub struct Application {
     setup_link: Option<String>,
 }
 
-/// Connects, migrates and, on an empty database, creates the default configuration.
+/// Connects, migrates and, on an empty database, creates the default configuration (with the
+/// test payment type unless `QRPAY_PRODUCTION` is set).
 pub async fn prepare_database(url: &str) -> anyhow::Result<Db> {
+    prepare_database_for(url, crate::config::production_from_env()).await
+}
+
+/// [`prepare_database`]; in production mode the first start creates no test payment type.
+pub async fn prepare_database_for(url: &str, production: bool) -> anyhow::Result<Db> {
     let db = Db::connect(url).await?;
     db.migrate().await?;
-    if db::store::ensure_defaults(&db).await? {
-        tracing::info!(
-            "new database: created store «Магазин» (code main), authorization server «QR оплата» (120 s) and payment type «СБП QR» on the sandbox bank"
-        );
+    if db::store::ensure_defaults(&db, !production).await? {
+        if production {
+            tracing::info!(
+                "new database: created store «Магазин» (code main) and authorization server «QR оплата» (120 s); production mode: no test payment type, add one on a bank module"
+            );
+        } else {
+            tracing::info!(
+                "new database: created store «Магазин» (code main), authorization server «QR оплата» (120 s) and the test payment type «{}» on the sandbox bank",
+                db::store::TEST_PAYMENT_TYPE
+            );
+        }
     }
     Ok(db)
 }
@@ -46,7 +59,27 @@ impl Application {
             .map(crate::domain::AmqpUrl::parse)
             .transpose()
             .map_err(|e| anyhow::anyhow!("QRPAY_AMQP_URL: {e}"))?;
-        let db = prepare_database(&settings.database_url).await?;
+        if settings.production
+            && let Some(refusal) =
+                crate::preflight::public_url_refusal(settings.public_url.as_deref())
+        {
+            anyhow::bail!(refusal);
+        }
+        let db = prepare_database_for(&settings.database_url, settings.production).await?;
+        let providers = Providers::installed(&db);
+        if settings.production {
+            let refusals = crate::preflight::bank_address_refusals(&db, &providers).await?;
+            if !refusals.is_empty() {
+                anyhow::bail!(refusals.join("; "));
+            }
+            for warning in
+                crate::preflight::production_warnings(&db, &providers, settings.amqp_url.is_some())
+                    .await?
+            {
+                tracing::warn!("{warning}");
+            }
+            tracing::info!("production mode: test modules are off");
+        }
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -58,10 +91,11 @@ impl Application {
         let payments = Arc::new(
             PaymentService::new(
                 db.clone(),
-                Providers::installed(&db),
+                providers,
                 public_url.clone(),
                 http::errors::till_answer,
             )
+            .with_production(settings.production)
             .with_pending_poll_interval(settings.pending_poll_interval)
             .with_bank_call_timeout(settings.bank_call_timeout),
         );
@@ -72,8 +106,14 @@ impl Application {
             qr_cache: Arc::new(crate::qr::cache::QrCache::default()),
             events: events.clone(),
         };
-        let console_backend =
-            Arc::new(console::ConsoleBackend::new(db.clone()).with_payments(payments.clone()));
+        let console_backend = Arc::new(
+            console::ConsoleBackend::new(db.clone())
+                .with_payments(payments.clone())
+                .with_health(console::health::HealthSettings {
+                    amqp_url: settings.amqp_url.clone(),
+                    data_dir: crate::preflight::checks::data_dir(&settings.database_url),
+                }),
+        );
         let router = http::api_router(state.clone()).merge(console::router(
             console_backend.clone(),
             console::ConsoleSettings::from_public_url(&public_url),

@@ -128,7 +128,7 @@ async fn the_dashboard_counts_the_till_api_payments_of_today_and_the_last_14_day
     let old = paid(&app, 900, "D-8").await;
     move_to(&app, &old, Utc::now() - TimeDelta::days(30)).await;
 
-    let page = c.get("/console", Some(&s)).await;
+    let page = c.get("/console?test=1", Some(&s)).await;
     assert_eq!(page.status, 200);
     let today_paid = 10_000 + 25_050 + 7_000 + 3_000;
     assert_eq!(text_of(&page.body, "today-count").as_deref(), Some("4"));
@@ -180,11 +180,11 @@ async fn the_dashboard_counts_the_till_api_payments_of_today_and_the_last_14_day
 
     // Refunded in full, the late payment leaves the list.
     assert_eq!(app.refund(&kept_late, json!({})).await.status, 201);
-    let page = c.get("/console", Some(&s)).await;
+    let page = c.get("/console?test=1", Some(&s)).await;
     assert!(page.body.contains(r#"data-testid="no-late-row""#));
     // Paid, the pending one leaves its list.
     app.pay(&waiting).await;
-    let page = c.get("/console", Some(&s)).await;
+    let page = c.get("/console?test=1", Some(&s)).await;
     assert!(page.body.contains(r#"data-testid="no-pending-row""#));
 }
 

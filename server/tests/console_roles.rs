@@ -42,6 +42,18 @@ fn table() -> Vec<Row> {
             ],
         ),
         ("get_dashboard", Some(Viewer), vec![]),
+        ("get_test_types", Some(Viewer), vec![]),
+        ("get_health_checks", Some(Admin), vec![]),
+        (
+            "save_default_payment_type",
+            Some(Admin),
+            vec![("payment_type_id", "999999")],
+        ),
+        (
+            "save_till_payment_type",
+            Some(Admin),
+            vec![("id", "999999"), ("payment_type_id", "")],
+        ),
         ("list_stores", Some(Viewer), vec![]),
         ("choose_store", Some(Viewer), vec![("store_id", "999999")]),
         ("search_transactions", Some(Viewer), q),
@@ -62,6 +74,8 @@ fn table() -> Vec<Row> {
             ],
         ),
         ("list_audit", Some(Support), vec![]),
+        ("list_reconciliations", Some(Support), vec![]),
+        ("get_reconciliation", Some(Support), vec![("id", "1")]),
         ("get_payment_modules", Some(Admin), vec![]),
         (
             "save_raiffeisen_settings",

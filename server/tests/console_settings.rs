@@ -571,7 +571,7 @@ async fn payment_type_errors_stand_beside_the_field_keep_the_values_and_save_not
             Msg::AuthServerUnknown,
         ),
         (
-            "СБП QR",
+            "СБП QR (тест)",
             server.as_str(),
             "sandbox",
             "",

@@ -26,7 +26,7 @@ async fn a_payment_is_created_paid_and_seen_by_long_poll(app: TestApp) {
     assert_eq!(body["amount"], 12345);
     assert_eq!(body["currency"], "RUB");
     assert_eq!(body["receipt"], "0042/17");
-    assert_eq!(body["payment_type"], "СБП QR");
+    assert_eq!(body["payment_type"], "СБП QR (тест)");
     assert_eq!(body["description"], "Кофе");
     let payload = body["qr"]["payload"].as_str().unwrap();
     assert!(payload.starts_with("https://qr.nspk.ru/AD"), "{payload}");

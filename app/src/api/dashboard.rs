@@ -6,8 +6,9 @@ use crate::backend::dashboard::Dashboard;
 use crate::error::ConsoleError;
 use leptos::prelude::*;
 
+/// `test`: count test payments too (the page's filter).
 #[server(prefix = "/console/fn", endpoint = "get_dashboard")]
-pub async fn get_dashboard() -> Result<Dashboard, ConsoleError> {
+pub async fn get_dashboard(#[server(default)] test: bool) -> Result<Dashboard, ConsoleError> {
     let (backend, actor) = require(Role::Viewer)?;
-    backend.dashboard(&actor).await
+    backend.dashboard(&actor, test).await
 }

@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod health;
 pub mod modules;
+pub mod reconcile;
 pub mod session;
 pub mod settings;
 pub mod tills;

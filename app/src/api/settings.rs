@@ -148,6 +148,26 @@ pub async fn save_payment_type(
     Ok(())
 }
 
+/// Sets the store's default payment type ("" clears it).
+#[server(prefix = "/console/fn", endpoint = "save_default_payment_type")]
+pub async fn save_default_payment_type(payment_type_id: String) -> Result<(), ConsoleError> {
+    let (backend, actor) = require(Role::Admin)?;
+    let id = match payment_type_id.trim() {
+        "" => None,
+        s => Some(parse_id(s)?),
+    };
+    backend.set_default_payment_type(&actor, id).await?;
+    leptos_axum::redirect("/console/payment-types?done=saved");
+    Ok(())
+}
+
+/// The store's enabled test payment types, for the banner every page shows while there are any.
+#[server(prefix = "/console/fn", endpoint = "get_test_types")]
+pub async fn get_test_types() -> Result<Vec<String>, ConsoleError> {
+    let (backend, actor) = require(Role::Viewer)?;
+    backend.enabled_test_types(&actor).await
+}
+
 #[server(prefix = "/console/fn", endpoint = "get_store_settings")]
 pub async fn get_store_settings() -> Result<StoreSettings, ConsoleError> {
     let (backend, actor) = require(Role::Admin)?;

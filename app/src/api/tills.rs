@@ -133,6 +133,25 @@ pub async fn save_till_outputs(
     Ok(())
 }
 
+/// Sets the payment type a till uses when it names none ("" = the store's default).
+#[server(prefix = "/console/fn", endpoint = "save_till_payment_type")]
+pub async fn save_till_payment_type(
+    id: String,
+    payment_type_id: String,
+) -> Result<(), ConsoleError> {
+    let (backend, actor) = require(Role::Admin)?;
+    let id = parse_id(&id)?;
+    let payment_type_id = match payment_type_id.trim() {
+        "" => None,
+        s => Some(parse_id(s)?),
+    };
+    backend
+        .set_till_payment_type(&actor, id, payment_type_id)
+        .await?;
+    leptos_axum::redirect("/console/tills?done=saved");
+    Ok(())
+}
+
 /// The key of a till created just before, once; not a server function (pages call it).
 pub async fn take_new_till_key() -> Result<Option<String>, ConsoleError> {
     let (backend, _actor) = require(Role::Admin)?;

@@ -31,6 +31,9 @@ pub struct Dashboard {
     /// Late payments (paid after expiry or cancel) not yet refunded in full, newest first.
     pub late: Vec<TransactionRow>,
     pub more_late: bool,
+    /// The figures and the chart include test payments (the filter `?test=1`); by default they
+    /// count real money only.
+    pub include_test: bool,
 }
 
 impl Dashboard {
@@ -41,6 +44,8 @@ impl Dashboard {
 
 #[async_trait::async_trait]
 pub trait DashboardPort: Send + Sync + 'static {
-    /// The actor's store today and over the last `DASHBOARD_DAYS` days, in its time zone.
-    async fn dashboard(&self, actor: &Actor) -> Result<Dashboard, ConsoleError>;
+    /// The actor's store today and over the last `DASHBOARD_DAYS` days, in its time zone; test
+    /// payments count only when `include_test`.
+    async fn dashboard(&self, actor: &Actor, include_test: bool)
+    -> Result<Dashboard, ConsoleError>;
 }

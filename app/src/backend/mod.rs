@@ -4,7 +4,9 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod health;
 pub mod modules;
+pub mod reconcile;
 pub mod session;
 pub mod settings;
 pub mod tills;
@@ -25,6 +27,8 @@ pub trait ConsolePorts:
     + modules::ModulesPort
     + users::UsersPort
     + dashboard::DashboardPort
+    + reconcile::ReconcilePort
+    + health::HealthPort
 {
 }
 
@@ -37,6 +41,8 @@ impl<T> ConsolePorts for T where
         + modules::ModulesPort
         + users::UsersPort
         + dashboard::DashboardPort
+        + reconcile::ReconcilePort
+        + health::HealthPort
 {
 }
 

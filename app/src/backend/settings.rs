@@ -30,11 +30,15 @@ pub struct PaymentTypeItem {
     pub module: String,
     pub scan_customer_qr: bool,
     pub enabled: bool,
+    /// Its module is a test module: no money moves.
+    pub test: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PaymentTypePage {
     pub items: Vec<PaymentTypeItem>,
+    /// The store's default payment type (for tills that name none and have none of their own).
+    pub default_id: Option<i64>,
     /// (id, name) of the store's authorization servers.
     pub auth_servers: Vec<(i64, String)>,
     /// The installed payment modules (`sandbox`, `raiffeisen`, …).
@@ -83,6 +87,15 @@ pub trait SettingsPort: Send + Sync + 'static {
         input: PaymentTypeInput,
     ) -> Result<(), ConsoleError>;
     /// The store's parameters; the RabbitMQ password is shown as `***`.
+    /// Sets (`None`: clears) the store's default payment type.
+    async fn set_default_payment_type(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+    ) -> Result<(), ConsoleError>;
+    /// The names of the store's enabled payment types on test modules (the red banner), for
+    /// every role.
+    async fn enabled_test_types(&self, actor: &Actor) -> Result<Vec<String>, ConsoleError>;
     async fn store_settings(&self, actor: &Actor) -> Result<StoreSettings, ConsoleError>;
     /// Checks and saves the store's parameters; bad values come back as field errors. A RabbitMQ
     /// URL equal to the shown (redacted) one keeps the stored URL.

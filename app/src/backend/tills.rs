@@ -19,6 +19,9 @@ pub struct TillItem {
     pub receipt: bool,
     pub paper_width: u32,
     pub escpos_native: bool,
+    /// The payment type the till uses when it names none (`None`: the store's default).
+    pub payment_type_id: Option<i64>,
+    pub payment_type: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,6 +47,14 @@ pub trait TillsPort: Send + Sync + 'static {
         actor: &Actor,
         id: i64,
         outputs: TillInput,
+    ) -> Result<(), ConsoleError>;
+    /// Sets (`None`: back to the store's default) the payment type the till uses when it names
+    /// none.
+    async fn set_till_payment_type(
+        &self,
+        actor: &Actor,
+        id: i64,
+        payment_type_id: Option<i64>,
     ) -> Result<(), ConsoleError>;
     /// Keeps a new till's key in the session until the next page takes it.
     async fn set_key_flash(&self, parts: &Parts, key: String) -> Result<(), ConsoleError>;

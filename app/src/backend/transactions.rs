@@ -28,6 +28,8 @@ pub struct TransactionRow {
     pub status: String,
     pub receipt: String,
     pub till: String,
+    /// Made on a test module: no money moved (shown with a «Тест» badge).
+    pub test: bool,
 }
 
 /// The transactions filter as typed in the GET form (checked by the backend, which says what was
@@ -153,6 +155,8 @@ pub struct TransactionDetail {
     pub till: String,
     pub payment_type: String,
     pub module: String,
+    /// Made on a test module: no money moved.
+    pub test: bool,
     pub local_time: String,
     pub paid_local_time: Option<String>,
     pub time_zone: String,

@@ -111,9 +111,11 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
         nav.push((Msg::Tills, "/console/tills", "nav-tills"));
         nav.push((Msg::PaymentModules, "/console/modules", "nav-modules"));
         nav.push((Msg::Users, "/console/users", "nav-users"));
+        nav.push((Msg::Health, "/console/health", "nav-health"));
     }
     if actor.role >= Role::Support {
         nav.push((Msg::Audit, "/console/audit", "nav-audit"));
+        nav.push((Msg::Reconcile, "/console/reconcile", "nav-reconcile"));
     }
     view! {
         <header class="topbar">
@@ -140,9 +142,31 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
                 <button type="submit" data-testid="logout">{Msg::SignOut.text(lang)}</button>
             </ActionForm>
         </header>
+        <TestBanner/>
         <main class="page console">{children()}</main>
     }
     .into_any()
+}
+
+/// The red band on every page while the store has an enabled payment type on a test module:
+/// payments through it are not money.
+#[component]
+pub fn TestBanner() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let names = crate::api::settings::get_test_types().await.unwrap_or_default();
+                (!names.is_empty()).then(|| view! {
+                    <div class="test-banner" role="alert" data-testid="test-banner">
+                        <strong>{Msg::TestBannerLead.text(lang)}</strong> " "
+                        <span data-testid="test-types">{names.join(", ")}</span> ". "
+                        {Msg::TestBannerHint.text(lang)}
+                    </div>
+                })
+            })}
+        </Suspense>
+    }
 }
 
 /// The message beside a form field, if the last post of the form had one for it.

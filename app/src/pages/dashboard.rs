@@ -10,23 +10,33 @@ use crate::components::page_error::PageError;
 use crate::i18n::{Lang, Msg, format_money};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let lang = use_lang();
+    // `?test=1`: the figures count test payments too (by default real money only).
+    let include_test = use_query_map().get_untracked().get("test").as_deref() == Some("1");
     view! {
         <Title text=format!("{} · qrpay", Msg::Dashboard.text(lang))/>
         <ConsoleLayout active=Msg::Dashboard>
             <h1>{Msg::Dashboard.text(lang)}</h1>
             <Suspense>
                 {move || Suspend::new(async move {
-                    match get_dashboard().await {
+                    match get_dashboard(include_test).await {
                         Err(e) => view! { <PageError error=e/> }.into_any(),
                         Ok(d) => {
                             let today = d.today().cloned().unwrap_or(DashboardDay { date: String::new(), count: 0, amount: 0, refunded: 0 });
                             let chart = bar_chart(&d.days, lang);
                             view! {
                                 <p class="lead" data-testid="store">{d.store_name.clone()} " · " {Msg::TimeZone.text(lang)} ": " {d.time_zone.clone()}</p>
+                                <p class="muted" data-testid="test-filter">
+                                    {if d.include_test {
+                                        view! { {Msg::DashTestIncluded.text(lang)} " " <a href="/console" data-testid="hide-test">{Msg::DashHideTest.text(lang)}</a> }.into_any()
+                                    } else {
+                                        view! { {Msg::DashTestExcluded.text(lang)} " " <a href="/console?test=1" data-testid="show-test">{Msg::DashShowTest.text(lang)}</a> }.into_any()
+                                    }}
+                                </p>
                                 <section class="tiles" aria-label=Msg::DashToday.text(lang) data-testid="today">
                                     <h2>{Msg::DashToday.text(lang)} " " <span class="muted">{today.date.clone()}</span></h2>
                                     <div class="tile"><span>{Msg::DashPaidCount.text(lang)}</span><b data-testid="today-count">{today.count}</b></div>
@@ -77,6 +87,11 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
+/// The «Тест» badge of a payment made on a test module.
+pub fn test_badge(lang: Lang) -> impl IntoView {
+    view! { <span class="badge test" data-testid="test-badge" title=Msg::TestPayment.text(lang)>{Msg::TestBadge.text(lang)}</span> }
+}
+
 /// Payments with links to their detail pages, or a line saying there are none.
 fn payment_table(
     rows: Vec<TransactionRow>,
@@ -107,7 +122,7 @@ fn payment_table(
                                     <small class="refunded">" (" {Msg::Refunded.text(lang)} " " {format_money(r.refunded_amount, lang)} ")"</small>
                                 })}
                             </td>
-                            <td data-testid="receipt">{r.receipt}</td>
+                            <td data-testid="receipt">{r.receipt} {r.test.then(|| test_badge(lang))}</td>
                             <td data-testid="till">{r.till}</td>
                         </tr>
                     }

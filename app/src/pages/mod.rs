@@ -1,11 +1,13 @@
 pub mod audit;
 pub mod auth_servers;
 pub mod dashboard;
+pub mod health;
 pub mod home;
 pub mod login;
 pub mod modules;
 pub mod not_found;
 pub mod payment_types;
+pub mod reconcile;
 pub mod setup;
 pub mod store;
 pub mod tills;

@@ -1,7 +1,7 @@
 //! «Виды оплаты»: the list and the add/edit form (name, authorization server, payment module with
 //! suggestions of the installed ones, scanning the customer's QR, enabled). Admins only.
 
-use crate::api::settings::{SavePaymentType, list_payment_types};
+use crate::api::settings::{SaveDefaultPaymentType, SavePaymentType, list_payment_types};
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
 use crate::components::page_error::PageError;
 use crate::i18n::Msg;
@@ -14,6 +14,7 @@ use leptos_router::hooks::use_query_map;
 pub fn PaymentTypesPage() -> impl IntoView {
     let lang = use_lang();
     let save = ServerAction::<SavePaymentType>::new();
+    let save_default = ServerAction::<SaveDefaultPaymentType>::new();
     let (form, save_error) = failure(save.value().get_untracked().and_then(Result::err));
     let failed = save_error.is_some() || !form.fields.is_empty();
     let query = use_query_map().get_untracked();
@@ -62,7 +63,7 @@ pub fn PaymentTypesPage() -> impl IntoView {
                                             <tbody>
                                                 {page.items.iter().cloned().map(|p| view! {
                                                     <tr data-testid="payment-type-row" data-id=p.id.to_string()>
-                                                        <td data-testid="name">{p.name}</td>
+                                                        <td data-testid="name">{p.name} {p.test.then(|| crate::pages::dashboard::test_badge(lang))}</td>
                                                         <td data-testid="auth-server">{p.auth_server}</td>
                                                         <td><code data-testid="module">{p.module}</code></td>
                                                         <td data-testid="scan">{yes_no(p.scan_customer_qr)}</td>
@@ -74,6 +75,21 @@ pub fn PaymentTypesPage() -> impl IntoView {
                                         </table>
                                     }.into_any()
                                 }}
+                                <ActionForm action=save_default attr:class="card form" attr:data-testid="default-form">
+                                    <h2>{Msg::DefaultPaymentType.text(lang)}</h2>
+                                    <p class="muted">{Msg::DefaultPaymentTypeLead.text(lang)}</p>
+                                    <label>
+                                        {Msg::DefaultPaymentType.text(lang)}
+                                        <select name="payment_type_id" data-testid="default-input">
+                                            <option value="" selected=page.default_id.is_none()>{Msg::NoDefault.text(lang)}</option>
+                                            {page.items.iter().map(|p| {
+                                                let label = if p.test { format!("{} ({})", p.name, Msg::TestBadge.text(lang)) } else { p.name.clone() };
+                                                view! { <option value=p.id.to_string() selected=page.default_id == Some(p.id)>{label}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <p class="buttons"><button type="submit" data-testid="save-default">{Msg::Save.text(lang)}</button></p>
+                                </ActionForm>
                                 <ActionForm action=save attr:class="card form" attr:data-testid="payment-type-form">
                                     <h2>{heading.text(lang)}</h2>
                                     {save_error.map(|m| view! { <p class="form-error" role="alert" data-testid="form-error">{m.text(lang)}</p> })}

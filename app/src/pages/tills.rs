@@ -1,7 +1,10 @@
 //! «Кассы»: the list, adding a till (its key is shown once, from the session, never the URL), and
 //! revoking a key after a confirmation step. Admins only.
 
-use crate::api::tills::{CreateTill, RevokeTill, SaveTillOutputs, list_tills, take_new_till_key};
+use crate::api::settings::list_payment_types;
+use crate::api::tills::{
+    CreateTill, RevokeTill, SaveTillOutputs, SaveTillPaymentType, list_tills, take_new_till_key,
+};
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
 use crate::components::page_error::PageError;
 use crate::i18n::Msg;
@@ -17,6 +20,7 @@ pub fn TillsPage() -> impl IntoView {
     let create = ServerAction::<CreateTill>::new();
     let revoke = ServerAction::<RevokeTill>::new();
     let save_outputs = ServerAction::<SaveTillOutputs>::new();
+    let save_payment_type = ServerAction::<SaveTillPaymentType>::new();
     let (outputs_form, outputs_error) =
         failure(save_outputs.value().get_untracked().and_then(Result::err));
     let (form, create_error) = failure(create.value().get_untracked().and_then(Result::err));
@@ -52,9 +56,9 @@ pub fn TillsPage() -> impl IntoView {
                             *taken.lock().expect("BUG: poisoned") = Some(k.clone());
                         }),
                     };
-                    match (list_tills().await, key) {
-                        (Err(e), _) | (_, Err(e)) => view! { <PageError error=e/> }.into_any(),
-                        (Ok(list), Ok(key)) => {
+                    match (list_tills().await, key, list_payment_types().await) {
+                        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => view! { <PageError error=e/> }.into_any(),
+                        (Ok(list), Ok(key), Ok(types)) => {
                             let edited = editing.and_then(|id| list.iter().find(|t| t.id == id).cloned());
                             let confirming = confirm.and_then(|id| list.iter().find(|t| t.id == id && !t.revoked).cloned());
                             let value = |k: &str, default: &str| if failed { form.value(k).unwrap_or_default() } else { default.to_owned() };
@@ -75,7 +79,26 @@ pub fn TillsPage() -> impl IntoView {
                                     let on = |k: &str, saved: bool| if failed { outputs_form.value(k).as_deref() == Some("on") } else { saved };
                                     let (screen, display, receipt, escpos) = (on("screen", t.screen), on("display", t.display), on("receipt", t.receipt), on("escpos_native", t.escpos_native));
                                     let width = if failed { outputs_form.value("paper_width").unwrap_or_default() } else { t.paper_width.to_string() };
+                                    let types = types.items.clone();
+                                    let chosen = t.payment_type_id;
+                                    let (till_name, till_id) = (t.name.clone(), t.id.to_string());
                                     view! {
+                                        <ActionForm action=save_payment_type attr:class="card form" attr:data-testid="till-payment-type-form">
+                                            <h2>{till_name} ": " {Msg::PaymentType.text(lang)}</h2>
+                                            <p class="muted">{Msg::TillPaymentTypeLead.text(lang)}</p>
+                                            <input type="hidden" name="id" value=till_id/>
+                                            <label>
+                                                {Msg::PaymentType.text(lang)}
+                                                <select name="payment_type_id" data-testid="till-payment-type-input">
+                                                    <option value="" selected=chosen.is_none()>{Msg::StoreDefault.text(lang)}</option>
+                                                    {types.iter().map(|p| {
+                                                        let label = if p.test { format!("{} ({})", p.name, Msg::TestBadge.text(lang)) } else { p.name.clone() };
+                                                        view! { <option value=p.id.to_string() selected=chosen == Some(p.id)>{label}</option> }
+                                                    }).collect_view()}
+                                                </select>
+                                            </label>
+                                            <p class="buttons"><button type="submit" data-testid="save-till-payment-type">{Msg::Save.text(lang)}</button></p>
+                                        </ActionForm>
                                         <ActionForm action=save_outputs attr:class="card form" attr:data-testid="outputs-form">
                                             <h2>{t.name.clone()} ": " {Msg::QrOutputs.text(lang)}</h2>
                                             {outputs_error.map(|m| view! { <p class="form-error" role="alert">{m.text(lang)}</p> })}
@@ -120,6 +143,7 @@ pub fn TillsPage() -> impl IntoView {
                                                 <th>{Msg::KeyPrefix.text(lang)}</th>
                                                 <th>{Msg::TillState.text(lang)}</th>
                                                 <th>{Msg::QrOutputs.text(lang)}</th>
+                                                <th>{Msg::PaymentType.text(lang)}</th>
                                                 <th></th>
                                             </tr></thead>
                                             <tbody>
@@ -136,6 +160,7 @@ pub fn TillsPage() -> impl IntoView {
                                                             <td><code data-testid="key-prefix">{t.key_prefix.clone()}</code></td>
                                                             <td data-testid="state">{if t.revoked { Msg::Revoked.text(lang) } else { Msg::Active.text(lang) }}</td>
                                                             <td data-testid="outputs">{outputs} " · " {paper}</td>
+                                                            <td data-testid="payment-type">{t.payment_type.clone().unwrap_or_else(|| Msg::StoreDefault.text(lang).to_owned())}</td>
                                                             <td class="actions">
                                                                 <a href=format!("/console/tills?edit={}", t.id) data-testid="edit">{Msg::Edit.text(lang)}</a>
                                                                 {(!t.revoked).then(|| view! {

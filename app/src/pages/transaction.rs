@@ -80,7 +80,9 @@ fn detail_view(
         <h1>
             {Msg::Payment.text(lang)} " " {format_money(d.amount, lang)} " "
             <span class=format!("status status-{}", d.status) data-testid="detail-status">{status_text(&d.status, lang)}</span>
+            " " {d.test.then(|| crate::pages::dashboard::test_badge(lang))}
         </h1>
+        {d.test.then(|| view! { <p class="test-banner" role="alert" data-testid="test-payment">{Msg::TestPayment.text(lang)}</p> })}
         {pending.then(|| view! { <p class="notice" data-testid="auto-refresh">{Msg::AutoRefresh.text(lang)}</p> })}
         {done.then(|| view! { <p class="notice" data-testid="refund-done">{Msg::RefundDone.text(lang)}</p> })}
         <div class="detail">

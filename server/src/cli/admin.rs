@@ -30,7 +30,7 @@ pub enum UserCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
-    /// Add a store with an authorization server «QR оплата» (120 s) and a payment type «СБП QR»
+    /// Add a store with an authorization server «QR оплата» (120 s) and a payment type «СБП QR (тест)»
     /// on the sandbox bank, so that it can take payments at once; the console's store picker shows it.
     Add {
         /// Short code (Latin letters, digits, «-», «_»), used by `--store` options.
@@ -57,13 +57,18 @@ pub enum TillCommand {
         #[command(flatten)]
         outputs: OutputArgs,
     },
-    /// Change where a till shows the QR and how it prints it (only the options given change).
+    /// Change where a till shows the QR, how it prints it, and the payment type it uses when it
+    /// sends none (only the options given change).
     Set {
         name: String,
         #[arg(long)]
         store: Option<String>,
         #[command(flatten)]
         outputs: OutputArgs,
+        /// The payment type (name) this till uses when a request names none; "" goes back to
+        /// the store's default.
+        #[arg(long)]
+        payment_type: Option<String>,
     },
     /// List tills and whether their keys are active.
     List,
@@ -89,6 +94,13 @@ pub struct OutputArgs {
     /// (GS v 0 bitmap, works everywhere). Default raster.
     #[arg(long, value_parser = ["native", "raster"])]
     escpos: Option<String>,
+}
+
+impl OutputArgs {
+    /// Whether any output option was given.
+    fn any(&self) -> bool {
+        self.outputs.is_some() || self.paper_width.is_some() || self.escpos.is_some()
+    }
 }
 
 fn parse_outputs(s: &str) -> Result<(bool, bool, bool), String> {
@@ -160,6 +172,31 @@ pub enum PaymentTypeCommand {
     },
     /// List payment types.
     List,
+    /// Set the store's default payment type: the one tills use when they name none and have no
+    /// default of their own ("" clears it: such requests are then refused).
+    Default {
+        name: String,
+        #[arg(long)]
+        store: Option<String>,
+    },
+}
+
+/// The id of the store's payment type `name` ("" = none).
+async fn payment_type_id_by_name(
+    db: &crate::db::Db,
+    store_id: i64,
+    name: &str,
+) -> anyhow::Result<Option<i64>> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    payment_type::list_payment_types(db)
+        .await?
+        .into_iter()
+        .find(|pt| pt.store_id == store_id && pt.name == name)
+        .map(|pt| Some(pt.payment_type_id))
+        .ok_or_else(|| anyhow::anyhow!("the store has no payment type {name:?}"))
 }
 
 fn config_error(e: ConfigError) -> anyhow::Error {
@@ -200,13 +237,22 @@ pub async fn store(url: &str, cmd: StoreCommand) -> anyhow::Result<()> {
     let db = prepare_database(url).await?;
     match cmd {
         StoreCommand::Add { code, name } => {
-            store::add_store_ready_to_pay(&db, &Who::CLI, &code, &name)
+            let production = crate::config::production_from_env();
+            store::add_store_ready(&db, &Who::CLI, &code, &name, !production)
                 .await
                 .map_err(config_error)?;
-            eprintln!(
-                "store {code} added with «QR оплата» and «СБП QR» (sandbox); add its tills with \
-                 `qrpay till add --store {code} --name …`"
-            );
+            if production {
+                eprintln!(
+                    "store {code} added with «QR оплата» (production mode: no test payment type; add \
+                     one on a bank module with `qrpay payment-type add --store {code} …`)"
+                );
+            } else {
+                eprintln!(
+                    "store {code} added with «QR оплата» and «{}» (sandbox, its default); add its \
+                     tills with `qrpay till add --store {code} --name …`",
+                    store::TEST_PAYMENT_TYPE
+                );
+            }
         }
         StoreCommand::List => {
             println!("{:<6} {:<16} name", "id", "code");
@@ -257,6 +303,7 @@ pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
             name,
             store,
             outputs,
+            payment_type,
         } => {
             let store = find_store(&db, store.as_deref())
                 .await
@@ -264,11 +311,34 @@ pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
             let till = till::till_by_name(&db, store.store_id, &name)
                 .await
                 .map_err(config_error)?;
-            let new = outputs.apply_to(till.outputs());
-            till::set_till_outputs(&db, &Who::CLI, store.store_id, till.till_id, &new)
+            if let Some(pt) = &payment_type {
+                let id = payment_type_id_by_name(&db, store.store_id, pt).await?;
+                payment_type::set_till_payment_type(
+                    &db,
+                    &Who::CLI,
+                    store.store_id,
+                    till.till_id,
+                    id,
+                )
                 .await
                 .map_err(config_error)?;
-            eprintln!("till {name}: {}", describe(&new));
+                match id {
+                    Some(_) => eprintln!(
+                        "till {name}: payment type {:?} when it names none",
+                        pt.trim()
+                    ),
+                    None => eprintln!(
+                        "till {name}: the store's default payment type when it names none"
+                    ),
+                }
+            }
+            if payment_type.is_none() || outputs.any() {
+                let new = outputs.apply_to(till.outputs());
+                till::set_till_outputs(&db, &Who::CLI, store.store_id, till.till_id, &new)
+                    .await
+                    .map_err(config_error)?;
+                eprintln!("till {name}: {}", describe(&new));
+            }
         }
         TillCommand::List => {
             println!(
@@ -363,6 +433,11 @@ pub async fn payment_type(url: &str, cmd: PaymentTypeCommand) -> anyhow::Result<
                     "module {module} cannot read customers' QR codes; drop --scan-customer-qr"
                 );
             }
+            if provider.is_test() && crate::config::production_from_env() {
+                anyhow::bail!(
+                    "production mode: {module} is a test module, off in production mode (its payment types refuse payments); choose a bank's module"
+                );
+            }
             let server = match auth_server {
                 Some(n) => payment_type::auth_server_by_name(&db, store.store_id, &n).await,
                 None => payment_type::first_auth_server(&db, store.store_id).await,
@@ -390,14 +465,45 @@ pub async fn payment_type(url: &str, cmd: PaymentTypeCommand) -> anyhow::Result<
         }
         PaymentTypeCommand::List => {
             println!(
-                "{:<24} {:<12} {:<8} {:<8} timeout",
-                "name", "module", "scan_qr", "enabled"
+                "{:<24} {:<12} {:<8} {:<8} {:<8} timeout",
+                "name", "module", "scan_qr", "enabled", "default"
             );
+            let mut defaults = std::collections::HashMap::new();
+            for s in store::list_stores(&db).await? {
+                let d = payment_type::store_default_payment_type(&db, s.store_id).await?;
+                defaults.insert(s.store_id, d.map(|d| d.0));
+            }
             for pt in payment_type::list_payment_types(&db).await? {
+                let is_default = defaults.get(&pt.store_id) == Some(&Some(pt.payment_type_id));
                 println!(
-                    "{:<24} {:<12} {:<8} {:<8} {} s",
-                    pt.name, pt.module, pt.scan_customer_qr, pt.enabled, pt.response_timeout_secs
+                    "{:<24} {:<12} {:<8} {:<8} {:<8} {} s",
+                    pt.name,
+                    pt.module,
+                    pt.scan_customer_qr,
+                    pt.enabled,
+                    is_default,
+                    pt.response_timeout_secs
                 );
+            }
+        }
+        PaymentTypeCommand::Default { name, store } => {
+            let store = find_store(&db, store.as_deref())
+                .await
+                .map_err(config_error)?;
+            let id = payment_type_id_by_name(&db, store.store_id, &name).await?;
+            payment_type::set_store_default_payment_type(&db, &Who::CLI, store.store_id, id)
+                .await
+                .map_err(config_error)?;
+            match id {
+                Some(_) => eprintln!(
+                    "store {}: default payment type {:?}",
+                    store.code,
+                    name.trim()
+                ),
+                None => eprintln!(
+                    "store {}: no default payment type; tills without their own must name one",
+                    store.code
+                ),
             }
         }
     }

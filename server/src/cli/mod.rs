@@ -4,9 +4,11 @@ mod admin;
 mod backup;
 pub mod bench_console;
 mod bench_raiffeisen;
+mod doctor;
 mod events;
 mod qr;
 mod raiffeisen;
+mod reconcile;
 pub mod seed;
 pub mod till_sim;
 
@@ -46,6 +48,10 @@ pub enum Command {
     Migrate,
     /// Copy the database to a file while qrpay runs (SQLite; prints the pg_dump command on PostgreSQL).
     Backup(backup::BackupArgs),
+    /// Preflight before opening: database, public URL, payment modules and the bank, broker,
+    /// admin, test modules, disk, clock. One line per check; exit code 0 only when all pass.
+    /// Give it the same settings as `serve` (e.g. the same environment file).
+    Doctor,
     /// Console users.
     #[command(subcommand)]
     User(admin::UserCommand),
@@ -80,6 +86,8 @@ pub enum Command {
     /// Micro-benchmarks that print numbers (release build).
     #[command(subcommand)]
     Bench(qr::BenchCommand),
+    /// Compare the bank's registry of SBP operations with qrpay; exit 0 only when all match.
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 /// Server settings; accepted before or after `serve` (`qrpay --listen …` works too).
@@ -116,6 +124,19 @@ pub struct ServeArgs {
         global = true
     )]
     pub outbox_retention_days: u64,
+    /// Production mode: test modules off (their payment types refuse payments, the sandbox
+    /// routes are gone, a new database gets no test payment type), and startup refuses a public
+    /// URL or a bank address that is not https.
+    #[arg(
+        long,
+        env = "QRPAY_PRODUCTION",
+        global = true,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        default_value_t = false,
+        num_args = 0..=1,
+        default_missing_value = "true"
+    )]
+    pub production: bool,
 }
 
 /// Parses the command line and runs the command; the process exit code follows the result.
@@ -124,11 +145,12 @@ pub async fn run() -> anyhow::Result<()> {
     match cli.command {
         None | Some(Command::Serve) => serve(&cli.database_url, cli.serve).await,
         Some(Command::Migrate) => {
-            crate::startup::prepare_database(&cli.database_url).await?;
+            crate::startup::prepare_database_for(&cli.database_url, cli.serve.production).await?;
             eprintln!("database is up to date");
             Ok(())
         }
         Some(Command::Backup(args)) => backup::run(&cli.database_url, args).await,
+        Some(Command::Doctor) => doctor::run(&cli.database_url, &cli.serve).await,
         Some(Command::User(cmd)) => admin::user(&cli.database_url, cmd).await,
         Some(Command::Store(cmd)) => admin::store(&cli.database_url, cmd).await,
         Some(Command::Till(cmd)) => admin::till(&cli.database_url, cmd).await,
@@ -148,6 +170,7 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::PrintTest(args)) => qr::print_test(args),
         Some(Command::Seed(args)) => seed::run(&cli.database_url, args).await,
         Some(Command::Bench(cmd)) => qr::bench(&cli.database_url, cmd).await,
+        Some(Command::Reconcile(args)) => reconcile::run(&cli.database_url, args).await,
     }
 }
 
@@ -159,6 +182,7 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     settings.bank_call_timeout = std::time::Duration::from_secs(args.bank_call_timeout);
     settings.outbox_retention = (args.outbox_retention_days > 0)
         .then(|| std::time::Duration::from_secs(args.outbox_retention_days * 24 * 3600));
+    settings.production = args.production;
     Application::build(settings)
         .await?
         .run_until_stopped()

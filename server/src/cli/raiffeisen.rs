@@ -112,6 +112,8 @@ pub async fn raiffeisen(url: &str, cmd: RaiffeisenCommand) -> anyhow::Result<()>
                 .register_callback(store.store_id, &url)
                 .await
                 .map_err(|e| anyhow::anyhow!("the bank did not register the callback URL: {e}"))?;
+            crate::db::raiffeisen_setting::record_callback(&db, store.store_id, &registered)
+                .await?;
             eprintln!(
                 "store {}: the bank sends notifications to {registered}",
                 store.code

@@ -136,9 +136,9 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
         .bind(f.store_id)
         .fetch_one(c)
         .await)?;
-        let pt = db::payment_type::payment_type_for_payment(db, f.store_id, None).await?;
-        if let (false, Some(pt)) = (busy, pt) {
-            reuse = Some((f.store_id, pt.payment_type_id));
+        let pt = db::payment_type::store_default_payment_type(db, f.store_id).await?;
+        if let (false, Some((payment_type_id, _))) = (busy, pt) {
+            reuse = Some((f.store_id, payment_type_id));
         }
     }
     let mut stores = Vec::new();

@@ -15,13 +15,18 @@ const DASHBOARD_LIST: i64 = 50;
 #[async_trait::async_trait]
 impl DashboardPort for ConsoleBackend {
     /// Every role may read the dashboard.
-    async fn dashboard(&self, actor: &Actor) -> Result<Dashboard, ConsoleError> {
+    async fn dashboard(
+        &self,
+        actor: &Actor,
+        include_test: bool,
+    ) -> Result<Dashboard, ConsoleError> {
         let (store, tz) = self.store(actor).await?;
         let today = chrono::Utc::now().with_timezone(&tz).date_naive();
         let (dates, bounds) = day_bounds(tz, today, DASHBOARD_DAYS);
-        let totals = db::payment_search::paid_per_day(&self.db, store.store_id, &bounds)
-            .await
-            .map_err(internal)?;
+        let totals =
+            db::payment_search::paid_per_day(&self.db, store.store_id, &bounds, include_test)
+                .await
+                .map_err(internal)?;
         let mut pending = db::payment_search::pending(&self.db, store.store_id, DASHBOARD_LIST + 1)
             .await
             .map_err(internal)?;
@@ -50,6 +55,7 @@ impl DashboardPort for ConsoleBackend {
             more_pending,
             late: late.into_iter().map(|r| row_view(r, tz)).collect(),
             more_late,
+            include_test,
         })
     }
 }

@@ -8,7 +8,9 @@
 
 mod audit;
 mod dashboard;
+pub mod health;
 mod modules;
+mod reconcile;
 mod session;
 mod settings;
 mod tills;
@@ -23,11 +25,12 @@ use app::error::{ConsoleError, FormErrors};
 use app::i18n::Msg;
 use axum::Router;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions_and_ssg_and_context};
 use std::sync::{Arc, Mutex};
@@ -92,6 +95,7 @@ pub fn router(
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
     let csv_backend = backend.clone();
+    let upload_backend = backend.clone();
     Router::new()
         .leptos_routes_with_context(&options, routes, context, shell)
         .route(
@@ -119,10 +123,20 @@ pub fn router(
             }
         })
         .with_state(options)
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        // The registry upload alone takes a large body.
+        .merge(
+            Router::new()
+                .route(
+                    app::pages::reconcile::UPLOAD_PATH,
+                    post(move |req: Request| reconcile::upload(upload_backend.clone(), req)),
+                )
+                .layer(DefaultBodyLimit::max(reconcile::REGISTRY_LIMIT))
+                .layer(RequestBodyLimitLayer::new(reconcile::REGISTRY_LIMIT)),
+        )
         .layer(middleware::from_fn_with_state(backend, resolve_actor))
         .layer(sessions)
         .layer(middleware::from_fn(resolve_lang))
-        .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(middleware::from_fn_with_state(
             Arc::new(settings),
             refuse_cross_site,
@@ -311,6 +325,8 @@ pub struct ConsoleBackend {
     setup_token: Mutex<Option<String>>,
     /// Refunds go through the payment service (absent only in tests that never refund).
     payments: Option<Arc<crate::payments::service::PaymentService>>,
+    /// For the «Состояние» page's checks.
+    health: health::HealthSettings,
 }
 
 fn internal(e: impl std::fmt::Display) -> ConsoleError {
@@ -325,7 +341,14 @@ impl ConsoleBackend {
             db,
             setup_token: Mutex::new(None),
             payments: None,
+            health: Default::default(),
         }
+    }
+
+    /// The default broker and the data directory the «Состояние» page checks.
+    pub fn with_health(mut self, health: health::HealthSettings) -> Self {
+        self.health = health;
+        self
     }
 
     /// The payment service console refunds go through.
@@ -342,6 +365,11 @@ impl ConsoleBackend {
         db::store::store_by_id(&self.db, actor.store_id)
             .await
             .map_err(internal)
+    }
+
+    /// Production mode (test modules off), as the payment service runs.
+    fn production(&self) -> bool {
+        self.payments.as_ref().is_some_and(|p| p.production())
     }
 
     /// The actor's store, and its time zone.

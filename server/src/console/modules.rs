@@ -137,6 +137,12 @@ impl ModulesPort for ConsoleBackend {
         match bank.register_callback(store.store_id, &url).await {
             Ok(registered) => {
                 tracing::info!(store_id = store.store_id, url = %registered, login = %actor.login, "callback URL registered with Raiffeisen");
+                if let Err(e) =
+                    db::raiffeisen_setting::record_callback(&self.db, store.store_id, &registered)
+                        .await
+                {
+                    tracing::warn!(error = %e, "cannot note the registered callback URL");
+                }
                 Ok(registered)
             }
             Err(e) => {

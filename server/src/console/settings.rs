@@ -109,6 +109,10 @@ impl SettingsPort for ConsoleBackend {
                 .map(|a| a.name.clone())
                 .unwrap_or_default()
         };
+        let default_id = db::payment_type::store_default_payment_type(&self.db, store.store_id)
+            .await
+            .map_err(internal)?
+            .map(|d| d.0);
         Ok(PaymentTypePage {
             items: types
                 .into_iter()
@@ -118,11 +122,13 @@ impl SettingsPort for ConsoleBackend {
                     name: p.name,
                     auth_server: server_name(p.auth_server_id),
                     auth_server_id: p.auth_server_id,
+                    test: self.providers.is_test(&p.module),
                     module: p.module,
                     scan_customer_qr: p.scan_customer_qr,
                     enabled: p.enabled,
                 })
                 .collect(),
+            default_id,
             auth_servers: servers
                 .iter()
                 .map(|a| (a.auth_server_id, a.name.clone()))
@@ -144,6 +150,10 @@ impl SettingsPort for ConsoleBackend {
             None => errors.field("module", Msg::ModuleUnknown),
             Some(p) if input.scan_customer_qr && !p.capabilities().customer_presented_qr => {
                 errors.field("scan_customer_qr", Msg::ScanNotSupported)
+            }
+            // Production mode: a test module would only refuse payments; say so at once.
+            Some(p) if input.enabled && p.is_test() && self.production() => {
+                errors.field("module", Msg::TestModuleInProduction)
             }
             Some(_) => {}
         }
@@ -174,6 +184,41 @@ impl SettingsPort for ConsoleBackend {
             Err(db::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
             Err(e) => Err(internal(e)),
         }
+    }
+
+    async fn set_default_payment_type(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = self.store_of(actor).await?;
+        match db::payment_type::set_store_default_payment_type(
+            &self.db,
+            &who(actor),
+            store.store_id,
+            id,
+        )
+        .await
+        {
+            Ok(()) => Ok(()),
+            Err(db::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    /// Every role: the banner warns whoever looks.
+    async fn enabled_test_types(&self, actor: &Actor) -> Result<Vec<String>, ConsoleError> {
+        let test_modules: Vec<&str> = self
+            .providers
+            .modules()
+            .filter(|m| self.providers.is_test(m))
+            .collect();
+        let types =
+            db::payment_type::enabled_types_on(&self.db, Some(actor.store_id), &test_modules)
+                .await
+                .map_err(internal)?;
+        Ok(types.into_iter().map(|t| t.name).collect())
     }
 
     async fn store_settings(&self, actor: &Actor) -> Result<StoreSettings, ConsoleError> {

@@ -34,6 +34,8 @@ impl TillsPort for ConsoleBackend {
                     receipt: o.receipt,
                     paper_width: o.paper_width,
                     escpos_native: o.escpos_native,
+                    payment_type_id: t.default_payment_type_id,
+                    payment_type: t.default_payment_type,
                 }
             })
             .collect())
@@ -95,6 +97,29 @@ impl TillsPort for ConsoleBackend {
             escpos_native: o.escpos_native,
         };
         match db::till::set_till_outputs(&self.db, &who(actor), store.store_id, id, &outputs).await
+        {
+            Ok(()) => Ok(()),
+            Err(db::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn set_till_payment_type(
+        &self,
+        actor: &Actor,
+        id: i64,
+        payment_type_id: Option<i64>,
+    ) -> Result<(), ConsoleError> {
+        admin_only(actor)?;
+        let store = self.store_of(actor).await?;
+        match db::payment_type::set_till_payment_type(
+            &self.db,
+            &who(actor),
+            store.store_id,
+            id,
+            payment_type_id,
+        )
+        .await
         {
             Ok(()) => Ok(()),
             Err(db::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),

@@ -110,6 +110,7 @@ impl TransactionsPort for ConsoleBackend {
                 .unwrap_or_default(),
             payment_type: p.payment_type_name.clone(),
             module: p.module.clone(),
+            test: p.test,
             local_time: local(p.created_at),
             paid_local_time: p.paid_at.map(local),
             time_zone: tz.name().to_owned(),
@@ -220,7 +221,7 @@ impl ConsoleBackend {
             .map_err(internal)?;
         let parsed = parse_query(query, tz, &tills);
         let mut out = String::from(
-            "created_at;payment_id;status;amount;refunded;receipt;till;order_ref;qr_id;bank_transaction_id\r\n",
+            "created_at;payment_id;status;amount;refunded;receipt;till;order_ref;qr_id;bank_transaction_id;test\r\n",
         );
         let mut after = None;
         loop {
@@ -249,6 +250,8 @@ impl ConsoleBackend {
                     r.order_ref.clone(),
                     r.qr_id.clone().unwrap_or_default(),
                     r.bank_transaction_id.clone().unwrap_or_default(),
+                    // A test module moved no money: a spreadsheet must be able to leave it out.
+                    r.test.to_string(),
                 ];
                 let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
                 out.push_str(&line.join(";"));
@@ -276,6 +279,7 @@ pub(super) fn row_view(r: db::payment_search::TransactionRow, tz: chrono_tz::Tz)
         status: r.status,
         receipt: r.receipt,
         till: r.till_name,
+        test: r.test,
     }
 }
 

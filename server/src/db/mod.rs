@@ -17,6 +17,7 @@ pub mod payment_event;
 pub mod payment_search;
 pub mod payment_type;
 pub mod raiffeisen_setting;
+pub mod reconcile;
 pub mod refund;
 pub mod seed;
 pub mod session;
@@ -139,6 +140,35 @@ impl Db {
                 .context("PostgreSQL migrations failed")?,
         }
         Ok(())
+    }
+
+    /// The versions of the migrations this qrpay has that the database has not applied (all of
+    /// them on a database never migrated); `qrpay doctor` reports them without applying any.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, sqlx::Error> {
+        let known: Vec<i64> = match self {
+            Db::Sqlite { .. } => sqlx::migrate!("../migrations/sqlite")
+                .iter()
+                .filter(|m| m.migration_type.is_up_migration())
+                .map(|m| m.version)
+                .collect(),
+            Db::Postgres(_) => sqlx::migrate!("../migrations/postgres")
+                .iter()
+                .filter(|m| m.migration_type.is_up_migration())
+                .map(|m| m.version)
+                .collect(),
+        };
+        let applied: Vec<i64> = match read!(self, |c| sqlx::query_scalar(
+            "select version from _sqlx_migrations where success"
+        )
+        .fetch_all(c)
+        .await)
+        {
+            Ok(v) => v,
+            // No migrations table: nothing was ever applied.
+            Err(sqlx::Error::Database(_)) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        Ok(known.into_iter().filter(|v| !applied.contains(v)).collect())
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {

@@ -13,7 +13,7 @@ const PAYMENT_COLUMNS: &str = "p.payment_id, p.store_id, p.till_id, p.payment_ty
     pt.name as payment_type_name, p.module, p.status, p.amount, p.currency, p.receipt, \
     p.description, p.customer_qr, p.order_ref, p.qr_id, p.qr_payload, p.bank_transaction_id, \
     p.failure_code, p.failure_message, p.expires_at, p.paid_at, p.refunded_amount, p.late, \
-    p.created_at, p.updated_at, t.qr_outputs as till_qr_outputs, \
+    p.test, p.created_at, p.updated_at, t.qr_outputs as till_qr_outputs, \
     t.paper_width as till_paper_width, t.escpos_native as till_escpos_native";
 
 const PAYMENT_FROM: &str = "from payment p join payment_type pt on pt.payment_type_id = p.payment_type_id \
@@ -43,6 +43,8 @@ pub struct PaymentRow {
     pub paid_at: Option<DateTime<Utc>>,
     pub refunded_amount: i64,
     pub late: bool,
+    /// Made on a test module (set at creation): no money moved.
+    pub test: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The QR output settings of the till that created the payment (see `qr::outputs`).
@@ -79,12 +81,14 @@ pub struct NewPayment<'a> {
     pub order_ref: &'a str,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// The payment type's module is a test module.
+    pub test: bool,
 }
 
 const INSERT_PAYMENT_COLUMNS: &str = "insert into payment (payment_id, store_id, till_id, payment_type_id, \
-    module, status, amount, receipt, description, customer_qr, order_ref, expires_at, created_at, updated_at)";
+    module, status, amount, receipt, description, customer_qr, order_ref, expires_at, created_at, updated_at, test)";
 const NEW_PAYMENT_VALUES: &str =
-    "$1, $2, $3, $4, $5, 'creating', $6, $7, $8, $9, $10, $11, $12, $12";
+    "$1, $2, $3, $4, $5, 'creating', $6, $7, $8, $9, $10, $11, $12, $12, $13";
 const EVENT_COLUMNS: &str =
     "insert into payment_event (payment_id, to_status, trigger, created_at)";
 
@@ -110,6 +114,7 @@ struct OwnedClaimBinds {
     order_ref: String,
     expires_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
+    test: bool,
     till_id: i64,
     key: String,
     request_hash: String,
@@ -131,6 +136,7 @@ impl OwnedClaimBinds {
             order_ref: p.order_ref.to_owned(),
             expires_at: p.expires_at,
             created_at: p.created_at,
+            test: p.test,
             till_id: claim.till_id,
             key: claim.key.to_owned(),
             request_hash: claim.request_hash.to_owned(),
@@ -168,12 +174,12 @@ pub async fn claim_and_insert_creating(
     let sql = format!(
         "begin immediate; \
          insert into idempotency (till_id, idempotency_key, request_hash, created_at, payment_id, lease_until) \
-           values ($13, $14, $15, $12, $1, $16) on conflict (till_id, idempotency_key) do nothing; \
+           values ($14, $15, $16, $12, $1, $17) on conflict (till_id, idempotency_key) do nothing; \
          {INSERT_PAYMENT_COLUMNS} select {NEW_PAYMENT_VALUES} where changes() = 1; \
          {EVENT_COLUMNS} select $1, 'creating', 'till_created', $12 where changes() = 1; \
          select {IDEMPOTENCY_COLUMNS}, \
            exists (select 1 from payment where payment_id = $1) as created \
-           from idempotency where till_id = $13 and idempotency_key = $14; \
+           from idempotency where till_id = $14 and idempotency_key = $15; \
          commit;"
     );
     let write = write.clone();
@@ -196,6 +202,7 @@ pub async fn claim_and_insert_creating(
             .bind(&b.order_ref)
             .bind(b.expires_at)
             .bind(b.created_at)
+            .bind(b.test)
             .bind(b.till_id)
             .bind(&b.key)
             .bind(&b.request_hash)
@@ -248,6 +255,7 @@ pub async fn insert_creating(tx: &mut Tx, p: &NewPayment<'_>) -> Result<(), sqlx
             .bind(p.order_ref)
             .bind(p.expires_at)
             .bind(p.created_at)
+            .bind(p.test)
             .execute(c)
             .await
             .map(|_| ())
@@ -310,7 +318,7 @@ const PAYMENT_RETURNING: &str = "payment_id, store_id, till_id, payment_type_id,
     module, status, amount, currency, receipt, \
     description, customer_qr, order_ref, qr_id, qr_payload, bank_transaction_id, \
     failure_code, failure_message, expires_at, paid_at, refunded_amount, late, \
-    created_at, updated_at, \
+    test, created_at, updated_at, \
     (select t.qr_outputs from till t where t.till_id = payment.till_id) as till_qr_outputs, \
     (select t.paper_width from till t where t.till_id = payment.till_id) as till_paper_width, \
     (select t.escpos_native from till t where t.till_id = payment.till_id) as till_escpos_native";

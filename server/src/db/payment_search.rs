@@ -18,10 +18,12 @@ pub struct TransactionRow {
     pub order_ref: String,
     pub qr_id: Option<String>,
     pub bank_transaction_id: Option<String>,
+    /// Made on a test module: no money moved.
+    pub test: bool,
 }
 
 const ROW_COLUMNS: &str = "p.payment_id, p.created_at, p.amount, p.refunded_amount, p.status, \
-    p.receipt, t.name as till_name, p.order_ref, p.qr_id, p.bank_transaction_id";
+    p.receipt, t.name as till_name, p.order_ref, p.qr_id, p.bank_transaction_id, p.test";
 
 /// What the transactions list is filtered by (all checked already).
 #[derive(Debug, Default, Clone)]
@@ -429,11 +431,12 @@ pub struct DayTotals {
 
 /// Paid payments per day: `bounds` are the days' starts and the last day's end (UTC instants of
 /// local midnights, ascending), so `bounds.len() - 1` days come back, days without payments as
-/// zeros.
+/// zeros. Test payments (no money moved) count only when `include_test`.
 pub async fn paid_per_day(
     db: &Db,
     store_id: i64,
     bounds: &[DateTime<Utc>],
+    include_test: bool,
 ) -> Result<Vec<DayTotals>, sqlx::Error> {
     let days = bounds.len().saturating_sub(1);
     if days == 0 {
@@ -449,9 +452,10 @@ pub async fn paid_per_day(
         "select cast({case} as bigint) as day, count(*), cast(coalesce(sum(p.amount), 0) as bigint), \
                 cast(coalesce(sum(p.refunded_amount), 0) as bigint) \
          from payment p \
-         where p.store_id = $1 and p.created_at >= $2 and p.created_at < ${last} and p.status = 'paid' \
+         where p.store_id = $1 and p.created_at >= $2 and p.created_at < ${last} and p.status = 'paid'{real} \
          group by 1",
-        last = days + 2
+        last = days + 2,
+        real = if include_test { "" } else { " and not p.test" },
     );
     let rows: Vec<(i64, i64, i64, i64)> = read!(db, |c| {
         let mut q = sqlx::query_as(&sql).bind(store_id);

@@ -394,25 +394,175 @@ pub async fn save_payment_type(
     Ok(id)
 }
 
-/// The payment type a till asks for by name, or the store's first enabled one.
+/// The payment type a till asks for by name; when it names none, the till's default, else the
+/// store's default — never a guess. `None` when there is no such type (or no default).
 pub async fn payment_type_for_payment(
     db: &Db,
     store_id: i64,
+    till_id: i64,
     name: Option<&str>,
 ) -> Result<Option<PaymentType>, sqlx::Error> {
     let sql = format!(
         "select {PAYMENT_TYPE_COLUMNS} from payment_type pt \
          join auth_server a on a.auth_server_id = pt.auth_server_id \
-         where pt.store_id = $1 and ($2 is null or pt.name = $2) \
-         and ($2 is not null or pt.enabled = $3) \
-         order by pt.payment_type_id limit 1"
+         where pt.store_id = $1 and (($2 is not null and pt.name = $2) or ($2 is null \
+           and pt.payment_type_id = coalesce( \
+             (select t.default_payment_type_id from till t where t.till_id = $3 and t.store_id = $1), \
+             (select s.default_payment_type_id from store s where s.store_id = $1))))"
     );
     read!(db, |c| sqlx::query_as(&sql)
         .bind(store_id)
         .bind(name)
-        .bind(true)
+        .bind(till_id)
         .fetch_optional(c)
         .await)
+}
+
+/// The id and name of the store's default payment type (for tills that name none and have no
+/// default of their own), if it has one.
+pub async fn store_default_payment_type(
+    db: &Db,
+    store_id: i64,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select pt.payment_type_id, pt.name from store s \
+         join payment_type pt on pt.payment_type_id = s.default_payment_type_id \
+         where s.store_id = $1"
+    )
+    .bind(store_id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// The payment type `id` when it belongs to the store (`None` clears a default).
+async fn own_payment_type(
+    tx: &mut Tx,
+    store_id: i64,
+    id: Option<i64>,
+) -> Result<Option<(i64, String)>, ConfigError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let found: Option<(i64, String)> = in_tx!(tx, |c| {
+        sqlx::query_as(
+        "select payment_type_id, name from payment_type where store_id = $1 and payment_type_id = $2"
+    )
+    .bind(store_id)
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await
+    })?;
+    found
+        .map(Some)
+        .ok_or_else(|| ConfigError::NotFound(format!("payment type {id}")))
+}
+
+/// Sets (or with `None` clears) the store's default payment type, with its audit row.
+pub async fn set_store_default_payment_type(
+    db: &Db,
+    who: &Who<'_>,
+    store_id: i64,
+    payment_type_id: Option<i64>,
+) -> Result<(), ConfigError> {
+    let mut tx = db.begin().await?;
+    let chosen = own_payment_type(&mut tx, store_id, payment_type_id).await?;
+    let before: Option<Option<i64>> = in_tx!(&mut tx, |c| sqlx::query_scalar(
+        "select default_payment_type_id from store where store_id = $1"
+    )
+    .bind(store_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some(before) = before else {
+        return Err(ConfigError::NotFound(format!("store {store_id}")));
+    };
+    in_tx!(&mut tx, |c| sqlx::query(
+        "update store set default_payment_type_id = $2, updated_at = $3 where store_id = $1"
+    )
+    .bind(store_id)
+    .bind(payment_type_id)
+    .bind(now())
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    audit::record(
+        &mut tx,
+        who,
+        Change {
+            store_id: Some(store_id),
+            action: "update",
+            entity: "store",
+            entity_id: store_id.to_string(),
+            before: Some(json!({ "default_payment_type_id": before })),
+            after: Some(json!({ "default_payment_type_id": payment_type_id,
+                                "default_payment_type": chosen.map(|c| c.1) })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets (or with `None` clears) the payment type a till uses when it names none, with its audit
+/// row. The type must belong to the till's store.
+pub async fn set_till_payment_type(
+    db: &Db,
+    who: &Who<'_>,
+    store_id: i64,
+    till_id: i64,
+    payment_type_id: Option<i64>,
+) -> Result<(), ConfigError> {
+    let mut tx = db.begin().await?;
+    let chosen = own_payment_type(&mut tx, store_id, payment_type_id).await?;
+    let before: Option<Option<i64>> = in_tx!(&mut tx, |c| sqlx::query_scalar(
+        "select default_payment_type_id from till where store_id = $1 and till_id = $2"
+    )
+    .bind(store_id)
+    .bind(till_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some(before) = before else {
+        return Err(ConfigError::NotFound(format!("till {till_id}")));
+    };
+    in_tx!(&mut tx, |c| sqlx::query(
+        "update till set default_payment_type_id = $2, updated_at = $3 where till_id = $1"
+    )
+    .bind(till_id)
+    .bind(payment_type_id)
+    .bind(now())
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    audit::record(
+        &mut tx,
+        who,
+        Change {
+            store_id: Some(store_id),
+            action: "update",
+            entity: "till",
+            entity_id: till_id.to_string(),
+            before: Some(json!({ "default_payment_type_id": before })),
+            after: Some(json!({ "default_payment_type_id": payment_type_id,
+                                "default_payment_type": chosen.map(|c| c.1) })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The store's enabled payment types on `modules` (names, by id): the console's banner and the
+/// production checks look for test modules this way.
+pub async fn enabled_types_on(
+    db: &Db,
+    store_id: Option<i64>,
+    modules: &[&str],
+) -> Result<Vec<PaymentType>, sqlx::Error> {
+    let all = list_payment_types(db).await?;
+    Ok(all
+        .into_iter()
+        .filter(|pt| pt.enabled && modules.contains(&pt.module.as_str()))
+        .filter(|pt| store_id.is_none_or(|s| pt.store_id == s))
+        .collect())
 }
 
 pub async fn list_payment_types(db: &Db) -> Result<Vec<PaymentType>, sqlx::Error> {

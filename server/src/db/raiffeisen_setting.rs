@@ -38,6 +38,41 @@ pub async fn setting_of_store(
     .await)
 }
 
+/// The callback URL last registered with the bank for the store, and when (`None`: never, or
+/// not since these settings were stored).
+pub async fn registered_callback(
+    db: &Db,
+    store_id: i64,
+) -> Result<Option<(String, chrono::DateTime<chrono::Utc>)>, sqlx::Error> {
+    let row: Option<(Option<String>, Option<chrono::DateTime<chrono::Utc>>)> = read!(db, |c| {
+        sqlx::query_as(
+            "select callback_url, callback_registered_at from raiffeisen_setting where store_id = $1"
+        )
+        .bind(store_id)
+        .fetch_optional(c)
+        .await
+    })?;
+    Ok(row.and_then(|(url, at)| url.zip(at)))
+}
+
+/// Notes that the bank accepted `url` as the store's callback URL (the bank has no call that
+/// reads it back, so `qrpay doctor` checks this note). A store without its own settings row
+/// (the `QRPAY_RAIFFEISEN_*` ones) has nowhere to keep it.
+pub async fn record_callback(db: &Db, store_id: i64, url: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    in_tx!(&mut tx, |c| sqlx::query(
+        "update raiffeisen_setting set callback_url = $2, callback_registered_at = $3 \
+         where store_id = $1"
+    )
+    .bind(store_id)
+    .bind(url)
+    .bind(now())
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    tx.commit().await
+}
+
 /// What the audit log keeps of a row: never the secret key, only whether one is set and, after a
 /// save, whether it was changed.
 fn audit_json(base_url: &str, sbp_merchant_id: &str, secret: &str) -> serde_json::Value {

@@ -5,7 +5,8 @@ use crate::domain::RefundStatus;
 use chrono::{DateTime, Utc};
 
 const REFUND_COLUMNS: &str = "refund_id, payment_id, store_id, till_id, amount, status, reason, \
-    refund_ref, failure_code, failure_message, created_at, updated_at, completed_at";
+    refund_ref, failure_code, failure_message, created_at, updated_at, completed_at, \
+    (select p.test from payment p where p.payment_id = refund.payment_id) as test";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefundRow {
@@ -22,6 +23,8 @@ pub struct RefundRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// The refund of a test payment (`payment.test`): no money moves back either.
+    pub test: bool,
 }
 
 impl RefundRow {

@@ -53,19 +53,23 @@ where
 const STORE_COLUMNS: &str =
     "store_id, code, name, integrator_url, rabbitmq_url, time_zone, refund_late_payments";
 
-/// On first start: a default store, an authorization server «QR оплата» (120 s) and a payment
-/// type «СБП QR» on the sandbox bank, so that a new user can take a payment at once (no audit
-/// row: nobody changed anything). Returns true when it created them.
-pub async fn ensure_defaults(db: &Db) -> Result<bool, sqlx::Error> {
+/// On first start: a default store, an authorization server «QR оплата» (120 s) and — unless
+/// `test_type` is false (production mode) — the test payment type «СБП QR (тест)» on the sandbox
+/// bank as the store's default, so that a new user can take a payment at once. Returns true
+/// when it created them.
+pub async fn ensure_defaults(db: &Db, test_type: bool) -> Result<bool, sqlx::Error> {
     let stores: i64 = read!(db, |c| sqlx::query_scalar("select count(*) from store")
         .fetch_one(c)
         .await)?;
     if stores > 0 {
         return Ok(false);
     }
-    add_store_with_defaults(db, &Who::SEED, "main", "Магазин").await?;
+    add_store_with(db, &Who::SEED, "main", "Магазин", test_type).await?;
     Ok(true)
 }
+
+/// The name of the payment type a new store gets on the sandbox bank: it says it is a test.
+pub const TEST_PAYMENT_TYPE: &str = "СБП QR (тест)";
 
 /// What [`add_store_with_defaults`] created.
 #[derive(Debug, Clone, Copy)]
@@ -76,14 +80,32 @@ pub struct DefaultStore {
 }
 
 /// A store with what a new store needs to take a payment at once: an authorization server
-/// «QR оплата» (120 s) and a payment type «СБП QR» on the sandbox bank. One transaction, with an
-/// audit row for each of the three.
+/// «QR оплата» (120 s) and the test payment type «СБП QR (тест)» on the sandbox bank, the
+/// store's default. One transaction, with an audit row for each of the three.
 pub async fn add_store_with_defaults(
     db: &Db,
     who: &Who<'_>,
     code: &str,
     name: &str,
 ) -> Result<DefaultStore, sqlx::Error> {
+    let (store_id, auth_server_id, payment_type_id) =
+        add_store_with(db, who, code, name, true).await?;
+    Ok(DefaultStore {
+        store_id,
+        auth_server_id,
+        payment_type_id: payment_type_id.expect("BUG: asked for the test type"),
+    })
+}
+
+/// [`add_store_with_defaults`], with the test payment type only when `test_type` (production
+/// mode creates none: a store there starts with no payment type until a bank is configured).
+pub async fn add_store_with(
+    db: &Db,
+    who: &Who<'_>,
+    code: &str,
+    name: &str,
+    test_type: bool,
+) -> Result<(i64, i64, Option<i64>), sqlx::Error> {
     let at = now();
     let mut tx = db.begin().await?;
     let store_id = insert_store(&mut tx, who, code, name).await?;
@@ -96,30 +118,40 @@ pub async fn add_store_with_defaults(
         .bind(at)
         .fetch_one(&mut *c)
         .await?;
-        let payment_type_id: i64 = sqlx::query_scalar(
-            "insert into payment_type (store_id, auth_server_id, name, module, created_at, updated_at) \
-             values ($1, $2, 'СБП QR', 'sandbox', $3, $3) returning payment_type_id",
-        )
-        .bind(store_id)
-        .bind(auth_server_id)
-        .bind(at)
-        .fetch_one(&mut *c)
-        .await?;
+        let mut payment_type_id = None;
+        if test_type {
+            let id: i64 = sqlx::query_scalar(
+                "insert into payment_type (store_id, auth_server_id, name, module, created_at, updated_at) \
+                 values ($1, $2, $3, 'sandbox', $4, $4) returning payment_type_id",
+            )
+            .bind(store_id)
+            .bind(auth_server_id)
+            .bind(TEST_PAYMENT_TYPE)
+            .bind(at)
+            .fetch_one(&mut *c)
+            .await?;
+            sqlx::query("update store set default_payment_type_id = $2 where store_id = $1")
+                .bind(store_id)
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            payment_type_id = Some(id);
+        }
         Ok::<_, sqlx::Error>((auth_server_id, payment_type_id))
     })?;
-    let created = [
-        (
-            "auth_server",
-            auth_server_id,
-            json!({ "name": "QR оплата", "response_timeout_secs": 120 }),
-        ),
-        (
+    let mut created = vec![(
+        "auth_server",
+        auth_server_id,
+        json!({ "name": "QR оплата", "response_timeout_secs": 120 }),
+    )];
+    if let Some(payment_type_id) = payment_type_id {
+        created.push((
             "payment_type",
             payment_type_id,
-            json!({ "name": "СБП QR", "auth_server_id": auth_server_id, "module": "sandbox",
-                    "scan_customer_qr": false, "enabled": true }),
-        ),
-    ];
+            json!({ "name": TEST_PAYMENT_TYPE, "auth_server_id": auth_server_id, "module": "sandbox",
+                    "scan_customer_qr": false, "enabled": true, "store_default": true }),
+        ));
+    }
     for (entity, id, after) in created {
         audit::record(
             &mut tx,
@@ -136,11 +168,7 @@ pub async fn add_store_with_defaults(
         .await?;
     }
     tx.commit().await?;
-    Ok(DefaultStore {
-        store_id,
-        auth_server_id,
-        payment_type_id,
-    })
+    Ok((store_id, auth_server_id, payment_type_id))
 }
 
 /// Inserts the store row and its audit row.
@@ -246,11 +274,22 @@ pub async fn add_store_ready_to_pay(
     code: &str,
     name: &str,
 ) -> Result<i64, ConfigError> {
+    add_store_ready(db, who, code, name, true).await
+}
+
+/// [`add_store_ready_to_pay`], with the test payment type only when `test_type`.
+pub async fn add_store_ready(
+    db: &Db,
+    who: &Who<'_>,
+    code: &str,
+    name: &str,
+    test_type: bool,
+) -> Result<i64, ConfigError> {
     let (code, name) = (code.trim(), name.trim());
     check_new_store(code, name)?;
-    add_store_with_defaults(db, who, code, name)
+    add_store_with(db, who, code, name, test_type)
         .await
-        .map(|s| s.store_id)
+        .map(|s| s.0)
         .map_err(|e| duplicate_or(e, format!("store {code:?}")))
 }
 

@@ -20,6 +20,9 @@ pub struct Till {
     pub qr_outputs: String,
     pub paper_width: i64,
     pub escpos_native: bool,
+    /// The payment type the till uses when it names none (else the store's default).
+    pub default_payment_type_id: Option<i64>,
+    pub default_payment_type: Option<String>,
 }
 
 impl Till {
@@ -37,7 +40,10 @@ pub struct TillIdentity {
 }
 
 const TILL_COLUMNS: &str = "t.till_id, t.store_id, s.code as store_code, t.name, t.kind, \
-     t.key_prefix, t.revoked_at, t.created_at, t.qr_outputs, t.paper_width, t.escpos_native";
+     t.key_prefix, t.revoked_at, t.created_at, t.qr_outputs, t.paper_width, t.escpos_native, \
+     t.default_payment_type_id, \
+     (select pt.name from payment_type pt where pt.payment_type_id = t.default_payment_type_id) \
+       as default_payment_type";
 
 pub async fn list_tills(db: &Db) -> Result<Vec<Till>, sqlx::Error> {
     let sql = format!(

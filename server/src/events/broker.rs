@@ -172,6 +172,33 @@ pub fn republish_advice(url: &str, t: &Topology, refused: &str) -> String {
     )
 }
 
+/// Whether the broker at `url` has the exchange `exchange` (a passive declaration, which
+/// changes nothing); `Err` when the broker cannot be reached.
+pub async fn exchange_exists(url: &str, exchange: &str) -> Result<bool, String> {
+    let conn = connect(url, "qrpay doctor").await?;
+    let channel = open_channel(&conn).await?;
+    let passive = ExchangeDeclareOptions {
+        passive: true,
+        ..DURABLE
+    };
+    let found = channel
+        .exchange_declare(
+            exchange.into(),
+            ExchangeKind::Topic,
+            passive,
+            FieldTable::default(),
+        )
+        .await;
+    let _ = conn.close(200, "doctor done".into()).await;
+    match found {
+        Ok(()) => Ok(true),
+        Err(e) if matches!(e.kind(), ErrorKind::ProtocolError(err) if err.get_id() == 404) => {
+            Ok(false)
+        }
+        Err(e) => Err(format!("the broker refused the check: {e}")),
+    }
+}
+
 async fn connect(url: &str, name: &str) -> Result<Connection, String> {
     let props = ConnectionProperties::default().with_connection_name(name.into());
     tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect(url, props))

@@ -162,6 +162,10 @@ fn page_html(
     let amount = format!("{}\u{a0}₽", labels::rubles(row.amount, "\u{a0}"));
     let store = escape(store_name);
     let mut body = String::with_capacity(16 * 1024);
+    if row.test {
+        // A test module moved no money: neither the customer nor the cashier may think it did.
+        body.push_str(TEST_MARK);
+    }
     let waiting = shown == Shown::Waiting;
     if waiting {
         let qr = match svg {
@@ -300,7 +304,13 @@ const SCRIPT: &str = r#"<script>
 </script>"#;
 
 /// One stylesheet for a 1920×1080 kiosk screen, a 480×1080 customer panel and 800×480 displays.
+/// The band over the page of a test payment.
+const TEST_MARK: &str =
+    "<p class=\"test-mark\" role=\"alert\" data-testid=\"test-mark\">ТЕСТ — это не оплата</p>";
+
 const STYLE: &str = "\
+.test-mark{position:fixed;top:0;left:0;right:0;z-index:1;padding:1vh 2vw;background:#b00020;color:#fff;\
+font-weight:700;font-size:max(18px,3.5vh);text-align:center}\
 *{box-sizing:border-box;margin:0;padding:0}\
 html,body{height:100%}\
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans','DejaVu Sans',Arial,sans-serif;\

@@ -41,7 +41,9 @@ fn client_error(e: &payments::Error) -> ApiError {
         E::NotFound(_) => (ErrorCode::NotFound, None),
         E::Forbidden(_) => (ErrorCode::Forbidden, None),
         E::UnknownPaymentType(_) => (ErrorCode::UnknownPaymentType, Some("payment_type")),
-        E::PaymentTypeDisabled(_) => (ErrorCode::PaymentTypeDisabled, Some("payment_type")),
+        E::PaymentTypeDisabled(_) | E::TestModuleOff { .. } => {
+            (ErrorCode::PaymentTypeDisabled, Some("payment_type"))
+        }
         E::CustomerQrNotSupported { .. } => {
             (ErrorCode::CustomerQrNotSupported, Some("customer_qr"))
         }
@@ -97,7 +99,7 @@ mod tests {
             (
                 422,
                 json!({"error": {"code": "unknown_payment_type", "field": "payment_type",
-                    "message": "payment_type: the store has no enabled payment type; add one in the console or with `qrpay payment-type add`"}})
+                    "message": "payment_type: no payment_type was sent and neither this till nor the store has a default payment type; send payment_type, or set a default (console «Кассы» or «Виды оплаты», `qrpay till set --payment-type`)"}})
             )
         );
         assert_eq!(

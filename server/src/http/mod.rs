@@ -42,8 +42,9 @@ impl HasDb for AppState {
 /// The API part of the application (till API, health, OpenAPI), with its state applied.
 pub fn api_router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    let sandbox = !state.payments.production();
     Router::new()
-        .merge(till_api::router())
+        .merge(till_api::router(sandbox))
         .merge(callbacks::router())
         .merge(health::router())
         .merge(customer_page::router())

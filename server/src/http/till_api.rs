@@ -21,8 +21,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 use utoipa::ToSchema;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// The till API's routes; the sandbox customer's (`/api/v1/sandbox/*`) only when `sandbox` (not
+/// in production mode, where they answer 404 like any unknown route).
+pub fn router(sandbox: bool) -> Router<AppState> {
+    let api = Router::new()
         .route("/api/v1/payments", post(create_payment).get(find_payments))
         .route("/api/v1/payments/{id}", get(get_payment))
         .route("/api/v1/payments/{id}/cancel", post(cancel_payment))
@@ -30,13 +32,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/payments/{id}/qr.svg", get(qr_svg))
         .route("/api/v1/payments/{id}/qr.escpos", get(qr_escpos))
         .route("/api/v1/payments/{id}/refunds", post(create_refund))
-        .route("/api/v1/refunds/{id}", get(get_refund))
-        .route("/api/v1/sandbox/payments/{id}/pay", post(sandbox_pay))
-        .route(
-            "/api/v1/sandbox/payments/{id}/decline",
-            post(sandbox_decline),
-        )
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .route("/api/v1/refunds/{id}", get(get_refund));
+    let api = if sandbox {
+        api.route("/api/v1/sandbox/payments/{id}/pay", post(sandbox_pay))
+            .route(
+                "/api/v1/sandbox/payments/{id}/decline",
+                post(sandbox_decline),
+            )
+    } else {
+        api
+    };
+    api.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 impl IntoResponse for Answer {
@@ -68,7 +74,8 @@ pub struct CreatePaymentBody {
         pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
     )]
     pub receipt: String,
-    /// The payment type's name; the store's first enabled one when absent.
+    /// The payment type's name; when absent, the till's default payment type, else the store's
+    /// default (`unknown_payment_type` when neither is set).
     pub payment_type: Option<String>,
     /// What is paid for (≤ 140 characters); goes to the bank as the payment purpose.
     #[schema(max_length = 140, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
@@ -124,7 +131,9 @@ fn request_hash(operation: &str, body_hash: &str) -> String {
     responses(
         (status = 201, description = "created; `status` is `pending` (QR issued) or `unknown` (ask again)", body = PaymentView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "a field is invalid; `unknown_payment_type`: no such payment type, or none named and no default for the till or store; `payment_type_disabled`: the payment type is switched off, or it runs on a test module while qrpay is in production mode (the message says which)", body = ErrorBody),
+        (status = 502, body = ErrorBody),
     ),
     security(("till_key" = []))
 )]
@@ -497,7 +506,13 @@ async fn qr_escpos(
             } else {
                 None
             };
-            let bytes = bytes::Bytes::from(escpos::receipt(&payload, mode, width, text.as_ref())?);
+            let bytes = bytes::Bytes::from(escpos::receipt_marked(
+                &payload,
+                mode,
+                width,
+                text.as_ref(),
+                row.test,
+            )?);
             state.qr_cache.put(&row.payment_id, variant, bytes.clone());
             bytes
         }
@@ -583,7 +598,7 @@ async fn get_refund(
 #[utoipa::path(
     post, path = "/api/v1/sandbox/payments/{id}/pay", tag = "sandbox",
     params(("id" = String, Path)),
-    responses((status = 200, description = "the customer paid (sandbox payments only)", body = PaymentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, description = "the customer paid (sandbox payments only)", body = PaymentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no such payment, or qrpay runs in production mode (test modules off: this route does not exist)", body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("till_key" = []))
 )]
 async fn sandbox_pay(
@@ -598,7 +613,7 @@ async fn sandbox_pay(
 #[utoipa::path(
     post, path = "/api/v1/sandbox/payments/{id}/decline", tag = "sandbox",
     params(("id" = String, Path)),
-    responses((status = 200, description = "the customer's bank declined (sandbox payments only)", body = PaymentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, description = "the customer's bank declined (sandbox payments only)", body = PaymentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "no such payment, or qrpay runs in production mode (test modules off: this route does not exist)", body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("till_key" = []))
 )]
 async fn sandbox_decline(

@@ -37,6 +37,7 @@ impl PaymentService {
         let payment_type = payment_type::payment_type_for_payment(
             &self.db,
             till.store_id,
+            till.till_id,
             req.payment_type.as_deref(),
         )
         .await?
@@ -45,6 +46,12 @@ impl PaymentService {
             return Err(Error::PaymentTypeDisabled(payment_type.name));
         }
         let provider = self.provider(&payment_type.module)?;
+        if self.production && provider.is_test() {
+            return Err(Error::TestModuleOff {
+                payment_type: payment_type.name,
+                module: payment_type.module,
+            });
+        }
         if req.customer_qr.is_some()
             && !(payment_type.scan_customer_qr && provider.capabilities().customer_presented_qr)
         {
@@ -101,6 +108,7 @@ impl PaymentService {
                 order_ref: order_ref.as_str(),
                 expires_at,
                 created_at,
+                test: provider.is_test(),
             },
         )
         .await?;

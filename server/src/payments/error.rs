@@ -17,6 +17,14 @@ pub enum Error {
     UnknownPaymentType(Option<String>),
     #[error("payment_type: {0:?} is switched off")]
     PaymentTypeDisabled(String),
+    /// Production mode: the payment type runs on a test module, which would take no money.
+    #[error(
+        "payment_type: {payment_type:?} runs on the test module {module}, which is off in production mode: no money would be received; use a payment type of a bank module"
+    )]
+    TestModuleOff {
+        payment_type: String,
+        module: String,
+    },
     #[error(
         "customer_qr: payment type {payment_type:?} (module {module}) does not read customers' QR codes"
     )]
@@ -60,7 +68,7 @@ pub enum Error {
 fn unknown_payment_type(name: Option<&str>) -> String {
     match name {
         Some(name) => format!("payment_type: the store has no payment type {name:?}"),
-        None => "payment_type: the store has no enabled payment type; add one in the console or with `qrpay payment-type add`".into(),
+        None => "payment_type: no payment_type was sent and neither this till nor the store has a default payment type; send payment_type, or set a default (console «Кассы» or «Виды оплаты», `qrpay till set --payment-type`)".into(),
     }
 }
 

@@ -29,6 +29,8 @@ pub struct PaymentService {
     pub(super) bank_call_timeout: Duration,
     /// When each polled pending payment is next due, and how many polls it has had.
     pub(super) poll_plan: std::sync::Mutex<HashMap<String, (tokio::time::Instant, u32)>>,
+    /// Production mode: test modules are off (their payment types refuse payments).
+    pub(super) production: bool,
     /// Set when the server stops: long-polls answer at once with the payment as it is.
     stopping: tokio::sync::watch::Sender<bool>,
 }
@@ -46,6 +48,7 @@ impl PaymentService {
             pending_poll: Duration::from_secs(2),
             bank_call_timeout: Duration::from_secs(10),
             poll_plan: Default::default(),
+            production: false,
             stopping: tokio::sync::watch::Sender::new(false),
         }
     }
@@ -66,6 +69,16 @@ impl PaymentService {
     pub fn with_bank_call_timeout(mut self, timeout: Duration) -> Self {
         self.bank_call_timeout = timeout.max(Duration::from_millis(100));
         self
+    }
+
+    /// Production mode (`--production`): payment types on test modules refuse payments.
+    pub fn with_production(mut self, production: bool) -> Self {
+        self.production = production;
+        self
+    }
+
+    pub fn production(&self) -> bool {
+        self.production
     }
 
     pub fn db(&self) -> &Db {

@@ -28,6 +28,9 @@ pub struct PaymentView {
     pub refunded_amount: i64,
     /// Paid after qrpay had expired or cancelled it.
     pub late: bool,
+    /// Made on a test module (`sandbox`): no money moved, whatever the status says. `false` for
+    /// real payments.
+    pub test: bool,
     /// Why the bank refused to issue the QR code (status `failed`).
     pub failure: Option<FailureView>,
     pub created_at: DateTime<Utc>,
@@ -76,6 +79,8 @@ pub struct RefundView {
     pub failure: Option<FailureView>,
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// A refund of a test payment: no money moves.
+    pub test: bool,
 }
 
 impl PaymentView {
@@ -114,6 +119,7 @@ impl PaymentView {
             paid_at: row.paid_at,
             refunded_amount: row.refunded_amount,
             late: row.late,
+            test: row.test,
             failure: failure(&row.failure_code, &row.failure_message),
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -133,6 +139,7 @@ impl RefundView {
             failure: failure(&row.failure_code, &row.failure_message),
             created_at: row.created_at,
             completed_at: row.completed_at,
+            test: row.test,
         }
     }
 }

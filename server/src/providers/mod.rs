@@ -20,6 +20,9 @@ pub struct Capabilities {
     pub customer_presented_qr: bool,
     pub partial_refund: bool,
     pub callbacks: bool,
+    /// A test module: no money moves. Its payments are marked `test` everywhere, and production
+    /// mode turns it off.
+    pub test: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +122,11 @@ pub trait Provider: Send + Sync + 'static {
     /// The module name stored in `payment_type.module`.
     fn module(&self) -> &'static str;
     fn capabilities(&self) -> Capabilities;
+
+    /// True for a test module (no money moves): see [`Capabilities::test`].
+    fn is_test(&self) -> bool {
+        self.capabilities().test
+    }
     async fn create_qr(&self, req: &CreateQr<'_>) -> Result<IssuedQr, ProviderError>;
     /// Asks the bank about an order whose registration's answer was lost (malformed, cut off,
     /// timed out): registering is idempotent by `order` at the bank, so the same request again
@@ -229,6 +237,12 @@ impl Providers {
 
     pub fn modules(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.by_module.keys().copied()
+    }
+
+    /// True when `module` is an installed test module (an unknown module is not one: it takes
+    /// no payments at all).
+    pub fn is_test(&self, module: &str) -> bool {
+        self.get(module).is_some_and(|p| p.is_test())
     }
 
     pub fn sandbox(&self) -> &Arc<sandbox::SandboxBank> {

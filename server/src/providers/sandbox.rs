@@ -131,6 +131,7 @@ impl Provider for SandboxBank {
             customer_presented_qr: false,
             partial_refund: true,
             callbacks: false,
+            test: true,
         }
     }
 

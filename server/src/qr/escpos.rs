@@ -54,12 +54,28 @@ pub fn module_dots(m: &Matrix, width: u32) -> usize {
     (width as usize / m.total_modules()).clamp(1, MAX_MODULE_DOTS)
 }
 
+/// Printed above and below the QR of a test payment, with or without the text around it (code
+/// page 866 has no long dash).
+pub const TEST_MARK: &str = "*** ТЕСТ - это не оплата ***\n";
+
 /// The receipt fragment: centred, optional text, the QR in `mode`, alignment back to the left.
 pub fn receipt(
     payload: &str,
     mode: Mode,
     width: u32,
     text: Option<&ReceiptText>,
+) -> anyhow::Result<Vec<u8>> {
+    receipt_marked(payload, mode, width, text, false)
+}
+
+/// [`receipt`], marked «ТЕСТ - это не оплата» above and below the QR when `test` (a payment on
+/// a test module: a customer must never take it for money received).
+pub fn receipt_marked(
+    payload: &str,
+    mode: Mode,
+    width: u32,
+    text: Option<&ReceiptText>,
+    test: bool,
 ) -> anyhow::Result<Vec<u8>> {
     anyhow::ensure!(
         WIDTHS.contains(&width),
@@ -68,9 +84,14 @@ pub fn receipt(
     let m = Matrix::encode(payload)?;
     let mut out = Vec::with_capacity(256 + payload.len());
     out.extend_from_slice(&[ESC, b'a', 1]);
-    if text.is_some() {
+    if text.is_some() || test {
         // ESC t 17: code page PC866 (Cyrillic #2) for the text below.
         out.extend_from_slice(&[ESC, b't', 17]);
+    }
+    if test {
+        out.extend(cp866(TEST_MARK));
+    }
+    if text.is_some() {
         out.extend(cp866("Оплата по QR-коду СБП\n"));
     }
     match mode {
@@ -83,6 +104,9 @@ pub fn receipt(
             labels::rubles(t.amount_kopecks, " "),
             labels::local_time(t.expires_at, &t.time_zone)
         )));
+    }
+    if test {
+        out.extend(cp866(TEST_MARK));
     }
     out.extend_from_slice(&[ESC, b'a', 0]);
     Ok(out)
@@ -171,7 +195,7 @@ fn raster_qr(out: &mut Vec<u8>, m: &Matrix, width: u32) {
 }
 
 /// Text in code page 866; characters it lacks become `?` (never HTML escapes).
-fn cp866(text: &str) -> Vec<u8> {
+pub fn cp866(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());
     let mut buf = [0u8; 4];
     for ch in text.chars() {
@@ -319,6 +343,22 @@ mod tests {
         }
         assert!(bytes.windows(3).any(|w| w == [ESC, b't', 17]));
         assert_eq!(cp866("₽«"), b"??");
+    }
+
+    #[test]
+    fn a_test_payment_is_marked_above_and_below_the_qr_with_or_without_text() {
+        let mark = cp866(TEST_MARK);
+        let count = |b: &[u8]| {
+            b.windows(mark.len())
+                .filter(|w| *w == mark.as_slice())
+                .count()
+        };
+        for t in [None, Some(text())] {
+            let marked = receipt_marked(PAYLOAD, Mode::Native, 576, t.as_ref(), true).unwrap();
+            assert_eq!(count(&marked), 2);
+            let plain = receipt_marked(PAYLOAD, Mode::Native, 576, t.as_ref(), false).unwrap();
+            assert_eq!(count(&plain), 0);
+        }
     }
 
     #[test]

@@ -195,6 +195,11 @@ impl RaiffeisenBank {
         Self { db, defaults, http }
     }
 
+    /// The bank address of the `QRPAY_RAIFFEISEN_*` settings, if they are set.
+    pub fn default_base_url(&self) -> Option<&str> {
+        self.defaults.0.as_ref().map(|s| s.base_url.as_str())
+    }
+
     /// The store's own settings, else the environment's.
     pub async fn settings(&self, store_id: i64) -> Result<RaiffeisenSettings, ProviderError> {
         let row = db::raiffeisen_setting::setting_of_store(&self.db, store_id)
@@ -326,6 +331,40 @@ impl RaiffeisenBank {
         })
     }
 
+    /// A harmless authenticated call for `qrpay doctor`: asks about a QR that does not exist.
+    /// `Ok` with the bank's clock (its `Date` header) when the bank answered and took the
+    /// credentials; `Rejected` when it refused them (401/403); `NoAnswer` otherwise.
+    pub async fn probe(&self, store_id: i64) -> Result<Option<DateTime<Utc>>, ProviderError> {
+        let s = self.settings(store_id).await?;
+        let url = format!("{}/sbp/v2/qrs/qrpay-doctor-probe", s.base_url);
+        let resp = tokio::time::timeout(
+            Duration::from_secs(10),
+            self.http
+                .get(&url)
+                .bearer_auth(s.secret_key.expose())
+                .send(),
+        )
+        .await
+        .map_err(|_| no_answer("calling the bank", "no answer within 10 s"))?
+        .map_err(|e| no_answer("calling the bank", e))?;
+        let status = resp.status();
+        if matches!(status.as_u16(), 401 | 403) {
+            return Err(ProviderError::Rejected {
+                code: status.as_u16().to_string(),
+                message: "the bank refused the merchant id or secret key".into(),
+            });
+        }
+        if status.is_server_error() {
+            return Err(no_answer("calling the bank", format!("HTTP {status}")));
+        }
+        Ok(resp
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.with_timezone(&Utc)))
+    }
+
     /// Registers qrpay's callback URL with the bank (`POST /settings/v1/callback`); the store's
     /// key then signs the notifications.
     pub async fn register_callback(
@@ -409,6 +448,7 @@ impl Provider for RaiffeisenBank {
             customer_presented_qr: false,
             partial_refund: true,
             callbacks: true,
+            test: false,
         }
     }
 
