@@ -128,10 +128,15 @@ impl Application {
             )
         });
         let mut workers = if settings.workers {
-            workers::spawn(payments, settings.expiry_interval, settings.sync_interval)
+            workers::spawn(
+                payments.clone(),
+                settings.expiry_interval,
+                settings.sync_interval,
+            )
         } else {
             Vec::new()
         };
+        workers.extend(workers::spawn_wakeups(payments));
         workers.push(tokio::spawn(delete_expired_sessions(db.clone())));
         workers.push(tokio::spawn(clean_idempotency(db.clone())));
         if let Some(keep) = settings.outbox_retention {
@@ -203,6 +208,8 @@ impl Application {
         for w in &self.workers {
             w.abort();
         }
+        // The jobs cut short give their work claims back, so another instance takes over now.
+        self.state.payments.release_all_claims().await;
         if let Some((stop, task)) = self.relay {
             stop.notify_one();
             if tokio::time::timeout(std::time::Duration::from_secs(5), task)

@@ -1,13 +1,16 @@
 //! Background workers in the qrpay process: the loops that drive `payments/sync.rs` — expiry of
 //! pending payments past their deadline (within one interval of it, also right after a restart)
-//! and the sync of whatever is in doubt.
+//! and the sync of whatever is in doubt — and, on PostgreSQL, the listener that wakes this
+//! instance's long-polls when another instance changes a payment.
 //!
 //! Each loop looks for work every interval and hands each payment or refund to a task of its
 //! own, up to `JOBS_AT_ONCE` at a time, without waiting for the ones still running: a bank call
-//! that hangs (for at most the bank call timeout) holds up only its own payment, and the same
-//! payment is never worked on twice at once.
+//! that hangs (for at most the bank call timeout) holds up only its own payment. A job comes
+//! claimed (`payments::claims`), renewed while it runs: the same payment is never worked on
+//! twice at once, also by several instances on one database.
 
-use crate::payments::{JOBS_AT_ONCE, Job, PaymentService};
+use crate::db::notify::{Change, ChangeListener};
+use crate::payments::{CLAIM_RENEW_EVERY, JOBS_AT_ONCE, Job, PaymentService};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -23,18 +26,49 @@ pub fn spawn(
         payments.clone(),
         expiry_interval,
         "expiry",
-        |p| async move { p.expiry_jobs().await },
+        |p, room| async move { p.expiry_jobs(room).await },
     ));
-    let sync = tokio::spawn(run(payments, sync_interval, "sync", move |p| async move {
-        p.sync_jobs(sync_interval).await
-    }));
-    vec![expiry, sync]
+    let sync = tokio::spawn(run(
+        payments.clone(),
+        sync_interval,
+        "sync",
+        move |p, room| async move { p.sync_jobs(sync_interval, room).await },
+    ));
+    let renew = tokio::spawn(renew_claims(payments));
+    vec![expiry, sync, renew]
 }
 
-/// Every `interval`: lists the jobs due (`due`) and starts those not already running.
+/// On PostgreSQL: wakes this instance's long-polls on every payment change any instance makes
+/// (and all of them after the listener reconnects). `None` on SQLite (one instance).
+pub fn spawn_wakeups(payments: Arc<PaymentService>) -> Option<JoinHandle<()>> {
+    let mut listener = ChangeListener::new(payments.db())?;
+    Some(tokio::spawn(async move {
+        loop {
+            match listener.next().await {
+                Change::Payment(id) => payments.wake_waiters(&id),
+                Change::Missed => payments.wake_all_waiters(),
+            }
+        }
+    }))
+}
+
+/// Renews the claims of the jobs running, well before they lapse.
+async fn renew_claims(payments: Arc<PaymentService>) {
+    let mut tick = tokio::time::interval(CLAIM_RENEW_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = payments.renew_claims().await {
+            tracing::warn!(error = %e, "cannot renew work claims");
+        }
+    }
+}
+
+/// Every `interval`: lists (and claims) as many jobs due (`due`) as there is room for, and
+/// starts them.
 async fn run<F, Fut>(payments: Arc<PaymentService>, interval: Duration, name: &str, due: F)
 where
-    F: Fn(Arc<PaymentService>) -> Fut,
+    F: Fn(Arc<PaymentService>, usize) -> Fut,
     Fut: Future<Output = Result<Vec<Job>, crate::payments::Error>>,
 {
     let mut tick = tokio::time::interval(interval);
@@ -43,7 +77,11 @@ where
     loop {
         tick.tick().await;
         running.reap();
-        match due(payments.clone()).await {
+        let room = JOBS_AT_ONCE.saturating_sub(running.tasks.len());
+        if room == 0 {
+            continue;
+        }
+        match due(payments.clone(), room).await {
             Ok(jobs) => {
                 for job in jobs {
                     running.start(&payments, job).await;
@@ -69,9 +107,11 @@ impl Running {
         }
     }
 
-    /// Starts `job` unless it is already running; first waits for a free place.
+    /// Starts the claimed `job` unless it is already running; first waits for a free place.
     async fn start(&mut self, payments: &Arc<PaymentService>, job: Job) {
         if self.jobs.values().any(|j| *j == job) {
+            // Cannot happen while the claim holds (the listing skips claimed payments); the
+            // running one keeps the claim.
             return;
         }
         while self.tasks.len() >= JOBS_AT_ONCE {
@@ -82,7 +122,7 @@ impl Running {
         let payments = payments.clone();
         let task = job.clone();
         let handle = self.tasks.spawn(async move {
-            if let Err(e) = payments.run_job(&task).await {
+            if let Err(e) = payments.run_claimed(&task).await {
                 tracing::error!(job = ?task, error = %e, "background job failed");
             }
         });

@@ -24,6 +24,7 @@ mod events_schema;
 mod events_unrouted;
 mod idempotency;
 mod in_doubt;
+mod instances;
 mod lifecycle;
 mod logs;
 mod metrics;

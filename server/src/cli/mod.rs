@@ -4,6 +4,7 @@ mod admin;
 mod backup;
 pub mod bench_console;
 mod bench_raiffeisen;
+mod bench_wakeup;
 mod doctor;
 mod events;
 mod qr;

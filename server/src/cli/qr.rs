@@ -75,12 +75,16 @@ pub enum BenchCommand {
     /// The console's transactions page, server time of the real HTTP GET (signed in, HTML),
     /// against the configured database (fill it with `qrpay seed` first).
     Console(super::bench_console::BenchConsoleArgs),
+    /// Cross-instance wake-up: a long-poll on instance A, the payment paid through instance B
+    /// (two `qrpay serve` on one PostgreSQL); prints p50/p99.
+    Wakeup(super::bench_wakeup::BenchWakeupArgs),
 }
 
 pub async fn bench(database_url: &str, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Qr { iterations } => bench_qr(iterations.max(10)).await,
         BenchCommand::Console(args) => super::bench_console::run(database_url, args).await,
+        BenchCommand::Wakeup(args) => super::bench_wakeup::run(args).await,
     }
 }
 

@@ -9,8 +9,10 @@
 
 pub mod audit;
 pub mod backup;
+pub mod claim;
 pub mod gauges;
 pub mod idempotency;
+pub mod notify;
 pub mod outbox;
 pub mod payment;
 pub mod payment_event;

@@ -403,42 +403,6 @@ pub async fn update_status(
     .await)
 }
 
-/// Ids of payments in `status` whose deadline is at or before `at`, oldest deadline first.
-pub async fn due_payments(
-    db: &Db,
-    status: PaymentStatus,
-    at: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<String>, sqlx::Error> {
-    read!(db, |c| sqlx::query_scalar(
-        "select payment_id from payment where status = $1 and expires_at <= $2 \
-         order by expires_at limit $3"
-    )
-    .bind(status.as_str())
-    .bind(at)
-    .bind(limit)
-    .fetch_all(c)
-    .await)
-}
-
-/// Ids of payments in `status` not changed since `before`, oldest change first.
-pub async fn stale_payments(
-    db: &Db,
-    status: PaymentStatus,
-    before: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<String>, sqlx::Error> {
-    read!(db, |c| sqlx::query_scalar(
-        "select payment_id from payment where status = $1 and updated_at <= $2 \
-         order by updated_at limit $3"
-    )
-    .bind(status.as_str())
-    .bind(before)
-    .bind(limit)
-    .fetch_all(c)
-    .await)
-}
-
 /// The payment of `module` the bank knows by `order_ref` (a callback names it so).
 pub async fn find_by_order_ref(
     db: &Db,

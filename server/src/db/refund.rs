@@ -199,21 +199,3 @@ pub async fn refunds_of(db: &Db, payment_id: &str) -> Result<Vec<RefundRow>, sql
         .fetch_all(c)
         .await)
 }
-
-pub async fn refunds_in_status(
-    db: &Db,
-    status: RefundStatus,
-    before: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<String>, sqlx::Error> {
-    read!(db, |c| {
-        sqlx::query_scalar(
-        "select refund_id from refund where status = $1 and updated_at <= $2 order by updated_at limit $3"
-    )
-    .bind(status.as_str())
-    .bind(before)
-    .bind(limit)
-    .fetch_all(c)
-    .await
-    })
-}

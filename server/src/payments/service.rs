@@ -3,6 +3,7 @@
 //! that change them live beside it: `create`, `refunds`, `cancel`, `callbacks`, `sync`.
 
 use super::Error;
+use super::claims::Claims;
 use super::idempotency::TillAnswer;
 use super::view::PaymentView;
 use super::waiters::Waiters;
@@ -33,6 +34,8 @@ pub struct PaymentService {
     pub(super) production: bool,
     /// Set when the server stops: long-polls answer at once with the payment as it is.
     stopping: tokio::sync::watch::Sender<bool>,
+    /// The work claims this instance's workers hold (see `claims`).
+    pub(super) claims: Claims,
 }
 
 impl PaymentService {
@@ -50,7 +53,19 @@ impl PaymentService {
             poll_plan: Default::default(),
             production: false,
             stopping: tokio::sync::watch::Sender::new(false),
+            claims: Claims::new(),
         }
+    }
+
+    /// Wakes the long-polls on `payment_id` in this process (another instance changed it).
+    pub fn wake_waiters(&self, payment_id: &str) {
+        self.waiters.wake(payment_id);
+    }
+
+    /// Wakes every long-poll in this process to re-read its payment (changes made by other
+    /// instances may have gone unnoticed, e.g. while the notification connection was down).
+    pub fn wake_all_waiters(&self) {
+        self.waiters.wake_all();
     }
 
     /// The server is stopping: every long-poll, waiting now or later, answers with the payment as

@@ -3,11 +3,13 @@
 //! for modules whose callbacks may never come, still pending. Each step is a list of [`Job`]s,
 //! one per payment or refund, so that a bank call that hangs holds up only its own job: the
 //! workers run up to [`JOBS_AT_ONCE`] side by side, and so do `expire_due` and `sync_in_doubt`.
+//! Listing a job claims it for this instance (`claims`), so that another qrpay instance on the
+//! same database leaves it alone until it ends.
 
 use super::bank::{bounded, refund_request};
 use super::{Error, PaymentService};
 use crate::db::payment::{self, PaymentChanges, PaymentRow};
-use crate::db::{self, refund};
+use crate::db::{self, claim, refund};
 use crate::domain::{PaymentStatus, PaymentTrigger, RefundStatus};
 use crate::providers::{BankPaymentState, OrderAtBank, ProviderError};
 use futures::StreamExt;
@@ -48,26 +50,46 @@ impl PaymentService {
         .await
     }
 
-    /// Annuls and expires every pending payment whose deadline has passed, up to
-    /// [`JOBS_AT_ONCE`] at a time. Returns how many payments it looked at.
+    /// Annuls and expires every pending payment whose deadline has passed (and that no other
+    /// instance is working on), up to [`JOBS_AT_ONCE`] at a time. Returns how many payments it
+    /// looked at itself.
     pub async fn expire_due(&self) -> Result<usize, Error> {
-        let jobs = self.expiry_jobs().await?;
-        self.run_jobs(jobs).await
+        self.run_by_hand(|| self.expiry_jobs(400)).await
     }
 
     /// Asks the bank about payments and refunds whose state is in doubt (`unknown`), about
     /// refunds still `pending`, and polls pending payments of modules that poll, up to
-    /// [`JOBS_AT_ONCE`] at a time. Returns how many it asked about.
+    /// [`JOBS_AT_ONCE`] at a time. Returns how many it asked about itself.
     pub async fn sync_in_doubt(&self, older_than: Duration) -> Result<usize, Error> {
-        let jobs = self.sync_jobs(older_than).await?;
-        self.run_jobs(jobs).await
+        self.run_by_hand(|| self.sync_jobs(older_than, 800)).await
     }
 
-    /// Runs `jobs`, up to [`JOBS_AT_ONCE`] at a time, each to its end; the first error, if any.
+    /// A step driven by hand (tests, beside the running workers): lists and runs the jobs
+    /// `list` claims. What this instance's own workers hold is skipped by the listing, so it
+    /// then waits for their jobs (any kind: an expiry under way may be what leaves a payment
+    /// in doubt) and lists once more, so that on return the step's work is done.
+    async fn run_by_hand<F, Fut>(&self, list: F) -> Result<usize, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<Job>, Error>>,
+    {
+        let mut count = 0;
+        for _ in 0..2 {
+            count += self.run_jobs(list().await?).await?;
+            // Each job is a bank call or two, each bounded by the bank call timeout.
+            if !self.await_own_jobs(self.bank_call_timeout * 3).await {
+                break;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Runs claimed `jobs`, up to [`JOBS_AT_ONCE`] at a time, each to its end (handing its
+    /// claim back); the first error, if any.
     async fn run_jobs(&self, jobs: Vec<Job>) -> Result<usize, Error> {
         let count = jobs.len();
         let results: Vec<Result<(), Error>> = futures::stream::iter(&jobs)
-            .map(|job| self.run_job(job))
+            .map(|job| self.run_claimed(job))
             .buffer_unordered(JOBS_AT_ONCE)
             .collect()
             .await;
@@ -75,43 +97,81 @@ impl PaymentService {
         Ok(count)
     }
 
-    /// The expiry worker's jobs: pending payments past their deadline, earliest first, then
-    /// payments stuck in `creating`: past their deadline (a QR's lifetime is never shorter than
-    /// its bank call's limit), or older than any creation request can take (its bank call's
-    /// limit + the lease margin: the request that made it died), whatever their deadline.
-    pub async fn expiry_jobs(&self) -> Result<Vec<Job>, Error> {
+    /// The expiry worker's jobs, at most `limit`, each claimed for this instance (see
+    /// `claims`; run them with `run_claimed`): pending payments past their deadline, earliest
+    /// first, then payments stuck in `creating`: past their deadline (a QR's lifetime is never
+    /// shorter than its bank call's limit), or older than any creation request can take (its
+    /// bank call's limit + the lease margin: the request that made it died), whatever their
+    /// deadline. A payment another instance is working on is left to it.
+    pub async fn expiry_jobs(&self, limit: usize) -> Result<Vec<Job>, Error> {
+        let _listing = self.claims.listing.lock().await;
         let now = db::now();
-        let due = payment::due_payments(&self.db, PaymentStatus::Pending, now, 200).await?;
-        let mut stuck = payment::due_payments(&self.db, PaymentStatus::Creating, now, 200).await?;
+        let who = self.claimant();
         let abandoned = now - chrono::Duration::from_std(self.longest_lease()).unwrap_or_default();
-        for id in payment::stale_payments(&self.db, PaymentStatus::Creating, abandoned, 200).await?
-        {
-            if !stuck.contains(&id) {
-                stuck.push(id);
+        let mut jobs: Vec<Job> = Vec::new();
+        for (status, job) in [
+            (PaymentStatus::Pending, Job::Expire as fn(String) -> Job),
+            (PaymentStatus::Creating, Job::Stuck),
+        ] {
+            let room = limit.saturating_sub(jobs.len());
+            if room == 0 {
+                break;
             }
+            let ids = claim::claim_due_payments(&self.db, who, status, now, room as i64).await?;
+            jobs.extend(ids.into_iter().map(job));
         }
-        Ok(due
-            .into_iter()
-            .map(Job::Expire)
-            .chain(stuck.into_iter().map(Job::Stuck))
-            .collect())
+        // A claimed payment is not claimed twice: one past both bounds comes once.
+        let room = limit.saturating_sub(jobs.len());
+        if room > 0 {
+            let ids = claim::claim_stale_payments(
+                &self.db,
+                who,
+                PaymentStatus::Creating,
+                abandoned,
+                room as i64,
+            )
+            .await?;
+            jobs.extend(ids.into_iter().map(Job::Stuck));
+        }
+        self.hold(&jobs);
+        Ok(jobs)
     }
 
-    /// The sync worker's jobs: payments in doubt for longer than `older_than`, pending payments
-    /// due a poll, and refunds in doubt or pending for longer than `older_than`.
-    pub async fn sync_jobs(&self, older_than: Duration) -> Result<Vec<Job>, Error> {
+    /// The sync worker's jobs, at most `limit`, each claimed for this instance: payments in
+    /// doubt for longer than `older_than`, pending payments due a poll, and refunds in doubt or
+    /// pending for longer than `older_than`.
+    pub async fn sync_jobs(&self, older_than: Duration, limit: usize) -> Result<Vec<Job>, Error> {
+        let _listing = self.claims.listing.lock().await;
         let before = db::now() - chrono::Duration::from_std(older_than).unwrap_or_default();
-        let mut jobs: Vec<Job> =
-            payment::stale_payments(&self.db, PaymentStatus::Unknown, before, 100)
-                .await?
-                .into_iter()
-                .map(Job::Resolve)
-                .collect();
-        jobs.extend(self.polls_due().await?.into_iter().map(Job::Poll));
-        for status in [RefundStatus::Unknown, RefundStatus::Pending] {
-            let refunds = refund::refunds_in_status(&self.db, status, before, 100).await?;
-            jobs.extend(refunds.into_iter().map(Job::Refund));
+        let who = self.claimant();
+        let mut jobs: Vec<Job> = Vec::new();
+        if limit > 0 {
+            let ids = claim::claim_stale_payments(
+                &self.db,
+                who,
+                PaymentStatus::Unknown,
+                before,
+                limit as i64,
+            )
+            .await?;
+            jobs.extend(ids.into_iter().map(Job::Resolve));
         }
+        let room = limit.saturating_sub(jobs.len());
+        if room > 0 {
+            let due = self.polls_due(room).await?;
+            let ids = claim::claim_payments(&self.db, who, PaymentStatus::Pending, &due).await?;
+            jobs.extend(ids.into_iter().map(Job::Poll));
+        }
+        for status in [RefundStatus::Unknown, RefundStatus::Pending] {
+            let room = limit.saturating_sub(jobs.len());
+            if room == 0 {
+                break;
+            }
+            let ids =
+                claim::claim_stale_refunds(&self.db, who, status, before, room as i64).await?;
+            jobs.extend(ids.into_iter().map(Job::Refund));
+        }
+        self.hold(&jobs);
         Ok(jobs)
     }
 
@@ -294,10 +354,10 @@ impl PaymentService {
         Ok(())
     }
 
-    /// Pending payments of modules whose callbacks may not come that are due a poll: first
-    /// after the poll interval, then backing off by half each time up to 30 s. Each is booked
-    /// for its next poll as it is handed out.
-    async fn polls_due(&self) -> Result<Vec<String>, Error> {
+    /// Pending payments of modules whose callbacks may not come that are due a poll (at most
+    /// `limit`): first after the poll interval, then backing off by half each time up to 30 s.
+    /// Each is booked for its next poll as it is handed out.
+    async fn polls_due(&self, limit: usize) -> Result<Vec<String>, Error> {
         let mut due = Vec::new();
         for module in self.providers.modules() {
             let Some(provider) = self.providers.get(module) else {
@@ -316,7 +376,7 @@ impl PaymentService {
                 let (next, polls) = plan
                     .entry(id.clone())
                     .or_insert((now + self.pending_poll, 0));
-                if *next > now {
+                if *next > now || due.len() >= limit {
                     continue;
                 }
                 *polls += 1;

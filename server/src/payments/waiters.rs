@@ -1,6 +1,7 @@
 //! Long-poll support: a till waiting on a payment is woken the moment its status changes in this
-//! process; waiters also re-read the database every second, which covers changes made by another
-//! qrpay instance on the same PostgreSQL.
+//! process, or, on PostgreSQL, in another qrpay instance (its `NOTIFY` reaches every instance's
+//! listener, `workers::spawn_wakeups`); waiters also re-read the database every second, the
+//! fallback while notifications cannot come.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,6 +36,14 @@ impl Waiters {
     pub fn wake(&self, payment_id: &str) {
         let map = self.by_payment.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = map.get(payment_id) {
+            n.notify_waiters();
+        }
+    }
+
+    /// Wakes every waiter, so that each re-reads its payment.
+    pub fn wake_all(&self) {
+        let map = self.by_payment.lock().unwrap_or_else(|e| e.into_inner());
+        for n in map.values() {
             n.notify_waiters();
         }
     }
@@ -91,5 +100,20 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(1), notified)
             .await
             .expect("woken");
+    }
+
+    #[tokio::test]
+    async fn wake_all_reaches_every_waiter() {
+        let w = Arc::new(Waiters::default());
+        let (h1, h2) = (w.subscribe("p1"), w.subscribe("p2"));
+        let (n1, n2) = (h1.notify.notified(), h2.notify.notified());
+        tokio::pin!(n1, n2);
+        n1.as_mut().enable();
+        n2.as_mut().enable();
+        w.wake_all();
+        let both = async { tokio::join!(n1, n2) };
+        tokio::time::timeout(std::time::Duration::from_secs(1), both)
+            .await
+            .expect("both woken");
     }
 }
