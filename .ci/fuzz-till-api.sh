@@ -17,7 +17,7 @@ export QRPAY_DATABASE_URL="sqlite://$work/qrpay.db"
 "$BIN" migrate >/dev/null
 key="$("$BIN" till add --name fuzz | tail -n1)"
 port=$((20000 + RANDOM % 20000))
-"$BIN" serve --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+"$BIN" serve --listen "127.0.0.1:$port" --ops-listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do

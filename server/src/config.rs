@@ -33,6 +33,20 @@ pub struct Settings {
     /// Production mode (`--production`, `QRPAY_PRODUCTION=1`): test modules are off, and startup
     /// refuses what would lose money or leak (a public URL or a bank address that is not https).
     pub production: bool,
+    /// qrpay runs behind a reverse proxy that appends the client's address to
+    /// `X-Forwarded-For` (`QRPAY_TRUST_FORWARDED_FOR`); sign-in limits then count that address.
+    pub trust_forwarded_for: bool,
+    /// How long a client may take to send a request's headers; an idle keep-alive connection
+    /// is closed after as long.
+    pub header_read_timeout: Duration,
+    /// Connections served at once (`QRPAY_MAX_CONNECTIONS`); past it new ones wait in the
+    /// listen queue until one closes.
+    pub max_connections: usize,
+    /// Where `/readyz` and `/metrics` are served (`QRPAY_OPS_LISTEN`); never on `listen`.
+    pub ops_listen: SocketAddr,
+    /// Sign-in attempts one client address may make a minute over all logins
+    /// (`QRPAY_SIGN_INS_PER_MINUTE`, a burst of as many).
+    pub sign_ins_per_minute: u32,
 }
 
 impl Settings {
@@ -50,6 +64,11 @@ impl Settings {
             pending_poll_interval: Duration::from_secs(2),
             outbox_retention: Some(Duration::from_secs(7 * 24 * 3600)),
             production: false,
+            trust_forwarded_for: false,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            ops_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            sign_ins_per_minute: 10,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod preflight;
 pub mod providers;
 pub mod qr;
 pub mod reconcile;
+pub mod serve;
 pub mod startup;
 pub mod telemetry;
 pub mod workers;

@@ -8,15 +8,18 @@ use crate::payments::PaymentService;
 use crate::providers::Providers;
 use crate::{console, workers};
 use anyhow::Context;
-use axum::serve::ListenerExt;
+use axum::http::{HeaderValue, header};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub struct Application {
     listener: TcpListener,
+    /// `/readyz` and `/metrics`, apart from the public listener.
+    ops_listener: TcpListener,
     router: axum::Router,
     state: AppState,
     workers: Vec<JoinHandle<()>>,
@@ -24,6 +27,8 @@ pub struct Application {
     relay: Option<(Arc<Notify>, JoinHandle<()>)>,
     /// While no console user exists: the one-time link where the first admin is created.
     setup_link: Option<String>,
+    header_read_timeout: std::time::Duration,
+    max_connections: usize,
 }
 
 /// Connects, migrates and, on an empty database, creates the default configuration (with the
@@ -84,6 +89,14 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let addr = listener.local_addr()?;
+        let ops_listener = TcpListener::bind(settings.ops_listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (QRPAY_OPS_LISTEN)",
+                    settings.ops_listen
+                )
+            })?;
         let public_url = settings
             .public_url
             .clone()
@@ -112,13 +125,24 @@ impl Application {
                 .with_health(console::health::HealthSettings {
                     amqp_url: settings.amqp_url.clone(),
                     data_dir: crate::preflight::checks::data_dir(&settings.database_url),
-                }),
+                })
+                .with_production(settings.production)
+                .with_sign_ins_per_minute(settings.sign_ins_per_minute),
         );
-        let router = http::api_router(state.clone()).merge(console::router(
-            console_backend.clone(),
-            console::ConsoleSettings::from_public_url(&public_url),
-            crate::auth::session::DbSessionStore::new(db.clone()),
-        ));
+        let router = http::api_router(state.clone())
+            .merge(console::router(
+                console_backend.clone(),
+                console::ConsoleSettings {
+                    trust_forwarded_for: settings.trust_forwarded_for,
+                    ..console::ConsoleSettings::from_public_url(&public_url)
+                },
+                crate::auth::session::DbSessionStore::new(db.clone()),
+            ))
+            // No response of qrpay's is to be read as another type than it says.
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ));
         // Computed now so that the first unknown login does not take twice as long as others.
         tokio::task::spawn_blocking(crate::auth::password::dummy_hash);
         let setup_link = console_backend.open_setup().await?.map(|token| {
@@ -137,8 +161,10 @@ impl Application {
             Vec::new()
         };
         workers.extend(workers::spawn_wakeups(payments));
-        workers.push(tokio::spawn(delete_expired_sessions(db.clone())));
         workers.push(tokio::spawn(clean_idempotency(db.clone())));
+        workers.push(tokio::spawn(clean_up_sign_in_state(
+            console_backend.clone(),
+        )));
         if let Some(keep) = settings.outbox_retention {
             workers.push(tokio::spawn(clean_outbox(db.clone(), keep)));
         }
@@ -154,16 +180,26 @@ impl Application {
         log_next_steps(&db, setup_link.as_deref()).await;
         Ok(Self {
             listener,
+            ops_listener,
             router,
             state,
             workers,
             relay,
             setup_link,
+            header_read_timeout: settings.header_read_timeout,
+            max_connections: settings.max_connections,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
+            .local_addr()
+            .expect("BUG: a bound listener has an address")
+    }
+
+    /// The address of `/readyz` and `/metrics`.
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.ops_listener
             .local_addr()
             .expect("BUG: a bound listener has an address")
     }
@@ -178,13 +214,14 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        tracing::info!("qrpay listening on http://{}", self.local_addr());
-        // Small JSON answers must not wait for Nagle's algorithm and delayed ACKs (~40 ms).
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
+        tracing::info!(
+            "qrpay listening on http://{} (readiness and metrics on http://{})",
+            self.local_addr(),
+            self.ops_addr()
+        );
+        let ops = tokio::spawn(
+            axum::serve(self.ops_listener, http::ops_router(self.state.clone())).into_future(),
+        );
         // On SIGTERM/SIGINT: stop accepting, answer long-polls with the payment as it is, and let
         // the requests under way (a creation or refund waiting on its bank call) finish, for at
         // most DRAIN; then the relay publishes what they wrote.
@@ -197,14 +234,19 @@ impl Application {
                 stopping.notify_one();
             }
         };
-        let serve = axum::serve(listener, self.router).with_graceful_shutdown(signal);
+        let limits = crate::serve::Limits {
+            header_read_timeout: self.header_read_timeout,
+            max_connections: self.max_connections,
+        };
+        let serve = crate::serve::serve(self.listener, self.router, limits, signal);
         let result = tokio::select! {
-            r = serve.into_future() => r,
+            () = serve => Ok::<(), anyhow::Error>(()),
             _ = async { stopping.notified().await; tokio::time::sleep(DRAIN).await } => {
                 tracing::warn!("requests still under way after {} s; stopping anyway", DRAIN.as_secs());
                 Ok(())
             }
         };
+        ops.abort();
         for w in &self.workers {
             w.abort();
         }
@@ -244,14 +286,12 @@ async fn shutdown_signal() {
     tracing::info!("stopping");
 }
 
-/// Removes expired console sessions once an hour.
-async fn delete_expired_sessions(db: Db) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+/// Every 5 minutes: removes expired console sessions and sign-in counters past their window.
+async fn clean_up_sign_in_state(console: Arc<console::ConsoleBackend>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
         tick.tick().await;
-        if let Err(e) = db::session::delete_expired_sessions(&db).await {
-            tracing::warn!(error = %e, "cannot delete expired console sessions");
-        }
+        console.clean_up_sign_in_state().await;
     }
 }
 

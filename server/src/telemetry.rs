@@ -27,6 +27,39 @@ pub fn filter(rust_log: Option<&str>) -> EnvFilter {
     )
 }
 
+/// The longest part of a user-supplied value a log line quotes.
+pub const QUOTED_CHARS: usize = 64;
+
+/// A user-supplied value as a log line shows it: quoted, control characters escaped (a newline
+/// or an escape code cannot start a forged line or recolour the terminal), and cut after
+/// `QUOTED_CHARS` characters with `…` after the closing quote.
+pub struct Quoted<'a>(pub &'a str);
+
+pub fn quoted(value: &str) -> Quoted<'_> {
+    Quoted(value)
+}
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cut = self
+            .0
+            .char_indices()
+            .nth(QUOTED_CHARS)
+            .map_or(self.0.len(), |(i, _)| i);
+        write!(f, "{:?}", &self.0[..cut])?;
+        if cut < self.0.len() {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 /// How log lines are written (`QRPAY_LOG_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -123,6 +156,19 @@ mod tests {
         assert_eq!(Format::parse(Some("JSON")), Some(Format::Json));
         assert_eq!(Format::parse(Some("text")), Some(Format::Text));
         assert_eq!(Format::parse(Some("xml")), None);
+    }
+
+    #[test]
+    fn quoted_values_escape_control_characters_and_are_cut() {
+        assert_eq!(quoted("anna").to_string(), "\"anna\"");
+        assert_eq!(
+            quoted("x\n2026 INFO forged\u{1b}[31m").to_string(),
+            "\"x\\n2026 INFO forged\\u{1b}[31m\""
+        );
+        let long = "я".repeat(60_000);
+        let shown = quoted(&long).to_string();
+        assert_eq!(shown.chars().count(), QUOTED_CHARS + 3);
+        assert!(shown.ends_with("\"…"));
     }
 
     #[test]

@@ -134,7 +134,12 @@ async fn five_failed_logins_make_even_the_right_password_wait(app: TestApp) {
     assert!(a.session().is_none());
     // Throttling is per login: another user signs in.
     c.session_of("boris").await;
-    // Unknown logins are throttled the same way (nothing tells them apart).
+}
+
+/// Unknown logins are throttled the same way (nothing tells them apart). A test of its own: one
+/// address may try only so many sign-ins a minute over all logins.
+async fn unknown_logins_are_throttled_like_known_ones(app: TestApp) {
+    let c = Console::new(&app);
     for _ in 0..5 {
         c.login("ghost", "x").await;
     }
@@ -598,6 +603,7 @@ both_backends!(
     sign_in_with_the_right_password_sets_a_strict_http_only_cookie_and_a_new_id_each_time,
     wrong_password_and_unknown_login_get_the_same_answer_and_no_session,
     five_failed_logins_make_even_the_right_password_wait,
+    unknown_logins_are_throttled_like_known_ones,
     an_unknown_login_takes_about_as_long_as_a_wrong_password,
     sign_out_deletes_the_session,
     console_pages_without_a_session_redirect_to_the_login_page,

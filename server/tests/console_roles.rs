@@ -148,7 +148,8 @@ fn table() -> Vec<Row> {
             Some(Admin),
             vec![("id", "999999"), ("password", "x"), ("password_again", "y")],
         ),
-        // Last: it ends the session the calls above use.
+        // Last: they end the session the calls above use (the first leaves it dead for the second).
+        ("logout_everywhere", Some(Viewer), vec![]),
         ("logout", Some(Viewer), vec![]),
     ]
 }

@@ -473,7 +473,7 @@ async fn a_password_reset_lets_the_user_in_with_the_new_password_and_not_the_old
     assert!(!text.contains(new) && !text.contains("argon2"), "{text}");
 }
 
-async fn a_role_change_is_audited_and_counts_from_the_next_request(app: TestApp) {
+async fn a_role_change_is_audited_and_ends_the_users_sessions(app: TestApp) {
     add_user(&app, "root", "admin").await;
     add_user(&app, "vera", "viewer").await;
     let c = Console::new(&app);
@@ -491,7 +491,10 @@ async fn a_role_change_is_audited_and_counts_from_the_next_request(app: TestApp)
     assert_eq!(a.location, "/console/users?done=role", "{:?}", a.error());
     let page = c.get(&a.location, Some(&s)).await;
     assert!(page.body.contains("Роль изменена."));
-    // Her session is the same; what she may do is read again at each request.
+    // A role change ends her sessions (issue 12); signed in again, she may do what support does.
+    let old = c.get("/console/audit", Some(&vs)).await;
+    assert_eq!(old.location, "/console/login");
+    let vs = c.session_of("vera").await;
     let journal = c.get("/console/audit", Some(&vs)).await;
     assert!(
         journal.body.contains(r#"data-testid="audit-row""#),
@@ -528,5 +531,5 @@ both_backends!(
     an_admin_cannot_disable_or_demote_themselves_and_the_last_admin_stays_an_admin,
     a_disabled_user_is_refused_at_the_next_request_and_enabled_again_signs_in,
     a_password_reset_lets_the_user_in_with_the_new_password_and_not_the_old,
-    a_role_change_is_audited_and_counts_from_the_next_request,
+    a_role_change_is_audited_and_ends_the_users_sessions,
 );

@@ -315,7 +315,7 @@ async fn events_wait_without_a_broker_and_through_an_outage_then_go_out_in_order
     assert_eq!((report.published, report.waiting_without_url), (0, 6));
     let metrics = app
         .client
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.ops))
         .send()
         .await
         .unwrap();
@@ -334,7 +334,7 @@ async fn events_wait_without_a_broker_and_through_an_outage_then_go_out_in_order
     assert!(held[0].attempts >= 1 && held[0].last_error.is_some());
     let ready: Value = app
         .client
-        .get(format!("{}/readyz", app.base))
+        .get(format!("{}/readyz", app.ops))
         .send()
         .await
         .unwrap()
@@ -482,7 +482,7 @@ async fn the_running_relay_picks_up_a_new_broker_url_and_health_reports_it(
     tokio::time::sleep(Duration::from_millis(200)).await;
     let text = app
         .client
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.ops))
         .send()
         .await
         .unwrap()
@@ -503,7 +503,15 @@ async fn the_running_relay_picks_up_a_new_broker_url_and_health_reports_it(
         assert!(Instant::now() < deadline, "the row was never marked sent");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let ready: Value = app.get("/readyz").await.body;
+    let ready: Value = app
+        .client
+        .get(format!("{}/readyz", app.ops))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ready["broker"]["relay"], "running");
     assert_eq!(
         ready["broker"]["stores"]["main"]["state"], "connected",
@@ -515,7 +523,7 @@ async fn the_running_relay_picks_up_a_new_broker_url_and_health_reports_it(
     );
     let text = app
         .client
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.ops))
         .send()
         .await
         .unwrap()

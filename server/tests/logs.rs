@@ -39,6 +39,7 @@ async fn serve_once(db: &str, envs: &[(&str, &str)]) -> String {
     let server = qrpay(db)
         .envs(envs.iter().copied())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--ops-listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

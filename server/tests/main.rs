@@ -33,6 +33,7 @@ mod providers;
 mod qr_outputs;
 mod reconcile;
 mod refunds;
+mod security;
 mod shutdown;
 mod test_payments;
 mod till_api;

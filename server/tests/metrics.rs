@@ -35,7 +35,7 @@ fn value(text: &str, series: &str) -> Option<f64> {
 async fn metrics(app: &TestApp) -> String {
     let r = app
         .client
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.ops))
         .send()
         .await
         .unwrap();

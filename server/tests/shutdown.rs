@@ -9,6 +9,7 @@ fn qrpay(db: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qrpay"));
     cmd.env("QRPAY_DATABASE_URL", db)
         .env_remove("QRPAY_AMQP_URL")
+        .env("QRPAY_OPS_LISTEN", "127.0.0.1:0")
         .env("RUST_LOG", "warn");
     cmd
 }

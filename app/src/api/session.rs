@@ -45,15 +45,46 @@ pub async fn login(login: String, password: String) -> Result<(), ConsoleError> 
         errors.field("password", Msg::Required);
     }
     errors.into_result()?;
-    backend.login(&parts()?, &login, &password).await?;
+    let parts = parts()?;
+    if let Err(e) = backend.login(&parts, &login, &password).await {
+        too_many_for_scripts(&parts, &e);
+        return Err(e);
+    }
     leptos_axum::redirect("/console");
     Ok(())
+}
+
+/// A throttled sign-in answers scripts with 429; a browser's form post still goes back to the
+/// form (a redirect) to show the message.
+fn too_many_for_scripts(parts: &http::request::Parts, e: &ConsoleError) {
+    let throttled = matches!(e, ConsoleError::Invalid(f)
+        if matches!(f.form, Some(Msg::TooManyAttempts | Msg::LoginThrottled)));
+    let browser = parts
+        .headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if throttled
+        && !browser
+        && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        options.set_status(http::StatusCode::TOO_MANY_REQUESTS);
+    }
 }
 
 #[server(prefix = "/console/fn", endpoint = "logout")]
 pub async fn logout() -> Result<(), ConsoleError> {
     let (backend, _actor) = require(Role::Viewer)?;
     backend.logout(&parts()?).await?;
+    leptos_axum::redirect("/console/login?done=signed_out");
+    Ok(())
+}
+
+/// «Выйти везде»: ends every session of the signed-in user (other browsers, a forgotten one).
+#[server(prefix = "/console/fn", endpoint = "logout_everywhere")]
+pub async fn logout_everywhere() -> Result<(), ConsoleError> {
+    let (backend, actor) = require(Role::Viewer)?;
+    backend.logout_everywhere(&parts()?, &actor).await?;
     leptos_axum::redirect("/console/login?done=signed_out");
     Ok(())
 }

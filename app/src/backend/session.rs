@@ -73,6 +73,8 @@ pub trait SessionPort: Send + Sync + 'static {
     ) -> Result<Actor, ConsoleError>;
     /// Ends the request's session.
     async fn logout(&self, parts: &Parts) -> Result<(), ConsoleError>;
+    /// Ends every session of the actor, this one included («Выйти везде»).
+    async fn logout_everywhere(&self, parts: &Parts, actor: &Actor) -> Result<(), ConsoleError>;
     /// Every store; any signed-in user may pick the store the console works on.
     async fn list_stores(&self, actor: &Actor) -> Result<Vec<StoreItem>, ConsoleError>;
     /// Remembers the picked store in the session; an unknown store is `NotFound`.

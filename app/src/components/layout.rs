@@ -2,8 +2,8 @@
 //! sign-out. Visitors without a session are sent to the login page.
 
 use crate::api::current_actor;
-use crate::api::session::Logout;
 use crate::api::session::{ChooseStore, list_stores};
+use crate::api::session::{Logout, LogoutEverywhere};
 use crate::backend::Role;
 use crate::i18n::{Lang, Msg};
 use leptos::prelude::*;
@@ -87,6 +87,7 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
         return view! { <Redirect path="/console/login"/> }.into_any();
     };
     let logout = ServerAction::<Logout>::new();
+    let logout_everywhere = ServerAction::<LogoutEverywhere>::new();
     let mut nav = vec![
         (Msg::Dashboard, "/console", "nav-dashboard"),
         (
@@ -140,6 +141,9 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
             </span>
             <ActionForm action=logout attr:class="logout">
                 <button type="submit" data-testid="logout">{Msg::SignOut.text(lang)}</button>
+            </ActionForm>
+            <ActionForm action=logout_everywhere attr:class="logout">
+                <button type="submit" data-testid="logout-everywhere">{Msg::SignOutEverywhere.text(lang)}</button>
             </ActionForm>
         </header>
         <TestBanner/>

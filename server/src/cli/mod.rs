@@ -138,6 +138,27 @@ pub struct ServeArgs {
         default_missing_value = "true"
     )]
     pub production: bool,
+    /// qrpay runs behind a reverse proxy that appends the client's address to X-Forwarded-For:
+    /// sign-in limits count that address instead of the proxy's. Leave off when clients reach
+    /// qrpay directly (they could then pick any address).
+    #[arg(long, env = "QRPAY_TRUST_FORWARDED_FOR", global = true, value_parser = clap::builder::BoolishValueParser::new())]
+    pub trust_forwarded_for: bool,
+    /// Connections served at once; past it new ones wait until one closes. Long-polling tills
+    /// hold one each.
+    #[arg(long, env = "QRPAY_MAX_CONNECTIONS", default_value_t = 1024, global = true, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+    /// Address of /readyz and /metrics (store codes, backlogs, broker states): keep it private.
+    #[arg(
+        long,
+        env = "QRPAY_OPS_LISTEN",
+        default_value = "127.0.0.1:3001",
+        global = true
+    )]
+    pub ops_listen: SocketAddr,
+    /// Sign-in attempts one client address may make a minute over all logins (a burst of as
+    /// many, then one every 60/N s).
+    #[arg(long, env = "QRPAY_SIGN_INS_PER_MINUTE", default_value_t = 10, global = true, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub sign_ins_per_minute: u32,
 }
 
 /// Parses the command line and runs the command; the process exit code follows the result.
@@ -184,6 +205,10 @@ async fn serve(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     settings.outbox_retention = (args.outbox_retention_days > 0)
         .then(|| std::time::Duration::from_secs(args.outbox_retention_days * 24 * 3600));
     settings.production = args.production;
+    settings.trust_forwarded_for = args.trust_forwarded_for;
+    settings.max_connections = args.max_connections as usize;
+    settings.ops_listen = args.ops_listen;
+    settings.sign_ins_per_minute = args.sign_ins_per_minute;
     Application::build(settings)
         .await?
         .run_until_stopped()

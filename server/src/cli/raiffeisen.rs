@@ -86,7 +86,8 @@ pub async fn raiffeisen(url: &str, cmd: RaiffeisenCommand) -> anyhow::Result<()>
             secret_key_stdin: _,
         } => {
             let store = find_store(&db, store.as_deref()).await?;
-            let base_url = parse_base_url(&base_url).map_err(anyhow::Error::msg)?;
+            let base_url = parse_base_url(&base_url, crate::config::production_from_env())
+                .map_err(anyhow::Error::msg)?;
             let merchant_id = parse_merchant_id(&merchant_id).map_err(anyhow::Error::msg)?;
             let mut raw = String::new();
             std::io::stdin().read_to_string(&mut raw)?;

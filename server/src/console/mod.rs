@@ -8,6 +8,8 @@
 
 mod audit;
 mod dashboard;
+mod flash;
+pub mod guard;
 pub mod health;
 mod modules;
 mod reconcile;
@@ -50,6 +52,9 @@ pub struct ConsoleSettings {
     pub origin: String,
     /// Mark the session cookie `Secure` (served over https).
     pub secure_cookie: bool,
+    /// Take the client's address from the last `X-Forwarded-For` hop (qrpay behind a reverse
+    /// proxy, `QRPAY_TRUST_FORWARDED_FOR`); otherwise the TCP peer's address.
+    pub trust_forwarded_for: bool,
 }
 
 impl ConsoleSettings {
@@ -66,6 +71,7 @@ impl ConsoleSettings {
         Self {
             secure_cookie: origin.starts_with("https://"),
             origin,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -78,7 +84,16 @@ pub fn router(
     let options = LeptosOptions::builder().output_name("qrpay").build();
     let context = {
         let b = app::backend::Backend(backend.clone());
-        move || provide_context(b.clone())
+        move || {
+            provide_context(b.clone());
+            // Leptos marks its inline scripts with the nonce in context: make it the one the
+            // response's Content-Security-Policy names (`security_headers`).
+            if let Some(n) = use_context::<axum::http::request::Parts>()
+                .and_then(|p| p.extensions.get::<CspNonce>().cloned())
+            {
+                provide_context(leptos::nonce::Nonce::from_value(n.0));
+            }
+        }
     };
     let (routes, _) =
         generate_route_list_with_exclusions_and_ssg_and_context(app::App, None, context.clone());
@@ -96,6 +111,7 @@ pub fn router(
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
     let csv_backend = backend.clone();
     let upload_backend = backend.clone();
+    let trust_forwarded_for = settings.trust_forwarded_for;
     Router::new()
         .leptos_routes_with_context(&options, routes, context, shell)
         .route(
@@ -137,6 +153,14 @@ pub fn router(
         .layer(middleware::from_fn_with_state(backend, resolve_actor))
         .layer(sessions)
         .layer(middleware::from_fn(resolve_lang))
+        .layer(middleware::from_fn(move |req, next| {
+            guard::client_address(trust_forwarded_for, req, next)
+        }))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(flash::FlashKey::new(settings.secure_cookie)),
+            flash::errors_only_from_this_server,
+        ))
         .layer(middleware::from_fn_with_state(
             Arc::new(settings),
             refuse_cross_site,
@@ -172,6 +196,35 @@ async fn transactions_csv(backend: Arc<ConsoleBackend>, req: Request) -> Respons
             .into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// The nonce of one console response's Content-Security-Policy.
+#[derive(Clone, Debug)]
+struct CspNonce(String);
+
+/// The console's security headers: a Content-Security-Policy whose only allowed inline scripts
+/// and styles carry this response's nonce (Leptos puts it on its own), no framing
+/// (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), and a referrer only for this site
+/// (`same-origin`: the no-JavaScript form posts go back to the page they came from by it).
+async fn security_headers(mut req: Request, next: Next) -> Response {
+    let nonce = leptos::nonce::Nonce::new().to_string();
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let csp = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; \
+         img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+         base-uri 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    res
 }
 
 /// Refuses state-changing requests that a browser sends on behalf of another site (login CSRF
@@ -231,7 +284,9 @@ async fn resolve_lang(mut req: Request, next: Next) -> Response {
             })
             .collect();
         if let Some(lang) = chosen {
-            let path = req.uri().path();
+            // Back to a path of this site only: `//host` or `/\host` would be another site's
+            // address (an open redirect), so the path keeps one leading slash.
+            let path = format!("/{}", req.uri().path().trim_start_matches(['/', '\\']));
             let back = if rest.is_empty() {
                 path.to_owned()
             } else {
@@ -327,6 +382,10 @@ pub struct ConsoleBackend {
     payments: Option<Arc<crate::payments::service::PaymentService>>,
     /// For the «Состояние» page's checks.
     health: health::HealthSettings,
+    /// Sign-in's per-address rate limit and hashing slots.
+    guard: guard::LoginGuard,
+    /// Production mode: the Raiffeisen API address must be https even on loopback.
+    production: bool,
 }
 
 fn internal(e: impl std::fmt::Display) -> ConsoleError {
@@ -342,6 +401,8 @@ impl ConsoleBackend {
             setup_token: Mutex::new(None),
             payments: None,
             health: Default::default(),
+            guard: guard::LoginGuard::default(),
+            production: false,
         }
     }
 
@@ -349,6 +410,32 @@ impl ConsoleBackend {
     pub fn with_health(mut self, health: health::HealthSettings) -> Self {
         self.health = health;
         self
+    }
+
+    /// Sign-in attempts one client address may make a minute (see `guard`).
+    pub fn with_sign_ins_per_minute(mut self, per_minute: u32) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        self.guard = guard::LoginGuard::new(per_minute, cores.clamp(2, 4));
+        self
+    }
+
+    /// Production mode (see `config::Settings::production`).
+    pub fn with_production(mut self, production: bool) -> Self {
+        self.production = production;
+        self
+    }
+
+    /// The periodic clean-up of sign-in state: expired sessions, sign-in counters whose window
+    /// has passed, and addresses whose rate limit has filled up again.
+    pub async fn clean_up_sign_in_state(&self) {
+        if let Err(e) = db::session::delete_expired_sessions(&self.db).await {
+            tracing::warn!(error = %e, "cannot delete expired console sessions");
+        }
+        let before = db::now() - guard::THROTTLE_WINDOW;
+        if let Err(e) = db::session::delete_stale_login_attempts(&self.db, before).await {
+            tracing::warn!(error = %e, "cannot delete old sign-in counters");
+        }
+        self.guard.forget_idle();
     }
 
     /// The payment service console refunds go through.

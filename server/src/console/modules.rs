@@ -62,11 +62,15 @@ impl ModulesPort for ConsoleBackend {
                 if url.is_empty() {
                     errors.field("custom_url", Msg::Required);
                     None
-                } else if !valid_http_url(url) {
-                    errors.field("custom_url", Msg::UrlInvalid);
-                    None
                 } else {
-                    raiffeisen::parse_base_url(url).ok()
+                    // https, or http to loopback outside production (the emulator).
+                    let parsed = valid_http_url(url)
+                        .then(|| raiffeisen::parse_base_url(url, self.production).ok())
+                        .flatten();
+                    if parsed.is_none() {
+                        errors.field("custom_url", Msg::UrlInvalid);
+                    }
+                    parsed
                 }
             }
             _ => {
@@ -94,6 +98,13 @@ impl ModulesPort for ConsoleBackend {
             .map_err(internal)?;
         if stored.is_none() && input.secret_key.trim().is_empty() {
             errors.field("secret_key", Msg::SecretKeyRequired);
+        }
+        // The key goes to the API address as a Bearer header: a new address is confirmed
+        // together with the key, never sent the stored one unasked.
+        if let (Some(stored), Some(new), None) = (&stored, &base_url, &secret)
+            && stored.base_url != *new
+        {
+            errors.field("secret_key", Msg::SecretKeyRetype);
         }
         let (Some(base_url), Some(merchant), true) = (base_url, merchant, errors.fields.is_empty())
         else {
@@ -136,7 +147,7 @@ impl ModulesPort for ConsoleBackend {
             .ok_or_else(|| internal("the raiffeisen module is not installed"))?;
         match bank.register_callback(store.store_id, &url).await {
             Ok(registered) => {
-                tracing::info!(store_id = store.store_id, url = %registered, login = %actor.login, "callback URL registered with Raiffeisen");
+                tracing::info!(store_id = store.store_id, url = %crate::telemetry::quoted(&registered), login = %actor.login, "callback URL registered with Raiffeisen");
                 if let Err(e) =
                     db::raiffeisen_setting::record_callback(&self.db, store.store_id, &registered)
                         .await

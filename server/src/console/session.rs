@@ -1,7 +1,7 @@
 //! Signing in and out, the one-time setup link for the first admin, the signed-in user of a
 //! session (`actor_of`) and the store picker kept in the session.
 
-use super::{ConsoleBackend, internal};
+use super::{ConsoleBackend, guard, internal};
 use crate::auth::password;
 use crate::db;
 use crate::db::audit::Who;
@@ -9,13 +9,9 @@ use app::backend::session::{SessionPort, StoreItem};
 use app::backend::{Actor, Role};
 use app::error::ConsoleError;
 use axum::http::request::Parts;
-use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-/// Failed logins allowed per login within `THROTTLE_WINDOW`; the next attempts wait.
-pub const MAX_FAILURES: i64 = 5;
-pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
 /// The session key of the signed-in user.
 const SESSION_USER: &str = "user";
 /// The session key of when the session was last marked as used (unix seconds).
@@ -29,6 +25,9 @@ const SEEN_EVERY_SECS: i64 = 300;
 #[derive(Serialize, Deserialize, Debug, Clone, Copy)]
 struct SessionUser {
     user_id: i64,
+    /// The user's `session_epoch` at sign-in; a session of an older epoch is over.
+    #[serde(default)]
+    epoch: i64,
 }
 
 /// The request's session (the console router puts it there).
@@ -76,7 +75,7 @@ impl ConsoleBackend {
         }
         let Some((u, role)) = user.and_then(|u| {
             let role = Role::parse(&u.role)?;
-            (!u.disabled).then_some((u, role))
+            (!u.disabled && u.session_epoch == su.epoch).then_some((u, role))
         }) else {
             return Ok(None);
         };
@@ -102,6 +101,37 @@ impl ConsoleBackend {
             .map_err(internal)
     }
 
+    /// The setup token, taken away when `token` is it (so that it works once).
+    fn take_setup_token(&self, token: &str) -> Option<String> {
+        let mut held = self.setup_token.lock().expect("BUG: poisoned");
+        match &*held {
+            Some(t) if constant_time_eq(t.as_bytes(), token.as_bytes()) => held.take(),
+            _ => None,
+        }
+    }
+
+    /// Creates the first admin, while there is no user.
+    async fn create_first_admin_with(&self, login: &str, pw: &str) -> Result<(), ConsoleError> {
+        if db::user::count_users(&self.db).await.map_err(internal)? > 0 {
+            return Err(ConsoleError::form(app::i18n::Msg::SetupClosed, &[]));
+        }
+        let pw = pw.to_owned();
+        let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+            .await
+            .map_err(internal)?
+            .map_err(|_| ConsoleError::form(app::i18n::Msg::PasswordTooShort, &[]))?;
+        // The setup link fills an empty database: like the first start's defaults, it leaves no
+        // audit row (there is nobody yet to name as the actor).
+        match db::user::create_user(&self.db, &Who::SEED, login, &hash, "admin").await {
+            Ok(_) => Ok(()),
+            Err(db::user::UserError::LoginTaken(_)) => Err(ConsoleError::form(
+                app::i18n::Msg::LoginTaken,
+                &[("login", login)],
+            )),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
     fn setup_token_matches(&self, token: &str) -> bool {
         match &*self.setup_token.lock().expect("BUG: poisoned") {
             Some(t) => constant_time_eq(t.as_bytes(), token.as_bytes()),
@@ -118,13 +148,32 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[async_trait::async_trait]
 impl SessionPort for ConsoleBackend {
     async fn login(&self, parts: &Parts, login: &str, pw: &str) -> Result<Actor, ConsoleError> {
+        // No user has a longer login, and nothing longer is hashed, stored or put into the URL.
+        if login.chars().count() > guard::MAX_LOGIN_CHARS {
+            return Err(ConsoleError::form(app::i18n::Msg::LoginFailed, &[]));
+        }
         let form_error = |m| ConsoleError::form(m, &[("login", login)]);
-        let since = db::now() - THROTTLE_WINDOW;
-        let failures = db::session::count_login_failures_since(&self.db, login, since)
+        if pw.len() > guard::MAX_PASSWORD_BYTES {
+            return Err(form_error(app::i18n::Msg::LoginFailed));
+        }
+        let shown = crate::telemetry::quoted(login);
+        let addr = parts
+            .extensions
+            .get::<guard::ClientAddr>()
+            .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |a| {
+                a.0
+            });
+        if !self.guard.address_allows(addr) {
+            tracing::warn!(login = %shown, %addr, "console sign-ins from this address slowed");
+            return Err(form_error(app::i18n::Msg::TooManyAttempts));
+        }
+        let address = addr.to_string();
+        let window_after = db::now() - guard::THROTTLE_WINDOW;
+        let attempts = db::session::count_login_attempt(&self.db, login, &address, window_after)
             .await
             .map_err(internal)?;
-        if failures >= MAX_FAILURES {
-            tracing::warn!(login, "console login throttled");
+        if !guard::attempt_allowed(attempts) {
+            tracing::warn!(login = %shown, %addr, ?attempts, "console login throttled");
             return Err(form_error(app::i18n::Msg::LoginThrottled));
         }
         let user = db::user::user_by_login(&self.db, login)
@@ -135,27 +184,36 @@ impl SessionPort for ConsoleBackend {
             .as_ref()
             .map(|u| u.password_hash.clone())
             .unwrap_or_else(|| password::dummy_hash().to_owned());
+        let Some(mut slot) = self.guard.hash_slot().await else {
+            // Not judged: the attempt does not count against the login.
+            if let Err(e) = db::session::uncount_login_attempt(&self.db, login, &address).await {
+                tracing::warn!(error = %e, "cannot uncount a sign-in attempt");
+            }
+            tracing::warn!(login = %shown, %addr, "console login refused: busy hashing");
+            return Err(form_error(app::i18n::Msg::TooManyAttempts));
+        };
         let pw = pw.to_owned();
-        let matches = tokio::task::spawn_blocking(move || password::verify(&phc, &pw))
+        // The slot is held by the hash itself: a caller that goes away does not free it early.
+        let matches = tokio::task::spawn_blocking(move || slot.verify(&phc, &pw))
             .await
             .map_err(internal)?;
         let actor = match user {
-            Some(u) if matches && !u.disabled => Role::parse(&u.role).map(|role| Actor {
-                user_id: u.app_user_id,
-                login: u.login,
-                role,
-                store_id: 0,
+            Some(u) if matches && !u.disabled => Role::parse(&u.role).map(|role| {
+                let actor = Actor {
+                    user_id: u.app_user_id,
+                    login: u.login,
+                    role,
+                    store_id: 0,
+                };
+                (actor, u.session_epoch)
             }),
             _ => None,
         };
-        let Some(actor) = actor else {
-            db::session::record_login_failure(&self.db, login, since)
-                .await
-                .map_err(internal)?;
-            tracing::info!(login, "console login failed");
+        let Some((actor, epoch)) = actor else {
+            tracing::info!(login = %shown, %addr, "console login failed");
             return Err(form_error(app::i18n::Msg::LoginFailed));
         };
-        db::session::clear_login_failures(&self.db, login)
+        db::session::clear_login_attempts(&self.db, login, &address)
             .await
             .map_err(internal)?;
         let session = session(parts)?;
@@ -170,6 +228,7 @@ impl SessionPort for ConsoleBackend {
                 SESSION_USER,
                 SessionUser {
                     user_id: actor.user_id,
+                    epoch,
                 },
             )
             .await
@@ -179,9 +238,9 @@ impl SessionPort for ConsoleBackend {
             .await
             .map_err(internal)?;
         if let Err(e) = db::user::record_sign_in(&self.db, actor.user_id).await {
-            tracing::warn!(login, error = %e, "cannot record the sign-in time");
+            tracing::warn!(login = %shown, error = %e, "cannot record the sign-in time");
         }
-        tracing::info!(login, role = ?actor.role, "console login");
+        tracing::info!(login = %shown, %addr, role = ?actor.role, "console login");
         Ok(actor)
     }
 
@@ -220,6 +279,14 @@ impl SessionPort for ConsoleBackend {
         session(parts)?.flush().await.map_err(internal)
     }
 
+    async fn logout_everywhere(&self, parts: &Parts, actor: &Actor) -> Result<(), ConsoleError> {
+        db::user::end_sessions(&self.db, actor.user_id)
+            .await
+            .map_err(internal)?;
+        tracing::info!(login = %crate::telemetry::quoted(&actor.login), "signed out everywhere");
+        session(parts)?.flush().await.map_err(internal)
+    }
+
     async fn setup_open(&self, token: &str) -> bool {
         self.setup_token_matches(token) && matches!(db::user::count_users(&self.db).await, Ok(0))
     }
@@ -230,31 +297,26 @@ impl SessionPort for ConsoleBackend {
         login: &str,
         pw: &str,
     ) -> Result<(), ConsoleError> {
-        if !self.setup_open(token).await {
-            return Err(ConsoleError::form(app::i18n::Msg::SetupClosed, &[]));
-        }
-        let pw = pw.to_owned();
-        let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-            .await
-            .map_err(internal)?
-            .map_err(|_| ConsoleError::form(app::i18n::Msg::PasswordTooShort, &[]))?;
         let login = login.trim();
         let rules = || ConsoleError::form(app::i18n::Msg::LoginRules, &[("login", login)]);
         db::user::check_new_user(login, "admin").map_err(|_| rules())?;
-        // The setup link fills an empty database: like the first start's defaults, it leaves no
-        // audit row (there is nobody yet to name as the actor).
-        match db::user::create_user(&self.db, &Who::SEED, login, &hash, "admin").await {
-            Ok(_) => {}
-            Err(db::user::UserError::LoginTaken(_)) => {
-                return Err(ConsoleError::form(
-                    app::i18n::Msg::LoginTaken,
-                    &[("login", login)],
-                ));
-            }
-            Err(e) => return Err(internal(e)),
+        if pw.chars().count() < app::api::session::MIN_PASSWORD_CHARS {
+            return Err(ConsoleError::form(app::i18n::Msg::PasswordTooShort, &[]));
         }
-        *self.setup_token.lock().expect("BUG: poisoned") = None;
-        tracing::info!(login, "first console admin created through the setup link");
+        // The token is taken before anything else happens: of posts racing with it, one goes on.
+        let Some(taken) = self.take_setup_token(token) else {
+            return Err(ConsoleError::form(app::i18n::Msg::SetupClosed, &[]));
+        };
+        let created = self.create_first_admin_with(login, pw).await;
+        if created.is_err() {
+            // Nothing was created: the link works again.
+            *self.setup_token.lock().expect("BUG: poisoned") = Some(taken);
+        }
+        created?;
+        tracing::info!(
+            login = %crate::telemetry::quoted(login),
+            "first console admin created through the setup link"
+        );
         Ok(())
     }
 }

@@ -44,7 +44,7 @@ impl UsersPort for ConsoleBackend {
         let hash = hash_new_password(pw).await?;
         db::user::create_user(&self.db, &who(actor), login, &hash, role.code())
             .await
-            .map(|_| tracing::info!(login, by = %actor.login, "console user added"))
+            .map(|_| tracing::info!(login = %crate::telemetry::quoted(login), by = %actor.login, "console user added"))
             .map_err(user_error)
     }
 

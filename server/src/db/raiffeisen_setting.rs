@@ -81,7 +81,7 @@ fn audit_json(base_url: &str, sbp_merchant_id: &str, secret: &str) -> serde_json
 
 /// Creates or updates the store's settings and writes the audit row in the same transaction.
 /// `secret_key: None` keeps the stored key; returns `false` (nothing saved) when there is no
-/// stored key to keep.
+/// stored key to keep, or the address changes (a new address takes the key again).
 pub async fn save_setting(
     db: &Db,
     who: &Who<'_>,
@@ -99,6 +99,8 @@ pub async fn save_setting(
     .fetch_optional(&mut *c)
     .await)?;
     match (&before, secret_key) {
+        // The stored key is kept only for the address it was given with: it is sent there.
+        (Some((url, _)), None) if url != base_url => return Ok(false),
         (Some(_), secret_key) => in_tx!(&mut tx, |c| sqlx::query(
             // An absent key keeps the stored one.
             "update raiffeisen_setting set base_url = $2, sbp_merchant_id = $3, \

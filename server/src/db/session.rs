@@ -1,5 +1,5 @@
 //! The console's sign-in state: session records (`console_session`, tower-sessions records as
-//! JSON) and failed logins (`login_failure`) for throttling.
+//! JSON) and sign-in attempts (`login_throttle`) for throttling.
 
 use super::{Db, now, read, write};
 use chrono::{DateTime, Utc};
@@ -80,48 +80,92 @@ pub async fn delete_expired_sessions(db: &Db) -> Result<u64, sqlx::Error> {
     .map(|r| r.rows_affected()))
 }
 
-pub async fn count_login_failures_since(
-    db: &Db,
-    login: &str,
-    since: DateTime<Utc>,
-) -> Result<i64, sqlx::Error> {
-    read!(db, |c| sqlx::query_scalar(
-        "select count(*) from login_failure where login = $1 and created_at > $2"
-    )
-    .bind(login)
-    .bind(since)
-    .fetch_one(c)
-    .await)
+/// What one sign-in attempt has been counted as: the attempts of this login from this client
+/// address, and from all addresses, in the current window (this attempt included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginAttempts {
+    pub from_address: i64,
+    pub all: i64,
 }
 
-/// Records a failed login and drops this login's failures older than `forget_before`.
-pub async fn record_login_failure(
+/// The address of the counter that spans every client address.
+const ALL_ADDRESSES: &str = "";
+
+/// Counts a sign-in attempt before its password is verified, atomically: each counter is one
+/// upsert (a row lock on PostgreSQL; SQLite has one writer), so parallel attempts each get their
+/// own number and none can read a count that another is about to raise. A counter whose window
+/// started before `window_after` starts again at 1.
+pub async fn count_login_attempt(
     db: &Db,
     login: &str,
-    forget_before: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+    address: &str,
+    window_after: DateTime<Utc>,
+) -> Result<LoginAttempts, sqlx::Error> {
     let at = now();
     write!(db, |c| {
-        sqlx::query("delete from login_failure where login = $1 and created_at < $2")
+        let mut counts = [0i64; 2];
+        for (n, addr) in [address, ALL_ADDRESSES].into_iter().enumerate() {
+            counts[n] = sqlx::query_scalar(
+                "insert into login_throttle (login, address, failures, window_start) \
+                 values ($1, $2, 1, $3) \
+                 on conflict (login, address) do update set \
+                 failures = case when login_throttle.window_start < $4 then 1 \
+                     else login_throttle.failures + 1 end, \
+                 window_start = case when login_throttle.window_start < $4 then $3 \
+                     else login_throttle.window_start end \
+                 returning failures",
+            )
             .bind(login)
-            .bind(forget_before)
-            .execute(&mut *c)
-            .await?;
-        sqlx::query("insert into login_failure (login, created_at) values ($1, $2)")
-            .bind(login)
+            .bind(addr)
             .bind(at)
-            .execute(&mut *c)
-            .await
-            .map(|_| ())
+            .bind(window_after)
+            .fetch_one(&mut *c)
+            .await?;
+        }
+        Ok::<_, sqlx::Error>(LoginAttempts {
+            from_address: counts[0],
+            all: counts[1],
+        })
     })
 }
 
-pub async fn clear_login_failures(db: &Db, login: &str) -> Result<(), sqlx::Error> {
+/// Takes back an attempt that was counted but never judged (the server was too busy to hash).
+pub async fn uncount_login_attempt(db: &Db, login: &str, address: &str) -> Result<(), sqlx::Error> {
     write!(db, |c| sqlx::query(
-        "delete from login_failure where login = $1"
+        "update login_throttle set failures = failures - 1 \
+         where login = $1 and address in ($2, $3) and failures > 0"
     )
     .bind(login)
+    .bind(address)
+    .bind(ALL_ADDRESSES)
     .execute(c)
     .await
     .map(|_| ()))
+}
+
+/// After a successful sign-in: this address starts afresh for this login (the count over all
+/// addresses stays, so an attacker gains nothing from the owner signing in).
+pub async fn clear_login_attempts(db: &Db, login: &str, address: &str) -> Result<(), sqlx::Error> {
+    write!(db, |c| sqlx::query(
+        "delete from login_throttle where login = $1 and address = $2"
+    )
+    .bind(login)
+    .bind(address)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Deletes the counters whose window started before `before` (the periodic clean-up).
+pub async fn delete_stale_login_attempts(
+    db: &Db,
+    before: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    write!(db, |c| sqlx::query(
+        "delete from login_throttle where window_start < $1"
+    )
+    .bind(before)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
 }

@@ -16,6 +16,9 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: String,
     pub disabled: bool,
+    /// Raised by a password reset, a disable, a role change and «Выйти везде»: sessions signed
+    /// in under an older epoch are over.
+    pub session_epoch: i64,
 }
 
 /// A user as the list shows it.
@@ -55,7 +58,8 @@ struct Current {
 
 pub async fn user_by_login(db: &Db, login: &str) -> Result<Option<UserRow>, sqlx::Error> {
     read!(db, |c| sqlx::query_as(
-        "select app_user_id, login, password_hash, role, disabled from app_user where login = $1"
+        "select app_user_id, login, password_hash, role, disabled, session_epoch from app_user \
+         where login = $1"
     )
     .bind(login)
     .fetch_optional(c)
@@ -64,7 +68,7 @@ pub async fn user_by_login(db: &Db, login: &str) -> Result<Option<UserRow>, sqlx
 
 pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
     read!(db, |c| sqlx::query_as(
-        "select app_user_id, login, password_hash, role, disabled from app_user \
+        "select app_user_id, login, password_hash, role, disabled, session_epoch from app_user \
          where app_user_id = $1"
     )
     .bind(id)
@@ -212,7 +216,8 @@ pub async fn set_role(
     }
     let at = now();
     in_tx!(&mut tx, |c| sqlx::query(
-        "update app_user set role = $2, updated_at = $3 where app_user_id = $1"
+        "update app_user set role = $2, updated_at = $3, session_epoch = session_epoch + 1 \
+         where app_user_id = $1"
     )
     .bind(app_user_id)
     .bind(role)
@@ -233,8 +238,8 @@ pub async fn set_role(
     Ok(())
 }
 
-/// Disables or enables a user. A disabled user's sessions stop working at their next request
-/// (the session only holds the user's id; each request reads the user again).
+/// Disables or enables a user. Either way the user's sessions end (the epoch moves on), so a
+/// disable and enable in between two requests does not bring an old session back.
 pub async fn set_disabled(
     db: &Db,
     who: &Who<'_>,
@@ -251,7 +256,8 @@ pub async fn set_disabled(
     }
     let at = now();
     in_tx!(&mut tx, |c| sqlx::query(
-        "update app_user set disabled = $2, updated_at = $3 where app_user_id = $1"
+        "update app_user set disabled = $2, updated_at = $3, session_epoch = session_epoch + 1 \
+         where app_user_id = $1"
     )
     .bind(app_user_id)
     .bind(disabled)
@@ -272,7 +278,19 @@ pub async fn set_disabled(
     Ok(())
 }
 
-/// Sets a new password hash; the audit row says only that the password was reset.
+/// Ends every session of the user («Выйти везде»): their epoch moves on.
+pub async fn end_sessions(db: &Db, app_user_id: i64) -> Result<(), sqlx::Error> {
+    write!(db, |c| sqlx::query(
+        "update app_user set session_epoch = session_epoch + 1 where app_user_id = $1"
+    )
+    .bind(app_user_id)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Sets a new password hash and ends the user's sessions; the audit row says only that the
+/// password was reset.
 pub async fn reset_password(
     db: &Db,
     who: &Who<'_>,
@@ -291,7 +309,8 @@ pub async fn reset_password(
     };
     let at = now();
     in_tx!(&mut tx, |c| sqlx::query(
-        "update app_user set password_hash = $2, updated_at = $3 where app_user_id = $1"
+        "update app_user set password_hash = $2, updated_at = $3, \
+         session_epoch = session_epoch + 1 where app_user_id = $1"
     )
     .bind(app_user_id)
     .bind(password_hash)

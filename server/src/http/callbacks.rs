@@ -6,6 +6,7 @@ use super::AppState;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::payments::CallbackFailure;
 use crate::providers::CallbackError;
+use crate::telemetry::quoted;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -49,11 +50,20 @@ async fn bank_callback(
         .into_response(),
         Err(CallbackFailure::Refused(CallbackError::UnknownOrder(order))) => {
             // Genuine, but not a payment of this qrpay: accepting it stops the bank's retries.
-            tracing::warn!(%module, %order, "bank notification for an unknown order ignored");
+            tracing::warn!(
+                module = %quoted(&module),
+                order = %quoted(&order),
+                "bank notification for an unknown order ignored"
+            );
             axum::Json(serde_json::json!({"status": "ignored"})).into_response()
         }
         Err(failure) => {
-            tracing::warn!(%module, error = %failure, "bank notification refused");
+            // The module name comes from the path, the failure may quote the body: escaped.
+            tracing::warn!(
+                module = %quoted(&module),
+                error = ?failure.to_string(),
+                "bank notification refused"
+            );
             callback_error(failure).into_response()
         }
     }

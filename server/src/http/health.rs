@@ -13,10 +13,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+/// `/healthz`, on the public address (load balancers and tills may ask it).
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
+    Router::new().route("/healthz", get(|| async { "ok" }))
+}
+
+/// `/readyz` (it names stores and broker states), on the operations address only.
+pub fn ops_router() -> Router<AppState> {
+    router().route("/readyz", get(ready))
 }
 
 async fn ping(db: &Db) -> Result<i64, sqlx::Error> {

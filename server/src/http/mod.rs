@@ -48,7 +48,6 @@ pub fn api_router(state: AppState) -> Router {
         .merge(callbacks::router())
         .merge(health::router())
         .merge(customer_page::router())
-        .merge(metrics::router())
         .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
         .route("/api/{*rest}", axum::routing::any(|| async { api_not_found() }))
         .method_not_allowed_fallback(|| async {
@@ -62,12 +61,23 @@ pub fn api_router(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                // `till` and `store` are filled in once the till's key is checked.
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id, till = tracing::field::Empty, store = tracing::field::Empty)
+                // The path stays percent-encoded; the request id is the client's: quoted. `till` and
+                // `store` are filled in once the till's key is checked.
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %crate::telemetry::quoted(id), till = tracing::field::Empty, store = tracing::field::Empty)
             }),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The operations router (`/readyz`, `/metrics`, `/healthz`), served on its own address
+/// (`QRPAY_OPS_LISTEN`, loopback by default): what it tells (store codes, backlogs, broker
+/// states) is for the operator's monitoring, not for the internet.
+pub fn ops_router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::ops_router())
+        .merge(metrics::router())
+        .with_state(state)
 }
 
 fn api_not_found() -> ApiError {

@@ -41,7 +41,7 @@ impl PaymentService {
             .await
             .map_err(Error::from)?
             .ok_or_else(|| CallbackError::UnknownOrder(notice.order_ref.clone()))?;
-        tracing::info!(payment_id = %row.payment_id, claimed = %notice.claimed_status, "bank notification");
+        tracing::info!(payment_id = %row.payment_id, claimed = ?notice.claimed_status, "bank notification");
         let silent = |e: ProviderError| CallbackFailure::BankSilent(e.to_string());
         if let Some(named) = notice
             .qr_id

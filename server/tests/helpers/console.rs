@@ -13,6 +13,9 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct Console<'a> {
     pub app: &'a TestApp,
     pub http: reqwest::Client,
+    /// The flash cookie of the last form error, sent with the next page as a browser does
+    /// (pages show a form error only with it).
+    flash: std::sync::Mutex<Option<String>>,
 }
 
 pub struct Answer {
@@ -74,7 +77,22 @@ impl<'a> Console<'a> {
             .redirect(Policy::none())
             .build()
             .unwrap();
-        Self { app, http }
+        Self {
+            app,
+            http,
+            flash: Default::default(),
+        }
+    }
+
+    /// Keeps (or forgets) the flash cookie an answer sets.
+    fn remember_flash(&self, a: &Answer) {
+        for c in &a.set_cookie {
+            if let Some(rest) = c.strip_prefix("qrpay_flash=") {
+                let value = rest.split(';').next().unwrap_or_default();
+                *self.flash.lock().unwrap() =
+                    (!value.is_empty()).then(|| format!("qrpay_flash={value}"));
+            }
+        }
     }
 
     pub async fn answer(r: reqwest::RequestBuilder) -> Answer {
@@ -111,10 +129,14 @@ impl<'a> Console<'a> {
             .http
             .get(format!("{}{path}", self.app.base))
             .header(ACCEPT, "text/html");
-        if let Some(c) = cookie {
-            r = r.header(COOKIE, c);
+        let flash = self.flash.lock().unwrap().clone();
+        let cookies: Vec<&str> = cookie.into_iter().chain(flash.as_deref()).collect();
+        if !cookies.is_empty() {
+            r = r.header(COOKIE, cookies.join("; "));
         }
-        Self::answer(r).await
+        let a = Self::answer(r).await;
+        self.remember_flash(&a);
+        a
     }
 
     /// A form post as a browser without JavaScript makes it, from the page `from`.
@@ -140,7 +162,9 @@ impl<'a> Console<'a> {
         if let Some(c) = cookie {
             r = r.header(COOKIE, c);
         }
-        Self::answer(r).await
+        let a = Self::answer(r).await;
+        self.remember_flash(&a);
+        a
     }
 
     pub async fn login(&self, login: &str, password: &str) -> Answer {

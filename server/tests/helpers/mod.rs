@@ -21,6 +21,8 @@ pub enum Backend {
 
 pub struct TestApp {
     pub base: String,
+    /// `/readyz` and `/metrics` (the operations address).
+    pub ops: String,
     pub client: reqwest::Client,
     /// A till key of the default store.
     pub key: String,
@@ -133,6 +135,7 @@ pub async fn spawn_app_with(
     configure(&mut settings);
     let app = Application::build(settings).await.expect("build the app");
     let base = format!("http://{}", app.local_addr());
+    let ops = format!("http://{}", app.ops_addr());
     let payments = app.state().payments.clone();
     let events = app.state().events.clone();
     let setup_link = app.setup_link().map(str::to_owned);
@@ -148,6 +151,7 @@ pub async fn spawn_app_with(
     .await;
     TestApp {
         base,
+        ops,
         client: reqwest::Client::new(),
         key,
         db,

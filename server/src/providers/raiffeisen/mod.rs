@@ -50,16 +50,33 @@ impl std::fmt::Debug for SecretKey {
 }
 
 /// `prod`, `test` or a custom `http(s)://…` URL (the emulator) as the API base.
-pub fn parse_base_url(choice: &str) -> Result<String, String> {
-    match choice.trim() {
-        "prod" | "production" => Ok(PRODUCTION_BASE_URL.into()),
-        "test" => Ok(TEST_BASE_URL.into()),
-        url if url.starts_with("https://") || url.starts_with("http://") => {
-            Ok(url.trim_end_matches('/').to_owned())
-        }
-        other => Err(format!(
-            "base URL must be prod, test or an http(s):// URL (got {other:?})"
-        )),
+///
+/// The secret key goes to this address as a Bearer header, so it must be https; plain http only
+/// to a loopback address (127.0.0.0/8, [::1]: the bank emulator) outside production mode.
+pub fn parse_base_url(choice: &str, production: bool) -> Result<String, String> {
+    let url = match choice.trim() {
+        "prod" | "production" => return Ok(PRODUCTION_BASE_URL.into()),
+        "test" => return Ok(TEST_BASE_URL.into()),
+        url => url,
+    };
+    let refused = || {
+        let http = if production {
+            ""
+        } else {
+            ", or http:// to 127.0.0.0/8 or [::1]"
+        };
+        format!("base URL must be prod, test or an https:// URL{http} (got {url:?})")
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|_| refused())?;
+    let loopback = parsed
+        .host_str()
+        .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+        .and_then(|h| h.parse::<std::net::IpAddr>().ok())
+        .is_some_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" if parsed.host().is_some() => Ok(url.trim_end_matches('/').to_owned()),
+        "http" if loopback && !production => Ok(url.trim_end_matches('/').to_owned()),
+        _ => Err(refused()),
     }
 }
 
@@ -97,7 +114,7 @@ impl RaiffeisenDefaults {
         };
         let base = var("QRPAY_RAIFFEISEN_BASE_URL").unwrap_or_else(|| "test".into());
         match (
-            parse_base_url(&base),
+            parse_base_url(&base, crate::config::production_from_env()),
             parse_merchant_id(&merchant),
             SecretKey::parse(&key),
         ) {
@@ -648,13 +665,22 @@ mod tests {
 
     #[test]
     fn base_url_choices_are_prod_test_or_a_url() {
-        assert_eq!(parse_base_url("prod").unwrap(), PRODUCTION_BASE_URL);
-        assert_eq!(parse_base_url("test").unwrap(), TEST_BASE_URL);
+        assert_eq!(parse_base_url("prod", true).unwrap(), PRODUCTION_BASE_URL);
+        assert_eq!(parse_base_url("test", false).unwrap(), TEST_BASE_URL);
+        assert!(parse_base_url("http://evil.example/api", false).is_err());
+        assert!(parse_base_url("http://127.0.0.1:9000/api", true).is_err());
+        assert!(parse_base_url("http://[::1]:9000/api", false).is_ok());
+        assert!(parse_base_url("http://127.8.0.1/api", false).is_ok());
+        assert!(parse_base_url("http://localhost.evil.example/api", false).is_err());
         assert_eq!(
-            parse_base_url("http://127.0.0.1:9000/api/").unwrap(),
+            parse_base_url("https://pay.example/api/", true).unwrap(),
+            "https://pay.example/api"
+        );
+        assert_eq!(
+            parse_base_url("http://127.0.0.1:9000/api/", false).unwrap(),
             "http://127.0.0.1:9000/api"
         );
-        assert!(parse_base_url("ftp://x").is_err());
+        assert!(parse_base_url("ftp://x", false).is_err());
         assert!(parse_merchant_id("MA0000000552").is_ok());
         assert!(parse_merchant_id("MA00000005520").is_err());
         assert!(parse_merchant_id("").is_err());
