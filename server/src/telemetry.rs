@@ -1,6 +1,10 @@
-//! Logging: `tracing` to stderr, filtered by `RUST_LOG` (default: info, quiet sqlx).
+//! Logging: `tracing` to stderr, filtered by `QRPAY_LOG` (else `RUST_LOG`; default: info, quiet
+//! sqlx), as text (colours only on a terminal) or, with `QRPAY_LOG_FORMAT=json`, one JSON object
+//! per line for a log collector (tracing-subscriber's own JSON formatter).
 
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::time::ChronoLocal;
 
 const DEFAULT: &str = "info,sqlx=warn,tower_http=warn";
 
@@ -9,7 +13,7 @@ const DEFAULT: &str = "info,sqlx=warn,tower_http=warn";
 /// silenced unless `RUST_LOG` names the target explicitly.
 const LAPIN_RETURNS: &str = "lapin::returned_messages";
 
-/// The filter for `RUST_LOG` (`None`: unset).
+/// The filter for `QRPAY_LOG` / `RUST_LOG` (`None`: unset).
 pub fn filter(rust_log: Option<&str>) -> EnvFilter {
     let spec = rust_log.unwrap_or(DEFAULT);
     let filter = EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new(DEFAULT));
@@ -56,13 +60,57 @@ impl std::fmt::Debug for Quoted<'_> {
     }
 }
 
+/// How log lines are written (`QRPAY_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One line of text per event; colours only when stderr is a terminal (and `NO_COLOR` unset).
+    Text,
+    /// One JSON object per line: `timestamp` (RFC 3339 with the offset), `level`, `target`,
+    /// `message`, the event's fields, and `span` (the request it belongs to).
+    Json,
+}
+
+impl Format {
+    /// `text` (or unset) / `json`; anything else is `None`.
+    pub fn parse(value: Option<&str>) -> Option<Format> {
+        match value.map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("") | Some("text") => Some(Format::Text),
+            Some("json") => Some(Format::Json),
+            Some(_) => None,
+        }
+    }
+}
+
+/// Installs the global subscriber from `QRPAY_LOG` / `RUST_LOG` and `QRPAY_LOG_FORMAT`.
 pub fn init() {
-    let rust_log = std::env::var("RUST_LOG").ok();
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter(rust_log.as_deref()))
+    let level = std::env::var("QRPAY_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| std::env::var("RUST_LOG").ok());
+    let format_var = std::env::var("QRPAY_LOG_FORMAT").ok();
+    let format = Format::parse(format_var.as_deref());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter(level.as_deref()))
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .with_timer(ChronoLocal::rfc_3339());
+    let _ = match format.unwrap_or(Format::Text) {
+        Format::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        Format::Text => builder
+            .with_target(false)
+            .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+            .try_init(),
+    };
+    if format.is_none() {
+        tracing::warn!(
+            "QRPAY_LOG_FORMAT={:?} is not `text` or `json`; writing text",
+            format_var.unwrap_or_default()
+        );
+    }
 }
 
 #[cfg(test)]
@@ -100,6 +148,14 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn log_formats() {
+        assert_eq!(Format::parse(None), Some(Format::Text));
+        assert_eq!(Format::parse(Some("JSON")), Some(Format::Json));
+        assert_eq!(Format::parse(Some("text")), Some(Format::Text));
+        assert_eq!(Format::parse(Some("xml")), None);
     }
 
     #[test]

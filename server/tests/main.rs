@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod backup;
 mod bad_input;
 mod cli_audit;
 mod console;
@@ -25,6 +26,8 @@ mod idempotency;
 mod in_doubt;
 mod instances;
 mod lifecycle;
+mod logs;
+mod metrics;
 mod production;
 mod providers;
 mod qr_outputs;

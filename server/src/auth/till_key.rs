@@ -51,6 +51,10 @@ impl<S: HasDb + Send + Sync> FromRequestParts<S> for AuthenticatedTill {
         let till = db::till::till_by_key_hash(state.db(), &hash(key))
             .await?
             .ok_or_else(|| unauthorized("the till key is wrong or has been revoked"))?;
+        // The request's log lines name the till and its store (`http` span).
+        let span = tracing::Span::current();
+        span.record("till", till.name.as_str());
+        span.record("store", till.store_id);
         Ok(AuthenticatedTill(till))
     }
 }

@@ -1,6 +1,7 @@
 //! The `qrpay` command line: `serve` (the default) and the operator commands.
 
 mod admin;
+mod backup;
 pub mod bench_console;
 mod bench_raiffeisen;
 mod bench_wakeup;
@@ -46,6 +47,8 @@ pub enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Copy the database to a file while qrpay runs (SQLite; prints the pg_dump command on PostgreSQL).
+    Backup(backup::BackupArgs),
     /// Preflight before opening: database, public URL, payment modules and the bank, broker,
     /// admin, test modules, disk, clock. One line per check; exit code 0 only when all pass.
     /// Give it the same settings as `serve` (e.g. the same environment file).
@@ -168,6 +171,7 @@ pub async fn run() -> anyhow::Result<()> {
             eprintln!("database is up to date");
             Ok(())
         }
+        Some(Command::Backup(args)) => backup::run(&cli.database_url, args).await,
         Some(Command::Doctor) => doctor::run(&cli.database_url, &cli.serve).await,
         Some(Command::User(cmd)) => admin::user(&cli.database_url, cmd).await,
         Some(Command::Store(cmd)) => admin::store(&cli.database_url, cmd).await,

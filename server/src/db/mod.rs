@@ -8,7 +8,9 @@
 //! `SQLITE_BUSY`, and a separate pool of readers (WAL lets them run beside the writer).
 
 pub mod audit;
+pub mod backup;
 pub mod claim;
+pub mod gauges;
 pub mod idempotency;
 pub mod notify;
 pub mod outbox;

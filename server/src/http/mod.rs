@@ -61,8 +61,9 @@ pub fn api_router(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                // The path stays percent-encoded; the request id is the client's: quoted.
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %crate::telemetry::quoted(id))
+                // The path stays percent-encoded; the request id is the client's: quoted. `till` and
+                // `store` are filled in once the till's key is checked.
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %crate::telemetry::quoted(id), till = tracing::field::Empty, store = tracing::field::Empty)
             }),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -10,7 +10,18 @@ use crate::providers::{
     BankPaymentState, CreateQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest,
 };
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// Bank calls made by this process, by outcome: answered, no clear answer, refused (`/metrics`).
+static BANK_CALLS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+const OUTCOMES: [&str; 3] = ["ok", "no_answer", "rejected"];
+
+/// `(outcome, calls)` since the process started: `ok`, `no_answer` (timeout, network, 5xx, an
+/// unreadable answer), `rejected` (the bank refused).
+pub fn bank_call_counts() -> [(&'static str, u64); 3] {
+    std::array::from_fn(|i| (OUTCOMES[i], BANK_CALLS[i].load(Ordering::Relaxed)))
+}
 
 /// A provider and the QR a bank call is about.
 type BankCall<'s, 'r> = (&'s Arc<dyn Provider>, QrRef<'r>);
@@ -133,24 +144,53 @@ fn call_limit(bank_call_timeout: Duration, response_timeout_secs: i64) -> Durati
     bank_call_timeout.min(response_timeout)
 }
 
-/// Bounds a bank call: past the timeout it is `NoAnswer`, never a failure.
+/// Bounds a bank call: past the timeout it is `NoAnswer`, never a failure. Every bank call goes
+/// through here, so this is where they are counted.
 pub(super) async fn bounded<T>(
     timeout: Duration,
     call: impl std::future::Future<Output = Result<T, ProviderError>>,
 ) -> Result<T, ProviderError> {
-    match tokio::time::timeout(timeout, call).await {
+    let result = match tokio::time::timeout(timeout, call).await {
         Ok(result) => result,
         Err(_) => Err(ProviderError::NoAnswer(format!(
             "no answer within {:.1} s",
             timeout.as_secs_f64()
         ))),
-    }
+    };
+    let outcome = match &result {
+        Ok(_) => 0,
+        Err(ProviderError::NoAnswer(_)) => 1,
+        Err(ProviderError::Rejected { .. }) => 2,
+    };
+    BANK_CALLS[outcome].fetch_add(1, Ordering::Relaxed);
+    result
 }
 
 #[cfg(test)]
 mod tests {
-    use super::call_limit;
+    use super::{bank_call_counts, bounded, call_limit};
+    use crate::providers::ProviderError;
     use std::time::Duration;
+
+    #[tokio::test]
+    async fn bank_calls_are_counted_by_outcome() {
+        let before = bank_call_counts();
+        let short = Duration::from_millis(20);
+        let _ = bounded(short, async { Ok::<_, ProviderError>(()) }).await;
+        let _ = bounded(short, std::future::pending::<Result<(), ProviderError>>()).await;
+        let _ = bounded(short, async {
+            Err::<(), _>(ProviderError::Rejected {
+                code: "X".into(),
+                message: "no".into(),
+            })
+        })
+        .await;
+        let after = bank_call_counts();
+        for i in 0..3 {
+            // Other tests may call the bank at the same time: at least one more each.
+            assert!(after[i].1 > before[i].1, "{before:?} -> {after:?}");
+        }
+    }
 
     #[test]
     fn a_bank_call_is_bounded_by_its_own_timeout_never_above_the_authorization_servers() {

@@ -20,6 +20,7 @@ mod transitions;
 pub mod view;
 pub mod waiters;
 
+pub use bank::bank_call_counts;
 pub use callbacks::CallbackFailure;
 pub use claims::{CLAIM_LEASE, CLAIM_RENEW_EVERY};
 pub use create::CreatePayment;
