@@ -76,18 +76,31 @@ where
     let mut running = Running::default();
     loop {
         tick.tick().await;
-        running.reap();
-        let room = JOBS_AT_ONCE.saturating_sub(running.tasks.len());
-        if room == 0 {
-            continue;
-        }
-        match due(payments.clone(), room).await {
-            Ok(jobs) => {
-                for job in jobs {
-                    running.start(&payments, job).await;
+        // A listing that filled every free place may have left more due: as places free up,
+        // list again at once rather than at the next tick, so a backlog (after a restart, under
+        // load) drains at the jobs' own pace.
+        loop {
+            running.reap();
+            let room = JOBS_AT_ONCE.saturating_sub(running.tasks.len());
+            if room == 0 {
+                running.wait_for_one().await;
+                continue;
+            }
+            match due(payments.clone(), room).await {
+                Ok(jobs) => {
+                    let full = jobs.len() >= room;
+                    for job in jobs {
+                        running.start(&payments, job).await;
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "{name} worker step failed");
+                    break;
                 }
             }
-            Err(e) => tracing::error!(error = %e, "{name} worker step failed"),
         }
     }
 }
@@ -107,6 +120,13 @@ impl Running {
         }
     }
 
+    /// Waits until one running job ends (at once when none runs).
+    async fn wait_for_one(&mut self) {
+        if let Some(ended) = self.tasks.join_next_with_id().await {
+            self.ended(ended);
+        }
+    }
+
     /// Starts the claimed `job` unless it is already running; first waits for a free place.
     async fn start(&mut self, payments: &Arc<PaymentService>, job: Job) {
         if self.jobs.values().any(|j| *j == job) {
@@ -115,9 +135,7 @@ impl Running {
             return;
         }
         while self.tasks.len() >= JOBS_AT_ONCE {
-            if let Some(ended) = self.tasks.join_next_with_id().await {
-                self.ended(ended);
-            }
+            self.wait_for_one().await;
         }
         let payments = payments.clone();
         let task = job.clone();

@@ -45,7 +45,49 @@ both_backends_with!(
     a_create_against_a_hung_bank_answers_unknown_within_the_bank_call_timeout => |s| {
         s.bank_call_timeout = Duration::from_secs(1);
     },
+    more_payments_due_at_once_than_jobs_at_once_all_expire_within_one_interval => |s| {
+        // A long interval: a worker that took only as many jobs as it had places per tick
+        // (16) would need a tick per 16 payments.
+        s.expiry_interval = Duration::from_secs(1);
+        s.pending_poll_interval = Duration::from_secs(60);
+    },
 );
+
+async fn more_payments_due_at_once_than_jobs_at_once_all_expire_within_one_interval(app: TestApp) {
+    let h = Harness::raiffeisen(app).await;
+    let mut ids = Vec::new();
+    for _ in 0..80 {
+        ids.push(
+            h.create(100, "fast").await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let last_deadline = expires_at(
+        &h.app
+            .get(&format!("/api/v1/payments/{}", ids[79]))
+            .await
+            .body,
+    );
+    let wait = (last_deadline - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    // The interval (1 s) and a margin for a loaded machine.
+    tokio::time::sleep(wait + Duration::from_millis(1_800)).await;
+    let mut open = Vec::new();
+    for id in &ids {
+        let p = h.app.get(&format!("/api/v1/payments/{id}")).await.body;
+        if p["status"] != "expired" {
+            open.push(p["status"].to_string());
+        }
+    }
+    assert!(
+        open.is_empty(),
+        "{} of 80 not expired yet: {open:?}",
+        open.len()
+    );
+}
 
 async fn app_with(backend: Backend, configure: fn(&mut Settings)) -> Option<TestApp> {
     let (url, dir) = fresh_database(backend).await?;
