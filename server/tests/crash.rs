@@ -6,7 +6,6 @@
 
 use crate::helpers::{Backend, fresh_database, spawn_app_on};
 use qrpay::db::audit::Who;
-use qrpay::db::payment_type::{PaymentTypeFields, create_auth_server, save_payment_type};
 use qrpay::db::raiffeisen_setting::save_setting;
 use qrpay::db::store::find_store;
 use qrpay::emulator::{EmulatorConfig, EmulatorHandle, Faults};
@@ -94,24 +93,7 @@ async fn prepare(url: &str, dir: Option<Arc<tempfile::TempDir>>, bank: &Emulator
     )
     .await
     .unwrap();
-    let server = create_auth_server(&app.db, &Who::SEED, store.store_id, "QR", LIFETIME_SECS)
-        .await
-        .unwrap();
-    save_payment_type(
-        &app.db,
-        &Who::SEED,
-        None,
-        PaymentTypeFields {
-            store_id: store.store_id,
-            auth_server_id: server,
-            name: "crash",
-            module: "raiffeisen",
-            scan_customer_qr: false,
-            enabled: true,
-        },
-    )
-    .await
-    .unwrap();
+    crate::providers::add_payment_type(&app, "crash", "raiffeisen", LIFETIME_SECS).await;
     app.key.clone()
 }
 

@@ -6,7 +6,7 @@
 
 use crate::both_backends;
 use crate::helpers::TestApp;
-use crate::providers::Harness;
+use crate::providers::{Harness, fault};
 use qrpay::emulator::Faults;
 use qrpay::providers::raiffeisen::wire::RaiffeisenQrStatus;
 use serde_json::{Value, json};
@@ -19,21 +19,6 @@ both_backends!(
     past_its_deadline_a_payment_in_doubt_expires_and_no_qr_stays_live,
     a_notification_naming_another_orders_qr_changes_nothing,
 );
-
-fn fault(kind: &str) -> Faults {
-    let mut f = Faults::default();
-    match kind {
-        "5xx" => f.fail_5xx = 1,
-        "malformed" => f.malformed = 1,
-        "cut" => f.cut = 1,
-        "hang" => {
-            f.hang = 1;
-            f.hang_ms = 3_000;
-        }
-        other => panic!("no fault {other}"),
-    }
-    f
-}
 
 /// The bank's QRs for the payment's order, oldest first.
 async fn bank_qrs(h: &Harness, id: &str) -> Vec<(String, RaiffeisenQrStatus)> {

@@ -25,33 +25,39 @@ pub struct Harness {
 }
 
 async fn add_types(app: &TestApp, module: &str) {
-    let store = find_store(&app.db, None).await.unwrap();
     for (name, secs) in [("normal", 30), ("fast", 2)] {
-        let server = create_auth_server(
-            &app.db,
-            &Who::SEED,
-            store.store_id,
-            &format!("QR {name}"),
-            secs,
-        )
-        .await
-        .unwrap();
-        save_payment_type(
-            &app.db,
-            &Who::SEED,
-            None,
-            PaymentTypeFields {
-                store_id: store.store_id,
-                auth_server_id: server,
-                name,
-                module,
-                scan_customer_qr: false,
-                enabled: true,
-            },
-        )
-        .await
-        .unwrap();
+        add_payment_type(app, name, module, secs).await;
     }
+}
+
+/// Adds to the first store a payment type `name` on `module` whose authorization server («QR
+/// name») times out after `secs`.
+pub(crate) async fn add_payment_type(app: &TestApp, name: &str, module: &str, secs: i64) {
+    let store = find_store(&app.db, None).await.unwrap();
+    let server = create_auth_server(
+        &app.db,
+        &Who::SEED,
+        store.store_id,
+        &format!("QR {name}"),
+        secs,
+    )
+    .await
+    .unwrap();
+    save_payment_type(
+        &app.db,
+        &Who::SEED,
+        None,
+        PaymentTypeFields {
+            store_id: store.store_id,
+            auth_server_id: server,
+            name,
+            module,
+            scan_customer_qr: false,
+            enabled: true,
+        },
+    )
+    .await
+    .unwrap();
 }
 
 impl Harness {
@@ -456,11 +462,13 @@ both_backends!(
     a_refund_the_bank_refuses_is_a_conflict_with_the_banks_message,
 );
 
-fn fault(kind: &str) -> Faults {
+/// One fault of `kind` on the bank's next call (`hang`: for 5 s).
+pub(crate) fn fault(kind: &str) -> Faults {
     let mut f = Faults::default();
     match kind {
         "5xx" => f.fail_5xx = 1,
         "malformed" => f.malformed = 1,
+        "cut" => f.cut = 1,
         "hang" => {
             f.hang = 1;
             f.hang_ms = 5_000;

@@ -273,20 +273,41 @@ fn code_of(stores: &[MerchantStore], store_id: i64) -> Option<String> {
         .map(|s| s.code.clone())
 }
 
-/// Matches a payment line; the payment's id when qrpay holds it paid (counted, or recorded with
-/// a different amount).
-async fn match_payment(
-    db: &Db,
+/// What qrpay holds for a registry line: the payment of its order, or the refund of its id.
+struct Held {
+    payment_id: String,
+    refund_id: Option<String>,
+    store_id: i64,
+    amount: i64,
+    status: &'static str,
+    /// Paid (a payment) or completed (a refund): what the bank's line says happened.
+    done: bool,
+}
+
+impl Held {
+    /// The id the qrpay side of the comparison knows it by.
+    fn id(&self) -> &str {
+        self.refund_id.as_deref().unwrap_or(&self.payment_id)
+    }
+}
+
+/// Judges a registry line against what qrpay holds (only what belongs to the merchant's stores
+/// counts): a match is counted in `matched`; else the difference is reported as `not_done`
+/// (qrpay does not hold it done, or at all) or `amount_differs`. The held id when qrpay holds
+/// it done, so it is not reported again as missing at the bank.
+fn judge(
     stores: &[MerchantStore],
     line: &Line,
-    report: &mut Report,
-) -> Result<Option<String>, ReconcileError> {
-    let found = payment::find_by_order_ref(db, MODULE, &line.order_ref)
-        .await?
-        .filter(|p| code_of(stores, p.store_id).is_some());
+    bank_ref: &str,
+    held: Option<Held>,
+    (not_done, amount_differs): (MismatchKind, MismatchKind),
+    matched: &mut usize,
+    mismatches: &mut Vec<Mismatch>,
+) -> Option<String> {
+    let held = held.filter(|h| code_of(stores, h.store_id).is_some());
     let mut mismatch = Mismatch {
-        kind: MismatchKind::PaidAtBankNotInQrpay,
-        bank_ref: line.order_ref.clone(),
+        kind: not_done,
+        bank_ref: bank_ref.to_owned(),
         payment_id: None,
         refund_id: None,
         store: None,
@@ -295,28 +316,63 @@ async fn match_payment(
         qrpay_status: None,
         line: Some(line.line_no),
     };
-    let Some(p) = found else {
-        report.mismatches.push(mismatch);
-        return Ok(None);
+    let Some(h) = held else {
+        mismatches.push(mismatch);
+        return None;
     };
-    mismatch.payment_id = Some(p.payment_id.clone());
-    mismatch.store = code_of(stores, p.store_id);
-    mismatch.qrpay_amount = Some(p.amount);
-    mismatch.qrpay_status = Some(p.status().as_str().to_owned());
-    if p.status() != PaymentStatus::Paid {
-        report.mismatches.push(mismatch);
-        return Ok(None);
+    let id = h.id().to_owned();
+    mismatch.payment_id = Some(h.payment_id);
+    mismatch.refund_id = h.refund_id;
+    mismatch.store = code_of(stores, h.store_id);
+    mismatch.qrpay_amount = Some(h.amount);
+    mismatch.qrpay_status = Some(h.status.to_owned());
+    if !h.done {
+        mismatches.push(mismatch);
+        return None;
     }
-    if p.amount != line.amount {
-        mismatch.kind = MismatchKind::AmountDiffers;
-        report.mismatches.push(mismatch);
+    if h.amount == line.amount {
+        *matched += 1;
     } else {
-        report.matched_payments += 1;
+        mismatch.kind = amount_differs;
+        mismatches.push(mismatch);
     }
-    Ok(Some(p.payment_id))
+    Some(id)
 }
 
-/// Matches a refund line; the refund's id when qrpay holds it completed.
+/// Matches a payment line by its order.
+async fn match_payment(
+    db: &Db,
+    stores: &[MerchantStore],
+    line: &Line,
+    report: &mut Report,
+) -> Result<Option<String>, ReconcileError> {
+    let held = payment::find_by_order_ref(db, MODULE, &line.order_ref)
+        .await?
+        .map(|p| Held {
+            status: p.status().as_str(),
+            done: p.status() == PaymentStatus::Paid,
+            payment_id: p.payment_id,
+            refund_id: None,
+            store_id: p.store_id,
+            amount: p.amount,
+        });
+    let kinds = (
+        MismatchKind::PaidAtBankNotInQrpay,
+        MismatchKind::AmountDiffers,
+    );
+    let (matched, mismatches) = (&mut report.matched_payments, &mut report.mismatches);
+    Ok(judge(
+        stores,
+        line,
+        &line.order_ref,
+        held,
+        kinds,
+        matched,
+        mismatches,
+    ))
+}
+
+/// Matches a refund line by its refund id.
 async fn match_refund(
     db: &Db,
     stores: &[MerchantStore],
@@ -324,40 +380,24 @@ async fn match_refund(
     report: &mut Report,
 ) -> Result<Option<String>, ReconcileError> {
     let refund_ref = line.refund_ref.as_deref().unwrap_or_default();
-    let found = refund::find_refund_by_ref(db, refund_ref)
+    let held = refund::find_refund_by_ref(db, refund_ref)
         .await?
-        .filter(|r| code_of(stores, r.store_id).is_some());
-    let mut mismatch = Mismatch {
-        kind: MismatchKind::RefundAtBankNotInQrpay,
-        bank_ref: refund_ref.to_owned(),
-        payment_id: None,
-        refund_id: None,
-        store: None,
-        bank_amount: Some(line.amount),
-        qrpay_amount: None,
-        qrpay_status: None,
-        line: Some(line.line_no),
-    };
-    let Some(r) = found else {
-        report.mismatches.push(mismatch);
-        return Ok(None);
-    };
-    mismatch.payment_id = Some(r.payment_id.clone());
-    mismatch.refund_id = Some(r.refund_id.clone());
-    mismatch.store = code_of(stores, r.store_id);
-    mismatch.qrpay_amount = Some(r.amount);
-    mismatch.qrpay_status = Some(r.status().as_str().to_owned());
-    if r.status() != RefundStatus::Completed {
-        report.mismatches.push(mismatch);
-        return Ok(None);
-    }
-    if r.amount != line.amount {
-        mismatch.kind = MismatchKind::RefundAmountDiffers;
-        report.mismatches.push(mismatch);
-    } else {
-        report.matched_refunds += 1;
-    }
-    Ok(Some(r.refund_id))
+        .map(|r| Held {
+            status: r.status().as_str(),
+            done: r.status() == RefundStatus::Completed,
+            payment_id: r.payment_id,
+            refund_id: Some(r.refund_id),
+            store_id: r.store_id,
+            amount: r.amount,
+        });
+    let kinds = (
+        MismatchKind::RefundAtBankNotInQrpay,
+        MismatchKind::RefundAmountDiffers,
+    );
+    let (matched, mismatches) = (&mut report.matched_refunds, &mut report.mismatches);
+    Ok(judge(
+        stores, line, refund_ref, held, kinds, matched, mismatches,
+    ))
 }
 
 /// Reads a registry, compares it and keeps the outcome (audited as `who`); the report and the
