@@ -122,7 +122,7 @@ fn payment_table(
                                     <small class="refunded">" (" {Msg::Refunded.text(lang)} " " {format_money(r.refunded_amount, lang)} ")"</small>
                                 })}
                             </td>
-                            <td data-testid="receipt">{r.receipt} {r.test.then(|| test_badge(lang))}</td>
+                            <td><span data-testid="receipt">{r.receipt}</span> {r.test.then(|| test_badge(lang))}</td>
                             <td data-testid="till">{r.till}</td>
                         </tr>
                     }

@@ -63,7 +63,7 @@ pub fn PaymentTypesPage() -> impl IntoView {
                                             <tbody>
                                                 {page.items.iter().cloned().map(|p| view! {
                                                     <tr data-testid="payment-type-row" data-id=p.id.to_string()>
-                                                        <td data-testid="name">{p.name} {p.test.then(|| crate::pages::dashboard::test_badge(lang))}</td>
+                                                        <td><span data-testid="name">{p.name}</span> {p.test.then(|| crate::pages::dashboard::test_badge(lang))}</td>
                                                         <td data-testid="auth-server">{p.auth_server}</td>
                                                         <td><code data-testid="module">{p.module}</code></td>
                                                         <td data-testid="scan">{yes_no(p.scan_customer_qr)}</td>

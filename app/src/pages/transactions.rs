@@ -127,7 +127,7 @@ pub fn TransactionsPage() -> impl IntoView {
                                                                     })}
                                                                 </td>
                                                                 <td><span class=format!("status status-{}", r.status) data-testid="status">{status}</span></td>
-                                                                <td data-testid="receipt">{r.receipt} {r.test.then(|| crate::pages::dashboard::test_badge(lang))}</td>
+                                                                <td><span data-testid="receipt">{r.receipt}</span> {r.test.then(|| crate::pages::dashboard::test_badge(lang))}</td>
                                                                 <td data-testid="till">{r.till}</td>
                                                             </tr>
                                                         }
