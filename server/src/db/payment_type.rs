@@ -464,42 +464,14 @@ pub async fn set_store_default_payment_type(
     store_id: i64,
     payment_type_id: Option<i64>,
 ) -> Result<(), ConfigError> {
-    let mut tx = db.begin().await?;
-    let chosen = own_payment_type(&mut tx, store_id, payment_type_id).await?;
-    let before: Option<Option<i64>> = in_tx!(&mut tx, |c| sqlx::query_scalar(
-        "select default_payment_type_id from store where store_id = $1"
-    )
-    .bind(store_id)
-    .fetch_optional(&mut *c)
-    .await)?;
-    let Some(before) = before else {
-        return Err(ConfigError::NotFound(format!("store {store_id}")));
-    };
-    in_tx!(&mut tx, |c| sqlx::query(
-        "update store set default_payment_type_id = $2, updated_at = $3 where store_id = $1"
-    )
-    .bind(store_id)
-    .bind(payment_type_id)
-    .bind(now())
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
-    audit::record(
-        &mut tx,
+    set_default_of(
+        db,
         who,
-        Change {
-            store_id: Some(store_id),
-            action: "update",
-            entity: "store",
-            entity_id: store_id.to_string(),
-            before: Some(json!({ "default_payment_type_id": before })),
-            after: Some(json!({ "default_payment_type_id": payment_type_id,
-                                "default_payment_type": chosen.map(|c| c.1) })),
-        },
+        store_id,
+        ("store", "store_id", store_id),
+        payment_type_id,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 /// Sets (or with `None` clears) the payment type a till uses when it names none, with its audit
@@ -511,35 +483,55 @@ pub async fn set_till_payment_type(
     till_id: i64,
     payment_type_id: Option<i64>,
 ) -> Result<(), ConfigError> {
+    set_default_of(
+        db,
+        who,
+        store_id,
+        ("till", "till_id", till_id),
+        payment_type_id,
+    )
+    .await
+}
+
+/// Sets `default_payment_type_id` of the store's row `(table, key column, id)` (the store itself
+/// or one of its tills) to one of the store's own payment types, with its audit row.
+async fn set_default_of(
+    db: &Db,
+    who: &Who<'_>,
+    store_id: i64,
+    (table, key, id): (&'static str, &'static str, i64),
+    payment_type_id: Option<i64>,
+) -> Result<(), ConfigError> {
     let mut tx = db.begin().await?;
     let chosen = own_payment_type(&mut tx, store_id, payment_type_id).await?;
-    let before: Option<Option<i64>> = in_tx!(&mut tx, |c| sqlx::query_scalar(
-        "select default_payment_type_id from till where store_id = $1 and till_id = $2"
-    )
-    .bind(store_id)
-    .bind(till_id)
-    .fetch_optional(&mut *c)
-    .await)?;
+    let before_sql =
+        format!("select default_payment_type_id from {table} where store_id = $1 and {key} = $2");
+    let before: Option<Option<i64>> = in_tx!(&mut tx, |c| sqlx::query_scalar(&before_sql)
+        .bind(store_id)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?;
     let Some(before) = before else {
-        return Err(ConfigError::NotFound(format!("till {till_id}")));
+        return Err(ConfigError::NotFound(format!("{table} {id}")));
     };
-    in_tx!(&mut tx, |c| sqlx::query(
-        "update till set default_payment_type_id = $2, updated_at = $3 where till_id = $1"
-    )
-    .bind(till_id)
-    .bind(payment_type_id)
-    .bind(now())
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
+    let update_sql = format!(
+        "update {table} set default_payment_type_id = $2, updated_at = $3 where {key} = $1"
+    );
+    in_tx!(&mut tx, |c| sqlx::query(&update_sql)
+        .bind(id)
+        .bind(payment_type_id)
+        .bind(now())
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
     audit::record(
         &mut tx,
         who,
         Change {
             store_id: Some(store_id),
             action: "update",
-            entity: "till",
-            entity_id: till_id.to_string(),
+            entity: table,
+            entity_id: id.to_string(),
             before: Some(json!({ "default_payment_type_id": before })),
             after: Some(json!({ "default_payment_type_id": payment_type_id,
                                 "default_payment_type": chosen.map(|c| c.1) })),
