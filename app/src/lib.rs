@@ -59,6 +59,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/auth-servers") view=pages::auth_servers::AuthServersPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/payment-types") view=pages::payment_types::PaymentTypesPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/tills") view=pages::tills::TillsPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/static-qrs") view=pages::static_qrs::StaticQrsPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/console/static-qrs/:id/plate")
+                    view=pages::static_qrs::StaticQrPlatePage
+                    ssr=SsrMode::Async
+                />
                 <Route path=path!("/console/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/reconcile") view=pages::reconcile::ReconcilePage ssr=SsrMode::Async/>
                 <Route path=path!("/console/modules") view=pages::modules::ModulesPage ssr=SsrMode::Async/>

@@ -35,6 +35,7 @@ mod reconcile;
 mod refunds;
 mod security;
 mod shutdown;
+mod static_qr;
 mod test_payments;
 mod till_api;
 mod workers;

@@ -8,6 +8,7 @@ pub mod modules;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
+pub mod static_qrs;
 pub mod tills;
 pub mod transactions;
 pub mod users;

@@ -9,6 +9,7 @@ pub mod modules;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
+pub mod static_qrs;
 pub mod tills;
 pub mod transactions;
 pub mod users;
@@ -29,6 +30,7 @@ pub trait ConsolePorts:
     + dashboard::DashboardPort
     + reconcile::ReconcilePort
     + health::HealthPort
+    + static_qrs::StaticQrsPort
 {
 }
 
@@ -43,6 +45,7 @@ impl<T> ConsolePorts for T where
         + dashboard::DashboardPort
         + reconcile::ReconcilePort
         + health::HealthPort
+        + static_qrs::StaticQrsPort
 {
 }
 

@@ -110,6 +110,7 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
             "nav-payment-types",
         ));
         nav.push((Msg::Tills, "/console/tills", "nav-tills"));
+        nav.push((Msg::StaticQrs, "/console/static-qrs", "nav-static-qrs"));
         nav.push((Msg::PaymentModules, "/console/modules", "nav-modules"));
         nav.push((Msg::Users, "/console/users", "nav-users"));
         nav.push((Msg::Health, "/console/health", "nav-health"));

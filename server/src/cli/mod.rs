@@ -11,6 +11,7 @@ mod qr;
 mod raiffeisen;
 mod reconcile;
 pub mod seed;
+mod static_qr;
 pub mod till_sim;
 
 use crate::config::Settings;
@@ -89,6 +90,9 @@ pub enum Command {
     Bench(qr::BenchCommand),
     /// Compare the bank's registry of SBP operations with qrpay; exit 0 only when all match.
     Reconcile(reconcile::ReconcileArgs),
+    /// Static QRs for places with no till: issue, list, show (PNG/SVG), deactivate, pay (sandbox).
+    #[command(subcommand, name = "static-qr")]
+    StaticQr(static_qr::StaticQrCommand),
 }
 
 /// Server settings; accepted before or after `serve` (`qrpay --listen …` works too).
@@ -193,6 +197,7 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::Seed(args)) => seed::run(&cli.database_url, args).await,
         Some(Command::Bench(cmd)) => qr::bench(&cli.database_url, cmd).await,
         Some(Command::Reconcile(args)) => reconcile::run(&cli.database_url, args).await,
+        Some(Command::StaticQr(cmd)) => static_qr::run(&cli.database_url, cmd).await,
     }
 }
 

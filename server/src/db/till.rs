@@ -45,9 +45,11 @@ const TILL_COLUMNS: &str = "t.till_id, t.store_id, s.code as store_code, t.name,
      (select pt.name from payment_type pt where pt.payment_type_id = t.default_payment_type_id) \
        as default_payment_type";
 
+/// Every store's tills; a static QR's own till row is not one (see `db::static_qr`).
 pub async fn list_tills(db: &Db) -> Result<Vec<Till>, sqlx::Error> {
     let sql = format!(
         "select {TILL_COLUMNS} from till t join store s on s.store_id = t.store_id \
+         where not exists (select 1 from static_qr q where q.till_id = t.till_id) \
          order by s.code, t.name"
     );
     read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)

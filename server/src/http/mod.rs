@@ -10,6 +10,7 @@ pub mod health;
 pub mod json;
 pub mod metrics;
 pub mod params;
+pub mod static_qr;
 pub mod till_api;
 
 use crate::auth::till_key::HasDb;
@@ -45,6 +46,7 @@ pub fn api_router(state: AppState) -> Router {
     let sandbox = !state.payments.production();
     Router::new()
         .merge(till_api::router(sandbox))
+        .merge(static_qr::router(sandbox))
         .merge(callbacks::router())
         .merge(health::router())
         .merge(customer_page::router())
@@ -91,5 +93,6 @@ fn api_not_found() -> ApiError {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = till_api::ApiDoc::openapi();
     doc.merge(callbacks::CallbacksDoc::openapi());
+    doc.merge(static_qr::StaticQrDoc::openapi());
     doc
 }

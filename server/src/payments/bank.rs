@@ -131,7 +131,8 @@ pub(super) fn refund_request<'a>(
     Ok(RefundRequest {
         store_id: payment.store_id,
         refund_ref: &refund.refund_ref,
-        order_ref: &payment.order_ref,
+        // A static QR's payment: the order the bank gave it (its transaction id names it).
+        order_ref: payment.bank_order.as_deref().unwrap_or(&payment.order_ref),
         qr_id: payment.qr_id.as_deref(),
         transaction_id: payment.bank_transaction_id.as_deref(),
         amount,

@@ -286,7 +286,7 @@ impl PaymentService {
                         payment_id,
                         PaymentTrigger::BankAccepted,
                         PaymentChanges {
-                            qr_id: Some(qr.qr_id),
+                            qr_id: Some(qr.qr_id.clone()),
                             qr_payload: Some(qr.payload),
                             ..Default::default()
                         },
@@ -298,6 +298,30 @@ impl PaymentService {
                     payment::get_payment(&self.db, payment_id)
                         .await?
                         .unwrap_or(adopted)
+                } else if matches!(
+                    adopted.status(),
+                    PaymentStatus::Expired
+                        | PaymentStatus::Cancelled
+                        | PaymentStatus::Declined
+                        | PaymentStatus::Failed
+                ) {
+                    // A payment qrpay had closed (support asked about its order): the bank
+                    // holds no paid QR for it, and the one it answered with must not stay
+                    // payable. The customer may have won the race for it.
+                    let issued = PaymentRow {
+                        qr_id: Some(qr.qr_id),
+                        ..adopted.clone()
+                    };
+                    match self.annul_at_bank(&issued).await {
+                        Ok(state @ BankPaymentState::Paid { .. }) => {
+                            self.apply_bank_state(payment_id, &state).await?
+                        }
+                        Ok(_) => adopted,
+                        Err(e) => {
+                            tracing::warn!(%payment_id, error = %e, "annulling the QR the bank issued again for a closed payment");
+                            adopted
+                        }
+                    }
                 } else {
                     adopted
                 }

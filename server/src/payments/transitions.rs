@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 impl PaymentService {
     /// Applies `trigger` to `current` inside `tx`: guarded update, event row and outbox row.
     /// `None` when the state machine says nothing changes, or someone else changed the row first.
-    async fn transition_in(
+    pub(super) async fn transition_in(
         &self,
         tx: &mut Tx,
         current: CurrentPayment<'_>,

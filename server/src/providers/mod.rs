@@ -5,6 +5,9 @@
 
 pub mod raiffeisen;
 pub mod sandbox;
+pub mod static_qr;
+
+pub use static_qr::{StaticQrPayment, StaticQrRef, StaticQrRequest};
 
 use crate::domain::Amount;
 use async_trait::async_trait;
@@ -157,6 +160,33 @@ pub trait Provider: Send + Sync + 'static {
         None
     }
 
+    /// True when the module issues static QRs (`QRStatic`) and reports their payments.
+    fn issues_static_qrs(&self) -> bool {
+        false
+    }
+
+    /// Registers a static QR at the bank.
+    async fn issue_static_qr(&self, _req: &StaticQrRequest<'_>) -> Result<IssuedQr, ProviderError> {
+        Err(ProviderError::Rejected {
+            code: "NOT_SUPPORTED".into(),
+            message: format!("the module {} issues no static QRs", self.module()),
+        })
+    }
+
+    /// The paid payments the bank reports for a static QR now (polling; callbacks are the
+    /// primary signal). Each may have been reported before: the caller takes each once.
+    async fn static_qr_payments(
+        &self,
+        _qr: &StaticQrRef<'_>,
+    ) -> Result<Vec<StaticQrPayment>, ProviderError> {
+        Ok(Vec::new())
+    }
+
+    /// Annuls a static QR at the bank, so it can no longer be paid.
+    async fn deactivate_static_qr(&self, _qr: &StaticQrRef<'_>) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
     /// Verifies a bank notification (signature over the raw body) and says which payment it is
     /// about. Nothing else in it is trusted: the caller asks the bank for the payment's state.
     async fn verify_callback(
@@ -177,6 +207,10 @@ pub struct CallbackNotice {
     pub qr_id: Option<String>,
     /// The status the notification claims (logged; the bank is asked before anything changes).
     pub claimed_status: String,
+    /// A paid notification of a static QR: the payment, as the signed notification gives it
+    /// (the amount, order, status and date are signed; a static QR's payments cannot be asked
+    /// of the bank one by one).
+    pub static_payment: Option<StaticQrPayment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

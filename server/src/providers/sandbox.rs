@@ -7,7 +7,7 @@
 
 use super::{
     BankPaymentState, BankRefundState, Capabilities, CreateQr, IssuedQr, OrderAtBank, Provider,
-    ProviderError, QrRef, RefundRequest,
+    ProviderError, QrRef, RefundRequest, StaticQrPayment, StaticQrRef, StaticQrRequest,
 };
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
@@ -31,6 +31,9 @@ struct SandboxQr {
 pub struct SandboxBank {
     qrs: Mutex<HashMap<String, SandboxQr>>,
     refunds: Mutex<HashMap<String, BankRefundState>>,
+    /// Static QRs: whether each is active, and the last transaction id handed out.
+    static_qrs: Mutex<HashMap<String, bool>>,
+    last_transaction: std::sync::atomic::AtomicI64,
 }
 
 /// `AD` + 30 characters derived from the order: the same order always gets the same QR id.
@@ -70,6 +73,14 @@ pub fn nspk_payload(qr_id: &str, kopecks: i64) -> String {
     format!("{head}&crc={crc:04X}")
 }
 
+/// The static-QR link in the NSPK shape (`type=01`; the amount only when it is fixed).
+pub fn nspk_static_payload(qr_id: &str, kopecks: Option<i64>) -> String {
+    let sum = kopecks.map(|k| format!("&sum={k}")).unwrap_or_default();
+    let head = format!("https://qr.nspk.ru/{qr_id}?type=01&bank={SANDBOX_BANK_ID}{sum}&cur=RUB");
+    let crc = crc16(head.as_bytes());
+    format!("{head}&crc={crc:04X}")
+}
+
 impl SandboxBank {
     fn lock_qrs(&self) -> std::sync::MutexGuard<'_, HashMap<String, SandboxQr>> {
         // A poisoned lock only means another request panicked mid-update of a simulation.
@@ -99,6 +110,44 @@ impl SandboxBank {
             };
         }
         qr.state.clone()
+    }
+
+    /// A customer pays the static QR `qr_id` (registered as `order_ref`) `kopecks`: the payment
+    /// as the bank would report it, with a transaction id of its own (microseconds, so that ids
+    /// never repeat across restarts). Refused when the QR was annulled.
+    pub fn pay_static(
+        &self,
+        qr_id: &str,
+        order_ref: &str,
+        kopecks: i64,
+    ) -> Result<StaticQrPayment, ProviderError> {
+        use std::sync::atomic::Ordering;
+        let active = self.lock_static().get(qr_id).copied().unwrap_or(true);
+        if !active {
+            return Err(ProviderError::Rejected {
+                code: "WRONG_QR_STATUS".into(),
+                message: "the static QR was annulled".into(),
+            });
+        }
+        let now = crate::db::now();
+        let id = self
+            .last_transaction
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+                Some(now.timestamp_micros().max(last + 1))
+            })
+            .map_or(now.timestamp_micros(), |last| {
+                now.timestamp_micros().max(last + 1)
+            });
+        Ok(StaticQrPayment {
+            transaction_id: id.to_string(),
+            amount: kopecks,
+            order: order_ref.to_owned(),
+            paid_at: Some(now),
+        })
+    }
+
+    fn lock_static(&self) -> std::sync::MutexGuard<'_, HashMap<String, bool>> {
+        self.static_qrs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The customer's bank declines the payment.
@@ -133,6 +182,24 @@ impl Provider for SandboxBank {
             callbacks: false,
             test: true,
         }
+    }
+
+    fn issues_static_qrs(&self) -> bool {
+        true
+    }
+
+    async fn issue_static_qr(&self, req: &StaticQrRequest<'_>) -> Result<IssuedQr, ProviderError> {
+        let qr_id = format!("AS{}", &qr_id_for(req.order_ref)[2..]);
+        self.lock_static().insert(qr_id.clone(), true);
+        Ok(IssuedQr {
+            payload: nspk_static_payload(&qr_id, req.amount),
+            qr_id,
+        })
+    }
+
+    async fn deactivate_static_qr(&self, qr: &StaticQrRef<'_>) -> Result<(), ProviderError> {
+        self.lock_static().insert(qr.qr_id.to_owned(), false);
+        Ok(())
     }
 
     async fn create_qr(&self, req: &CreateQr<'_>) -> Result<IssuedQr, ProviderError> {

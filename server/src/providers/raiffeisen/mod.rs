@@ -5,13 +5,15 @@
 //! parse are `NoAnswer` (the sync worker asks again), never a failure.
 
 pub mod settings;
+pub mod static_qr;
 pub mod wire;
 
 pub use settings::*;
 
 use super::{
     BankPaymentState, BankRefundState, CallbackError, CallbackNotice, Capabilities, CreateQr,
-    IssuedQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, Refusal,
+    IssuedQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, Refusal, StaticQrPayment,
+    StaticQrRef, StaticQrRequest,
 };
 use crate::db::{self, Db};
 use async_trait::async_trait;
@@ -486,6 +488,28 @@ impl Provider for RaiffeisenBank {
         }
     }
 
+    fn issues_static_qrs(&self) -> bool {
+        true
+    }
+
+    #[tracing::instrument(skip_all, fields(order = %req.order_ref))]
+    async fn issue_static_qr(&self, req: &StaticQrRequest<'_>) -> Result<IssuedQr, ProviderError> {
+        self.register_static(req).await
+    }
+
+    #[tracing::instrument(skip_all, fields(qr_id = %qr.qr_id))]
+    async fn static_qr_payments(
+        &self,
+        qr: &StaticQrRef<'_>,
+    ) -> Result<Vec<StaticQrPayment>, ProviderError> {
+        self.payments_of_static(qr).await
+    }
+
+    #[tracing::instrument(skip_all, fields(qr_id = %qr.qr_id))]
+    async fn deactivate_static_qr(&self, qr: &StaticQrRef<'_>) -> Result<(), ProviderError> {
+        self.annul_static(qr).await
+    }
+
     async fn verify_callback(
         &self,
         headers: &http::HeaderMap,
@@ -500,10 +524,21 @@ impl Provider for RaiffeisenBank {
         let payment = db::payment::find_by_order_ref(&self.db, MODULE, &notice.order)
             .await
             .map_err(|e| CallbackError::Malformed(format!("looking the order up: {e}")))?;
+        // A static QR's payments share its order.
+        let static_qr = match &payment {
+            Some(_) => None,
+            None => db::static_qr::find_by_order(&self.db, MODULE, &notice.order)
+                .await
+                .map_err(|e| CallbackError::Malformed(format!("looking the order up: {e}")))?,
+        };
         // An order qrpay does not know is checked against the default key, so that a forged
         // notification and a stray genuine one get different answers.
-        let settings = match &payment {
-            Some(p) => self.settings(p.store_id).await.ok(),
+        let store_id = payment
+            .as_ref()
+            .map(|p| p.store_id)
+            .or(static_qr.as_ref().map(|q| q.store_id));
+        let settings = match store_id {
+            Some(store_id) => self.settings(store_id).await.ok(),
             None => self.defaults.0.clone(),
         }
         .ok_or_else(|| CallbackError::NotConfigured(notice.order.clone()))?;
@@ -517,13 +552,16 @@ impl Provider for RaiffeisenBank {
         if notice.sbp_merchant_id != settings.sbp_merchant_id {
             return Err(CallbackError::BadSignature);
         }
-        if payment.is_none() {
-            return Err(CallbackError::UnknownOrder(notice.order));
-        }
+        let static_payment = match static_qr {
+            Some(_) => static_qr::static_payment_of(&notice).map_err(CallbackError::Malformed)?,
+            None if payment.is_none() => return Err(CallbackError::UnknownOrder(notice.order)),
+            None => None,
+        };
         Ok(CallbackNotice {
             order_ref: notice.order,
             qr_id: notice.qr_id,
             claimed_status: notice.payment_status,
+            static_payment,
         })
     }
 }
