@@ -2,6 +2,7 @@ import { test, expect } from '@playwright/test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { LoginPage } from '../pages/LoginPage';
 import { ModulesPage } from '../pages/ModulesPage';
+import { registry } from '../pages/registry';
 
 const login = process.env.QRPAY_E2E_LOGIN ?? 'e2e-admin';
 const password = process.env.QRPAY_E2E_PASSWORD;
@@ -29,21 +30,6 @@ test.beforeAll(async () => {
 test.afterAll(() => {
   emulator?.kill();
 });
-
-/** Today's registry (Moscow) with one paid order. */
-function registry(order: string, rubles: string): Buffer {
-  const msk = new Date(Date.now() + 3 * 3600 * 1000);
-  const dd = String(msk.getUTCDate()).padStart(2, '0');
-  const mm = String(msk.getUTCMonth() + 1).padStart(2, '0');
-  const yyyy = msk.getUTCFullYear();
-  return Buffer.from(
-    `Instant Payments C2B Transactions report for ${dd}/${mm}/${yyyy} / Отчет по СБП C2B транзакциям за ${dd}/${mm}/${yyyy};;;;;;;;;;;\r\n` +
-      ';;;;;;;;;;;\r\n' +
-      'Мерчант;Дата операции МСК;Тип;id заказа;id возврата;Комментарий;Способ оплаты;Данные оплаты;id клиента;Сумма;Комиссия;Дополнительные поля\r\n' +
-      `${merchant};${dd}.${mm}.${yyyy} 10:58;Payment;${order};;;Instant Payment QR;AD1;0079******12;${rubles};0.10;\r\n` +
-      `ИТОГО;;;;;;;;;${rubles};0.10;\r\n`,
-  );
-}
 
 for (const javaScriptEnabled of [true, false]) {
   const mode = javaScriptEnabled ? 'js' : 'nojs';
@@ -82,7 +68,7 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(page.getByTestId('detail-status')).toHaveText('отменена');
 
       await page.getByTestId('nav-reconcile').click();
-      await page.getByTestId('reconcile-form').locator('input[type=file]').setInputFiles({ name: `ask-${mode}.csv`, mimeType: 'text/csv', buffer: registry(order, '42.00') });
+      await page.getByTestId('reconcile-form').locator('input[type=file]').setInputFiles({ name: `ask-${mode}.csv`, mimeType: 'text/csv', buffer: registry(merchant, order, '42.00', '0.10') });
       await page.getByTestId('reconcile-form').getByRole('button', { name: 'Сверить' }).click();
       await expect(page).toHaveURL(/\/console\/reconcile\?id=\d+$/);
       const mismatch = page.locator('[data-testid=mismatch][data-kind=paid_at_bank_not_in_qrpay]').filter({ hasText: order });

@@ -166,39 +166,28 @@ async fn asking_the_bank_settles_a_payment_paid_at_the_bank_as_late_and_refunds_
         "expired"
     );
 
+    // The form's post, as a browser without JavaScript makes it.
+    let ask = |payment: &str, session: &str| {
+        let form = [("id", id.clone()), ("payment_id", payment.to_owned())];
+        let (c, page, session) = (&c, confirm_page.clone(), session.to_owned());
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            c.post_fn("ask_bank_about_payment", &page, &form, &session)
+                .await
+        }
+    };
     // A viewer may not; a payment the comparison did not find is not asked about.
     let viewer = c.user("view", "viewer").await;
-    let refused = c
-        .post_fn(
-            "ask_bank_about_payment",
-            &confirm_page,
-            &[("id", &id), ("payment_id", &late)],
-            &viewer,
-        )
-        .await;
+    let refused = ask(&late, &viewer).await;
     assert_ne!(refused.status, 303, "{}", refused.location);
     let other = h.create(300, "normal").await["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let stray = c
-        .post_fn(
-            "ask_bank_about_payment",
-            &confirm_page,
-            &[("id", &id), ("payment_id", &other)],
-            &support,
-        )
-        .await;
+    let stray = ask(&other, &support).await;
     assert!(!stray.location.contains("outcome="), "{}", stray.location);
 
-    let asked = c
-        .post_fn(
-            "ask_bank_about_payment",
-            &confirm_page,
-            &[("id", &id), ("payment_id", &late)],
-            &support,
-        )
-        .await;
+    let asked = ask(&late, &support).await;
     assert_eq!(
         asked.location,
         format!("/console/reconcile?id={id}&asked={late}&outcome=paid_late_refunded"),
@@ -238,14 +227,7 @@ async fn asking_the_bank_settles_a_payment_paid_at_the_bank_as_late_and_refunds_
     );
 
     // Unpaid at the bank: nothing changes, and the QR the bank answered with is annulled.
-    let asked = c
-        .post_fn(
-            "ask_bank_about_payment",
-            &confirm_page,
-            &[("id", &id), ("payment_id", &unpaid)],
-            &support,
-        )
-        .await;
+    let asked = ask(&unpaid, &support).await;
     assert!(
         asked.location.ends_with("&outcome=not_paid"),
         "{}",

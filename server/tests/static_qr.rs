@@ -344,49 +344,20 @@ async fn admins_issue_print_and_deactivate_static_qrs_in_the_console(app: TestAp
         plate.body
     );
     assert!(plate.body.contains("Оплата по СБП"));
-    let png = h
-        .app
-        .client
-        .get(format!(
-            "{}/console/static-qrs/{}/qr.png",
-            h.app.base, qr.static_qr_id
-        ))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(png.status(), 200);
-    let (decoded, _, _) = decode_png(&png.bytes().await.unwrap());
+    let id = qr.static_qr_id;
+    let (status, png) = get_as(&h.app, &format!("/console/static-qrs/{id}/qr.png"), &admin).await;
+    assert_eq!(status, 200);
+    let (decoded, _, _) = decode_png(&png);
     assert_eq!(decoded, vec![qr.qr_payload.clone()]);
-    let svg = h
-        .app
-        .client
-        .get(format!(
-            "{}/console/static-qrs/{}/qr.svg",
-            h.app.base, qr.static_qr_id
-        ))
-        .header("cookie", &admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(decode_svg(&svg), vec![qr.qr_payload.clone()]);
+    let (_, svg) = get_as(&h.app, &format!("/console/static-qrs/{id}/qr.svg"), &admin).await;
+    assert_eq!(
+        decode_svg(std::str::from_utf8(&svg).unwrap()),
+        vec![qr.qr_payload.clone()]
+    );
     // A viewer may not see them.
     let viewer = c.user("view", "viewer").await;
-    let denied = h
-        .app
-        .client
-        .get(format!(
-            "{}/console/static-qrs/{}/qr.png",
-            h.app.base, qr.static_qr_id
-        ))
-        .header("cookie", &viewer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(denied.status(), 403);
+    let (denied, _) = get_as(&h.app, &format!("/console/static-qrs/{id}/qr.png"), &viewer).await;
+    assert_eq!(denied, 403);
 
     // Its payments show in «Транзакции» under its name.
     let r = h
@@ -439,23 +410,20 @@ async fn admins_issue_print_and_deactivate_static_qrs_in_the_console(app: TestAp
     }
 }
 
-/// Runs `qrpay --database-url <the app's> <args>`; its stdout.
 async fn qrpay(app: &TestApp, args: &[&str]) -> String {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_qrpay"));
-    cmd.arg("--database-url")
-        .arg(&app.database_url)
-        .args(args)
-        .env_remove("QRPAY_AMQP_URL")
-        .env("RUST_LOG", "warn");
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("qrpay runs"))
+    crate::cli_audit::qrpay(app, args, "").await
+}
+
+/// A console GET with the session cookie `session`: status and body.
+async fn get_as(app: &TestApp, path: &str, session: &str) -> (u16, Vec<u8>) {
+    let r = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header("cookie", session)
+        .send()
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "qrpay {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
 }
 
 async fn the_command_line_issues_lists_shows_and_pays_static_qrs(app: TestApp) {

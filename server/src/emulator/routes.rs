@@ -277,17 +277,7 @@ async fn refund(State(bank): State<Shared>, headers: HeaderMap, body: Bytes) -> 
         })
     {
         return match done {
-            Ok(status) => {
-                books
-                    .refunds
-                    .insert(req.refund_id.clone(), Refund { kopecks, status });
-                Json(RaiffeisenRefundResponse {
-                    code: Some("SUCCESS".into()),
-                    amount: Some(req.amount),
-                    refund_status: status,
-                })
-                .into_response()
-            }
+            Ok(status) => refund_taken(&mut books, req, kopecks, status),
             Err((status, code, message)) => bank_error(status, code, &message),
         };
     }
@@ -318,9 +308,19 @@ async fn refund(State(bank): State<Shared>, headers: HeaderMap, body: Bytes) -> 
         qr.refunded += kopecks;
         RaiffeisenRefundStatus::InProgress
     };
+    refund_taken(&mut books, req, kopecks, status)
+}
+
+/// Books a refund the bank took (in progress or declined) and answers it.
+fn refund_taken(
+    books: &mut Books,
+    req: RaiffeisenRefundRequest,
+    kopecks: i64,
+    status: RaiffeisenRefundStatus,
+) -> Response {
     books
         .refunds
-        .insert(req.refund_id.clone(), Refund { kopecks, status });
+        .insert(req.refund_id, Refund { kopecks, status });
     Json(RaiffeisenRefundResponse {
         code: Some("SUCCESS".into()),
         amount: Some(req.amount),

@@ -233,6 +233,59 @@ impl RaiffeisenBank {
         })
     }
 
+    /// `POST /sbp/v2/qrs`: the QR the bank registered.
+    async fn register(
+        &self,
+        s: &RaiffeisenSettings,
+        request: &RaiffeisenRegisterQrRequest,
+    ) -> Result<IssuedQr, ProviderError> {
+        let body = serde_json::to_string(request).expect("BUG: plain struct");
+        match self
+            .call::<RaiffeisenRegisterQrResponse>(
+                s,
+                reqwest::Method::POST,
+                "/sbp/v2/qrs",
+                Some(body),
+            )
+            .await?
+        {
+            Reply::Ok(qr) => Ok(IssuedQr {
+                qr_id: qr.qr_id,
+                payload: qr.payload,
+            }),
+            Reply::Error(code, message) => Err(rejected(&code, message)),
+        }
+    }
+
+    /// `DELETE /sbp/v2/qrs/{qrId}`: `None` when the bank annulled the QR (200, an empty body),
+    /// else the bank's error.
+    async fn delete_qr(
+        &self,
+        s: &RaiffeisenSettings,
+        qr_id: &str,
+    ) -> Result<Option<(RaiffeisenErrorCode, String)>, ProviderError> {
+        let url = format!("{}/sbp/v2/qrs/{qr_id}", s.base_url);
+        let resp = self
+            .http
+            .delete(&url)
+            .bearer_auth(s.secret_key.expose())
+            .send()
+            .await
+            .map_err(|e| no_answer("calling the bank", e))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| no_answer("reading the bank's answer", e))?;
+        if status.is_success() && bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        Ok(match interpret::<serde_json::Value>(status, &bytes)? {
+            Reply::Ok(_) => None,
+            Reply::Error(code, message) => Some((code, message)),
+        })
+    }
+
     /// A harmless authenticated call for `qrpay doctor`: asks about a QR that does not exist.
     /// `Ok` with the bank's clock (its `Date` header) when the bank answered and took the
     /// credentials; `Rejected` when it refused them (401/403); `NoAnswer` otherwise.
@@ -372,23 +425,8 @@ impl Provider for RaiffeisenBank {
     #[tracing::instrument(skip_all, fields(order = %req.order_ref))]
     async fn create_qr(&self, req: &CreateQr<'_>) -> Result<IssuedQr, ProviderError> {
         let s = self.settings(req.store_id).await?;
-        let body = serde_json::to_string(&register_request(&s.sbp_merchant_id, req))
-            .expect("BUG: plain struct");
-        match self
-            .call::<RaiffeisenRegisterQrResponse>(
-                &s,
-                reqwest::Method::POST,
-                "/sbp/v2/qrs",
-                Some(body),
-            )
-            .await?
-        {
-            Reply::Ok(qr) => Ok(IssuedQr {
-                qr_id: qr.qr_id,
-                payload: qr.payload,
-            }),
-            Reply::Error(code, message) => Err(rejected(&code, message)),
-        }
+        self.register(&s, &register_request(&s.sbp_merchant_id, req))
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(order = %req.order_ref))]
@@ -415,26 +453,9 @@ impl Provider for RaiffeisenBank {
     #[tracing::instrument(skip_all, fields(qr_id = %qr.qr_id))]
     async fn cancel_qr(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
         let s = self.settings(qr.store_id).await?;
-        let url = format!("{}/sbp/v2/qrs/{}", s.base_url, qr.qr_id);
-        let resp = self
-            .http
-            .delete(&url)
-            .bearer_auth(s.secret_key.expose())
-            .send()
-            .await
-            .map_err(|e| no_answer("calling the bank", e))?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| no_answer("reading the bank's answer", e))?;
-        // Success is 200 with an empty body.
-        if status.is_success() && bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(BankPaymentState::Cancelled);
-        }
-        match interpret::<serde_json::Value>(status, &bytes)? {
-            Reply::Ok(_) => Ok(BankPaymentState::Cancelled),
-            Reply::Error(code, message) => match code.outcome() {
+        match self.delete_qr(&s, qr.qr_id).await? {
+            None => Ok(BankPaymentState::Cancelled),
+            Some((code, message)) => match code.outcome() {
                 RaiffeisenErrorOutcome::NotFound => Ok(BankPaymentState::NotFound),
                 // Paid, expired or already cancelled: the bank's own view decides.
                 RaiffeisenErrorOutcome::AskState => self.state_of(&s, qr).await,

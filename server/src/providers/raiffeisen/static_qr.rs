@@ -6,8 +6,7 @@
 
 use super::wire::{
     RaiffeisenAmount, RaiffeisenErrorOutcome, RaiffeisenPaymentNotification,
-    RaiffeisenPaymentStatus, RaiffeisenQrType, RaiffeisenRegisterQrRequest,
-    RaiffeisenRegisterQrResponse, kopecks_of,
+    RaiffeisenPaymentStatus, RaiffeisenQrType, RaiffeisenRegisterQrRequest, kopecks_of,
 };
 use super::{RaiffeisenBank, Reply, clip, no_answer, rejected};
 use crate::providers::{IssuedQr, ProviderError, StaticQrPayment, StaticQrRef, StaticQrRequest};
@@ -60,23 +59,8 @@ impl RaiffeisenBank {
         req: &StaticQrRequest<'_>,
     ) -> Result<IssuedQr, ProviderError> {
         let s = self.settings(req.store_id).await?;
-        let body = serde_json::to_string(&static_register_request(&s.sbp_merchant_id, req))
-            .expect("BUG: plain struct");
-        match self
-            .call::<RaiffeisenRegisterQrResponse>(
-                &s,
-                reqwest::Method::POST,
-                "/sbp/v2/qrs",
-                Some(body),
-            )
-            .await?
-        {
-            Reply::Ok(qr) => Ok(IssuedQr {
-                qr_id: qr.qr_id,
-                payload: qr.payload,
-            }),
-            Reply::Error(code, message) => Err(rejected(&code, message)),
-        }
+        self.register(&s, &static_register_request(&s.sbp_merchant_id, req))
+            .await
     }
 
     pub(super) async fn payments_of_static(
@@ -119,25 +103,9 @@ impl RaiffeisenBank {
 
     pub(super) async fn annul_static(&self, qr: &StaticQrRef<'_>) -> Result<(), ProviderError> {
         let s = self.settings(qr.store_id).await?;
-        let url = format!("{}/sbp/v2/qrs/{}", s.base_url, qr.qr_id);
-        let resp = self
-            .http
-            .delete(&url)
-            .bearer_auth(s.secret_key.expose())
-            .send()
-            .await
-            .map_err(|e| no_answer("calling the bank", e))?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| no_answer("reading the bank's answer", e))?;
-        if status.is_success() && bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
-        match super::interpret::<serde_json::Value>(status, &bytes)? {
-            Reply::Ok(_) => Ok(()),
-            Reply::Error(code, message) => match code.outcome() {
+        match self.delete_qr(&s, qr.qr_id).await? {
+            None => Ok(()),
+            Some((code, message)) => match code.outcome() {
                 // Gone, expired or already annulled: it cannot be paid either way.
                 RaiffeisenErrorOutcome::NotFound | RaiffeisenErrorOutcome::AskState => Ok(()),
                 RaiffeisenErrorOutcome::Rejected(_) => Err(rejected(&code, message)),
