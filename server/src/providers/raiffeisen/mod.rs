@@ -73,6 +73,21 @@ fn interpret<T: DeserializeOwned>(
         .map_err(|e| no_answer("the bank's answer does not parse", e))
 }
 
+/// Sends a request to the bank: its status and body, or `NoAnswer`.
+async fn send(req: reqwest::RequestBuilder) -> Result<(StatusCode, bytes::Bytes), ProviderError> {
+    // reqwest's error text names the URL, never the headers: the key stays out of logs.
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| no_answer("calling the bank", e))?;
+    let status = resp.status();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| no_answer("reading the bank's answer", e))?;
+    Ok((status, bytes))
+}
+
 fn rejected(code: &RaiffeisenErrorCode, message: String) -> ProviderError {
     ProviderError::Rejected {
         code: code.as_str().to_owned(),
@@ -145,16 +160,7 @@ impl RaiffeisenBank {
         if let Some(body) = body {
             req = req.header("content-type", "application/json").body(body);
         }
-        // reqwest's error text names the URL, never the headers: the key stays out of logs.
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| no_answer("calling the bank", e))?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| no_answer("reading the bank's answer", e))?;
+        let (status, bytes) = send(req).await?;
         interpret(status, &bytes)
     }
 
@@ -265,18 +271,8 @@ impl RaiffeisenBank {
         qr_id: &str,
     ) -> Result<Option<(RaiffeisenErrorCode, String)>, ProviderError> {
         let url = format!("{}/sbp/v2/qrs/{qr_id}", s.base_url);
-        let resp = self
-            .http
-            .delete(&url)
-            .bearer_auth(s.secret_key.expose())
-            .send()
-            .await
-            .map_err(|e| no_answer("calling the bank", e))?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| no_answer("reading the bank's answer", e))?;
+        let (status, bytes) =
+            send(self.http.delete(&url).bearer_auth(s.secret_key.expose())).await?;
         if status.is_success() && bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
