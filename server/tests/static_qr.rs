@@ -5,7 +5,7 @@
 
 use crate::both_backends;
 use crate::helpers::TestApp;
-use crate::helpers::console::Console;
+use crate::helpers::console::{Console, text_of};
 use crate::providers::{Harness, post_callback};
 use crate::qr_outputs::{decode_png, decode_svg};
 use qrpay::db::audit::Who;
@@ -372,6 +372,18 @@ async fn admins_issue_print_and_deactivate_static_qrs_in_the_console(app: TestAp
     assert_eq!(r.status, 200, "{}", r.body);
     let tx = c.get("/console/transactions", Some(&admin)).await;
     assert!(tx.body.contains("QR «Ящик у входа»"), "{}", tx.body);
+    // Its page names the order as the bank gave it, and the bank's transaction id.
+    let detail = c
+        .get(
+            &format!("/console/transactions/{}", r.body["id"].as_str().unwrap()),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        text_of(&detail.body, "order-ref").as_deref(),
+        Some(qr.order_ref.as_str())
+    );
+    assert!(text_of(&detail.body, "bank-transaction-id").is_some_and(|t| t.len() > 3));
 
     // Deactivate after the confirmation step.
     let confirm = c
