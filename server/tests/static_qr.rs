@@ -23,6 +23,7 @@ both_backends!(
     the_sandbox_customer_pays_a_static_qr_and_its_payment_is_a_test_payment,
     admins_issue_print_and_deactivate_static_qrs_in_the_console,
     the_command_line_issues_lists_shows_and_pays_static_qrs,
+    a_registry_matches_each_static_qr_payment_by_its_order_and_amount,
 );
 
 async fn issue(h: &Harness, name: &str, amount: Option<i64>) -> StaticQr {
@@ -480,5 +481,49 @@ async fn the_command_line_issues_lists_shows_and_pays_static_qrs(app: TestApp) {
         qrpay(&h.app, &["static-qr", "list"])
             .await
             .contains("1 payment(s), 99.00 RUB")
+    );
+}
+
+/// The bank's registry lists each payment of a static QR under the QR's order: each line is
+/// matched to one payment of that order (by amount), and one more line than payments is found.
+async fn a_registry_matches_each_static_qr_payment_by_its_order_and_amount(app: TestApp) {
+    use qrpay::reconcile::{MismatchKind, reconcile_file};
+    let h = Harness::raiffeisen(app).await;
+    let qr = issue(&h, "Ящик", None).await;
+    pay_at_bank(&h, &qr, 1000).await;
+    pay_at_bank(&h, &qr, 2500).await;
+    assert_eq!(payments_of(&h, &qr, 2, 10).await.len(), 2);
+    let order = qr.order_ref.as_str();
+    let clean = crate::reconcile::registry(
+        "MA0000000552",
+        &[("Payment", order, "", 2500), ("Payment", order, "", 1000)],
+        None,
+    );
+    let (report, _) = reconcile_file(&h.app.db, &Who::CLI, "r.csv", &clean, None)
+        .await
+        .unwrap();
+    assert!(report.mismatches.is_empty(), "{:?}", report.mismatches);
+    assert_eq!(report.matched_payments, 2);
+    let extra = crate::reconcile::registry(
+        "MA0000000552",
+        &[
+            ("Payment", order, "", 2500),
+            ("Payment", order, "", 1000),
+            ("Payment", order, "", 700),
+        ],
+        None,
+    );
+    let (report, _) = reconcile_file(&h.app.db, &Who::CLI, "r2.csv", &extra, None)
+        .await
+        .unwrap();
+    let kinds: Vec<_> = report
+        .mismatches
+        .iter()
+        .map(|m| (m.kind, m.bank_ref.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![(MismatchKind::PaidAtBankNotInQrpay, order)],
+        "{kinds:?}"
     );
 }

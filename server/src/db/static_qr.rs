@@ -302,3 +302,20 @@ pub async fn insert_static_payment(
     .map(|_| ()))?;
     Ok(())
 }
+
+/// The paid payments (id, amount) of `module`'s static QRs the bank gave `bank_order`, oldest
+/// first (a registry line names a static QR's payment by that order and its amount only).
+pub async fn payments_of_bank_order(
+    db: &Db,
+    module: &str,
+    bank_order: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    read!(db, |c| sqlx::query_as(
+        "select payment_id, amount from payment where bank_order = $1 and module = $2 \
+         and static_qr_id is not null and status = 'paid' order by paid_at, payment_id"
+    )
+    .bind(bank_order)
+    .bind(module)
+    .fetch_all(c)
+    .await)
+}
