@@ -46,7 +46,7 @@ pub fn ReconcilePage() -> impl IntoView {
     let shown: Option<i64> = query.get("id").and_then(|s| s.parse().ok());
     let failed = query.get("failed").and_then(|c| failure(&c));
     view! {
-        <Title text=format!("{} · qrpay", Msg::Reconcile.text(lang))/>
+        <Title text=Msg::Reconcile.text(lang)/>
         <ConsoleLayout active=Msg::Reconcile>
             <h1>{Msg::Reconcile.text(lang)}</h1>
             <p class="lead">{Msg::ReconcileLead.text(lang)}</p>
