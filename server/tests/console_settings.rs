@@ -564,7 +564,7 @@ async fn payment_type_errors_stand_beside_the_field_keep_the_values_and_save_not
         (
             "Новый",
             server.as_str(),
-            "sandbox",
+            "raiffeisen",
             "on",
             "scan_customer_qr",
             Msg::ScanNotSupported,

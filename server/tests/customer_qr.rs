@@ -83,7 +83,7 @@ async fn a_scanned_customer_code_is_charged_at_once_and_answered_without_a_qr(ap
     assert_eq!(refund.body["status"], "completed");
     assert_eq!(
         app.outbox_keys().await,
-        vec!["payment.paid", "refund.completed"],
+        vec!["payment.paid", "refund.created", "refund.completed"],
         "events as for any payment"
     );
 }

@@ -107,19 +107,7 @@ pub fn TillsPage() -> impl IntoView {
                                             <h2>{Msg::EditTill.text(lang)} " «" {t.name.clone()} "»"</h2>
                                             {outputs_error.map(|m| view! { <p class="form-error" role="alert">{m.text(lang)}</p> })}
                                             <input type="hidden" name="id" value=t.id.to_string()/>
-                                            <label>
-                                                {Msg::Name.text(lang)}
-                                                <input name="name" value=edit_name maxlength="100" data-testid="edit-name-input"/>
-                                            </label>
-                                            {field_error(&outputs_form, "name", lang)}
-                                            <label>
-                                                {Msg::TillKind.text(lang)}
-                                                <select name="kind" data-testid="edit-kind-input">
-                                                    <option value="till" selected=edit_kind == "till">{Msg::KindTill.text(lang)}</option>
-                                                    <option value="kiosk" selected=edit_kind == "kiosk">{Msg::KindKiosk.text(lang)}</option>
-                                                </select>
-                                            </label>
-                                            {field_error(&outputs_form, "kind", lang)}
+                                            {till_fields(lang, &outputs_form, "edit-", TillFields { name: edit_name, kind: edit_kind, screen, display, receipt, width, escpos })}
                                             <label>
                                                 {Msg::TillLanguage.text(lang)}
                                                 <select name="language" data-testid="edit-language-input">
@@ -129,23 +117,6 @@ pub fn TillsPage() -> impl IntoView {
                                             </label>
                                             <p class="muted">{Msg::TillLanguageHint.text(lang)}</p>
                                             {field_error(&outputs_form, "language", lang)}
-                                            <fieldset>
-                                                <legend>{Msg::QrOutputs.text(lang)}</legend>
-                                                <label class="check"><input type="checkbox" name="screen" checked=screen/> {Msg::OutScreen.text(lang)}</label>
-                                                <label class="check"><input type="checkbox" name="display" checked=display/> {Msg::OutDisplay.text(lang)}</label>
-                                                <label class="check"><input type="checkbox" name="receipt" checked=receipt data-testid="edit-receipt-input"/> {Msg::OutReceipt.text(lang)}</label>
-                                            </fieldset>
-                                            <div class="receipt-only" data-testid="receipt-only">
-                                                <label>
-                                                    {Msg::PaperWidth.text(lang)}
-                                                    <select name="paper_width" data-testid="outputs-width-input">
-                                                        <option value="576" selected=width == "576">"80 мм (576)"</option>
-                                                        <option value="384" selected=width == "384">"58 мм (384)"</option>
-                                                    </select>
-                                                </label>
-                                                {field_error(&outputs_form, "paper_width", lang)}
-                                                <label class="check"><input type="checkbox" name="escpos_native" checked=escpos/> {Msg::EscposNative.text(lang)}</label>
-                                            </div>
                                             <p class="buttons">
                                                 <button type="submit" data-testid="save-outputs">{Msg::Save.text(lang)}</button>
                                                 " " <a href="/console/tills">{Msg::Cancel.text(lang)}</a>
@@ -211,36 +182,7 @@ pub fn TillsPage() -> impl IntoView {
                                 <ActionForm action=create attr:class="card form till-form" attr:data-testid="till-form">
                                     <h2>{Msg::AddTill.text(lang)}</h2>
                                     {create_error.map(|m| view! { <p class="form-error" role="alert" data-testid="form-error">{m.text(lang)}</p> })}
-                                    <label>
-                                        {Msg::Name.text(lang)}
-                                        <input name="name" value=name maxlength="100" data-testid="name-input"/>
-                                    </label>
-                                    {field_error(&form, "name", lang)}
-                                    <label>
-                                        {Msg::TillKind.text(lang)}
-                                        <select name="kind" data-testid="kind-input">
-                                            <option value="till" selected=kind == "till">{Msg::KindTill.text(lang)}</option>
-                                            <option value="kiosk" selected=kind == "kiosk">{Msg::KindKiosk.text(lang)}</option>
-                                        </select>
-                                    </label>
-                                    {field_error(&form, "kind", lang)}
-                                    <fieldset>
-                                        <legend>{Msg::QrOutputs.text(lang)}</legend>
-                                        <label class="check"><input type="checkbox" name="screen" checked=screen data-testid="screen-input"/> {Msg::OutScreen.text(lang)}</label>
-                                        <label class="check"><input type="checkbox" name="display" checked=display data-testid="display-input"/> {Msg::OutDisplay.text(lang)}</label>
-                                        <label class="check"><input type="checkbox" name="receipt" checked=receipt data-testid="receipt-input"/> {Msg::OutReceipt.text(lang)}</label>
-                                    </fieldset>
-                                    <div class="receipt-only">
-                                        <label>
-                                            {Msg::PaperWidth.text(lang)}
-                                            <select name="paper_width" data-testid="paper-width-input">
-                                                <option value="576" selected=width == "576">"80 мм (576)"</option>
-                                                <option value="384" selected=width == "384">"58 мм (384)"</option>
-                                            </select>
-                                        </label>
-                                        {field_error(&form, "paper_width", lang)}
-                                        <label class="check"><input type="checkbox" name="escpos_native" checked=escpos data-testid="escpos-input"/> {Msg::EscposNative.text(lang)}</label>
-                                    </div>
+                                    {till_fields(lang, &form, "", TillFields { name, kind, screen, display, receipt, width, escpos })}
                                     <p class="buttons"><button type="submit" data-testid="add-till">{Msg::AddTill.text(lang)}</button></p>
                                 </ActionForm>
                             }.into_any()
@@ -249,5 +191,59 @@ pub fn TillsPage() -> impl IntoView {
                 })}}
             </Suspense>
         </ConsoleLayout>
+    }
+}
+
+/// What a till form shows in its common fields.
+struct TillFields {
+    name: String,
+    kind: String,
+    screen: bool,
+    display: bool,
+    receipt: bool,
+    width: String,
+    escpos: bool,
+}
+
+/// The fields the add and edit forms share: name, kind, QR outputs, and the paper fields, which
+/// show only while the receipt output is on (`.receipt-only`, CSS). `ids` prefixes the test ids.
+fn till_fields(
+    lang: crate::i18n::Lang,
+    form: &crate::error::FormErrors,
+    ids: &'static str,
+    f: TillFields,
+) -> impl IntoView + use<> {
+    let id = move |name: &str| format!("{ids}{name}");
+    view! {
+        <label>
+            {Msg::Name.text(lang)}
+            <input name="name" value=f.name maxlength="100" data-testid=id("name-input")/>
+        </label>
+        {field_error(form, "name", lang)}
+        <label>
+            {Msg::TillKind.text(lang)}
+            <select name="kind" data-testid=id("kind-input")>
+                <option value="till" selected=f.kind == "till">{Msg::KindTill.text(lang)}</option>
+                <option value="kiosk" selected=f.kind == "kiosk">{Msg::KindKiosk.text(lang)}</option>
+            </select>
+        </label>
+        {field_error(form, "kind", lang)}
+        <fieldset>
+            <legend>{Msg::QrOutputs.text(lang)}</legend>
+            <label class="check"><input type="checkbox" name="screen" checked=f.screen data-testid=id("screen-input")/> {Msg::OutScreen.text(lang)}</label>
+            <label class="check"><input type="checkbox" name="display" checked=f.display data-testid=id("display-input")/> {Msg::OutDisplay.text(lang)}</label>
+            <label class="check"><input type="checkbox" name="receipt" checked=f.receipt data-testid=id("receipt-input")/> {Msg::OutReceipt.text(lang)}</label>
+        </fieldset>
+        <div class="receipt-only" data-testid=id("receipt-only")>
+            <label>
+                {Msg::PaperWidth.text(lang)}
+                <select name="paper_width" data-testid=id("paper-width-input")>
+                    <option value="576" selected=f.width == "576">"80 мм (576)"</option>
+                    <option value="384" selected=f.width == "384">"58 мм (384)"</option>
+                </select>
+            </label>
+            {field_error(form, "paper_width", lang)}
+            <label class="check"><input type="checkbox" name="escpos_native" checked=f.escpos data-testid=id("escpos-input")/> {Msg::EscposNative.text(lang)}</label>
+        </div>
     }
 }

@@ -164,14 +164,7 @@ impl PaymentService {
         };
         let (trigger, changes) = match outcome {
             Ok(moved) => moved,
-            Err(ProviderError::Rejected { code, message }) => (
-                PaymentTrigger::BankRejected,
-                PaymentChanges {
-                    failure_code: Some(code),
-                    failure_message: Some(message),
-                    ..Default::default()
-                },
-            ),
+            Err(ProviderError::Rejected { code, message }) => Self::refused(code, message),
             Err(ProviderError::NoAnswer(why)) => {
                 tracing::warn!(payment_id = %payment_id, %why, "bank did not answer the QR registration");
                 (PaymentTrigger::BankNoAnswer, PaymentChanges::default())

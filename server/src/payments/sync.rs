@@ -336,14 +336,7 @@ impl PaymentService {
         let payment_id = row.payment_id.as_str();
         let (trigger, changes) = match self.charge_again(row, customer_qr).await {
             Ok(state) => Self::charged(state),
-            Err(ProviderError::Rejected { code, message }) => (
-                PaymentTrigger::BankRejected,
-                PaymentChanges {
-                    failure_code: Some(code),
-                    failure_message: Some(message),
-                    ..Default::default()
-                },
-            ),
+            Err(ProviderError::Rejected { code, message }) => Self::refused(code, message),
             Err(ProviderError::NoAnswer(why)) => {
                 tracing::warn!(%payment_id, %why, "asking the bank about a customer QR charge");
                 return Ok(None);
