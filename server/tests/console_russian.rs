@@ -91,7 +91,10 @@ fn english_words(text: &str) -> Vec<String> {
         .map(|w| w.trim_matches(|c: char| c == '.' || c == '-'))
         .filter(|w| w.chars().any(|c| c.is_ascii_alphabetic()))
         // «QR-код»: a Russian word with a Latin name in it.
-        .filter(|w| !w.chars().any(|c| matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё')))
+        .filter(|w| {
+            !w.chars()
+                .any(|c| matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё'))
+        })
         .filter(|w| {
             !w.chars()
                 .any(|c| c.is_ascii_digit() || c == '/' || c == '@')
