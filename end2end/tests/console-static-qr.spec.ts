@@ -16,7 +16,7 @@ for (const javaScriptEnabled of [true, false]) {
       await new LoginPage(page).goto();
       await new LoginPage(page).signIn(login, password!);
 
-      await page.getByTestId('nav-static-qrs').click();
+      await page.goto('/console/static-qrs');
       await expect(page).toHaveURL(/\/console\/static-qrs$/);
       await expect(page.getByRole('heading', { level: 1 })).toHaveText('Статические QR');
 

@@ -110,9 +110,15 @@ fn table() -> Vec<Row> {
         ),
         ("revoke_till", Some(Admin), vec![("id", "999999")]),
         (
-            "save_till_outputs",
+            "save_till",
             Some(Admin),
-            vec![("id", "999999"), ("paper_width", "384")],
+            vec![
+                ("id", "999999"),
+                ("name", "T"),
+                ("kind", "till"),
+                ("language", "ru"),
+                ("paper_width", "384"),
+            ],
         ),
         ("list_payment_types", Some(Admin), vec![]),
         (

@@ -52,7 +52,7 @@ pub fn ReconcilePage() -> impl IntoView {
     let action = ServerAction::<AskBankAboutPayment>::new();
     let ask_failed = action.value().get_untracked().and_then(Result::err);
     view! {
-        <Title text=format!("{} · qrpay", Msg::Reconcile.text(lang))/>
+        <Title text=Msg::Reconcile.text(lang)/>
         <ConsoleLayout active=Msg::Reconcile>
             <h1>{Msg::Reconcile.text(lang)}</h1>
             <p class="lead">{Msg::ReconcileLead.text(lang)}</p>

@@ -24,7 +24,7 @@ pub fn TransactionPage() -> impl IntoView {
     let action = ServerAction::<RefundPayment>::new();
     let failed = action.value().get_untracked().and_then(Result::err);
     view! {
-        <Title text=format!("{} · qrpay", Msg::Payment.text(lang))/>
+        <Title text=Msg::Payment.text(lang)/>
         <ConsoleLayout active=Msg::Transactions>
             <p><a href="/console/transactions" data-testid="back">{Msg::BackToList.text(lang)}</a></p>
             <Suspense>

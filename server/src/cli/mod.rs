@@ -1,6 +1,7 @@
 //! The `qrpay` command line: `serve` (the default) and the operator commands.
 
 mod admin;
+mod auth_server;
 mod backup;
 pub mod bench_console;
 mod bench_raiffeisen;
@@ -65,7 +66,7 @@ pub enum Command {
     Till(admin::TillCommand),
     /// Authorization servers «QR оплата».
     #[command(subcommand, name = "auth-server")]
-    AuthServer(admin::AuthServerCommand),
+    AuthServer(auth_server::AuthServerCommand),
     /// Payment types.
     #[command(subcommand, name = "payment-type")]
     PaymentType(admin::PaymentTypeCommand),
@@ -180,7 +181,7 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::User(cmd)) => admin::user(&cli.database_url, cmd).await,
         Some(Command::Store(cmd)) => admin::store(&cli.database_url, cmd).await,
         Some(Command::Till(cmd)) => admin::till(&cli.database_url, cmd).await,
-        Some(Command::AuthServer(cmd)) => admin::auth_server(&cli.database_url, cmd).await,
+        Some(Command::AuthServer(cmd)) => auth_server::run(&cli.database_url, cmd).await,
         Some(Command::PaymentType(cmd)) => admin::payment_type(&cli.database_url, cmd).await,
         Some(Command::Events(cmd)) => {
             let server = events::ServerDefaults {

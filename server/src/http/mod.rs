@@ -8,6 +8,7 @@ pub mod customer_page;
 pub mod errors;
 pub mod health;
 pub mod json;
+pub mod language;
 pub mod metrics;
 pub mod params;
 pub mod static_qr;
@@ -56,6 +57,7 @@ pub fn api_router(state: AppState) -> Router {
             ApiError::new(ErrorCode::MethodNotAllowed, "this route does not take that method")
         })
         .with_state(state)
+        .layer(axum::middleware::from_fn(language::error_language))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req
@@ -80,6 +82,7 @@ pub fn ops_router(state: AppState) -> Router {
         .merge(health::ops_router())
         .merge(metrics::router())
         .with_state(state)
+        .layer(axum::middleware::from_fn(language::error_language))
 }
 
 fn api_not_found() -> ApiError {

@@ -7,7 +7,8 @@ use crate::db::payment::PaymentRow;
 use crate::db::refund::RefundRow;
 use crate::domain::Amount;
 use crate::providers::{
-    BankPaymentState, CreateQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest,
+    BankPaymentState, ChargeCustomerQr, CreateQr, OrderAtBank, Provider, ProviderError, QrRef,
+    RefundRequest,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,6 +93,28 @@ impl PaymentService {
             expires_at: row.expires_at.max(soonest),
         };
         bounded(self.bank_timeout(row), provider.register_again(&asked)).await
+    }
+
+    /// Asks the bank again about a customer-presented QR charge in doubt (one bounded call):
+    /// charging is idempotent by order, so this answers with the first charge's outcome.
+    pub(super) async fn charge_again(
+        &self,
+        row: &PaymentRow,
+        customer_qr: &str,
+    ) -> Result<BankPaymentState, ProviderError> {
+        let provider = self.providers.get(&row.module).ok_or_else(|| {
+            ProviderError::NoAnswer(format!("module {} is not installed", row.module))
+        })?;
+        let amount =
+            Amount::parse(row.amount).map_err(|e| ProviderError::NoAnswer(e.to_string()))?;
+        let charge = ChargeCustomerQr {
+            store_id: row.store_id,
+            order_ref: &row.order_ref,
+            amount,
+            description: row.description.as_deref(),
+            customer_qr,
+        };
+        bounded(self.bank_timeout(row), provider.charge_customer_qr(&charge)).await
     }
 
     /// Asks the bank about a QR a notification named for this payment's order, which qrpay

@@ -14,6 +14,11 @@ impl PaymentService {
     pub async fn cancel(&self, till: &TillIdentity, payment_id: &str) -> Result<PaymentRow, Error> {
         let row = self.payment_for(till, payment_id).await?;
         match row.status() {
+            // A customer's QR code charged in doubt has no QR to annul: the bank is asked how
+            // the charge ended (the till is told to ask again while it does not know).
+            PaymentStatus::Unknown if row.customer_qr.is_some() => {
+                return Ok(self.settle_by_order(&row).await?.unwrap_or(row));
+            }
             PaymentStatus::Pending | PaymentStatus::Unknown => {}
             PaymentStatus::Creating => {
                 return Err(Error::InvalidState(

@@ -270,6 +270,9 @@ impl PaymentService {
         row: &PaymentRow,
     ) -> Result<Option<PaymentRow>, Error> {
         let payment_id = row.payment_id.as_str();
+        if let Some(customer_qr) = row.customer_qr.as_deref() {
+            return self.settle_charge(row, customer_qr).await;
+        }
         let settled = match self.ask_bank_by_order(row).await {
             Ok(OrderAtBank::Paid) => {
                 self.apply(
@@ -345,6 +348,32 @@ impl PaymentService {
             }
         };
         Ok(Some(settled))
+    }
+
+    /// Settles a customer-presented QR charge in doubt by charging again (idempotent by order
+    /// at the bank). `None` while the bank does not answer or has not decided.
+    async fn settle_charge(
+        &self,
+        row: &PaymentRow,
+        customer_qr: &str,
+    ) -> Result<Option<PaymentRow>, Error> {
+        let payment_id = row.payment_id.as_str();
+        let (trigger, changes) = match self.charge_again(row, customer_qr).await {
+            Ok(state) => Self::charged(state),
+            Err(ProviderError::Rejected { code, message }) => Self::refused(code, message),
+            Err(ProviderError::NoAnswer(why)) => {
+                tracing::warn!(%payment_id, %why, "asking the bank about a customer QR charge");
+                return Ok(None);
+            }
+        };
+        if trigger == PaymentTrigger::BankNoAnswer {
+            return Ok(None);
+        }
+        let detail = changes.failure_message.clone();
+        Ok(Some(
+            self.apply(payment_id, trigger, changes, detail.as_deref())
+                .await?,
+        ))
     }
 
     /// Asks the bank about a refund in doubt or pending, and applies the outcome.

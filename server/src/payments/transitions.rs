@@ -117,6 +117,18 @@ impl PaymentService {
         Ok(row)
     }
 
+    /// The move a bank's refusal makes, its code and words kept on the payment.
+    pub(super) fn refused(code: String, message: String) -> (PaymentTrigger, PaymentChanges) {
+        (
+            PaymentTrigger::BankRejected,
+            PaymentChanges {
+                failure_code: Some(code),
+                failure_message: Some(message),
+                ..Default::default()
+            },
+        )
+    }
+
     /// What the bank says of a payment, as a trigger of the state machine.
     pub(super) fn trigger_for(
         state: &BankPaymentState,

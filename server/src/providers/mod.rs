@@ -40,6 +40,20 @@ pub struct CreateQr<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A charge of the code a customer shows on their phone (customer-presented QR, «Сканировать
+/// QR-код покупателя»): the till scanned it, the bank takes the money at once or declines.
+#[derive(Debug, Clone)]
+pub struct ChargeCustomerQr<'a> {
+    pub store_id: i64,
+    /// qrpay's order id for the bank: charging is idempotent by order, so asking again (a
+    /// payment in doubt) answers with the first charge's outcome.
+    pub order_ref: &'a str,
+    pub amount: Amount,
+    pub description: Option<&'a str>,
+    /// The code as the till's scanner read it.
+    pub customer_qr: &'a str,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedQr {
     pub qr_id: String,
@@ -139,6 +153,31 @@ pub trait Provider: Send + Sync + 'static {
         self.create_qr(req).await.map(OrderAtBank::Issued)
     }
     async fn payment_status(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError>;
+
+    /// Checks, before anything is recorded, that `code` can be a customer's QR code for this
+    /// module (`Err` says why not: the till is told the field is invalid). Only called when
+    /// [`Capabilities::customer_presented_qr`] is true.
+    fn check_customer_qr(&self, _code: &str) -> Result<(), String> {
+        Err("this payment module does not read customers' QR codes".into())
+    }
+
+    /// Charges a customer-presented QR code: `Paid` or `Declined` (final), `Waiting` when the
+    /// bank has not decided yet (the payment is then in doubt and asked about again by calling
+    /// this again: idempotent by `order_ref`). Only called when
+    /// [`Capabilities::customer_presented_qr`] is true; a module that cannot does not pretend.
+    async fn charge_customer_qr(
+        &self,
+        _req: &ChargeCustomerQr<'_>,
+    ) -> Result<BankPaymentState, ProviderError> {
+        Err(ProviderError::Rejected {
+            code: "CUSTOMER_QR_NOT_SUPPORTED".into(),
+            message: format!(
+                "the {} module does not read customers' QR codes",
+                self.module()
+            ),
+        })
+    }
+
     /// Annuls the QR; answers with the bank's state afterwards (`Paid` if the customer won).
     async fn cancel_qr(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError>;
     async fn refund(&self, req: &RefundRequest<'_>) -> Result<BankRefundState, ProviderError>;
