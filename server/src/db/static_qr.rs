@@ -251,18 +251,6 @@ pub struct NewStaticPayment<'a> {
     pub at: DateTime<Utc>,
 }
 
-/// True when a payment with `order_ref` is recorded already (read inside the transaction that
-/// would record it).
-pub async fn payment_recorded(tx: &mut Tx, order_ref: &str) -> Result<bool, sqlx::Error> {
-    let n: i64 = in_tx!(tx, |c| sqlx::query_scalar(
-        "select count(*) from payment where order_ref = $1"
-    )
-    .bind(order_ref)
-    .fetch_one(&mut *c)
-    .await)?;
-    Ok(n > 0)
-}
-
 /// Records a static QR's payment in `creating`, with its first event; the caller moves it on
 /// to `paid` in the same transaction.
 pub async fn insert_static_payment(

@@ -181,10 +181,9 @@ impl PaymentService {
         let order_ref = format!("{}.{}", qr.order_ref, paid.transaction_id);
         let payment_id = new_public_id();
         let at = db::now();
+        // Written first, read nothing before: on SQLite another process (the CLI beside the
+        // server) then waits for the write lock instead of failing to upgrade a read.
         let mut tx = self.db.begin().await?;
-        if store_qr::payment_recorded(&mut tx, &order_ref).await? {
-            return Ok(None);
-        }
         let inserted = store_qr::insert_static_payment(
             &mut tx,
             &NewStaticPayment {
@@ -200,7 +199,7 @@ impl PaymentService {
         .await;
         match inserted {
             Ok(()) => {}
-            // Another instance took it at the same moment.
+            // Taken before (its order_ref is unique), or by another instance at this moment.
             Err(e) if db::is_unique_violation(&e) => return Ok(None),
             Err(e) => return Err(e.into()),
         }
