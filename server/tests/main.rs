@@ -14,6 +14,7 @@ mod console_reconcile;
 mod console_roles;
 mod console_seed;
 mod console_settings;
+mod console_support;
 mod console_transactions;
 mod console_users;
 mod crash;

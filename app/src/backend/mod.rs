@@ -9,6 +9,7 @@ pub mod modules;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
+pub mod support;
 pub mod tills;
 pub mod transactions;
 pub mod users;
@@ -22,6 +23,7 @@ pub trait ConsolePorts:
     session::SessionPort
     + transactions::TransactionsPort
     + settings::SettingsPort
+    + support::SupportPort
     + tills::TillsPort
     + audit::AuditPort
     + modules::ModulesPort
@@ -36,6 +38,7 @@ impl<T> ConsolePorts for T where
     T: session::SessionPort
         + transactions::TransactionsPort
         + settings::SettingsPort
+        + support::SupportPort
         + tills::TillsPort
         + audit::AuditPort
         + modules::ModulesPort

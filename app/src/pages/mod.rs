@@ -12,5 +12,6 @@ pub mod setup;
 pub mod store;
 pub mod tills;
 pub mod transaction;
+pub mod transaction_actions;
 pub mod transactions;
 pub mod users;

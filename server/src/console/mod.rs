@@ -7,6 +7,7 @@
 //! here (Leptos' file handler would serve its site root, by default the working directory).
 
 mod audit;
+mod confirm;
 mod dashboard;
 mod flash;
 pub mod guard;
@@ -15,6 +16,7 @@ mod modules;
 mod reconcile;
 mod session;
 mod settings;
+mod support;
 mod tills;
 mod transactions;
 mod users;

@@ -26,5 +26,6 @@ pub use claims::{CLAIM_LEASE, CLAIM_RENEW_EVERY};
 pub use create::CreatePayment;
 pub use error::Error;
 pub use idempotency::{Answer, Idempotent, TillAnswer};
+pub use refunds::LATE_REFUND_REASON;
 pub use service::PaymentService;
-pub use sync::{JOBS_AT_ONCE, Job};
+pub use sync::{BankReply, JOBS_AT_ONCE, Job};
