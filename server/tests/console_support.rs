@@ -42,6 +42,7 @@ async fn quiet(backend: Backend) -> Option<TestApp> {
     Some(spawn_app_on(&url, dir, false).await)
 }
 
+crate::both_backends!(a_late_payment_says_why_and_what_was_done_and_the_journal_speaks_in_words,);
 quiet_backends!(
     support_cancels_a_pending_payment_the_bank_annuls_its_qr_and_the_till_hears_cancelled,
     asking_the_bank_applies_what_it_says_and_the_page_shows_it,
@@ -70,10 +71,7 @@ pub async fn ask(
     let a = c.post_fn(name, &from, form, s).await;
     assert_eq!(a.status, 302, "{:?}", a.error());
     assert!(a.error().is_none(), "{:?}", a.error());
-    let page = c
-        .get(&a.location.replace(&c.app.base, ""), Some(s))
-        .await
-        .body;
+    let page = c.follow(&a, &s).await;
     let token = token_of(&page).expect("a confirmation form with its token");
     (page, token)
 }
@@ -183,10 +181,7 @@ async fn support_cancels_a_pending_payment_the_bank_annuls_its_qr_and_the_till_h
         "annulled at the bank"
     );
 
-    let page = c
-        .get(&done.location.replace(&app.base, ""), Some(&s))
-        .await
-        .body;
+    let page = c.follow(&done, &s).await;
     assert_eq!(
         text_of(&page, "outcome").as_deref(),
         Some("Оплата отменена, QR-код аннулирован в банке. ")
@@ -238,10 +233,7 @@ async fn asking_the_bank_applies_what_it_says_and_the_page_shows_it(app: TestApp
     let (_, token) = ask(&c, &s, "ask_bank", &id, &[("payment_id", &id)]).await;
     let done = confirm(&c, &s, &id, &token).await;
     assert!(done.error().is_none(), "{:?}", done.error());
-    let page = c
-        .get(&done.location.replace(&app.base, ""), Some(&s))
-        .await
-        .body;
+    let page = c.follow(&done, &s).await;
     assert_eq!(
         text_of(&page, "outcome").as_deref(),
         Some("Банк: QR-код ждёт оплаты. ")
@@ -278,10 +270,7 @@ async fn asking_the_bank_applies_what_it_says_and_the_page_shows_it(app: TestApp
         "paid",
         "what the bank said is applied"
     );
-    let page = c
-        .get(&done.location.replace(&app.base, ""), Some(&s))
-        .await
-        .body;
+    let page = c.follow(&done, &s).await;
     assert_eq!(text_of(&page, "ask-done").as_deref(), Some(""));
     assert!(page.contains("Банк: оплачено."), "{page}");
     assert_eq!(text_of(&page, "detail-status").as_deref(), Some("оплачена"));
@@ -299,10 +288,7 @@ async fn asking_the_bank_applies_what_it_says_and_the_page_shows_it(app: TestApp
         "pending",
         "the bank's QR adopted"
     );
-    let page = c
-        .get(&done.location.replace(&app.base, ""), Some(&s))
-        .await
-        .body;
+    let page = c.follow(&done, &s).await;
     assert!(
         page.contains("Банк: по этому заказу выдан QR-код, он ждёт оплаты."),
         "{page}"
@@ -414,10 +400,7 @@ async fn republishing_sends_the_payments_events_again_with_their_message_ids(
         got, published,
         "the same messages, in the order they were written"
     );
-    let page = c
-        .get(&done.location.replace(&app.base, ""), Some(&s))
-        .await
-        .body;
+    let page = c.follow(&done, &s).await;
     assert_eq!(
         text_of(&page, "outcome").as_deref(),
         Some("События отправлены заново, штук: ")
@@ -427,4 +410,79 @@ async fn republishing_sends_the_payments_events_again_with_their_message_ids(
     assert_eq!(rows.len(), 1);
     let after: serde_json::Value = serde_json::from_str(&rows[0].2).unwrap();
     assert_eq!(after["events"], 4, "{rows:?}");
+}
+
+async fn a_late_payment_says_why_and_what_was_done_and_the_journal_speaks_in_words(app: TestApp) {
+    let c = Console::new(&app);
+    let s = c.user("sofia", "support").await;
+    // Paid after the till cancelled it: refunded in full at once (the store's default).
+    let p = app.create_payment(2_000).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.cancel(&id).await.body["status"], "cancelled");
+    let paid = app.pay(&id).await;
+    assert_eq!(paid.body["late"], true, "{}", paid.body);
+    let page = c
+        .get(&format!("/console/transactions/{id}"), Some(&s))
+        .await
+        .body;
+    assert_eq!(
+        text_of(&page, "detail-status").as_deref(),
+        Some("возвращена полностью")
+    );
+    let story = page.replace("<!---->", "").replace("<!>", "");
+    assert!(
+        story.contains("покупатель оплатил после того, как оплату отменили."),
+        "{story}"
+    );
+    assert!(
+        story.contains("qrpay вернул деньги автоматически: 20,00\u{a0}₽ (выполнен)"),
+        "{story}"
+    );
+    assert!(story.contains(">Покупатель оплатил поздно<"), "{story}");
+    // In the list too.
+    let list = c.get("/console/transactions", Some(&s)).await.body;
+    assert!(
+        list.contains(">возвращена полностью<"),
+        "the list says it in words"
+    );
+
+    // The journal: who in words, changes as «поле: было → стало», no JSON.
+    let admin = c.user("adam", "admin").await;
+    let code = qrpay::db::store::find_store(&app.db, None)
+        .await
+        .unwrap()
+        .code;
+    let a = c
+        .post_fn(
+            "save_store_settings",
+            "/console/store",
+            &[
+                ("name", "Магазин у дома"),
+                ("code", code.as_str()),
+                ("integrator_url", ""),
+                ("rabbitmq_url", ""),
+                ("time_zone", "Europe/Moscow"),
+            ],
+            &admin,
+        )
+        .await;
+    assert!(a.error().is_none(), "{:?}", a.error());
+    let journal = c.get("/console/audit", Some(&admin)).await.body;
+    let clean = journal.replace("<!---->", "").replace("<!>", "");
+    assert!(!clean.contains("{&quot;"), "no JSON: {clean}");
+    assert!(clean.contains(">изменение<"), "{clean}");
+    assert!(clean.contains(">Магазин #"), "{clean}");
+    assert!(
+        clean.contains("Название</span>: <span data-testid=\"was\">"),
+        "{clean}"
+    );
+    assert!(
+        clean.contains("→ <span data-testid=\"now\">Магазин у дома</span>"),
+        "{clean}"
+    );
+    assert!(clean.contains("Возвращать поздние оплаты</span>: <span data-testid=\"was\">да</span> → <span data-testid=\"now\">нет</span>"), "{clean}");
+    assert!(
+        clean.contains("data-testid=\"who\">qrpay (автоматически)<"),
+        "the late payment's refund is qrpay's own: {clean}"
+    );
 }

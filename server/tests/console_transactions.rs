@@ -407,10 +407,7 @@ async fn refund_errors_stand_beside_the_amount_and_change_nothing(app: TestApp) 
             )
             .await;
         assert_eq!(field(&a), (Some(msg), Some(amount.to_owned())), "{amount}");
-        let page = c
-            .get(&a.location.replace(&app.base, ""), Some(&s))
-            .await
-            .body;
+        let page = c.follow(&a, &s).await;
         if pid == &id {
             assert!(page.contains("data-testid=\"error-amount\""), "{amount}");
             assert!(page.contains(&format!(

@@ -30,6 +30,8 @@ pub struct TransactionRow {
     pub till: String,
     /// Made on a test module: no money moved (shown with a «Тест» badge).
     pub test: bool,
+    /// Paid after qrpay had ended it («оплачена поздно»).
+    pub late: bool,
 }
 
 /// The transactions filter as typed in the GET form (checked by the backend, which says what was
@@ -211,4 +213,21 @@ pub trait TransactionsPort: Send + Sync + 'static {
         actor: &Actor,
         payment_id: &str,
     ) -> Result<TransactionDetail, ConsoleError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_words_say_late_and_partly_or_fully_refunded_as_people_do() {
+        let w = |status, late, refunded| status_words(status, late, 1_000, refunded);
+        assert_eq!(w("paid", false, 0), Some(Msg::StatusPaid));
+        assert_eq!(w("paid", true, 0), Some(Msg::StatusPaidLate));
+        assert_eq!(w("paid", false, 1), Some(Msg::StatusRefundedPartly));
+        assert_eq!(w("paid", true, 1_000), Some(Msg::StatusRefundedFully));
+        assert_eq!(w("unknown", false, 0), Some(Msg::StatusUnknown));
+        assert_eq!(w("cancelled", false, 0), Some(Msg::StatusCancelled));
+        assert_eq!(w("nope", false, 0), None);
+    }
 }

@@ -117,6 +117,7 @@ fn field_words(field: &str, lang: Lang) -> String {
         "disabled" => Msg::FieldDisabled,
         "revoked" => Msg::FieldRevoked,
         "key_prefix" => Msg::FieldKeyPrefix,
+        "qr_outputs" => Msg::QrOutputs,
         "kind" => Msg::TillKind,
         "screen" => Msg::OutScreen,
         "display" => Msg::OutDisplay,
@@ -160,6 +161,21 @@ fn value_words(field: &str, value: Option<String>, lang: Lang) -> String {
         ("role", "admin") => Some(Msg::RoleAdmin),
         ("role", "support") => Some(Msg::RoleSupport),
         ("role", "viewer") => Some(Msg::RoleViewer),
+        ("kind", "till") => Some(Msg::KindTill),
+        ("kind", "kiosk") => Some(Msg::KindKiosk),
+        ("qr_outputs", list) => {
+            let words: Vec<&str> = list
+                .split(',')
+                .filter(|o| !o.is_empty())
+                .map(|o| match o {
+                    "screen" => Msg::OutScreen.text(lang),
+                    "display" => Msg::OutDisplay.text(lang),
+                    "receipt" => Msg::OutReceipt.text(lang),
+                    other => other,
+                })
+                .collect();
+            return words.join(", ");
+        }
         ("secret_key", "set") => Some(Msg::SecretKeySet),
         ("secret_key", "changed") => Some(Msg::SecretKeyChanged),
         _ => None,
@@ -213,5 +229,38 @@ fn refund_row(local_time: String, login: String, r: AuditRefund, lang: Lang) -> 
                 " · " {Msg::AuditRefund.text(lang)} " " <code data-testid="refund-id">{r.refund_id}</code>
             </td>
         </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actors_and_values_are_told_in_the_consoles_words() {
+        assert_eq!(actor_words("till:till-1", Lang::Ru), "касса till-1");
+        assert_eq!(actor_words("cli", Lang::Ru), "CLI");
+        assert_eq!(
+            actor_words("qrpay:late-payment", Lang::Ru),
+            "qrpay (автоматически)"
+        );
+        assert_eq!(actor_words("sofia", Lang::En), "sofia");
+        assert_eq!(value_words("revoked", Some("true".into()), Lang::Ru), "да");
+        assert_eq!(
+            value_words("status", Some("cancelled".into()), Lang::Ru),
+            "отменена"
+        );
+        assert_eq!(
+            value_words("outcome", Some("BankSaysPaid".into()), Lang::Ru),
+            "Банк: оплачено."
+        );
+        assert_eq!(value_words("name", None, Lang::Ru), "—");
+        assert_eq!(field_words("qr_outputs.screen", Lang::Ru), "экран киоска");
+        assert_eq!(field_words("odd_field", Lang::Ru), "odd_field");
+        assert_eq!(
+            value_words("qr_outputs", Some("screen,receipt".into()), Lang::Ru),
+            "экран киоска, чек"
+        );
+        assert_eq!(value_words("kind", Some("kiosk".into()), Lang::Ru), "киоск");
     }
 }

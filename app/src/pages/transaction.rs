@@ -262,3 +262,59 @@ pub fn timeline_text(e: &TimelineLine, till: &str, lang: Lang) -> String {
     };
     format!("{}{money}", msg.text(lang))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(
+        trigger: &str,
+        from: Option<&str>,
+        detail: Option<&str>,
+        refund: Option<i64>,
+    ) -> TimelineLine {
+        TimelineLine {
+            local_time: String::new(),
+            from_status: from.map(str::to_owned),
+            to_status: String::new(),
+            trigger: trigger.to_owned(),
+            detail: detail.map(str::to_owned),
+            refund_amount: refund,
+        }
+    }
+
+    #[test]
+    fn the_timeline_is_told_in_words_with_the_till_the_amount_and_who_cancelled() {
+        let t = |l: TimelineLine| timeline_text(&l, "till-1", Lang::Ru);
+        assert_eq!(
+            t(line("till_created", None, None, None)),
+            "Создана кассой till-1"
+        );
+        assert_eq!(
+            t(line("bank_accepted", Some("creating"), None, None)),
+            "Банк выдал QR"
+        );
+        assert_eq!(
+            t(line("customer_paid", Some("pending"), None, None)),
+            "Покупатель оплатил"
+        );
+        assert_eq!(
+            t(line("customer_paid", Some("expired"), None, None)),
+            "Покупатель оплатил поздно"
+        );
+        assert_eq!(
+            t(line("refund_requested", None, None, Some(2_345))),
+            "Запрошен возврат 23,45\u{a0}₽"
+        );
+        assert_eq!(
+            t(line(
+                "till_cancelled",
+                Some("pending"),
+                Some("console:sofia"),
+                None
+            )),
+            "Отменена в консоли, QR аннулирован (sofia)"
+        );
+        assert_eq!(t(line("something_new", None, None, None)), "something_new");
+    }
+}

@@ -167,6 +167,8 @@ fn confirm_view(
 /// What the last confirmed action did (for «Спросить банк», what the bank said).
 fn result_view(r: ActionResult, lang: Lang) -> impl IntoView {
     let kind = r.action.kind();
+    // A count finishes its sentence («…, штук: 4»); the bank's own words follow after a dot.
+    let sep = if kind == "republish" { " " } else { " · " };
     let amount = match &r.action {
         SupportAction::Refund { amount, .. } => format!(" {}", format_money(*amount, lang)),
         _ => String::new(),
@@ -174,7 +176,7 @@ fn result_view(r: ActionResult, lang: Lang) -> impl IntoView {
     view! {
         <p class="notice" role="status" data-testid=format!("{kind}-done")>
             <span data-testid="outcome">{r.outcome.text(lang)} {amount}</span>
-            {r.detail.map(|x| view! { " · " <small data-testid="outcome-detail">{x}</small> })}
+            {r.detail.map(|x| view! { {sep} <small data-testid="outcome-detail">{x}</small> })}
         </p>
     }
 }

@@ -242,6 +242,7 @@ pub(super) fn row_view(r: db::payment_search::TransactionRow, tz: chrono_tz::Tz)
         receipt: r.receipt,
         till: r.till_name,
         test: r.test,
+        late: r.late,
     }
 }
 

@@ -148,10 +148,7 @@ async fn a_used_foreign_or_wrong_token_refunds_nothing_and_says_so(app: TestApp)
     assert!(done.error().is_none(), "{:?}", done.error());
     let twice = confirm(&c, &s, &id, &token).await;
     assert_eq!(twice.form_message(), Some(Msg::ConfirmationGone));
-    let page = c
-        .get(&twice.location.replace(&app.base, ""), Some(&s))
-        .await
-        .body;
+    let page = c.follow(&twice, &s).await;
     assert_eq!(
         text_of(&page, "action-error").as_deref(),
         Some("Это подтверждение уже использовано или устарело: ничего не сделано.")
