@@ -139,3 +139,76 @@ fn on_postgres_backup_prints_the_pg_dump_command_without_the_password_and_exits_
     assert!(!text.contains("s3cret"), "the password is printed: {text}");
     assert!(!to.exists());
 }
+
+/// Production mode's startup warns about a SQLite database with no backup in 24 hours: never
+/// taken, then taken (no warning), then a day old; the backup is in the audit log as the CLI's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_is_noted_and_production_warns_when_none_was_taken_for_a_day() {
+    use qrpay::preflight::backup_warning;
+    let app = helpers::spawn_app(Backend::Sqlite).await.unwrap();
+    let now = chrono::Utc::now();
+    let never = backup_warning(&app.db, now).await.unwrap();
+    assert!(
+        never
+            .as_deref()
+            .is_some_and(|w| w.contains("was ever taken")),
+        "{never:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("daily.db");
+    let out = {
+        let (url, copy) = (app.database_url.clone(), copy.clone());
+        tokio::task::spawn_blocking(move || {
+            qrpay(&url)
+                .args(["backup", "--to"])
+                .arg(&copy)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        backup_warning(&app.db, chrono::Utc::now()).await.unwrap(),
+        None
+    );
+    let later = chrono::Utc::now() + chrono::TimeDelta::hours(25);
+    let stale = backup_warning(&app.db, later).await.unwrap();
+    assert!(
+        stale
+            .as_deref()
+            .is_some_and(|w| w.contains("last 24 hours")),
+        "{stale:?}"
+    );
+
+    let store = qrpay::db::store::find_store(&app.db, None).await.unwrap();
+    let journal = qrpay::db::audit::latest(&app.db, store.store_id, 10)
+        .await
+        .unwrap();
+    let noted = journal
+        .iter()
+        .find(|e| e.action == "backup")
+        .expect("the backup is in the audit log");
+    assert_eq!(noted.login, "cli");
+    assert_eq!(noted.entity_id, copy.display().to_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_production_mode_does_not_claim_to_see_backups() {
+    let Some(app) = helpers::spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let now = chrono::Utc::now();
+    assert_eq!(
+        qrpay::preflight::backup_warning(&app.db, now)
+            .await
+            .unwrap(),
+        None
+    );
+}

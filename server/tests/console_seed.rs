@@ -137,6 +137,11 @@ async fn seeded_history_looks_real_and_the_console_totals_add_up(app: TestApp) {
     );
     assert!(seeded.refunds > 0);
     assert_eq!(scalar(&app, "select count(*) from outbox").await, 0);
+    // Made-up history can never pass for money.
+    assert_eq!(
+        scalar(&app, "select count(*) from payment where not test").await,
+        0
+    );
     assert_eq!(
         scalar(&app, "select count(*) from payment_event").await as u64,
         seeded.events

@@ -7,6 +7,7 @@ use crate::helpers::TestApp;
 use crate::helpers::console::{Console, add_user};
 use crate::providers::Harness;
 use qrpay::db::audit::Who;
+use qrpay::emulator::Faults;
 use std::process::Command;
 
 both_backends!(
@@ -228,6 +229,35 @@ async fn the_doctor_passes_a_healthy_setup_and_fails_each_broken_item(app: TestA
     )
     .await;
     assert!(!run.ok && run.failed("disk: only"), "{:#?}", run.lines);
+    // The bank's clock is two minutes ahead of this machine's.
+    let bank = &h.emulator.as_ref().unwrap().bank;
+    bank.set_faults(Faults {
+        clock_skew_s: 120,
+        ..Faults::default()
+    });
+    let run = doctor(&db, &settings, &[]).await;
+    assert!(
+        !run.ok && run.failed("s off the bank's"),
+        "{:#?}",
+        run.lines
+    );
+    assert!(
+        run.line("s off the bank's")
+            .contains("synchronise the time"),
+        "{:#?}",
+        run.lines
+    );
+    bank.set_faults(Faults::default());
+    // A broker where no qrpay ever declared `qrpay.events` (a fresh virtual host).
+    if let Some(vhost) = FreshVhost::new() {
+        let url = vhost.url(&amqp);
+        let run = doctor(&db, &["--public-url", &base, "--amqp-url", &url], &[]).await;
+        assert!(
+            !run.ok && run.failed("has no exchange qrpay.events"),
+            "{:#?}",
+            run.lines
+        );
+    }
     // The bank refuses the key.
     qrpay::db::raiffeisen_setting::save_setting(
         &h.app.db,
@@ -357,4 +387,47 @@ async fn the_console_shows_the_same_checks_to_admins(app: TestApp) {
         )
         .await;
     assert_ne!(refused.status, 200);
+}
+
+/// A RabbitMQ virtual host made for one test with `rabbitmqctl` (the broker on this machine),
+/// deleted when dropped. `None`, with a notice, where `rabbitmqctl` cannot make one (unless
+/// `QRPAY_TEST_REQUIRE_SERVICES=1`: then it panics).
+struct FreshVhost(String);
+
+impl FreshVhost {
+    fn new() -> Option<Self> {
+        let name = format!("qrpay_doctor_{}", qrpay::domain::new_public_id());
+        let ctl = |args: &[&str]| {
+            Command::new("rabbitmqctl")
+                .args(args)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if ctl(&["add_vhost", &name])
+            && ctl(&["set_permissions", "-p", &name, "guest", ".*", ".*", ".*"])
+        {
+            return Some(Self(name));
+        }
+        if std::env::var("QRPAY_TEST_REQUIRE_SERVICES").as_deref() == Ok("1") {
+            panic!("rabbitmqctl could not make a virtual host for the doctor's exchange check");
+        }
+        eprintln!(
+            "notice: rabbitmqctl cannot make a virtual host; skipping the missing-exchange check"
+        );
+        None
+    }
+
+    /// `url` (a broker URL of the default virtual host) on this virtual host.
+    fn url(&self, url: &str) -> String {
+        let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+        format!("{base}/{}", self.0)
+    }
+}
+
+impl Drop for FreshVhost {
+    fn drop(&mut self) {
+        let _ = Command::new("rabbitmqctl")
+            .args(["delete_vhost", &self.0])
+            .output();
+    }
 }

@@ -1,8 +1,11 @@
-//! `qrpay backup --to FILE`: a verified online copy of a SQLite database; on PostgreSQL, the
+//! `qrpay backup --to FILE`: a verified online copy of a SQLite database, noted in the audit
+//! log (production mode warns at startup when none was taken in 24 h); on PostgreSQL, the
 //! `pg_dump` command to run instead (exit code 1: no file was written, so a script that chains
 //! on success never mistakes the advice for a backup).
 
-use crate::db::backup::sqlite_backup;
+use crate::db::Db;
+use crate::db::audit::Who;
+use crate::db::backup::{record_backup, sqlite_backup};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -31,6 +34,16 @@ pub async fn run(database_url: &str, args: BackupArgs) -> anyhow::Result<()> {
         done.payments,
         started.elapsed().as_millis()
     );
+    // The copy is good whatever happens next; only the note of it may fail.
+    let noted = match Db::connect(database_url).await {
+        Ok(db) => record_backup(&db, &Who::CLI, &args.to, &done)
+            .await
+            .map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = noted {
+        eprintln!("warning: the backup is good, but it could not be noted in the audit log: {e:#}");
+    }
     Ok(())
 }
 

@@ -71,6 +71,10 @@ pub struct BankEmulatorArgs {
     /// The next N notifications are dropped.
     #[arg(long, default_value_t = 0)]
     pub drop_callbacks: u32,
+    /// The bank's clock runs this many seconds ahead (negative: behind), as its `Date` header
+    /// says (for `qrpay doctor`'s clock check).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub clock_skew_s: i64,
     /// The next N refunds are declined.
     #[arg(long, default_value_t = 0)]
     pub decline_refunds: u32,
@@ -140,6 +144,7 @@ pub async fn bank_emulator(args: BankEmulatorArgs) -> anyhow::Result<()> {
             cut: args.cut,
             drop_callbacks: args.drop_callbacks,
             decline_refunds: args.decline_refunds,
+            clock_skew_s: args.clock_skew_s,
         },
     };
     crate::emulator::run(config, args.listen).await

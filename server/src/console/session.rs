@@ -4,7 +4,6 @@
 use super::{ConsoleBackend, guard, internal};
 use crate::auth::password;
 use crate::db;
-use crate::db::audit::Who;
 use app::backend::session::{SessionPort, StoreItem};
 use app::backend::{Actor, Role};
 use app::error::ConsoleError;
@@ -121,13 +120,11 @@ impl ConsoleBackend {
             .map_err(internal)?
             .map_err(|_| ConsoleError::form(app::i18n::Msg::PasswordTooShort, &[]))?;
         // The setup link fills an empty database: like the first start's defaults, it leaves no
-        // audit row (there is nobody yet to name as the actor).
-        match db::user::create_user(&self.db, &Who::SEED, login, &hash, "admin").await {
-            Ok(_) => Ok(()),
-            Err(db::user::UserError::LoginTaken(_)) => Err(ConsoleError::form(
-                app::i18n::Msg::LoginTaken,
-                &[("login", login)],
-            )),
+        // audit row (there is nobody yet to name as the actor). "No user yet" is checked again
+        // in the insert itself: another instance's setup link may have been used meanwhile.
+        match db::user::create_first_admin(&self.db, login, &hash).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(ConsoleError::form(app::i18n::Msg::SetupClosed, &[])),
             Err(e) => Err(internal(e)),
         }
     }

@@ -111,3 +111,39 @@ async fn copy_and_check(source: SqliteConnectOptions, to: &Path) -> anyhow::Resu
     let bytes = std::fs::metadata(to)?.len();
     Ok(SqliteBackup { bytes, payments })
 }
+
+/// Notes a finished backup in the audit log (action `backup`, entity `database`, what it holds):
+/// the «Журнал» lists it and production mode's startup looks for the newest one.
+pub async fn record_backup(
+    db: &super::Db,
+    who: &super::audit::Who<'_>,
+    to: &Path,
+    done: &SqliteBackup,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    super::audit::record(
+        &mut tx,
+        who,
+        super::audit::Change {
+            store_id: None,
+            action: "backup",
+            entity: "database",
+            entity_id: to.display().to_string(),
+            before: None,
+            after: Some(serde_json::json!({"bytes": done.bytes, "payments": done.payments})),
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// When the newest backup recorded by [`record_backup`] was taken.
+pub async fn last_backup(
+    db: &super::Db,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
+    super::read!(db, |c| sqlx::query_scalar(
+        "select max(created_at) from audit_log where action = 'backup' and entity = 'database'"
+    )
+    .fetch_one(c)
+    .await)
+}

@@ -1,6 +1,7 @@
-//! Bulk writes of made-up payment history (`qrpay seed`): payments, their status events and
-//! refunds, many rows a statement (multi-row `values` on SQLite, `unnest` arrays on PostgreSQL)
-//! and one transaction a batch. No outbox rows: the relay must not publish history.
+//! Bulk writes of made-up payment history (`qrpay seed`): payments (all marked `test`: made up,
+//! never money), their status events and refunds, many rows a statement (multi-row `values` on
+//! SQLite, `unnest` arrays on PostgreSQL) and one transaction a batch. No outbox rows: the relay
+//! must not publish history.
 
 use super::Db;
 use chrono::{DateTime, Utc};
@@ -101,7 +102,7 @@ pub async fn analyze(db: &Db) -> Result<(), sqlx::Error> {
 
 const PAYMENT_INSERT: &str = "insert into payment (payment_id, store_id, till_id, payment_type_id, \
     module, status, amount, receipt, order_ref, qr_id, qr_payload, bank_transaction_id, failure_code, \
-    failure_message, expires_at, paid_at, refunded_amount, late, created_at, updated_at) ";
+    failure_message, expires_at, paid_at, refunded_amount, late, created_at, updated_at, test) ";
 const EVENT_INSERT: &str = "insert into payment_event (payment_id, refund_id, from_status, to_status, \
     trigger, detail, created_at) ";
 const REFUND_INSERT: &str = "insert into refund (refund_id, payment_id, store_id, till_id, amount, \
@@ -133,7 +134,9 @@ async fn flush_sqlite(write: &sqlx::SqlitePool, b: &Batch) -> Result<(), sqlx::E
                 .push_bind(b.p_refunded[i])
                 .push_bind(b.p_late[i])
                 .push_bind(b.p_created_at[i])
-                .push_bind(b.p_updated_at[i]);
+                .push_bind(b.p_updated_at[i])
+                // Made-up history is never money: test payments, like the sandbox's own.
+                .push_bind(true);
         });
         q.build().execute(&mut *tx).await?;
     }
@@ -178,8 +181,8 @@ async fn flush_postgres(pool: &sqlx::PgPool, b: &Batch) -> Result<(), sqlx::Erro
         |v: &[Option<&'static str>]| v.iter().map(|s| s.map(str::to_owned)).collect::<Vec<_>>();
     sqlx::query(&format!(
         "{PAYMENT_INSERT} select id, store, till, pt, 'sandbox', status, amount, receipt, order_ref, \
-         qr_id, qr_payload, bank_tx, fcode, fmsg, expires, paid, refunded, late, created, updated \
-         from unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::text[], $6::int8[], \
+         qr_id, qr_payload, bank_tx, fcode, fmsg, expires, paid, refunded, late, created, updated, \
+         true from unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::text[], $6::int8[], \
          $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], \
          $14::timestamptz[], $15::timestamptz[], $16::int8[], $17::bool[], $18::timestamptz[], \
          $19::timestamptz[]) as t(id, store, till, pt, status, amount, receipt, order_ref, qr_id, \

@@ -156,6 +156,36 @@ pub async fn create_user(
     Ok(id)
 }
 
+/// Creates the first user, an admin, only while there is no user at all: the check and the
+/// insert are one statement in one transaction (on PostgreSQL under a transaction-level advisory
+/// lock, so two qrpay instances with their own setup links cannot both pass). `Ok(None)`: users
+/// exist already. Like the first start's defaults it writes no audit row (nobody to name yet).
+pub async fn create_first_admin(
+    db: &Db,
+    login: &str,
+    password_hash: &str,
+) -> Result<Option<i64>, UserError> {
+    let at = now();
+    let mut tx = db.begin().await?;
+    if let Tx::Postgres(t) = &mut tx {
+        sqlx::query("select pg_advisory_xact_lock(hashtext('qrpay.first_admin'))")
+            .execute(&mut **t)
+            .await?;
+    }
+    let id: Option<i64> = in_tx!(&mut tx, |c| sqlx::query_scalar(
+        "insert into app_user (login, password_hash, role, created_at, updated_at) \
+         select $1, $2, 'admin', $3, $3 where not exists (select 1 from app_user) \
+         returning app_user_id"
+    )
+    .bind(login)
+    .bind(password_hash)
+    .bind(at)
+    .fetch_optional(&mut *c)
+    .await)?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// The user's row inside the transaction; on PostgreSQL the enabled admins are locked first, so
 /// that two admins demoting each other at once cannot both pass the last-admin check (SQLite
 /// has one writer: its transactions never overlap).

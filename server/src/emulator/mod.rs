@@ -49,6 +49,9 @@ pub struct Faults {
     pub drop_callbacks: u32,
     /// The next N refunds are declined by the bank.
     pub decline_refunds: u32,
+    /// The bank's clock is this many seconds ahead of the real one (negative: behind); its
+    /// answers' `Date` header says so.
+    pub clock_skew_s: i64,
 }
 
 #[derive(Debug, Clone)]

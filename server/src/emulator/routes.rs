@@ -405,7 +405,7 @@ async fn inject_faults(State(bank): State<Shared>, req: Request, next: Next) -> 
         Malformed,
         Cut,
     }
-    let (latency, fault) = {
+    let (latency, fault, skew) = {
         let mut f = lock(&bank.faults);
         let fault = if f.hang > 0 {
             f.hang -= 1;
@@ -426,12 +426,21 @@ async fn inject_faults(State(bank): State<Shared>, req: Request, next: Next) -> 
         } else {
             Fault::None
         };
-        (Duration::from_millis(f.latency_ms), fault)
+        (Duration::from_millis(f.latency_ms), fault, f.clock_skew_s)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     match fault {
+        Fault::None if skew != 0 => {
+            let mut res = next.run(req).await;
+            let clock = Utc::now() + chrono::TimeDelta::seconds(skew);
+            let date = clock.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&date) {
+                res.headers_mut().insert(axum::http::header::DATE, v);
+            }
+            res
+        }
         Fault::None => next.run(req).await,
         Fault::Fail => (
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -14,8 +14,8 @@ use crate::db::outbox::OutboxRow;
 use crate::domain::amqp_url::redact;
 use futures::StreamExt;
 use lapin::options::{
-    BasicConsumeOptions, BasicPublishOptions, BasicRejectOptions, ConfirmSelectOptions,
-    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+    BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
+    ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Confirmation, Connection, ConnectionProperties, ErrorKind, ExchangeKind};
@@ -406,9 +406,20 @@ type Wanted = Box<dyn Fn(&Received) -> bool + Send + Sync>;
 pub struct Subscriber {
     _conn: Connection,
     channel: Channel,
-    consumer: lapin::Consumer,
-    wanted: Option<Wanted>,
+    source: Source,
 }
+
+enum Source {
+    /// The broker pushes every message of the subscriber's own queue.
+    Own(lapin::Consumer),
+    /// The shared unrouted queue is read by `basic_get`, only while [`Subscriber::next`] runs:
+    /// a pushing consumer would hold (unacknowledged, in its buffer) messages other readers of
+    /// the queue are waiting for whenever its owner is busy elsewhere.
+    Shared { queue: String, wanted: Wanted },
+}
+
+/// How long a reader of the shared queue waits before looking through it again.
+const SHARED_POLL: Duration = Duration::from_millis(20);
 
 fn header_int(headers: &Option<FieldTable>, name: &str) -> Option<i64> {
     match headers.as_ref()?.inner().get(name)? {
@@ -459,7 +470,7 @@ impl Subscriber {
                 .await
                 .map_err(|e| format!("cannot bind the queue to {exchange}: {e}"))?;
         }
-        Self::consume(conn, channel, queue.name().as_str(), None).await
+        Self::consume(conn, channel, queue.name().as_str()).await
     }
 
     /// Consumes the unrouted queue of `topology`, taking (and acknowledging) only the messages
@@ -471,21 +482,23 @@ impl Subscriber {
     ) -> Result<Self, String> {
         let conn = connect(url, "qrpay events unrouted").await?;
         let (channel, _) = declare(&conn, topology).await?;
-        Self::consume(conn, channel, &topology.unrouted, Some(Box::new(wanted))).await
+        Ok(Self {
+            _conn: conn,
+            channel,
+            source: Source::Shared {
+                queue: topology.unrouted.clone(),
+                wanted: Box::new(wanted),
+            },
+        })
     }
 
-    async fn consume(
-        conn: Connection,
-        channel: Channel,
-        queue: &str,
-        wanted: Option<Wanted>,
-    ) -> Result<Self, String> {
+    async fn consume(conn: Connection, channel: Channel, queue: &str) -> Result<Self, String> {
         let consumer = channel
             .basic_consume(
                 queue.into(),
                 "".into(),
                 BasicConsumeOptions {
-                    no_ack: wanted.is_none(),
+                    no_ack: true,
                     ..Default::default()
                 },
                 FieldTable::default(),
@@ -495,40 +508,68 @@ impl Subscriber {
         Ok(Self {
             _conn: conn,
             channel,
-            consumer,
-            wanted,
+            source: Source::Own(consumer),
         })
     }
 
     /// The next message, or `None` when none comes within `wait` (or the connection closed).
     pub async fn next(&mut self, wait: Duration) -> Option<Result<Received, String>> {
         let deadline = Instant::now() + wait;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let delivery = match tokio::time::timeout(left, self.consumer.next()).await {
-                Ok(Some(Ok(d))) => d,
-                Ok(Some(Err(e))) => return Some(Err(format!("consumer failed: {e}"))),
-                Ok(None) | Err(_) => return None,
-            };
-            let received = received(&delivery);
-            let Some(wanted) = &self.wanted else {
-                return Some(Ok(received));
-            };
-            let tag = delivery.delivery_tag;
-            let take = wanted(&received);
-            let answered = if take {
-                self.channel.basic_ack(tag, Default::default()).await
-            } else {
-                let requeue = BasicRejectOptions { requeue: true };
-                self.channel.basic_reject(tag, requeue).await
-            };
-            match answered {
-                Ok(()) if take => return Some(Ok(received)),
-                Ok(()) => continue,
-                Err(e) => return Some(Err(format!("cannot acknowledge: {e}"))),
-            }
+        match &mut self.source {
+            Source::Own(consumer) => match tokio::time::timeout(wait, consumer.next()).await {
+                Ok(Some(Ok(d))) => Some(Ok(received(&d))),
+                Ok(Some(Err(e))) => Some(Err(format!("consumer failed: {e}"))),
+                Ok(None) | Err(_) => None,
+            },
+            Source::Shared { queue, wanted } => loop {
+                match take_wanted(&self.channel, queue, wanted).await {
+                    Ok(Some(r)) => return Some(Ok(r)),
+                    Ok(None) if Instant::now() >= deadline => return None,
+                    Ok(None) => tokio::time::sleep(SHARED_POLL).await,
+                    Err(e) => return Some(Err(e)),
+                }
+            },
         }
     }
+}
+
+/// Looks through the shared queue once: the first message `wanted` accepts is acknowledged and
+/// returned; the ones passed over go back to the queue, in their order, when the look ends.
+async fn take_wanted(
+    channel: &Channel,
+    queue: &str,
+    wanted: &Wanted,
+) -> Result<Option<Received>, String> {
+    let mut passed = None;
+    let mut found = None;
+    while let Some(m) = channel
+        .basic_get(queue.into(), BasicGetOptions { no_ack: false })
+        .await
+        .map_err(|e| format!("cannot read {queue}: {e}"))?
+    {
+        let r = received(&m.delivery);
+        let tag = m.delivery.delivery_tag;
+        if wanted(&r) {
+            channel
+                .basic_ack(tag, Default::default())
+                .await
+                .map_err(|e| format!("cannot acknowledge: {e}"))?;
+            found = Some(r);
+            break;
+        }
+        passed = Some(tag);
+    }
+    if let Some(last) = passed {
+        let all_before = BasicNackOptions {
+            multiple: true,
+            requeue: true,
+        };
+        channel
+            .basic_nack(last, all_before)
+            .await
+            .map_err(|e| format!("cannot give messages back: {e}"))?;
+    }
+    Ok(found)
 }
 
 fn received(delivery: &lapin::message::Delivery) -> Received {

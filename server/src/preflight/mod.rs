@@ -55,7 +55,9 @@ pub async fn bank_address_refusals(
 
 /// What production mode warns about at startup (it still starts): no broker for a store's
 /// events, payment types on test modules (they refuse payments now), a bank whose callback URL
-/// was never registered through qrpay (payments then wait for polling), no console admin.
+/// was never registered through qrpay (payments then wait for polling), no console admin, no
+/// `qrpay backup` of a SQLite database in the last 24 hours (PostgreSQL's `pg_dump` runs are not
+/// seen by qrpay).
 /// `qrpay doctor` checks all of it and more.
 pub async fn production_warnings(
     db: &Db,
@@ -102,5 +104,32 @@ pub async fn production_warnings(
             "no console admin: `qrpay user add --login admin --role admin --password-stdin`".into(),
         );
     }
+    if let Some(w) = backup_warning(db, chrono::Utc::now()).await? {
+        warnings.push(w);
+    }
     Ok(warnings)
+}
+
+/// How old the newest backup may be before production mode's startup warns.
+pub const BACKUP_MAX_AGE: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// The warning about a SQLite database with no `qrpay backup` in [`BACKUP_MAX_AGE`] before `now`.
+pub async fn backup_warning(
+    db: &Db,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<String>, sqlx::Error> {
+    if !matches!(db, Db::Sqlite { .. }) {
+        return Ok(None);
+    }
+    let advice = "`qrpay backup --to FILE`, daily by the timer in docs/OPERATIONS.md";
+    Ok(match db::backup::last_backup(db).await? {
+        None => Some(format!(
+            "no backup of this database was ever taken: {advice}"
+        )),
+        Some(at) if now - at > BACKUP_MAX_AGE => Some(format!(
+            "no backup in the last 24 hours (the newest is of {}): {advice}",
+            at.format("%Y-%m-%d %H:%M UTC")
+        )),
+        Some(_) => None,
+    })
 }
