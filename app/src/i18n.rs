@@ -335,6 +335,10 @@ messages! {
     ColChanges,
     FieldOutcome,
     SecretKeyChanged,
+    AuditActBackup,
+    EntDatabase,
+    FieldBytes,
+    FieldPayments,
     TimeZone,
     // ---- admin configuration: authorization servers, tills, audit log ----
     AuthServers,

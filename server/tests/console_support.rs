@@ -46,6 +46,7 @@ crate::both_backends!(a_late_payment_says_why_and_what_was_done_and_the_journal_
 quiet_backends!(
     support_cancels_a_pending_payment_the_bank_annuls_its_qr_and_the_till_hears_cancelled,
     asking_the_bank_applies_what_it_says_and_the_page_shows_it,
+    asking_the_bank_about_a_refund_in_doubt_settles_it,
     a_viewer_can_neither_ask_for_nor_confirm_a_support_action,
 );
 with_broker!(republishing_sends_the_payments_events_again_with_their_message_ids);
@@ -71,7 +72,7 @@ pub async fn ask(
     let a = c.post_fn(name, &from, form, s).await;
     assert_eq!(a.status, 302, "{:?}", a.error());
     assert!(a.error().is_none(), "{:?}", a.error());
-    let page = c.follow(&a, &s).await;
+    let page = c.follow(&a, s).await;
     let token = token_of(&page).expect("a confirmation form with its token");
     (page, token)
 }
@@ -485,4 +486,62 @@ async fn a_late_payment_says_why_and_what_was_done_and_the_journal_speaks_in_wor
         clean.contains("data-testid=\"who\">qrpay (автоматически)<"),
         "the late payment's refund is qrpay's own: {clean}"
     );
+}
+
+async fn asking_the_bank_about_a_refund_in_doubt_settles_it(app: TestApp) {
+    let h = Harness::raiffeisen(app).await;
+    let app = &h.app;
+    let c = Console::new(app);
+    let s = c.user("sofia", "support").await;
+    let p = h.create(3_000, "normal").await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    h.pay(&id, false).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while status(app, &id).await != "paid" && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status(app, &id).await, "paid", "the bank's notice came");
+    // The refund's answer is lost: it is in doubt.
+    h.faults(fault("5xx"));
+    let r = app.refund(&id, json!({"amount": 1_000})).await;
+    let refund_id = r.body["id"].as_str().unwrap().to_owned();
+    let refund = qrpay::db::refund::get_refund(&app.db, &refund_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(refund.status, "unknown", "{}", r.body);
+    let page = c
+        .get(&format!("/console/transactions/{id}"), Some(&s))
+        .await
+        .body;
+    assert!(
+        page.contains("data-testid=\"ask-refund-submit\""),
+        "beside the refund"
+    );
+
+    let form = [
+        ("payment_id", id.as_str()),
+        ("refund_id", refund_id.as_str()),
+    ];
+    let (question, token) = ask(&c, &s, "ask_bank", &id, &form).await;
+    assert_eq!(
+        text_of(&question, "ask-question").as_deref(),
+        Some("Спросить банк о состоянии возврата сейчас?")
+    );
+    let done = confirm(&c, &s, &id, &token).await;
+    assert!(done.error().is_none(), "{:?}", done.error());
+    let refund = qrpay::db::refund::get_refund(&app.db, &refund_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        refund.status, "completed",
+        "settled as the sync worker would"
+    );
+    let page = c.follow(&done, &s).await;
+    assert!(page.contains("Банк: возврат выполнен."), "{page}");
+    assert!(!page.contains("data-testid=\"ask-refund-submit\""));
+    let rows = audit_rows(app, "ask_bank", &id).await;
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].2.contains(&refund_id), "{rows:?}");
 }

@@ -191,6 +191,10 @@ field-events = Events
 col-changes = What changed
 field-outcome = Outcome
 secret-key-changed = changed
+audit-act-backup = backup
+ent-database = Database
+field-bytes = Size, bytes
+field-payments = Payments
 time-zone = Time zone
 
 ## ---- admin configuration: authorization servers, tills, audit log ----

@@ -191,6 +191,10 @@ field-events = Событий
 col-changes = Что изменилось
 field-outcome = Итог
 secret-key-changed = изменён
+audit-act-backup = резервная копия
+ent-database = База данных
+field-bytes = Размер, байт
+field-payments = Оплат
 time-zone = Часовой пояс
 
 ## ---- admin configuration: authorization servers, tills, audit log ----

@@ -78,6 +78,7 @@ fn action_words(action: &str, lang: Lang) -> String {
         "cancel" => Msg::AuditActCancel,
         "ask_bank" => Msg::AuditActAskBank,
         "republish" => Msg::AuditActRepublish,
+        "backup" => Msg::AuditActBackup,
         "refund" => Msg::AuditRefund,
         other => return other.to_owned(),
     };
@@ -101,6 +102,7 @@ fn entity_view(entity: &str, id: String, lang: Lang) -> AnyView {
         "app_user" => Msg::EntUser,
         "raiffeisen_setting" => Msg::EntRaiffeisen,
         "reconciliation" => Msg::EntReconciliation,
+        "database" => Msg::EntDatabase,
         other => return view! { {other.to_owned()} " #" {id} }.into_any(),
     };
     view! { {m.text(lang)} " #" {id} }.into_any()
@@ -142,6 +144,8 @@ fn field_words(field: &str, lang: Lang) -> String {
         "outcome" => Msg::FieldOutcome,
         "bank_detail" => Msg::FieldBankSaid,
         "events" => Msg::FieldEvents,
+        "bytes" => Msg::FieldBytes,
+        "payments" => Msg::FieldPayments,
         "refund_id" => Msg::RefundTitle,
         _ => return field.to_owned(),
     };

@@ -37,7 +37,6 @@ pub fn TransactionPage() -> impl IntoView {
                 {move || {
                     let id = id.clone();
                     let (confirming, done) = (confirming.clone(), done.clone());
-                    let actions = actions.clone();
                     Suspend::new(async move {
                         let state = if may_act {
                             get_support_state(id.clone()).await.unwrap_or_default()
@@ -94,7 +93,7 @@ fn detail_view(
     let words = status_words(&d.status, d.late.is_some(), d.amount, d.refunded_amount)
         .map(|m| m.text(lang).to_owned())
         .unwrap_or_else(|| d.status.clone());
-    let support = may_act.then(|| actions_view(&d, lang, actions.clone(), state));
+    let support = may_act.then(|| actions_view(&d, lang, actions, state));
     let refund_rows: Vec<_> = d
         .refunds
         .iter()
