@@ -339,6 +339,10 @@ messages! {
     EntDatabase,
     FieldBytes,
     FieldPayments,
+    FieldDays,
+    FieldLines,
+    FieldMismatches,
+    FieldRegistry,
     TimeZone,
     // ---- admin configuration: authorization servers, tills, audit log ----
     AuthServers,

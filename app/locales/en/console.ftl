@@ -195,6 +195,10 @@ audit-act-backup = backup
 ent-database = Database
 field-bytes = Size, bytes
 field-payments = Payments
+field-days = Period
+field-lines = Registry lines
+field-mismatches = Mismatches
+field-registry = Registry file
 time-zone = Time zone
 
 ## ---- admin configuration: authorization servers, tills, audit log ----

@@ -195,6 +195,10 @@ audit-act-backup = резервная копия
 ent-database = База данных
 field-bytes = Размер, байт
 field-payments = Оплат
+field-days = Период
+field-lines = Строк в реестре
+field-mismatches = Расхождений
+field-registry = Файл реестра
 time-zone = Часовой пояс
 
 ## ---- admin configuration: authorization servers, tills, audit log ----

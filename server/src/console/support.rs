@@ -231,7 +231,7 @@ impl ConsoleBackend {
             }
             SupportAction::Republish { .. } => {
                 let (outcome, count) = self.republish(&p).await?;
-                let after = json!({ "events": count, "outcome": outcome });
+                let after = json!({ "status": before, "events": count, "outcome": outcome });
                 ("republish", outcome, Some(count.to_string()), after)
             }
         };
