@@ -45,6 +45,8 @@ QRPAY_E2E_TILL_KEY="$("$BIN" till add --name e2e-till)"
 # A second store, so that the console shows its store picker.
 "$BIN" store add --code e2e-north --name "E2E Север"
 export QRPAY_E2E_TILL_KEY
+# Specs that start a bank emulator or use the command line run this binary.
+export QRPAY_E2E_BIN="$BIN"
 export QRPAY_E2E_LOGIN=e2e-admin
 QRPAY_E2E_PASSWORD="e2e-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 export QRPAY_E2E_PASSWORD

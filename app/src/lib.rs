@@ -35,9 +35,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(request_lang());
+    let lang = request_lang();
+    provide_context(lang);
+    // Every page's title ends with the product's name («qrpay — интегратор QR-оплат СБП»).
+    let product = i18n::Msg::ProductName.text(lang);
+    let formatter = move |text: String| {
+        if text.is_empty() {
+            product.to_owned()
+        } else {
+            format!("{text} · {product}")
+        }
+    };
     view! {
-        <Title text="qrpay"/>
+        <Title formatter=formatter text=""/>
         <Router>
             <Routes fallback=pages::not_found::NotFoundPage>
                 <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
@@ -59,6 +69,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/auth-servers") view=pages::auth_servers::AuthServersPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/payment-types") view=pages::payment_types::PaymentTypesPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/tills") view=pages::tills::TillsPage ssr=SsrMode::Async/>
+                <Route path=path!("/console/static-qrs") view=pages::static_qrs::StaticQrsPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/console/static-qrs/:id/plate")
+                    view=pages::static_qrs::StaticQrPlatePage
+                    ssr=SsrMode::Async
+                />
                 <Route path=path!("/console/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/reconcile") view=pages::reconcile::ReconcilePage ssr=SsrMode::Async/>
                 <Route path=path!("/console/modules") view=pages::modules::ModulesPage ssr=SsrMode::Async/>

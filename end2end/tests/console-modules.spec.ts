@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { LoginPage } from '../pages/LoginPage';
 import { ModulesPage } from '../pages/ModulesPage';
+import { ConsoleMenu } from '../pages/ConsoleMenu';
 
 const login = process.env.QRPAY_E2E_LOGIN ?? 'e2e-admin';
 const password = process.env.QRPAY_E2E_PASSWORD;
@@ -17,7 +18,7 @@ for (const javaScriptEnabled of [true, false]) {
       await new LoginPage(page).signIn(login, password!);
 
       const modules = new ModulesPage(page);
-      await page.getByTestId('nav-modules').click();
+      await new ConsoleMenu(page).openSettings('nav-modules');
       await expect(page).toHaveURL(/\/console\/modules$/);
       await expect(modules.heading).toHaveText('Модули оплаты');
       await expect(modules.sandboxNote).toContainText('настраивать нечего');

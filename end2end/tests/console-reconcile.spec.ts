@@ -1,24 +1,13 @@
 import { test, expect } from '@playwright/test';
 import { LoginPage } from '../pages/LoginPage';
 import { ModulesPage } from '../pages/ModulesPage';
+import { registry as bankRegistry } from '../pages/registry';
 
 const login = process.env.QRPAY_E2E_LOGIN ?? 'e2e-admin';
 const password = process.env.QRPAY_E2E_PASSWORD;
 
-/** The bank's registry of today (Moscow) with one payment qrpay never made, as UTF-8 CSV. */
-function registry(): Buffer {
-  const msk = new Date(Date.now() + 3 * 3600 * 1000);
-  const dd = String(msk.getUTCDate()).padStart(2, '0');
-  const mm = String(msk.getUTCMonth() + 1).padStart(2, '0');
-  const yyyy = msk.getUTCFullYear();
-  return Buffer.from(
-    `Instant Payments C2B Transactions report for ${dd}/${mm}/${yyyy} / Отчет по СБП C2B транзакциям за ${dd}/${mm}/${yyyy};;;;;;;;;;;\r\n` +
-      ';;;;;;;;;;;\r\n' +
-      'Мерчант;Дата операции МСК;Тип;id заказа;id возврата;Комментарий;Способ оплаты;Данные оплаты;id клиента;Сумма;Комиссия;Дополнительные поля\r\n' +
-      `MA0000000552;${dd}.${mm}.${yyyy} 10:58;Payment;q-e2e-unknown;;;Instant Payment QR;AD1;0079******12;3923.00;15.69;\r\n` +
-      'ИТОГО;;;;;;;;;3923.00;15.69;\r\n',
-  );
-}
+/** Today's registry with one payment qrpay never made. */
+const registry = () => bankRegistry('MA0000000552', 'q-e2e-unknown', '3923.00', '15.69');
 
 for (const javaScriptEnabled of [true, false]) {
   const mode = javaScriptEnabled ? 'js' : 'nojs';

@@ -2,6 +2,7 @@ import { test, expect } from '@playwright/test';
 import { LoginPage } from '../pages/LoginPage';
 import { UsersPage } from '../pages/UsersPage';
 import { DashboardPage } from '../pages/DashboardPage';
+import { ConsoleMenu } from '../pages/ConsoleMenu';
 
 const login = process.env.QRPAY_E2E_LOGIN ?? 'e2e-admin';
 const password = process.env.QRPAY_E2E_PASSWORD;
@@ -19,7 +20,7 @@ for (const javaScriptEnabled of [true, false]) {
       await new LoginPage(page).goto();
       await new LoginPage(page).signIn(login, password!);
       await expect(page).toHaveURL(/\/console$/);
-      await page.getByTestId('nav-users').click();
+      await new ConsoleMenu(page).openSettings('nav-users');
       await expect(page).toHaveURL(/\/console\/users$/);
       const users = new UsersPage(page);
       await expect(users.row(login).getByTestId('me')).toBeVisible();

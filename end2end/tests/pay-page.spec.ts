@@ -29,12 +29,19 @@ test.describe('customer QR page', () => {
       await expect(pay.root).toHaveAttribute('data-status', 'pending');
       await expect(pay.amount).toHaveText('1\u00a0234,56\u00a0₽');
       await expect(pay.hint).toHaveText('Отсканируйте QR-код камерой телефона или в приложении банка');
+      // The seed's СБП wording, and one English line for tourists.
+      const sbp = page.getByTestId('sbp');
+      const english = page.getByTestId('hint-en');
+      await expect(sbp).toHaveText('Оплата по QR-коду СБП — Системы быстрых платежей');
+      await expect(english).toHaveAttribute('lang', 'en');
+      await expect(english).toContainText('Scan the QR code');
+      await page.screenshot({ path: `/tmp/e2e-pay-${width}x${height}.png` });
       await expect(pay.qr.locator('svg')).toBeVisible();
       // The QR and the text all fit on the screen, and the QR is large.
       const box = await pay.qr.boundingBox();
       expect(box).not.toBeNull();
       expect(box!.width).toBeGreaterThan(Math.min(width, height) * 0.7);
-      for (const l of [pay.qr, pay.amount, pay.hint, pay.countdown]) {
+      for (const l of [pay.qr, pay.amount, pay.hint, sbp, english, pay.countdown]) {
         const b = await l.boundingBox();
         expect(b!.x).toBeGreaterThanOrEqual(0);
         expect(b!.y).toBeGreaterThanOrEqual(0);
@@ -49,6 +56,7 @@ test.describe('customer QR page', () => {
       const paid = await request.post(`/api/v1/sandbox/payments/${payment.id}/pay`, { headers: auth });
       expect(paid.status()).toBe(200);
       await expect(pay.headline).toHaveText('Оплачено', { timeout: 10_000 });
+      await expect(page.getByTestId('headline-en')).toHaveText('Paid');
       await expect(pay.root).toHaveAttribute('data-status', 'paid');
       await expect(pay.qr).toHaveCount(0);
     });

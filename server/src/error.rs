@@ -2,6 +2,10 @@
 //! `{"error": {"code": "snake_case_code", "message": "human text", "field": "…"}}`.
 //! The `code` values are a documented contract (see `ErrorCode`, listed in the OpenAPI document).
 //! 4xx errors show their message; 5xx are opaque to the client and fully logged.
+//!
+//! Messages come in English and Russian: inside qrpay the Russian one travels beside the English
+//! one in the body (under [`RU_KEY`]) until the language layer (`http::language`) keeps the one
+//! the till reads. `code` and `field` are the same in both.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -137,6 +141,8 @@ pub enum ApiError {
         code: ErrorCode,
         message: String,
         field: Option<String>,
+        /// The message in Russian; `None`: the code's general Russian words.
+        message_ru: Option<String>,
     },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -148,6 +154,25 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            message_ru: None,
+        }
+    }
+
+    /// The same error with its message in Russian, for tills that read Russian.
+    pub fn ru(self, text: impl Into<String>) -> Self {
+        match self {
+            Self::Client {
+                code,
+                message,
+                field,
+                ..
+            } => Self::Client {
+                code,
+                message,
+                field,
+                message_ru: Some(text.into()),
+            },
+            internal => internal,
         }
     }
 
@@ -156,6 +181,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: Some(field.into()),
+            message_ru: None,
         }
     }
 
@@ -181,6 +207,7 @@ impl ApiError {
                 code,
                 message,
                 field,
+                ..
             } => ErrorBody {
                 error: ErrorDetail {
                     code: *code,
@@ -199,6 +226,72 @@ impl ApiError {
     }
 }
 
+/// The key under which an error body carries its Russian message inside qrpay (never sent: the
+/// language layer removes it).
+pub const RU_KEY: &str = "message_ru";
+
+impl ApiError {
+    /// The message in Russian: its own, or the general words for its code.
+    pub fn message_ru(&self) -> String {
+        match self {
+            Self::Client {
+                message_ru: Some(ru),
+                ..
+            } => ru.clone(),
+            Self::Client { code, field, .. } => code.words_ru(field.as_deref()),
+            Self::Internal(_) => ErrorCode::InternalError.words_ru(None),
+        }
+    }
+
+    /// The body as qrpay carries it until the language layer: [`Self::body`] plus the Russian
+    /// message under [`RU_KEY`].
+    pub fn wire_body(&self) -> serde_json::Value {
+        let mut body = serde_json::to_value(self.body()).expect("BUG: error bodies serialize");
+        body["error"][RU_KEY] = serde_json::Value::String(self.message_ru());
+        body
+    }
+}
+
+impl ErrorCode {
+    /// The general Russian words for the code (`field`: the field at fault, named as sent).
+    pub fn words_ru(self, field: Option<&str>) -> String {
+        use ErrorCode as E;
+        let field = field.unwrap_or("?");
+        match self {
+            E::InvalidJson => "Тело запроса не читается как JSON".into(),
+            E::IdempotencyKeyMissing => "Нет заголовка Idempotency-Key".into(),
+            E::Unauthorized => "Ключ кассы не передан, неверен или отозван".into(),
+            E::Forbidden => "Это относится к другому магазину".into(),
+            E::NotFound => "Не найдено".into(),
+            E::MethodNotAllowed => "Этот адрес не принимает такой метод запроса".into(),
+            E::IdempotencyKeyReused => {
+                "Этот Idempotency-Key уже использован для другого запроса".into()
+            }
+            E::IdempotencyRequestInProgress => {
+                "Первый запрос с этим Idempotency-Key ещё выполняется; повторите чуть позже".into()
+            }
+            E::RefundExceedsPaid => "Сумма возврата больше, чем осталось вернуть".into(),
+            E::PaymentNotPaid => "Вернуть можно только оплаченный платёж".into(),
+            E::QrNotAvailable => "У платежа нет QR-кода".into(),
+            E::NotSandboxPayment => "Только для платежей тестового модуля sandbox".into(),
+            E::InvalidState => "Сейчас с этим платежом этого сделать нельзя".into(),
+            E::PayloadTooLarge => "Тело запроса больше 64 КиБ".into(),
+            E::UnsupportedMediaType => "Тело запроса должно быть application/json".into(),
+            E::MissingField => format!("Не заполнено поле {field}"),
+            E::UnknownField => format!("Неизвестное поле {field}"),
+            E::InvalidField => format!("Неверное значение поля {field}"),
+            E::UnknownPaymentType => "В магазине нет такого вида оплаты".into(),
+            E::PaymentTypeDisabled => "Этот вид оплаты выключен".into(),
+            E::CustomerQrNotSupported => "Этот вид оплаты не принимает QR-код покупателя".into(),
+            E::RateLimited => "Слишком много запросов; повторите позже".into(),
+            E::InternalError => "Внутренняя ошибка qrpay; она записана в журнал".into(),
+            E::ProviderRejected => "Банк отказал".into(),
+            E::ProviderUnavailable => "Модуль оплаты этого вида оплаты не установлен".into(),
+            E::ProviderTimeout => "Банк не ответил вовремя".into(),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         Self::Internal(anyhow::Error::new(e).context("database error"))
@@ -213,6 +306,9 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     pub code: ErrorCode,
+    /// For people (a cashier's screen): in the language the request's `Accept-Language` names
+    /// (`ru`, `en`), else the till's own (console «Кассы»), else Russian. Programs read `code`
+    /// and `field`, which are the same in every language.
     pub message: String,
     /// The field, query parameter or header at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -224,7 +320,7 @@ impl IntoResponse for ApiError {
         if let Self::Internal(e) = &self {
             tracing::error!(error = ?e, "request failed");
         }
-        (self.code().status(), axum::Json(self.body())).into_response()
+        (self.code().status(), axum::Json(self.wire_body())).into_response()
     }
 }
 

@@ -34,8 +34,26 @@ pub fn spawn(
         "sync",
         move |p, room| async move { p.sync_jobs(sync_interval, room).await },
     ));
-    let renew = tokio::spawn(renew_claims(payments));
-    vec![expiry, sync, renew]
+    let renew = tokio::spawn(renew_claims(payments.clone()));
+    let static_qrs = tokio::spawn(poll_static_qrs(payments));
+    vec![expiry, sync, renew, static_qrs]
+}
+
+/// How often the banks are asked about the payments of active static QRs (their callbacks are
+/// the primary signal; this catches what a lost callback missed).
+const STATIC_QR_POLL: Duration = Duration::from_secs(15);
+
+/// Every [`STATIC_QR_POLL`]: takes the payments the banks report for active static QRs (each
+/// once, so several instances polling at once are harmless).
+async fn poll_static_qrs(payments: Arc<PaymentService>) {
+    let mut tick = tokio::time::interval(STATIC_QR_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = payments.poll_static_qrs().await {
+            tracing::warn!(error = %e, "polling static QRs failed");
+        }
+    }
 }
 
 /// On PostgreSQL: wakes this instance's long-polls on every payment change any instance makes

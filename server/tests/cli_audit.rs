@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// Runs `qrpay --database-url <the app's> <args>`, feeding `stdin`; returns stdout.
-async fn qrpay(app: &TestApp, args: &[&str], stdin: &str) -> String {
+pub(crate) async fn qrpay(app: &TestApp, args: &[&str], stdin: &str) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qrpay"));
     cmd.arg("--database-url")
         .arg(&app.database_url)

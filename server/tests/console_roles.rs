@@ -96,6 +96,11 @@ fn table() -> Vec<Row> {
         ("list_audit", Some(Support), vec![]),
         ("list_reconciliations", Some(Support), vec![]),
         ("get_reconciliation", Some(Support), vec![("id", "1")]),
+        (
+            "ask_bank_about_payment",
+            Some(Support),
+            vec![("id", "999999"), ("payment_id", "nope")],
+        ),
         ("get_payment_modules", Some(Admin), vec![]),
         (
             "save_raiffeisen_settings",
@@ -111,6 +116,13 @@ fn table() -> Vec<Row> {
         ),
         ("delete_auth_server", Some(Admin), vec![("id", "999999")]),
         ("list_tills", Some(Admin), vec![]),
+        ("list_static_qrs", Some(Admin), vec![]),
+        (
+            "issue_static_qr",
+            Some(Admin),
+            vec![("name", ""), ("payment_type_id", "")],
+        ),
+        ("deactivate_static_qr", Some(Admin), vec![("id", "999999")]),
         (
             "create_till",
             Some(Admin),
@@ -118,9 +130,15 @@ fn table() -> Vec<Row> {
         ),
         ("revoke_till", Some(Admin), vec![("id", "999999")]),
         (
-            "save_till_outputs",
+            "save_till",
             Some(Admin),
-            vec![("id", "999999"), ("paper_width", "384")],
+            vec![
+                ("id", "999999"),
+                ("name", "T"),
+                ("kind", "till"),
+                ("language", "ru"),
+                ("paper_width", "384"),
+            ],
         ),
         ("list_payment_types", Some(Admin), vec![]),
         (

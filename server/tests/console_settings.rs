@@ -30,8 +30,8 @@ async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change
     let page = c.get(AUTH_PAGE, Some(&s)).await;
     assert_eq!(page.status, 200);
     assert!(
-        page.body.contains(r#"value="QR оплата""#),
-        "the name is prefilled"
+        page.body.contains(r#"value="QR оплата 2""#),
+        "the name is prefilled with one the store's «QR оплата» does not clash with"
     );
     assert!(page.body.contains("Таймаут ожидания ответа, сек"));
 
@@ -54,6 +54,15 @@ async fn an_admin_adds_edits_and_deletes_an_authorization_server_and_each_change
     let id = auth_server_id(&app, "QR оплата 2").await;
     let page = c.get(&a.location, Some(&s)).await;
     assert!(page.body.contains("QR оплата 2") && page.body.contains("Сохранено."));
+    assert!(
+        page.body.contains(r#"value="QR оплата 3""#),
+        "the next free name is offered"
+    );
+    // Delete asks first: the list links to a confirmation, which holds the form.
+    assert!(!page.body.contains(r#"data-testid="delete-confirm""#));
+    let ask = c.get(&format!("{AUTH_PAGE}?delete={id}"), Some(&s)).await;
+    assert!(ask.body.contains(r#"data-testid="delete-confirm""#));
+    assert!(ask.body.contains(r#"data-testid="delete-yes""#));
 
     let edit = c.get(&format!("{AUTH_PAGE}?edit={id}"), Some(&s)).await;
     assert!(
@@ -245,8 +254,14 @@ async fn viewer_and_support_are_refused_by_every_admin_function_and_see_no_admin
             vec![("rabbitmq_url", "amqp://127.0.0.1:1/%2f")],
         ),
         (
-            "save_till_outputs",
-            vec![("id", "1"), ("paper_width", "384")],
+            "save_till",
+            vec![
+                ("id", "1"),
+                ("name", "T"),
+                ("kind", "till"),
+                ("language", "ru"),
+                ("paper_width", "384"),
+            ],
         ),
         (
             "save_payment_type",
@@ -549,7 +564,7 @@ async fn payment_type_errors_stand_beside_the_field_keep_the_values_and_save_not
         (
             "Новый",
             server.as_str(),
-            "sandbox",
+            "raiffeisen",
             "on",
             "scan_customer_qr",
             Msg::ScanNotSupported,
@@ -823,9 +838,16 @@ async fn an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing(a
     assert!(page.body.contains(r#"data-testid="outputs-form""#));
     let bad = c
         .post_fn(
-            "save_till_outputs",
+            "save_till",
             &format!("{TILLS_PAGE}?edit={id}"),
-            &[("id", &id), ("receipt", "on"), ("paper_width", "100")],
+            &[
+                ("id", &id),
+                ("name", "Касса 5"),
+                ("kind", "till"),
+                ("language", "ru"),
+                ("receipt", "on"),
+                ("paper_width", "100"),
+            ],
             &s,
         )
         .await;
@@ -840,10 +862,13 @@ async fn an_admin_changes_a_till_outputs_and_a_bad_paper_width_changes_nothing(a
     );
     let ok = c
         .post_fn(
-            "save_till_outputs",
+            "save_till",
             &format!("{TILLS_PAGE}?edit={id}"),
             &[
                 ("id", &id),
+                ("name", "Касса 5"),
+                ("kind", "till"),
+                ("language", "ru"),
                 ("receipt", "on"),
                 ("paper_width", "384"),
                 ("escpos_native", "on"),

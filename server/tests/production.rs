@@ -126,10 +126,13 @@ async fn production_mode_turns_test_modules_off_and_the_sandbox_routes_answer_40
     drop(app);
     // The same database, now in production mode.
     let app = spawn_app_with(&url, dir.clone(), production(Some(HTTPS))).await;
+    // The message is checked in English: the till API answers in Russian unless asked.
     let r = app
-        .create_payment_raw(
+        .post_in(
+            "en",
+            "/api/v1/payments",
+            Some(&new_key()),
             &json!({"amount": 500, "receipt": "P-1"}).to_string(),
-            &new_key(),
         )
         .await;
     assert_eq!(

@@ -28,7 +28,7 @@ fn decode_gray(w: usize, h: usize, pixel: impl Fn(usize, usize) -> u8) -> Vec<St
         .collect()
 }
 
-fn decode_png(bytes: &[u8]) -> (Vec<String>, png::BitDepth, u32) {
+pub(crate) fn decode_png(bytes: &[u8]) -> (Vec<String>, png::BitDepth, u32) {
     let mut reader = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()))
         .read_info()
         .unwrap();
@@ -50,7 +50,7 @@ fn decode_png(bytes: &[u8]) -> (Vec<String>, png::BitDepth, u32) {
 }
 
 /// Draws the SVG's path (`M x yhWv1h-Wz` runs of dark modules) at 5 px per module and decodes it.
-fn decode_svg(svg: &str) -> Vec<String> {
+pub(crate) fn decode_svg(svg: &str) -> Vec<String> {
     let n: usize = svg
         .split("viewBox=\"0 0 ")
         .nth(1)

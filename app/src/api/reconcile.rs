@@ -17,3 +17,20 @@ pub async fn get_reconciliation(id: i64) -> Result<Option<ReconcileDetail>, Cons
     let (backend, actor) = require(Role::Support)?;
     backend.get_reconciliation(&actor, id).await
 }
+
+/// «Спросить банк» on a difference "paid at the bank, not in qrpay" (after the page's
+/// confirmation step): asks the bank about the payment's order, then back to the comparison with
+/// the outcome. Support and admins.
+#[server(prefix = "/console/fn", endpoint = "ask_bank_about_payment")]
+pub async fn ask_bank_about_payment(id: String, payment_id: String) -> Result<(), ConsoleError> {
+    let (backend, actor) = require(Role::Support)?;
+    let id = super::parse_id(&id)?;
+    let outcome = backend
+        .ask_bank_about_payment(&actor, id, &payment_id)
+        .await?;
+    leptos_axum::redirect(&format!(
+        "/console/reconcile?id={id}&asked={}&outcome={outcome}",
+        crate::backend::transactions::url_encode(&payment_id)
+    ));
+    Ok(())
+}

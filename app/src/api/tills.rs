@@ -1,4 +1,5 @@
-//! «Кассы»: adding tills (the key shown once), revoking them, their QR outputs. Admins only.
+//! «Кассы»: adding tills (the key shown once), revoking them, renaming them, their kind, language
+//! and QR outputs. Admins only.
 
 use super::settings::check_name;
 use super::{parse_id, parts, require, with_typed_values};
@@ -61,6 +62,7 @@ pub async fn create_till(
             TillInput {
                 name,
                 kind,
+                language: "ru".into(),
                 screen: screen.is_some(),
                 display: display.is_some(),
                 receipt: receipt.is_some(),
@@ -84,19 +86,29 @@ pub async fn revoke_till(id: String) -> Result<(), ConsoleError> {
     Ok(())
 }
 
-/// Changes a till's QR outputs, paper width and native ESC/POS.
-#[server(prefix = "/console/fn", endpoint = "save_till_outputs")]
-pub async fn save_till_outputs(
+/// Changes a till: its name, kind, the language of its messages, QR outputs, paper width and
+/// native ESC/POS.
+#[server(prefix = "/console/fn", endpoint = "save_till")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_till(
     id: String,
+    name: String,
+    kind: String,
+    language: String,
     screen: Option<String>,
     display: Option<String>,
     receipt: Option<String>,
-    paper_width: String,
+    paper_width: Option<String>,
     escpos_native: Option<String>,
 ) -> Result<(), ConsoleError> {
     let (backend, actor) = require(Role::Admin)?;
     let id = parse_id(&id)?;
     let mut errors = FormErrors::default();
+    errors.keep("name", &name);
+    errors.keep("kind", &kind);
+    errors.keep("language", &language);
+    // A till without a receipt output shows no paper width: the saved one stays the default.
+    let paper_width = paper_width.unwrap_or_else(|| "576".into());
     errors.keep("paper_width", &paper_width);
     for (k, v) in [
         ("screen", &screen),
@@ -106,21 +118,33 @@ pub async fn save_till_outputs(
     ] {
         errors.keep(k, if v.is_some() { "on" } else { "" });
     }
-    let paper_width = match paper_width.trim() {
-        "384" => 384,
-        "576" => 576,
+    let checked_name = check_name(&name).map_err(|m| errors.field("name", m)).ok();
+    if !matches!(kind.as_str(), "till" | "kiosk") {
+        errors.field("kind", Msg::KindInvalid);
+    }
+    if !matches!(language.as_str(), "ru" | "en") {
+        errors.field("language", Msg::TillLanguageInvalid);
+    }
+    let width = match paper_width.trim() {
+        "384" => Some(384),
+        "576" => Some(576),
         _ => {
             errors.field("paper_width", Msg::PaperWidthInvalid);
-            return Err(ConsoleError::Invalid(errors));
+            None
         }
     };
+    let (Some(name), Some(paper_width), true) = (checked_name, width, errors.fields.is_empty())
+    else {
+        return Err(ConsoleError::Invalid(errors));
+    };
     backend
-        .set_till_outputs(
+        .update_till(
             &actor,
             id,
             TillInput {
-                name: String::new(),
-                kind: String::new(),
+                name,
+                kind,
+                language,
                 screen: screen.is_some(),
                 display: display.is_some(),
                 receipt: receipt.is_some(),
@@ -128,7 +152,8 @@ pub async fn save_till_outputs(
                 escpos_native: escpos_native.is_some(),
             },
         )
-        .await?;
+        .await
+        .map_err(|e| with_typed_values(&errors, e))?;
     leptos_axum::redirect("/console/tills?done=saved");
     Ok(())
 }

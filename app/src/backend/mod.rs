@@ -9,6 +9,7 @@ pub mod modules;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
+pub mod static_qrs;
 pub mod support;
 pub mod tills;
 pub mod transactions;
@@ -31,6 +32,7 @@ pub trait ConsolePorts:
     + dashboard::DashboardPort
     + reconcile::ReconcilePort
     + health::HealthPort
+    + static_qrs::StaticQrsPort
 {
 }
 
@@ -46,6 +48,7 @@ impl<T> ConsolePorts for T where
         + dashboard::DashboardPort
         + reconcile::ReconcilePort
         + health::HealthPort
+        + static_qrs::StaticQrsPort
 {
 }
 

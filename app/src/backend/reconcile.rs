@@ -59,4 +59,28 @@ pub trait ReconcilePort: Send + Sync + 'static {
         actor: &Actor,
         id: i64,
     ) -> Result<Option<ReconcileDetail>, ConsoleError>;
+    /// The support action on a difference "paid at the bank, not in qrpay" of kept comparison
+    /// `id`: asks the bank about the payment's order and applies what it holds. Answers the
+    /// outcome's code (`paid`, `paid_late`, `paid_late_refunded`, `not_paid`, `no_answer`,
+    /// `already_paid`).
+    async fn ask_bank_about_payment(
+        &self,
+        actor: &Actor,
+        id: i64,
+        payment_id: &str,
+    ) -> Result<String, ConsoleError>;
+}
+
+/// The words for an outcome code of [`ReconcilePort::ask_bank_about_payment`].
+pub fn settled_text(code: &str) -> Option<crate::i18n::Msg> {
+    use crate::i18n::Msg;
+    Some(match code {
+        "paid" => Msg::SettledPaid,
+        "paid_late" => Msg::SettledPaidLate,
+        "paid_late_refunded" => Msg::SettledPaidLateRefunded,
+        "not_paid" => Msg::SettledNotPaid,
+        "no_answer" => Msg::SettledNoAnswer,
+        "already_paid" => Msg::SettledAlreadyPaid,
+        _ => return None,
+    })
 }

@@ -43,6 +43,9 @@ pub struct PaymentTypePage {
     pub auth_servers: Vec<(i64, String)>,
     /// The installed payment modules (`sandbox`, `raiffeisen`, …).
     pub modules: Vec<String>,
+    /// The installed modules that can charge a customer's QR code (the flag «Сканировать
+    /// QR-код покупателя» is refused for the others).
+    pub scan_modules: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,4 +1,4 @@
-//! «Кассы»: the store's tills, their keys (shown once) and QR outputs. Admins only; each change
+//! «Кассы»: the store's tills, their keys (shown once), names, kinds, languages and QR outputs. Admins only; each change
 //! writes its audit row in its transaction.
 
 use super::session::Actor;
@@ -22,12 +22,19 @@ pub struct TillItem {
     /// The payment type the till uses when it names none (`None`: the store's default).
     pub payment_type_id: Option<i64>,
     pub payment_type: Option<String>,
+    /// The language of the till's error messages (`ru`, `en`).
+    pub language: String,
+    /// «Последний запрос»: when the till was last heard from, in the store's time zone (to the
+    /// minute); `None`: never.
+    pub last_seen: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TillInput {
     pub name: String,
     pub kind: String,
+    /// `ru` or `en` (a new till starts with Russian).
+    pub language: String,
     pub screen: bool,
     pub display: bool,
     pub receipt: bool,
@@ -41,12 +48,13 @@ pub trait TillsPort: Send + Sync + 'static {
     /// Creates a till and returns its key (the only time it exists in clear).
     async fn create_till(&self, actor: &Actor, input: TillInput) -> Result<String, ConsoleError>;
     async fn revoke_till(&self, actor: &Actor, id: i64) -> Result<(), ConsoleError>;
-    /// Changes a till's QR outputs, paper width and native ESC/POS (name and kind stay).
-    async fn set_till_outputs(
+    /// Renames a till, changes its kind, its messages' language, its QR outputs, paper width
+    /// and native ESC/POS.
+    async fn update_till(
         &self,
         actor: &Actor,
         id: i64,
-        outputs: TillInput,
+        input: TillInput,
     ) -> Result<(), ConsoleError>;
     /// Sets (`None`: back to the store's default) the payment type the till uses when it names
     /// none.

@@ -80,6 +80,9 @@ pub fn StorePicker(current: i64) -> impl IntoView {
     }
 }
 
+/// A menu link: its label (also what marks it active), address and test id.
+type NavLink = (Msg, &'static str, &'static str);
+
 #[component]
 pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
     let lang = use_lang();
@@ -88,7 +91,9 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
     };
     let logout = ServerAction::<Logout>::new();
     let logout_everywhere = ServerAction::<LogoutEverywhere>::new();
-    let mut nav = vec![
+    // On top: what every role works with. Configuration is grouped under one item, as the
+    // seed names it; a <details> menu opens without JavaScript.
+    let mut top = vec![
         (Msg::Dashboard, "/console", "nav-dashboard"),
         (
             Msg::Transactions,
@@ -96,43 +101,82 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
             "nav-transactions",
         ),
     ];
-    // ---- admin configuration: links only for the roles whose server fns accept them ----
-    if actor.role >= Role::Admin {
-        nav.push((Msg::StoreSettings, "/console/store", "nav-store"));
-        nav.push((
-            Msg::AuthServers,
-            "/console/auth-servers",
-            "nav-auth-servers",
-        ));
-        nav.push((
-            Msg::PaymentTypes,
-            "/console/payment-types",
-            "nav-payment-types",
-        ));
-        nav.push((Msg::Tills, "/console/tills", "nav-tills"));
-        nav.push((Msg::PaymentModules, "/console/modules", "nav-modules"));
-        nav.push((Msg::Users, "/console/users", "nav-users"));
-        nav.push((Msg::Health, "/console/health", "nav-health"));
-    }
     if actor.role >= Role::Support {
-        nav.push((Msg::Audit, "/console/audit", "nav-audit"));
-        nav.push((Msg::Reconcile, "/console/reconcile", "nav-reconcile"));
+        top.push((Msg::Audit, "/console/audit", "nav-audit"));
+        top.push((Msg::Reconcile, "/console/reconcile", "nav-reconcile"));
     }
+    // ---- admin configuration: links only for the roles whose server fns accept them ----
+    let groups: Vec<(Option<Msg>, Vec<NavLink>)> = if actor.role >= Role::Admin {
+        vec![
+            (
+                None,
+                vec![(Msg::StoreSettings, "/console/store", "nav-store")],
+            ),
+            (
+                Some(Msg::MenuIntegration),
+                vec![
+                    (
+                        Msg::AuthServers,
+                        "/console/auth-servers",
+                        "nav-auth-servers",
+                    ),
+                    (
+                        Msg::PaymentTypes,
+                        "/console/payment-types",
+                        "nav-payment-types",
+                    ),
+                    (Msg::PaymentModules, "/console/modules", "nav-modules"),
+                    (Msg::Tills, "/console/tills", "nav-tills"),
+                    (Msg::StaticQrs, "/console/static-qrs", "nav-static-qrs"),
+                ],
+            ),
+            (
+                Some(Msg::MenuAdministration),
+                vec![
+                    (Msg::Users, "/console/users", "nav-users"),
+                    (Msg::Health, "/console/health", "nav-health"),
+                ],
+            ),
+        ]
+    } else {
+        Vec::new()
+    };
+    let link = move |(msg, href, id): NavLink| {
+        view! {
+            <a href=href data-testid=id class:active=active == msg>
+                {msg.text(lang)}
+            </a>
+        }
+    };
+    let in_settings = groups
+        .iter()
+        .any(|(_, links)| links.iter().any(|l| l.0 == active));
+    let settings = (!groups.is_empty()).then(|| {
+        view! {
+            <details class="menu" data-testid="nav-settings">
+                <summary data-testid="nav-settings-toggle" class:active=in_settings>
+                    {Msg::SettingsMenu.text(lang)}
+                </summary>
+                <div class="menu-panel">
+                    {groups
+                        .into_iter()
+                        .map(|(title, links)| {
+                            view! {
+                                <div class="menu-group">
+                                    {title.map(|t| view! { <p class="menu-title">{t.text(lang)}</p> })}
+                                    {links.into_iter().map(link).collect_view()}
+                                </div>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </details>
+        }
+    });
     view! {
         <header class="topbar">
-            <a class="brand" href="/console">"qrpay"</a>
-            <nav class="main-nav">
-                {nav
-                    .into_iter()
-                    .map(|(msg, href, id)| {
-                        view! {
-                            <a href=href data-testid=id class:active=active == msg>
-                                {msg.text(lang)}
-                            </a>
-                        }
-                    })
-                    .collect_view()}
-            </nav>
+            <div class="topbar-row">
+                <a class="brand" href="/console" data-testid="brand">{Msg::ProductName.text(lang)}</a>
             <span class="spacer"></span>
             <StorePicker current=actor.store_id/>
             <LangSwitch/>
@@ -145,6 +189,11 @@ pub fn ConsoleLayout(active: Msg, children: Children) -> impl IntoView {
             <ActionForm action=logout_everywhere attr:class="logout">
                 <button type="submit" data-testid="logout-everywhere">{Msg::SignOutEverywhere.text(lang)}</button>
             </ActionForm>
+            </div>
+            <nav class="main-nav" aria-label=Msg::Console.text(lang)>
+                {top.into_iter().map(link).collect_view()}
+                {settings}
+            </nav>
         </header>
         <TestBanner/>
         <main class="page console">{children()}</main>

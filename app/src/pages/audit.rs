@@ -15,7 +15,7 @@ use leptos_meta::Title;
 pub fn AuditPage() -> impl IntoView {
     let lang = use_lang();
     view! {
-        <Title text=format!("{} · qrpay", Msg::Audit.text(lang))/>
+        <Title text=Msg::Audit.text(lang)/>
         <ConsoleLayout active=Msg::Audit>
             <h1>{Msg::Audit.text(lang)}</h1>
             <p class="lead">{Msg::AuditLead.text(lang)}</p>

@@ -1,5 +1,6 @@
 //! «Интеграция → Серверы авторизации», tab «Оплаты»: the list, the add/edit form of a «QR оплата»
-//! server, and delete (refused while a payment type uses the server). Admins only.
+//! server (a new one's name is pre-filled with one no other server has), and delete after a
+//! confirmation step (refused while a payment type uses the server). Admins only.
 
 use crate::api::settings::{DeleteAuthServer, SaveAuthServer, list_auth_servers};
 use crate::components::layout::{ConsoleLayout, field_error, use_lang};
@@ -22,6 +23,14 @@ pub fn failure(err: Option<ConsoleError>) -> (FormErrors, Option<Msg>) {
     }
 }
 
+/// `base`, or `base 2`, `base 3`, … : the first that is not in `taken`.
+pub fn free_name(base: &str, taken: &[&str]) -> String {
+    std::iter::once(base.to_owned())
+        .chain((2..).map(|n| format!("{base} {n}")))
+        .find(|candidate| !taken.contains(&candidate.as_str()))
+        .expect("BUG: the names run out only after every integer")
+}
+
 #[component]
 pub fn AuthServersPage() -> impl IntoView {
     let lang = use_lang();
@@ -36,8 +45,9 @@ pub fn AuthServersPage() -> impl IntoView {
         _ => None,
     });
     let editing: Option<i64> = query.get("edit").and_then(|s| s.parse().ok());
+    let confirm: Option<i64> = query.get("delete").and_then(|s| s.parse().ok());
     view! {
-        <Title text=format!("{} · qrpay", Msg::AuthServers.text(lang))/>
+        <Title text=Msg::AuthServers.text(lang)/>
         <ConsoleLayout active=Msg::AuthServers>
             <h1>{Msg::AuthServers.text(lang)}</h1>
             <nav class="tabs"><a class="active" href="/console/auth-servers" data-testid="tab-payments">{Msg::TabPayments.text(lang)}</a></nav>
@@ -51,13 +61,25 @@ pub fn AuthServersPage() -> impl IntoView {
                         Err(e) => view! { <PageError error=e/> }.into_any(),
                         Ok(list) => {
                             let current = editing.and_then(|id| list.iter().find(|a| a.id == id).cloned());
+                            let confirming = confirm.and_then(|id| list.iter().find(|a| a.id == id).cloned());
+                            let taken: Vec<&str> = list.iter().map(|a| a.name.as_str()).collect();
                             let name = form.value("name").or_else(|| current.as_ref().map(|a| a.name.clone()))
-                                .unwrap_or_else(|| Msg::QrPayment.text(lang).to_owned());
+                                .unwrap_or_else(|| free_name(Msg::QrPayment.text(lang), &taken));
                             let timeout = form.value("response_timeout_secs")
                                 .or_else(|| current.as_ref().map(|a| a.response_timeout_secs.to_string()))
                                 .unwrap_or_default();
                             let heading = if current.is_some() { Msg::Edit } else { Msg::AddQrPayment };
                             view! {
+                                {confirming.map(|a| view! {
+                                    <div class="card confirm" data-testid="delete-confirm">
+                                        <p><strong>{a.name.clone()}</strong> " — " {Msg::DeleteAuthServerConfirm.text(lang)}</p>
+                                        <ActionForm action=delete attr:class="inline">
+                                            <input type="hidden" name="id" value=a.id.to_string()/>
+                                            <button type="submit" class="danger" data-testid="delete-yes">{Msg::Delete.text(lang)}</button>
+                                        </ActionForm>
+                                        " " <a href="/console/auth-servers" data-testid="delete-cancel">{Msg::Cancel.text(lang)}</a>
+                                    </div>
+                                })}
                                 {if list.is_empty() {
                                     view! { <p data-testid="no-auth-servers">{Msg::NoAuthServers.text(lang)}</p> }.into_any()
                                 } else {
@@ -77,10 +99,7 @@ pub fn AuthServersPage() -> impl IntoView {
                                                         <td class="num" data-testid="used-by">{a.used_by}</td>
                                                         <td class="actions">
                                                             <a href=format!("/console/auth-servers?edit={}", a.id) data-testid="edit">{Msg::Edit.text(lang)}</a>
-                                                            <ActionForm action=delete attr:class="inline">
-                                                                <input type="hidden" name="id" value=a.id.to_string()/>
-                                                                <button type="submit" class="danger" data-testid="delete">{Msg::Delete.text(lang)}</button>
-                                                            </ActionForm>
+                                                            <a href=format!("/console/auth-servers?delete={}", a.id) class="danger" data-testid="delete">{Msg::Delete.text(lang)}</a>
                                                         </td>
                                                     </tr>
                                                 }).collect_view()}
@@ -113,5 +132,21 @@ pub fn AuthServersPage() -> impl IntoView {
                 })}}
             </Suspense>
         </ConsoleLayout>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::free_name;
+
+    #[test]
+    fn a_new_servers_name_never_clashes_with_an_existing_one() {
+        assert_eq!(free_name("QR оплата", &[]), "QR оплата");
+        assert_eq!(free_name("QR оплата", &["QR оплата"]), "QR оплата 2");
+        assert_eq!(
+            free_name("QR оплата", &["QR оплата", "QR оплата 2", "Другой"]),
+            "QR оплата 3"
+        );
+        assert_eq!(free_name("QR оплата", &["QR оплата 2"]), "QR оплата");
     }
 }

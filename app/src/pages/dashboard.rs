@@ -18,7 +18,7 @@ pub fn DashboardPage() -> impl IntoView {
     // `?test=1`: the figures count test payments too (by default real money only).
     let include_test = use_query_map().get_untracked().get("test").as_deref() == Some("1");
     view! {
-        <Title text=format!("{} · qrpay", Msg::Dashboard.text(lang))/>
+        <Title text=Msg::Dashboard.text(lang)/>
         <ConsoleLayout active=Msg::Dashboard>
             <h1>{Msg::Dashboard.text(lang)}</h1>
             <Suspense>

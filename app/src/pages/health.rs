@@ -27,7 +27,7 @@ fn kind_label(kind: &str, lang: Lang) -> &'static str {
 pub fn HealthPage() -> impl IntoView {
     let lang = use_lang();
     view! {
-        <Title text=format!("{} · qrpay", Msg::Health.text(lang))/>
+        <Title text=Msg::Health.text(lang)/>
         <ConsoleLayout active=Msg::Health>
             <h1>{Msg::Health.text(lang)}</h1>
             <p class="muted">{Msg::HealthLead.text(lang)}</p>

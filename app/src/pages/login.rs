@@ -37,7 +37,7 @@ pub fn LoginPage() -> impl IntoView {
     };
     let login_value = form.value("login").unwrap_or_default();
     view! {
-        <Title text=format!("{} · qrpay", Msg::LoginTitle.text(lang))/>
+        <Title text=Msg::LoginTitle.text(lang)/>
         <main class="page login" data-testid="login-page">
             <LangSwitch/>
             <h1>{Msg::Console.text(lang)}</h1>

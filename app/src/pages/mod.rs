@@ -9,6 +9,7 @@ pub mod not_found;
 pub mod payment_types;
 pub mod reconcile;
 pub mod setup;
+pub mod static_qrs;
 pub mod store;
 pub mod tills;
 pub mod transaction;

@@ -28,7 +28,7 @@ pub fn ModulesPage() -> impl IntoView {
     let notice = (query.get("done").as_deref() == Some("saved")).then_some(Msg::Saved);
     let registered = query.get("callback").as_deref() == Some("registered");
     view! {
-        <Title text=format!("{} · qrpay", Msg::PaymentModules.text(lang))/>
+        <Title text=Msg::PaymentModules.text(lang)/>
         <ConsoleLayout active=Msg::PaymentModules>
             <h1>{Msg::PaymentModules.text(lang)}</h1>
             <p class="lead">{Msg::PaymentModulesLead.text(lang)}</p>
@@ -68,7 +68,7 @@ pub fn ModulesPage() -> impl IntoView {
                                             {field_error(&form, "base", lang)}
                                             <label>{Msg::CustomUrl.text(lang)}<input name="custom_url" value=custom_url placeholder="https://" data-testid="custom-url-input"/></label>
                                             {field_error(&form, "custom_url", lang)}
-                                            <label>{Msg::SbpMerchantId.text(lang)}<input name="sbp_merchant_id" value=merchant maxlength="12" placeholder="MA0000000552" data-testid="merchant-input"/></label>
+                                            <label title="sbpMerchantId">{Msg::SbpMerchantId.text(lang)}<input name="sbp_merchant_id" value=merchant maxlength="12" placeholder="MA0000000552" data-testid="merchant-input"/></label>
                                             {field_error(&form, "sbp_merchant_id", lang)}
                                             <label>
                                                 {Msg::SecretKey.text(lang)} ": "
@@ -92,7 +92,7 @@ pub fn ModulesPage() -> impl IntoView {
                                                     {bank_said.clone().map(|t| view! { " " <span data-testid="bank-said">{t}</span> })}
                                                 </p>
                                             })}
-                                            <p class="buttons"><button type="submit" data-testid="register-callback">{Msg::RegisterCallback.text(lang)}</button></p>
+                                            <p class="buttons"><button type="submit" data-testid="register-callback" title="callback URL">{Msg::RegisterCallback.text(lang)}</button></p>
                                         </ActionForm>
                                     </section>
                                 })}

@@ -21,7 +21,7 @@ pub fn PaymentTypesPage() -> impl IntoView {
     let notice = (query.get("done").as_deref() == Some("saved")).then_some(Msg::Saved);
     let editing: Option<i64> = query.get("edit").and_then(|s| s.parse().ok());
     view! {
-        <Title text=format!("{} · qrpay", Msg::PaymentTypes.text(lang))/>
+        <Title text=Msg::PaymentTypes.text(lang)/>
         <ConsoleLayout active=Msg::PaymentTypes>
             <h1>{Msg::PaymentTypes.text(lang)}</h1>
             {notice.map(|m| view! { <p class="notice" data-testid="notice">{m.text(lang)}</p> })}
@@ -118,7 +118,14 @@ pub fn PaymentTypesPage() -> impl IntoView {
                                         </datalist>
                                     </label>
                                     {field_error(&form, "module", lang)}
-                                    <label class="check"><input type="checkbox" name="scan_customer_qr" checked=scan data-testid="scan-input"/> {Msg::ScanCustomerQr.text(lang)}</label>
+                                    <label class="check"><input type="checkbox" name="scan_customer_qr" checked=scan data-testid="scan-input" aria-describedby="scan-hint"/> {Msg::ScanCustomerQr.text(lang)}</label>
+                                    <p class="muted" id="scan-hint" data-testid="scan-hint">
+                                        {if page.scan_modules.is_empty() {
+                                            Msg::ScanNoModule.text(lang).to_owned()
+                                        } else {
+                                            format!("{} {}", Msg::ScanOnlyModules.text(lang), page.scan_modules.join(", "))
+                                        }}
+                                    </p>
                                     {field_error(&form, "scan_customer_qr", lang)}
                                     <label class="check"><input type="checkbox" name="enabled" checked=enabled data-testid="enabled-input"/> {Msg::Enabled.text(lang)}</label>
                                     <p class="buttons">

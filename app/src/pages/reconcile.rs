@@ -2,8 +2,8 @@
 //! comparisons kept before. Support and admins. The form posts a file (multipart) to the server,
 //! which redirects back here with the kept comparison's id.
 
-use crate::api::reconcile::{get_reconciliation, list_reconciliations};
-use crate::backend::reconcile::{ReconcileDetail, ReconcileMismatch};
+use crate::api::reconcile::{AskBankAboutPayment, get_reconciliation, list_reconciliations};
+use crate::backend::reconcile::{ReconcileDetail, ReconcileMismatch, settled_text};
 use crate::backend::transactions::url_encode;
 use crate::components::layout::{ConsoleLayout, use_lang};
 use crate::components::page_error::PageError;
@@ -45,8 +45,14 @@ pub fn ReconcilePage() -> impl IntoView {
     let query = use_query_map().get_untracked();
     let shown: Option<i64> = query.get("id").and_then(|s| s.parse().ok());
     let failed = query.get("failed").and_then(|c| failure(&c));
+    // The confirmation step of «Спросить банк» (a link, so it works without JavaScript), and
+    // the outcome the action redirects back with.
+    let ask = query.get("ask").filter(|p| !p.is_empty());
+    let settled = query.get("outcome").and_then(|c| settled_text(&c));
+    let action = ServerAction::<AskBankAboutPayment>::new();
+    let ask_failed = action.value().get_untracked().and_then(Result::err);
     view! {
-        <Title text=format!("{} · qrpay", Msg::Reconcile.text(lang))/>
+        <Title text=Msg::Reconcile.text(lang)/>
         <ConsoleLayout active=Msg::Reconcile>
             <h1>{Msg::Reconcile.text(lang)}</h1>
             <p class="lead">{Msg::ReconcileLead.text(lang)}</p>
@@ -59,7 +65,9 @@ pub fn ReconcilePage() -> impl IntoView {
                 <button type="submit">{Msg::ReconcileRun.text(lang)}</button>
             </form>
             <Suspense>
-                {move || Suspend::new(async move {
+                {move || {
+                    let (ask, ask_failed) = (ask.clone(), ask_failed.clone());
+                    Suspend::new(async move {
                     let detail = match shown {
                         Some(id) => get_reconciliation(id).await,
                         None => Ok(None),
@@ -68,6 +76,9 @@ pub fn ReconcilePage() -> impl IntoView {
                     match (detail, list) {
                         (Err(e), _) | (_, Err(e)) => view! { <PageError error=e/> }.into_any(),
                         (Ok(detail), Ok(list)) => view! {
+                            {ask_failed.clone().map(|e| view! { <p class="form-error" role="alert" data-testid="ask-bank-error">{e.message().text(lang)}</p> })}
+                            {settled.map(|m| view! { <p class="notice" role="status" data-testid="ask-bank-outcome">{m.text(lang)}</p> })}
+                            {detail.as_ref().zip(ask.clone()).map(|(d, payment_id)| ask_view(d.summary.id, payment_id, action, lang))}
                             {detail.map(|d| detail_view(d, lang))}
                             <h2>{Msg::ReconcileKept.text(lang)}</h2>
                             {if list.is_empty() {
@@ -98,7 +109,7 @@ pub fn ReconcilePage() -> impl IntoView {
                             }}
                         }.into_any(),
                     }
-                })}
+                })}}
             </Suspense>
         </ConsoleLayout>
     }
@@ -142,7 +153,7 @@ fn detail_view(d: ReconcileDetail, lang: Lang) -> impl IntoView {
                             <th>{Msg::ReconcileBank.text(lang)}</th>
                             <th>"qrpay"</th>
                         </tr></thead>
-                        <tbody>{d.mismatches.into_iter().map(|m| mismatch_row(m, lang)).collect_view()}</tbody>
+                        <tbody>{d.mismatches.into_iter().map(|m| mismatch_row(d.summary.id, m, lang)).collect_view()}</tbody>
                     </table>
                 }.into_any()
             }}
@@ -150,7 +161,28 @@ fn detail_view(d: ReconcileDetail, lang: Lang) -> impl IntoView {
     }
 }
 
-fn mismatch_row(m: ReconcileMismatch, lang: Lang) -> impl IntoView {
+/// The confirmation step of «Спросить банк» for `payment_id`.
+fn ask_view(
+    id: i64,
+    payment_id: String,
+    action: ServerAction<AskBankAboutPayment>,
+    lang: Lang,
+) -> impl IntoView {
+    view! {
+        <section class="card" id="ask-bank" data-testid="ask-bank">
+            <h2>{Msg::ReconcileAskBank.text(lang)} " · " <code>{payment_id.clone()}</code></h2>
+            <ActionForm action=action attr:class="form confirm" attr:data-testid="ask-bank-form">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <input type="hidden" name="payment_id" value=payment_id/>
+                <p class="confirm-question">{Msg::ReconcileAskLead.text(lang)}</p>
+                <button type="submit" data-testid="ask-bank-confirm">{Msg::ReconcileAskBank.text(lang)}</button>
+                " " <a href=format!("/console/reconcile?id={id}") data-testid="ask-bank-cancel">{Msg::ReconcileAskCancel.text(lang)}</a>
+            </ActionForm>
+        </section>
+    }
+}
+
+fn mismatch_row(id: i64, m: ReconcileMismatch, lang: Lang) -> impl IntoView {
     let status = m
         .qrpay_status
         .as_deref()
@@ -158,6 +190,16 @@ fn mismatch_row(m: ReconcileMismatch, lang: Lang) -> impl IntoView {
         .map(|s| s.text(lang).to_owned())
         .or(m.qrpay_status.clone())
         .unwrap_or_default();
+    // The support action that resolves "paid at the bank, not in qrpay" for a payment qrpay
+    // holds (one it has never heard of has nothing to settle).
+    let ask = m
+        .payment_id
+        .clone()
+        .filter(|_| m.kind == "paid_at_bank_not_in_qrpay")
+        .map(|p| {
+            let href = format!("/console/reconcile?id={id}&ask={}#ask-bank", url_encode(&p));
+            view! { " " <a class="button" href=href data-testid="ask-bank-link">{Msg::ReconcileAskBank.text(lang)}</a> }
+        });
     let payment = m.payment_id.map(|id| {
         let href = format!("/console/transactions/{}", url_encode(&id));
         view! { <a href=href><code>{id}</code></a> }
@@ -167,7 +209,7 @@ fn mismatch_row(m: ReconcileMismatch, lang: Lang) -> impl IntoView {
             <td>{kind_text(&m.kind).text(lang)}</td>
             <td><code>{m.bank_ref}</code>{m.line.map(|l| format!(" ({} {l})", Msg::ReconcileLine.text(lang)))}</td>
             <td class="num">{m.bank_amount.map(|a| format_money(a, lang))}</td>
-            <td>{m.qrpay_amount.map(|a| format_money(a, lang))} " " {status} " " {payment}</td>
+            <td>{m.qrpay_amount.map(|a| format_money(a, lang))} " " {status} " " {payment} {ask}</td>
         </tr>
     }
 }

@@ -19,7 +19,7 @@ pub fn SetupPage() -> impl IntoView {
     let action = ServerAction::<CreateFirstAdmin>::new();
     let failed = action.value().get_untracked().and_then(Result::err);
     view! {
-        <Title text=format!("{} · qrpay", Msg::SetupTitle.text(lang))/>
+        <Title text=Msg::SetupTitle.text(lang)/>
         <main class="page login" data-testid="setup-page">
             <LangSwitch/>
             <h1>{Msg::SetupTitle.text(lang)}</h1>

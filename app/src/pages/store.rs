@@ -26,7 +26,7 @@ pub fn StorePage() -> impl IntoView {
         _ => None,
     };
     view! {
-        <Title text=format!("{} · qrpay", Msg::StoreSettings.text(lang))/>
+        <Title text=Msg::StoreSettings.text(lang)/>
         <ConsoleLayout active=Msg::StoreSettings>
             <h1>{Msg::StoreSettings.text(lang)}</h1>
             {notice.map(|m| view! { <p class="notice" data-testid="notice">{m.text(lang)}</p> })}

@@ -30,7 +30,7 @@ pub fn TransactionPage() -> impl IntoView {
     let actions = Actions::new();
     let may_act = current_actor().is_some_and(|a| a.role >= Role::Support);
     view! {
-        <Title text=format!("{} · qrpay", Msg::Payment.text(lang))/>
+        <Title text=Msg::Payment.text(lang)/>
         <ConsoleLayout active=Msg::Transactions>
             <p><a href="/console/transactions" data-testid="back">{Msg::BackToList.text(lang)}</a></p>
             <Suspense>

@@ -24,7 +24,7 @@ pub fn TransactionsPage() -> impl IntoView {
         }
     }
     view! {
-        <Title text=format!("{} · qrpay", Msg::Transactions.text(lang))/>
+        <Title text=Msg::Transactions.text(lang)/>
         <ConsoleLayout active=Msg::Transactions>
             <h1>{Msg::Transactions.text(lang)}</h1>
             <Suspense>

@@ -59,7 +59,7 @@ pub fn UsersPage() -> impl IntoView {
     let me = current_actor().map(|a| a.user_id);
     let failed = create_error.is_some() || !form.fields.is_empty();
     view! {
-        <Title text=format!("{} · qrpay", Msg::Users.text(lang))/>
+        <Title text=Msg::Users.text(lang)/>
         <ConsoleLayout active=Msg::Users>
             <h1>{Msg::Users.text(lang)}</h1>
             <p class="lead">{Msg::UsersLead.text(lang)}</p>

@@ -3,10 +3,12 @@
 
 use crate::db::{self, Db, till::TillIdentity};
 use crate::error::{ApiError, ErrorCode};
+use app::i18n::Lang;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, OnceLock};
 
 const PREFIX: &str = "qrp_";
 
@@ -28,6 +30,11 @@ pub fn display_prefix(key: &str) -> String {
 
 /// The till behind the request's `Authorization: Bearer <key>`.
 pub struct AuthenticatedTill(pub TillIdentity);
+
+/// Where the till's own language is left for the till API's language layer, which put it in the
+/// request before the handler ran (the handler's request is its own copy; the cell is shared).
+#[derive(Clone, Default)]
+pub struct TillLanguage(pub Arc<OnceLock<Lang>>);
 
 pub trait HasDb {
     fn db(&self) -> &Db;
@@ -51,6 +58,22 @@ impl<S: HasDb + Send + Sync> FromRequestParts<S> for AuthenticatedTill {
         let till = db::till::till_by_key_hash(state.db(), &hash(key))
             .await?
             .ok_or_else(|| unauthorized("the till key is wrong or has been revoked"))?;
+        if let Some(cell) = parts.extensions.get::<TillLanguage>() {
+            let _ = cell
+                .0
+                .set(Lang::from_code(&till.language).unwrap_or_default());
+        }
+        let at = db::now();
+        if till.seen_is_stale(at) {
+            // «Последний запрос»: written at most once a minute per till, and not waited for.
+            let db = state.db().clone();
+            let till_id = till.till_id;
+            tokio::spawn(async move {
+                if let Err(e) = db::till::mark_seen(&db, till_id, at).await {
+                    tracing::warn!(till_id, error = %e, "recording when a till was last seen");
+                }
+            });
+        }
         // The request's log lines name the till and its store (`http` span).
         let span = tracing::Span::current();
         span.record("till", till.name.as_str());

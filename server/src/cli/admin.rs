@@ -139,20 +139,6 @@ fn describe(o: &TillOutputs) -> String {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum AuthServerCommand {
-    /// Add an authorization server «QR оплата».
-    Add {
-        #[arg(long)]
-        name: String,
-        /// «Таймаут ожидания ответа, сек»: the QR's lifetime and the bound of each bank call (1-3600).
-        #[arg(long)]
-        timeout: i64,
-        #[arg(long)]
-        store: Option<String>,
-    },
-}
-
-#[derive(Subcommand, Debug)]
 pub enum PaymentTypeCommand {
     /// Add a payment type.
     Add {
@@ -199,7 +185,7 @@ async fn payment_type_id_by_name(
         .ok_or_else(|| anyhow::anyhow!("the store has no payment type {name:?}"))
 }
 
-fn config_error(e: ConfigError) -> anyhow::Error {
+pub(super) fn config_error(e: ConfigError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
@@ -379,29 +365,6 @@ pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
             } else {
                 eprintln!("till {name}: key was already revoked");
             }
-        }
-    }
-    Ok(())
-}
-
-pub async fn auth_server(url: &str, cmd: AuthServerCommand) -> anyhow::Result<()> {
-    let db = prepare_database(url).await?;
-    match cmd {
-        AuthServerCommand::Add {
-            name,
-            timeout,
-            store,
-        } => {
-            let store = find_store(&db, store.as_deref())
-                .await
-                .map_err(config_error)?;
-            payment_type::create_auth_server(&db, &Who::CLI, store.store_id, &name, timeout)
-                .await
-                .map_err(config_error)?;
-            eprintln!(
-                "authorization server {name} ({timeout} s) added to store {}",
-                store.code
-            );
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The `qrpay` command line: `serve` (the default) and the operator commands.
 
 mod admin;
+mod auth_server;
 mod backup;
 pub mod bench_console;
 mod bench_raiffeisen;
@@ -11,6 +12,7 @@ mod qr;
 mod raiffeisen;
 mod reconcile;
 pub mod seed;
+mod static_qr;
 pub mod till_sim;
 
 use crate::config::Settings;
@@ -64,7 +66,7 @@ pub enum Command {
     Till(admin::TillCommand),
     /// Authorization servers «QR оплата».
     #[command(subcommand, name = "auth-server")]
-    AuthServer(admin::AuthServerCommand),
+    AuthServer(auth_server::AuthServerCommand),
     /// Payment types.
     #[command(subcommand, name = "payment-type")]
     PaymentType(admin::PaymentTypeCommand),
@@ -89,6 +91,9 @@ pub enum Command {
     Bench(qr::BenchCommand),
     /// Compare the bank's registry of SBP operations with qrpay; exit 0 only when all match.
     Reconcile(reconcile::ReconcileArgs),
+    /// Static QRs for places with no till: issue, list, show (PNG/SVG), deactivate, pay (sandbox).
+    #[command(subcommand, name = "static-qr")]
+    StaticQr(static_qr::StaticQrCommand),
 }
 
 /// Server settings; accepted before or after `serve` (`qrpay --listen …` works too).
@@ -176,7 +181,7 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::User(cmd)) => admin::user(&cli.database_url, cmd).await,
         Some(Command::Store(cmd)) => admin::store(&cli.database_url, cmd).await,
         Some(Command::Till(cmd)) => admin::till(&cli.database_url, cmd).await,
-        Some(Command::AuthServer(cmd)) => admin::auth_server(&cli.database_url, cmd).await,
+        Some(Command::AuthServer(cmd)) => auth_server::run(&cli.database_url, cmd).await,
         Some(Command::PaymentType(cmd)) => admin::payment_type(&cli.database_url, cmd).await,
         Some(Command::Events(cmd)) => {
             let server = events::ServerDefaults {
@@ -193,6 +198,7 @@ pub async fn run() -> anyhow::Result<()> {
         Some(Command::Seed(args)) => seed::run(&cli.database_url, args).await,
         Some(Command::Bench(cmd)) => qr::bench(&cli.database_url, cmd).await,
         Some(Command::Reconcile(args)) => reconcile::run(&cli.database_url, args).await,
+        Some(Command::StaticQr(cmd)) => static_qr::run(&cli.database_url, cmd).await,
     }
 }
 

@@ -16,6 +16,7 @@ mod modules;
 mod reconcile;
 mod session;
 mod settings;
+mod static_qrs;
 mod support;
 mod tills;
 mod transactions;
@@ -112,6 +113,7 @@ pub fn router(
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
     let csv_backend = backend.clone();
+    let image_backend = backend.clone();
     let upload_backend = backend.clone();
     let trust_forwarded_for = settings.trust_forwarded_for;
     Router::new()
@@ -119,6 +121,10 @@ pub fn router(
         .route(
             "/console/transactions.csv",
             get(move |req: Request| transactions_csv(csv_backend.clone(), req)),
+        )
+        .route(
+            "/console/static-qrs/{id}/{image}",
+            get(move |req: Request| static_qrs::image(image_backend.clone(), req)),
         )
         .route(
             "/style/qrpay.css",

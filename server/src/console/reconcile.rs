@@ -4,7 +4,7 @@
 use super::{ConsoleBackend, internal, store_tz};
 use crate::db;
 use crate::db::audit::Who;
-use crate::reconcile::{ReconcileError, Report, reconcile_file};
+use crate::reconcile::{MismatchKind, ReconcileError, Report, reconcile_file};
 use app::backend::reconcile::{
     ReconcileDetail, ReconcileMismatch, ReconcilePort, ReconcileSummary,
 };
@@ -127,6 +127,41 @@ impl ReconcilePort for ConsoleBackend {
                 })
                 .collect(),
         }))
+    }
+
+    async fn ask_bank_about_payment(
+        &self,
+        actor: &Actor,
+        id: i64,
+        payment_id: &str,
+    ) -> Result<String, ConsoleError> {
+        // Only a payment the kept comparison found "paid at the bank, not in qrpay" (the
+        // comparison is of the actor's store's merchant, so is the payment).
+        let Some((_, report)) = self
+            .kept(actor)
+            .await?
+            .into_iter()
+            .find(|(s, _)| s.id == id)
+        else {
+            return Err(ConsoleError::NotFound);
+        };
+        let report: Report = serde_json::from_str(&report).map_err(internal)?;
+        if !report.mismatches.iter().any(|m| {
+            m.kind == MismatchKind::PaidAtBankNotInQrpay
+                && m.payment_id.as_deref() == Some(payment_id)
+        }) {
+            return Err(ConsoleError::NotFound);
+        }
+        let payments = self
+            .payments
+            .as_ref()
+            .ok_or_else(|| internal("the console has no payment service"))?;
+        let who = Who::user(actor.user_id, &actor.login);
+        let outcome = payments
+            .settle_with_bank(&who, payment_id)
+            .await
+            .map_err(internal)?;
+        Ok(outcome.code().to_owned())
     }
 }
 

@@ -134,6 +134,16 @@ impl SettingsPort for ConsoleBackend {
                 .map(|a| (a.auth_server_id, a.name.clone()))
                 .collect(),
             modules: self.providers.modules().map(str::to_owned).collect(),
+            scan_modules: self
+                .providers
+                .modules()
+                .filter(|m| {
+                    self.providers
+                        .get(m)
+                        .is_some_and(|p| p.capabilities().customer_presented_qr)
+                })
+                .map(str::to_owned)
+                .collect(),
         })
     }
 

@@ -341,6 +341,12 @@ fn bank_said(reply: &BankReply) -> (Msg, Option<String>) {
                 Some(format!("{code}: {message}")),
             ),
         },
+        BankReply::Settled(status) => match status.as_str() {
+            "paid" => (Msg::BankSaysPaid, None),
+            "declined" => (Msg::BankSaysDeclined, None),
+            "failed" => (Msg::BankSaysRefused, None),
+            _ => (Msg::BankSaysWaiting, None),
+        },
         BankReply::NoAnswer(why) => (Msg::BankSaysNoAnswer, Some(why.clone())),
         BankReply::Refused { code, message } => {
             (Msg::BankSaysRefused, Some(format!("{code}: {message}")))

@@ -1,5 +1,5 @@
 //! «Кассы»: the store's tills, a new till's key (kept in the session until the next page shows
-//! it once), revoking keys and QR outputs. Admins only.
+//! it once), revoking keys, renaming, kinds, languages and QR outputs. Admins only.
 
 use super::session::session;
 use super::{ConsoleBackend, admin_only, internal, name_taken, who};
@@ -18,6 +18,7 @@ impl TillsPort for ConsoleBackend {
         admin_only(actor)?;
         let store = self.store_of(actor).await?;
         let tills = db::till::list_tills(&self.db).await.map_err(internal)?;
+        let zone = super::store_tz(&store);
         Ok(tills
             .into_iter()
             .filter(|t| t.store_id == store.store_id)
@@ -36,6 +37,10 @@ impl TillsPort for ConsoleBackend {
                     escpos_native: o.escpos_native,
                     payment_type_id: t.default_payment_type_id,
                     payment_type: t.default_payment_type,
+                    language: t.language,
+                    last_seen: t
+                        .last_seen_at
+                        .map(|at| at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string()),
                 }
             })
             .collect())
@@ -81,25 +86,25 @@ impl TillsPort for ConsoleBackend {
         }
     }
 
-    async fn set_till_outputs(
-        &self,
-        actor: &Actor,
-        id: i64,
-        o: TillInput,
-    ) -> Result<(), ConsoleError> {
+    async fn update_till(&self, actor: &Actor, id: i64, o: TillInput) -> Result<(), ConsoleError> {
         admin_only(actor)?;
         let store = self.store_of(actor).await?;
-        let outputs = crate::qr::outputs::TillOutputs {
-            screen: o.screen,
-            display: o.display,
-            receipt: o.receipt,
-            paper_width: o.paper_width,
-            escpos_native: o.escpos_native,
+        let edit = db::till::TillEdit {
+            name: Some(&o.name),
+            kind: Some(&o.kind),
+            language: Some(&o.language),
+            outputs: Some(crate::qr::outputs::TillOutputs {
+                screen: o.screen,
+                display: o.display,
+                receipt: o.receipt,
+                paper_width: o.paper_width,
+                escpos_native: o.escpos_native,
+            }),
         };
-        match db::till::set_till_outputs(&self.db, &who(actor), store.store_id, id, &outputs).await
-        {
+        match db::till::update_till(&self.db, &who(actor), store.store_id, id, &edit).await {
             Ok(()) => Ok(()),
             Err(db::ConfigError::NotFound(_)) => Err(ConsoleError::NotFound),
+            Err(db::ConfigError::Duplicate(_)) => Err(name_taken(&[])),
             Err(e) => Err(internal(e)),
         }
     }

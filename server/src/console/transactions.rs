@@ -107,7 +107,8 @@ impl TransactionsPort for ConsoleBackend {
             amount: p.amount,
             refunded_amount: p.refunded_amount,
             receipt: p.receipt.clone(),
-            order_ref: p.order_ref.clone(),
+            // A static QR's payment: the order as the bank gave it (its transaction id beside it).
+            order_ref: p.bank_order.clone().unwrap_or_else(|| p.order_ref.clone()),
             qr_id: p.qr_id.clone(),
             bank_transaction_id: p.bank_transaction_id.clone(),
             till: db::till::till_name(&self.db, p.till_id)

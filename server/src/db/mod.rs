@@ -23,6 +23,7 @@ pub mod reconcile;
 pub mod refund;
 pub mod seed;
 pub mod session;
+pub mod static_qr;
 pub mod store;
 pub mod till;
 pub mod user;

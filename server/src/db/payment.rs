@@ -13,7 +13,8 @@ const PAYMENT_COLUMNS: &str = "p.payment_id, p.store_id, p.till_id, p.payment_ty
     pt.name as payment_type_name, p.module, p.status, p.amount, p.currency, p.receipt, \
     p.description, p.customer_qr, p.order_ref, p.qr_id, p.qr_payload, p.bank_transaction_id, \
     p.failure_code, p.failure_message, p.expires_at, p.paid_at, p.refunded_amount, p.late, \
-    p.test, p.created_at, p.updated_at, t.qr_outputs as till_qr_outputs, \
+    p.test, p.created_at, p.updated_at, p.static_qr_id, p.bank_order, \
+    t.qr_outputs as till_qr_outputs, \
     t.paper_width as till_paper_width, t.escpos_native as till_escpos_native";
 
 const PAYMENT_FROM: &str = "from payment p join payment_type pt on pt.payment_type_id = p.payment_type_id \
@@ -47,6 +48,10 @@ pub struct PaymentRow {
     pub test: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The static QR the customer paid with (a payment the bank reported, not a till's).
+    pub static_qr_id: Option<i64>,
+    /// The order the bank gave a static-QR payment (refunds send it, with its transaction id).
+    pub bank_order: Option<String>,
     /// The QR output settings of the till that created the payment (see `qr::outputs`).
     pub till_qr_outputs: String,
     pub till_paper_width: i64,
@@ -318,7 +323,7 @@ const PAYMENT_RETURNING: &str = "payment_id, store_id, till_id, payment_type_id,
     module, status, amount, currency, receipt, \
     description, customer_qr, order_ref, qr_id, qr_payload, bank_transaction_id, \
     failure_code, failure_message, expires_at, paid_at, refunded_amount, late, \
-    test, created_at, updated_at, \
+    test, created_at, updated_at, static_qr_id, bank_order, \
     (select t.qr_outputs from till t where t.till_id = payment.till_id) as till_qr_outputs, \
     (select t.paper_width from till t where t.till_id = payment.till_id) as till_paper_width, \
     (select t.escpos_native from till t where t.till_id = payment.till_id) as till_escpos_native";
@@ -403,17 +408,37 @@ pub async fn update_status(
     .await)
 }
 
-/// The payment of `module` the bank knows by `order_ref` (a callback names it so).
+/// The payment of `module` the bank knows by `order_ref` (a callback names it so). Payments of
+/// static QRs are not among them: many share their QR's order (see `db::static_qr`).
 pub async fn find_by_order_ref(
     db: &Db,
     module: &str,
     order_ref: &str,
 ) -> Result<Option<PaymentRow>, sqlx::Error> {
-    let sql =
-        format!("select {PAYMENT_COLUMNS} {PAYMENT_FROM} where p.order_ref = $1 and p.module = $2");
+    let sql = format!(
+        "select {PAYMENT_COLUMNS} {PAYMENT_FROM} where p.order_ref = $1 and p.module = $2 \
+         and p.static_qr_id is null"
+    );
     read!(db, |c| sqlx::query_as(&sql)
         .bind(order_ref)
         .bind(module)
+        .fetch_optional(c)
+        .await)
+}
+
+/// The payment taken for the static QR `static_qr_id` with the bank's `transaction_id`.
+pub async fn find_static_payment(
+    db: &Db,
+    static_qr_id: i64,
+    transaction_id: &str,
+) -> Result<Option<PaymentRow>, sqlx::Error> {
+    let sql = format!(
+        "select {PAYMENT_COLUMNS} {PAYMENT_FROM} where p.static_qr_id = $1 \
+         and p.bank_transaction_id = $2"
+    );
+    read!(db, |c| sqlx::query_as(&sql)
+        .bind(static_qr_id)
+        .bind(transaction_id)
         .fetch_optional(c)
         .await)
 }

@@ -53,16 +53,17 @@ pub async fn paid_between(
 ) -> Result<Vec<Booked>, sqlx::Error> {
     read!(db, |c| {
         sqlx::query_as(
-        "select payment_id, cast(null as text) as refund_id, store_id, order_ref as bank_ref, amount, \
+            "select payment_id, cast(null as text) as refund_id, store_id, \
+         coalesce(bank_order, order_ref) as bank_ref, amount, \
          paid_at as at from payment where store_id = $1 and module = $2 and status = 'paid' \
-         and paid_at >= $3 and paid_at < $4 order by paid_at"
-    )
-    .bind(store_id)
-    .bind(module)
-    .bind(from)
-    .bind(to)
-    .fetch_all(c)
-    .await
+         and paid_at >= $3 and paid_at < $4 order by paid_at",
+        )
+        .bind(store_id)
+        .bind(module)
+        .bind(from)
+        .bind(to)
+        .fetch_all(c)
+        .await
     })
 }
 

@@ -82,10 +82,10 @@ impl PaymentStatus {
             (S::Creating, T::BankAccepted) => to(S::Pending),
             (S::Creating, T::BankRejected) => to(S::Failed),
             (S::Creating, T::BankNoAnswer) => to(S::Unknown),
-            (
-                S::Creating,
-                T::CustomerPaid | T::BankDeclined | T::DeadlinePassed | T::TillCancelled,
-            ) => None,
+            // A customer-presented QR code is charged at once: the bank's answer is final.
+            (S::Creating, T::CustomerPaid) => to(S::Paid),
+            (S::Creating, T::BankDeclined) => to(S::Declined),
+            (S::Creating, T::DeadlinePassed | T::TillCancelled) => None,
 
             (S::Pending, T::CustomerPaid) => to(S::Paid),
             (S::Pending, T::BankDeclined) => to(S::Declined),
@@ -257,8 +257,8 @@ mod tests {
             (S::Creating, T::BankAccepted, Some((S::Pending, false))),
             (S::Creating, T::BankRejected, Some((S::Failed, false))),
             (S::Creating, T::BankNoAnswer, Some((S::Unknown, false))),
-            (S::Creating, T::CustomerPaid, None),
-            (S::Creating, T::BankDeclined, None),
+            (S::Creating, T::CustomerPaid, Some((S::Paid, false))),
+            (S::Creating, T::BankDeclined, Some((S::Declined, false))),
             (S::Creating, T::DeadlinePassed, None),
             (S::Creating, T::TillCancelled, None),
             (S::Pending, T::BankAccepted, None),

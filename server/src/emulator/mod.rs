@@ -10,7 +10,7 @@ use crate::providers::raiffeisen::wire::{
     RaiffeisenRefundResponse, RaiffeisenRefundStatus, RaiffeisenRegisterQrRequest,
     RaiffeisenRegisterQrResponse, SIGNATURE_HEADER, sign,
 };
-use crate::providers::sandbox::{nspk_payload, qr_id_for};
+use crate::providers::sandbox::{nspk_payload, nspk_static_payload, qr_id_for};
 use anyhow::Context;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
@@ -109,6 +109,9 @@ struct Books {
     /// order → the QR registered for it last.
     orders: HashMap<String, String>,
     refunds: HashMap<String, Refund>,
+    /// Static QRs (by QR id) and the payments each took.
+    static_qrs: std::collections::HashSet<String>,
+    static_paid: HashMap<String, Vec<static_qr::StaticPaid>>,
 }
 
 /// The emulated bank.
@@ -211,6 +214,16 @@ impl Bank {
         self.seq.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// True when the `decline_refunds` fault declines this refund (and counts it down).
+    fn refund_declined_by_fault(&self) -> bool {
+        let mut faults = lock(&self.faults);
+        let declined = faults.decline_refunds > 0;
+        if declined {
+            faults.decline_refunds -= 1;
+        }
+        declined
+    }
+
     /// The customer pays the QR. `force` pays even an annulled or expired QR (the race a late
     /// payment comes from). Answers the bank's error code when it refuses.
     pub fn pay(
@@ -219,6 +232,9 @@ impl Bank {
         kopecks: Option<i64>,
         force: bool,
     ) -> Result<(), (StatusCode, &'static str, String)> {
+        if let Some(paid) = self.pay_static(qr_id, kopecks) {
+            return paid;
+        }
         let now = Utc::now();
         let notice = {
             let mut books = lock(&self.books);
@@ -376,6 +392,7 @@ struct EmulatorNotification {
 type Shared = Arc<Bank>;
 
 mod routes;
+mod static_qr;
 pub use routes::router;
 
 /// A running emulator (tests and benchmarks start it in-process on port 0).

@@ -89,7 +89,10 @@ async fn register(bank: &Bank, body: &[u8], v2: bool) -> Response {
     };
     let seq = bank.next_seq();
     let mut qr_id = qr_id_for(&format!("{order}/{seq}"));
-    let mut payload = nspk_payload(&qr_id, kopecks.unwrap_or(0));
+    let mut payload = match req.qr_type {
+        RaiffeisenQrType::QrStatic => nspk_static_payload(&qr_id, kopecks),
+        _ => nspk_payload(&qr_id, kopecks.unwrap_or(0)),
+    };
     {
         let mut books = lock(&bank.books);
         let before = books.orders.get(&order).and_then(|id| books.qrs.get(id));
@@ -109,6 +112,9 @@ async fn register(bank: &Bank, body: &[u8], v2: bool) -> Response {
                     bank.merchant_id
                 ),
             );
+        }
+        if req.qr_type == RaiffeisenQrType::QrStatic {
+            books.static_qrs.insert(qr_id.clone());
         }
         books.orders.insert(order.clone(), qr_id.clone());
         books.qrs.entry(qr_id.clone()).or_insert_with(|| Qr {
@@ -204,11 +210,19 @@ async fn payment_info(
     let Some(qr) = books.qrs.get(&qr_id) else {
         return not_found_qr();
     };
-    let payment_status = match qr.state {
+    let mut payment_status = match qr.state {
         QrState::New | QrState::Cancelled => RaiffeisenPaymentStatus::NoInfo,
         QrState::Paid => RaiffeisenPaymentStatus::Success,
         QrState::Declined => RaiffeisenPaymentStatus::Declined,
     };
+    // A static QR: its latest payment.
+    let mut qr = qr.clone();
+    if let Some(paid) = static_qr::latest_payment(&books, &qr_id) {
+        payment_status = RaiffeisenPaymentStatus::Success;
+        qr.kopecks = Some(paid.kopecks);
+        qr.transaction_id = Some(paid.transaction_id);
+        qr.transaction_date = Some(paid.transaction_date);
+    }
     Json(RaiffeisenPaymentInfo {
         code: Some("SUCCESS".into()),
         amount: qr.kopecks.map(RaiffeisenAmount::from_kopecks),
@@ -252,6 +266,21 @@ async fn refund(State(bank): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     let Some(kopecks) = req.amount.kopecks().filter(|k| *k >= 1) else {
         return invalid("Сумма возврата не может быть меньше 1 копейки");
     };
+    if let Some(done) = req
+        .transaction_id
+        .filter(|t| static_qr::takes_refund(&books, *t))
+        .map(|t| {
+            if bank.refund_declined_by_fault() {
+                return Ok(RaiffeisenRefundStatus::Declined);
+            }
+            static_qr::refund(&mut books, t, kopecks).map(|()| RaiffeisenRefundStatus::InProgress)
+        })
+    {
+        return match done {
+            Ok(status) => refund_taken(&mut books, req, kopecks, status),
+            Err((status, code, message)) => bank_error(status, code, &message),
+        };
+    }
     let qr_id = match req.transaction_id {
         Some(t) => books
             .qrs
@@ -273,23 +302,25 @@ async fn refund(State(bank): State<Shared>, headers: HeaderMap, body: Bytes) -> 
             "Сумма возврата больше суммы остатка по платежу",
         );
     }
-    let declined = {
-        let mut faults = lock(&bank.faults);
-        let d = faults.decline_refunds > 0;
-        if d {
-            faults.decline_refunds -= 1;
-        }
-        d
-    };
-    let status = if declined {
+    let status = if bank.refund_declined_by_fault() {
         RaiffeisenRefundStatus::Declined
     } else {
         qr.refunded += kopecks;
         RaiffeisenRefundStatus::InProgress
     };
+    refund_taken(&mut books, req, kopecks, status)
+}
+
+/// Books a refund the bank took (in progress or declined) and answers it.
+fn refund_taken(
+    books: &mut Books,
+    req: RaiffeisenRefundRequest,
+    kopecks: i64,
+    status: RaiffeisenRefundStatus,
+) -> Response {
     books
         .refunds
-        .insert(req.refund_id.clone(), Refund { kopecks, status });
+        .insert(req.refund_id, Refund { kopecks, status });
     Json(RaiffeisenRefundResponse {
         code: Some("SUCCESS".into()),
         amount: Some(req.amount),

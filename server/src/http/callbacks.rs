@@ -57,6 +57,14 @@ async fn bank_callback(
             );
             axum::Json(serde_json::json!({"status": "ignored"})).into_response()
         }
+        Err(CallbackFailure::NoPayment(order)) => {
+            tracing::info!(
+                module = %quoted(&module),
+                order = %quoted(&order),
+                "static QR notification without a payment"
+            );
+            axum::Json(serde_json::json!({"status": "ignored"})).into_response()
+        }
         Err(failure) => {
             // The module name comes from the path, the failure may quote the body: escaped.
             tracing::warn!(
@@ -89,6 +97,10 @@ fn callback_error(failure: CallbackFailure) -> ApiError {
             | CallbackError::NotConfigured(_)
             | CallbackError::UnknownOrder(_)),
         ) => ApiError::new(ErrorCode::Unauthorized, e.to_string()),
+        // Answered 200 above; kept here so the mapping stays exhaustive.
+        CallbackFailure::NoPayment(_) => {
+            ApiError::new(ErrorCode::NotFound, "the notification reports no payment")
+        }
         CallbackFailure::BankSilent(_) => ApiError::new(
             ErrorCode::ProviderTimeout,
             "the bank did not confirm the notification yet; send it again",

@@ -57,6 +57,18 @@ impl Shown {
         }
     }
 
+    /// The headline of a finished payment for a tourist (one English line under the Russian).
+    fn headline_en(self) -> &'static str {
+        match self {
+            Self::Waiting => "",
+            Self::Paid => "Paid",
+            Self::Expired => "Time is up",
+            Self::Cancelled => "Cancelled",
+            Self::Declined => "Payment declined",
+            Self::Failed => "No QR code was issued",
+        }
+    }
+
     /// The headline of a finished payment, its mark and colour class.
     fn headline(self) -> (&'static str, &'static str, &'static str) {
         match self {
@@ -203,7 +215,9 @@ fn page_html(
             "<main class=\"waiting\">{qr}<section class=\"info\">\
              <p class=\"store\" data-testid=\"store\">{store}</p>\
              <p class=\"amount\" data-testid=\"amount\">{amount}</p>\
+             <p class=\"sbp\" data-testid=\"sbp\">Оплата по QR-коду СБП — Системы быстрых платежей</p>\
              <p class=\"hint\" data-testid=\"hint\">Отсканируйте QR-код камерой телефона или в приложении банка</p>\
+             <p class=\"en\" lang=\"en\" data-testid=\"hint-en\">Scan the QR code with your phone's camera or banking app to pay via SBP (Faster Payments System)</p>\
              <p class=\"timer\">Осталось <b id=\"left\" data-testid=\"countdown\">{left}</b> \
              <span class=\"until\">(до {until})</span></p>\
              </section></main>",
@@ -218,10 +232,12 @@ fn page_html(
             "<main class=\"done {class}\"><section class=\"result\">\
              <div class=\"mark\" aria-hidden=\"true\">{mark}</div>\
              <h1 data-testid=\"headline\">{headline}</h1>\
+             <p class=\"en\" lang=\"en\" data-testid=\"headline-en\">{headline_en}</p>\
              <p class=\"amount\" data-testid=\"amount\">{amount}</p>\
              <p class=\"store\" data-testid=\"store\">{store}</p>\
              </section></main>",
             amount = escape(&amount),
+            headline_en = shown.headline_en(),
         );
     }
     let refresh = if waiting {
@@ -257,7 +273,9 @@ fn not_found_page() -> String {
          <title>Платёж не найден</title><style>{STYLE}</style></head>\
          <body data-testid=\"pay-not-found\"><main class=\"done off\"><section class=\"result\">\
          <div class=\"mark\" aria-hidden=\"true\">?</div><h1>Платёж не найден</h1>\
-         <p class=\"store\">Проверьте ссылку или спросите кассира.</p></section></main></body></html>"
+         <p class=\"store\">Проверьте ссылку или спросите кассира.</p>\
+         <p class=\"en\" lang=\"en\">Payment not found: check the link or ask the cashier.</p>\
+         </section></main></body></html>"
     )
 }
 
@@ -348,6 +366,8 @@ color:#666;font-size:clamp(16px,3.5vh,40px)}\
 .amount{font-size:clamp(28px,9vh,112px);font-weight:700;line-height:1.05;white-space:nowrap;\
 font-variant-numeric:tabular-nums}\
 .hint{font-size:clamp(16px,3.8vh,46px);line-height:1.25}\
+.sbp{font-size:clamp(14px,2.8vh,34px);font-weight:600;color:#1d2b6b}\
+.en{font-size:clamp(13px,2.6vh,30px);color:#666;line-height:1.25}\
 .timer{font-size:clamp(15px,3.4vh,40px);color:#555}\
 .timer b{color:#111;font-variant-numeric:tabular-nums}.until{white-space:nowrap}\
 .result{display:flex;flex-direction:column;align-items:center;gap:3vh;text-align:center}\
@@ -364,6 +384,7 @@ main.waiting{flex-direction:column;gap:3vh;text-align:center;padding:3vh 4vw}\
 .amount{font-size:min(12vw,8vh);white-space:normal}\
 .hint{font-size:min(6.2vw,3.4vh)}\
 .store,.timer{font-size:min(5.4vw,3vh)}\
+.sbp,.en{font-size:min(4.2vw,2.2vh)}\
 .result h1{font-size:min(12vw,7vh)}\
 }\
 @media (max-height:600px) and (min-aspect-ratio:4/5){\

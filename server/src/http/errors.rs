@@ -1,5 +1,6 @@
 //! The till API's words for what the payments service refuses: each `payments::Error` as an
-//! error code (and so an HTTP status), the field at fault, and the message (its `Display`).
+//! error code (and so an HTTP status), the field at fault, and the message (its `Display`, and
+//! in Russian, as a cashier's screen shows it).
 
 use crate::error::{ApiError, ErrorCode};
 use crate::payments::{self, Answer};
@@ -22,7 +23,8 @@ pub fn till_answer(e: &payments::Error) -> Answer {
     };
     Answer {
         status: err.code().status(),
-        body: serde_json::to_string(&err.body()).expect("BUG: error bodies always serialize"),
+        // With its Russian message: a replay answers in the language of the till that asks.
+        body: err.wire_body().to_string(),
     }
 }
 
@@ -47,6 +49,8 @@ fn client_error(e: &payments::Error) -> ApiError {
         E::CustomerQrNotSupported { .. } => {
             (ErrorCode::CustomerQrNotSupported, Some("customer_qr"))
         }
+        E::InvalidCustomerQr(_) => (ErrorCode::InvalidField, Some("customer_qr")),
+        E::CustomerQrMissing(_) => (ErrorCode::MissingField, Some("customer_qr")),
         E::ModuleNotInstalled(_) => (ErrorCode::ProviderUnavailable, None),
         E::InvalidState(_) => (ErrorCode::InvalidState, None),
         E::NotSandboxPayment => (ErrorCode::NotSandboxPayment, None),
@@ -58,9 +62,98 @@ fn client_error(e: &payments::Error) -> ApiError {
         E::BankRefused { refusal, .. } => (refusal_code(*refusal), None),
         E::Internal(_) => (ErrorCode::InternalError, None),
     };
-    match field {
+    let err = match field {
         Some(field) => ApiError::field(code, field, e.to_string()),
         None => ApiError::new(code, e.to_string()),
+    };
+    match russian(e) {
+        Some(ru) => err.ru(ru),
+        None => err,
+    }
+}
+
+/// The refusal in Russian, where it says more than its code's general words.
+fn russian(e: &payments::Error) -> Option<String> {
+    use payments::Error as E;
+    Some(match e {
+        E::Forbidden(what) => match *what {
+            "refund" => "Этот возврат относится к другому магазину".into(),
+            _ => "Этот платёж относится к другому магазину".into(),
+        },
+        E::UnknownPaymentType(Some(name)) => format!("В магазине нет вида оплаты «{name}»"),
+        E::UnknownPaymentType(None) => "Вид оплаты не указан, а у кассы и магазина нет вида \
+            оплаты по умолчанию: передайте payment_type или задайте вид оплаты по умолчанию \
+            (консоль: «Кассы» или «Виды оплаты»)"
+            .into(),
+        E::PaymentTypeDisabled(name) => format!("Вид оплаты «{name}» выключен"),
+        E::TestModuleOff {
+            payment_type,
+            module,
+        } => format!(
+            "Вид оплаты «{payment_type}» работает через тестовый модуль {module}, а в рабочем \
+             режиме он выключен: деньги не поступили бы; выберите вид оплаты с модулем банка"
+        ),
+        E::CustomerQrNotSupported {
+            payment_type,
+            module,
+        } => {
+            format!("Вид оплаты «{payment_type}» (модуль {module}) не принимает QR-код покупателя")
+        }
+        E::InvalidCustomerQr(_) => {
+            "Модуль оплаты не принимает такой QR-код покупателя; отсканируйте код ещё раз".into()
+        }
+        E::CustomerQrMissing(name) => format!(
+            "Вид оплаты «{name}» списывает деньги по QR-коду покупателя: отсканируйте код и \
+             передайте его в customer_qr"
+        ),
+        E::ModuleNotInstalled(module) => format!("Модуль оплаты {module} не установлен"),
+        E::NotSandboxPayment => {
+            "Оплатить или отклонить так можно только платёж тестового модуля sandbox".into()
+        }
+        E::QrNotAvailable => "У платежа нет QR-кода для оплаты".into(),
+        E::NotPaid(status) => format!(
+            "Вернуть можно только оплаченный платёж, а этот {}",
+            status_ru(*status)
+        ),
+        E::RefundExceeds { left: 0 } => "Платёж уже возвращён полностью".into(),
+        E::RefundExceeds { left } => format!(
+            "Можно вернуть не больше {}",
+            app::i18n::format_money(*left, app::i18n::Lang::Ru)
+        ),
+        E::BankRefused {
+            action,
+            code,
+            message,
+            ..
+        } => {
+            let what = match *action {
+                "to issue the QR code" => "выдать QR-код",
+                "to annul the QR code" => "отменить QR-код",
+                "the refund" => "сделать возврат",
+                _ => "выполнить запрос",
+            };
+            format!("Банк отказался {what}: {code}: {message}")
+        }
+        E::NotFound(_)
+        | E::InvalidState(_)
+        | E::KeyReused
+        | E::RequestInProgress
+        | E::Internal(_) => return None,
+    })
+}
+
+/// A payment's status as the sentence «…, а этот {}» ends.
+fn status_ru(status: crate::domain::PaymentStatus) -> &'static str {
+    use crate::domain::PaymentStatus as S;
+    match status {
+        S::Creating => "ещё создаётся",
+        S::Pending => "ещё ждёт оплаты",
+        S::Paid => "оплачен",
+        S::Declined => "отклонён",
+        S::Expired => "истёк",
+        S::Cancelled => "отменён",
+        S::Failed => "не создан",
+        S::Unknown => "ждёт ответа банка",
     }
 }
 
@@ -132,9 +225,28 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<Value>(&answer.body).unwrap(),
             json!({"error": {"code": "refund_exceeds_paid",
-                "message": "the bank refused the refund: ERROR.REFUND_INSUFFICIENT_FUNDS: no"}})
+                "message": "the bank refused the refund: ERROR.REFUND_INSUFFICIENT_FUNDS: no",
+                "message_ru": "Банк отказался сделать возврат: ERROR.REFUND_INSUFFICIENT_FUNDS: no"}})
         );
         assert_eq!(till_answer(&refused(Refusal::Refused)).status.as_u16(), 502);
+    }
+
+    #[test]
+    fn refusals_say_in_russian_what_a_cashier_needs_with_the_same_code_and_field() {
+        let e = ApiError::from(payments::Error::RefundExceeds { left: 7845 });
+        assert_eq!(e.message_ru(), "Можно вернуть не больше 78,45\u{a0}₽");
+        let body = e.wire_body();
+        assert_eq!(body["error"]["code"], "refund_exceeds_paid");
+        assert_eq!(body["error"]["field"], "amount");
+        assert_eq!(
+            ApiError::from(payments::Error::NotPaid(PaymentStatus::Pending)).message_ru(),
+            "Вернуть можно только оплаченный платёж, а этот ещё ждёт оплаты"
+        );
+        // Without words of its own, an error says its code's general words.
+        assert_eq!(
+            ApiError::from(payments::Error::KeyReused).message_ru(),
+            "Этот Idempotency-Key уже использован для другого запроса"
+        );
     }
 
     #[test]

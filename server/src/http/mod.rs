@@ -8,8 +8,10 @@ pub mod customer_page;
 pub mod errors;
 pub mod health;
 pub mod json;
+pub mod language;
 pub mod metrics;
 pub mod params;
+pub mod static_qr;
 pub mod till_api;
 
 use crate::auth::till_key::HasDb;
@@ -45,6 +47,7 @@ pub fn api_router(state: AppState) -> Router {
     let sandbox = !state.payments.production();
     Router::new()
         .merge(till_api::router(sandbox))
+        .merge(static_qr::router(sandbox))
         .merge(callbacks::router())
         .merge(health::router())
         .merge(customer_page::router())
@@ -54,6 +57,7 @@ pub fn api_router(state: AppState) -> Router {
             ApiError::new(ErrorCode::MethodNotAllowed, "this route does not take that method")
         })
         .with_state(state)
+        .layer(axum::middleware::from_fn(language::error_language))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req
@@ -78,6 +82,7 @@ pub fn ops_router(state: AppState) -> Router {
         .merge(health::ops_router())
         .merge(metrics::router())
         .with_state(state)
+        .layer(axum::middleware::from_fn(language::error_language))
 }
 
 fn api_not_found() -> ApiError {
@@ -91,5 +96,6 @@ fn api_not_found() -> ApiError {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = till_api::ApiDoc::openapi();
     doc.merge(callbacks::CallbacksDoc::openapi());
+    doc.merge(static_qr::StaticQrDoc::openapi());
     doc
 }

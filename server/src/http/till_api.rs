@@ -6,7 +6,7 @@ use super::json::{ApiJson, MAX_BODY_BYTES};
 use super::params::{ApiPath, ApiQuery};
 use crate::auth::till_key::AuthenticatedTill;
 use crate::db::payment::PaymentRow;
-use crate::domain::{Amount, Description, IdempotencyKey, Receipt};
+use crate::domain::{Amount, Description, IdempotencyKey, InvalidValue, Receipt};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::payments::view::{OutputsView, PaymentView, RefundView};
 use crate::payments::{Answer, CreatePayment, Idempotent};
@@ -80,7 +80,17 @@ pub struct CreatePaymentBody {
     /// What is paid for (≤ 140 characters); goes to the bank as the payment purpose.
     #[schema(max_length = 140, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub description: Option<String>,
-    /// The customer's QR code, scanned by the till (payment types with «scan customer's QR»).
+    /// The code on the customer's phone, as the till's scanner read it: for payment types with
+    /// «Сканировать QR-код покупателя» (required there, refused elsewhere with
+    /// `customer_qr_not_supported`). The module charges it at once: the answer has the final
+    /// status (`paid`, `declined`; `unknown`: ask again), `qr: null` and no `outputs`. A code
+    /// the module cannot read is `invalid_field`. In the sandbox, a code starting `sandbox-ok`
+    /// pays, one starting `sandbox-decline` is declined.
+    #[schema(
+        example = "sandbox-ok-1",
+        max_length = 1024,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub customer_qr: Option<String>,
 }
 
@@ -116,6 +126,44 @@ fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, ApiError> {
         .map_err(|e| ApiError::field(ErrorCode::InvalidField, "Idempotency-Key", e.to_string()))
 }
 
+/// The customer's code as scanned: at most 1024 characters, no control characters; blank is none.
+fn customer_qr(code: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(code) = code.filter(|s| !s.trim().is_empty()) else {
+        return Ok(None);
+    };
+    if code.chars().count() > 1024 || code.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "customer_qr",
+            "must be at most 1024 characters, without control characters",
+        )
+        .ru(
+            "QR-код покупателя (customer_qr) — не больше 1024 символов, без управляющих символов",
+        ));
+    }
+    Ok(Some(code))
+}
+
+fn invalid_amount(e: InvalidValue) -> ApiError {
+    ApiError::invalid("amount", e).ru(format!(
+        "Сумма (amount) — целое положительное число копеек, не больше {}",
+        app::i18n::format_money(Amount::MAX, app::i18n::Lang::Ru)
+    ))
+}
+
+fn invalid_receipt(e: InvalidValue) -> ApiError {
+    ApiError::invalid("receipt", e).ru(format!(
+        "Номер чека (receipt) — от 1 до {} печатных символов",
+        Receipt::MAX_CHARS
+    ))
+}
+
+fn invalid_text(field: &str, e: InvalidValue) -> ApiError {
+    ApiError::invalid(field, e).ru(format!(
+        "Текст {field} — не больше {} символов, без управляющих символов",
+        Description::MAX_CHARS
+    ))
+}
+
 /// Scopes the body hash by the operation, so one key cannot stand for two different calls.
 fn request_hash(operation: &str, body_hash: &str) -> String {
     use sha2::{Digest, Sha256};
@@ -129,10 +177,10 @@ fn request_hash(operation: &str, body_hash: &str) -> String {
     request_body = CreatePaymentBody,
     params(IdempotencyHeader),
     responses(
-        (status = 201, description = "created; `status` is `pending` (QR issued) or `unknown` (ask again)", body = PaymentView),
+        (status = 201, description = "created; `status` is `pending` (QR issued) or `unknown` (ask again); with `customer_qr`, the charge's final status: `paid` or `declined` (or `unknown`), with no QR", body = PaymentView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, description = "a field is invalid; `unknown_payment_type`: no such payment type, or none named and no default for the till or store; `payment_type_disabled`: the payment type is switched off, or it runs on a test module while qrpay is in production mode (the message says which)", body = ErrorBody),
+        (status = 422, description = "a field is invalid (`customer_qr`: a code the module cannot read); `missing_field` `customer_qr`: the payment type charges the customer's QR code and none was sent; `customer_qr_not_supported`: the payment type does not take one; `unknown_payment_type`: no such payment type, or none named and no default for the till or store; `payment_type_disabled`: the payment type is switched off, or it runs on a test module while qrpay is in production mode (the message says which)", body = ErrorBody),
         (status = 502, body = ErrorBody),
     ),
     security(("till_key" = []))
@@ -146,12 +194,12 @@ async fn create_payment(
     let key = idempotency_key(&headers)?;
     let b = body.value;
     let req = CreatePayment {
-        amount: Amount::parse(b.amount).map_err(|e| ApiError::invalid("amount", e))?,
-        receipt: Receipt::parse(&b.receipt).map_err(|e| ApiError::invalid("receipt", e))?,
+        amount: Amount::parse(b.amount).map_err(invalid_amount)?,
+        receipt: Receipt::parse(&b.receipt).map_err(invalid_receipt)?,
         payment_type: b.payment_type,
         description: Description::parse(b.description.as_deref())
-            .map_err(|e| ApiError::invalid("description", e))?,
-        customer_qr: b.customer_qr.filter(|s| !s.trim().is_empty()),
+            .map_err(|e| invalid_text("description", e))?,
+        customer_qr: customer_qr(b.customer_qr)?,
     };
     let hash = request_hash("create_payment", &body.canonical_hash);
     // In a task of its own: a till that hangs up must not cut the creation short (the payment
@@ -242,7 +290,7 @@ async fn find_payments(
             "receipt: this query parameter is required",
         )
     })?;
-    let receipt = Receipt::parse(raw).map_err(|e| ApiError::invalid("receipt", e))?;
+    let receipt = Receipt::parse(raw).map_err(invalid_receipt)?;
     let rows = state.payments.payments_by_receipt(&till, &receipt).await?;
     let views: Vec<PaymentView> = rows.iter().map(|r| state.payments.view(r)).collect();
     Ok(Json(serde_json::json!({ "payments": views })))
@@ -561,9 +609,9 @@ async fn create_refund(
         .amount
         .map(Amount::parse)
         .transpose()
-        .map_err(|e| ApiError::invalid("amount", e))?;
-    let reason = Description::parse(body.value.reason.as_deref())
-        .map_err(|e| ApiError::invalid("reason", e))?;
+        .map_err(invalid_amount)?;
+    let reason =
+        Description::parse(body.value.reason.as_deref()).map_err(|e| invalid_text("reason", e))?;
     let hash = request_hash(&format!("refund {id}"), &body.canonical_hash);
     // In a task of its own, as creation: a till that hangs up must not cut the refund short
     // between the bank's answer and its record; it completes, and the same key replays it.

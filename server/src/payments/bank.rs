@@ -7,7 +7,8 @@ use crate::db::payment::PaymentRow;
 use crate::db::refund::RefundRow;
 use crate::domain::Amount;
 use crate::providers::{
-    BankPaymentState, CreateQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest,
+    BankPaymentState, ChargeCustomerQr, CreateQr, OrderAtBank, Provider, ProviderError, QrRef,
+    RefundRequest,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,6 +95,28 @@ impl PaymentService {
         bounded(self.bank_timeout(row), provider.register_again(&asked)).await
     }
 
+    /// Asks the bank again about a customer-presented QR charge in doubt (one bounded call):
+    /// charging is idempotent by order, so this answers with the first charge's outcome.
+    pub(super) async fn charge_again(
+        &self,
+        row: &PaymentRow,
+        customer_qr: &str,
+    ) -> Result<BankPaymentState, ProviderError> {
+        let provider = self.providers.get(&row.module).ok_or_else(|| {
+            ProviderError::NoAnswer(format!("module {} is not installed", row.module))
+        })?;
+        let amount =
+            Amount::parse(row.amount).map_err(|e| ProviderError::NoAnswer(e.to_string()))?;
+        let charge = ChargeCustomerQr {
+            store_id: row.store_id,
+            order_ref: &row.order_ref,
+            amount,
+            description: row.description.as_deref(),
+            customer_qr,
+        };
+        bounded(self.bank_timeout(row), provider.charge_customer_qr(&charge)).await
+    }
+
     /// Asks the bank about a QR a notification named for this payment's order, which qrpay
     /// never recorded (one bounded call; the module checks the QR is the order's).
     pub(super) async fn ask_bank_about_qr(
@@ -131,7 +154,8 @@ pub(super) fn refund_request<'a>(
     Ok(RefundRequest {
         store_id: payment.store_id,
         refund_ref: &refund.refund_ref,
-        order_ref: &payment.order_ref,
+        // A static QR's payment: the order the bank gave it (its transaction id names it).
+        order_ref: payment.bank_order.as_deref().unwrap_or(&payment.order_ref),
         qr_id: payment.qr_id.as_deref(),
         transaction_id: payment.bank_transaction_id.as_deref(),
         amount,

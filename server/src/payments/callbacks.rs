@@ -2,6 +2,7 @@
 //! then asked of the bank, so nothing unsigned is ever believed.
 
 use super::{Error, PaymentService};
+use crate::db;
 use crate::db::payment::{self, PaymentRow};
 use crate::domain::PaymentStatus;
 use crate::providers::{BankPaymentState, CallbackError, ProviderError};
@@ -13,6 +14,9 @@ pub enum CallbackFailure {
     UnknownModule(String),
     #[error(transparent)]
     Refused(#[from] CallbackError),
+    /// A genuine notice of a static QR that reports no payment (declined, in progress).
+    #[error("the notification of static QR order {0:?} reports no payment")]
+    NoPayment(String),
     /// The notice was genuine but the bank did not confirm it yet: the bank should send it again.
     #[error("the bank did not answer the status check: {0}")]
     BankSilent(String),
@@ -37,6 +41,27 @@ impl PaymentService {
             .filter(|p| p.capabilities().callbacks)
             .ok_or_else(|| CallbackFailure::UnknownModule(module.to_owned()))?;
         let notice = provider.verify_callback(headers, body).await?;
+        if let Some(qr) = db::static_qr::find_by_order(&self.db, module, &notice.order_ref)
+            .await
+            .map_err(Error::from)?
+        {
+            tracing::info!(static_qr_id = qr.static_qr_id, claimed = ?notice.claimed_status, "bank notification of a static QR");
+            let Some(paid) = notice.static_payment else {
+                return Err(CallbackFailure::NoPayment(notice.order_ref));
+            };
+            if let Some(row) = self.take_static_payment(&qr, &paid).await? {
+                return Ok(row);
+            }
+            // Taken before (a repeated notification, or polling came first).
+            return payment::find_static_payment(&self.db, qr.static_qr_id, &paid.transaction_id)
+                .await
+                .map_err(Error::from)?
+                .ok_or_else(|| {
+                    CallbackFailure::Internal(Error::Internal(anyhow::anyhow!(
+                        "a static QR payment taken before is not found"
+                    )))
+                });
+        }
         let row = payment::find_by_order_ref(&self.db, module, &notice.order_ref)
             .await
             .map_err(Error::from)?

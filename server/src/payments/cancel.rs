@@ -33,6 +33,11 @@ impl PaymentService {
         let payment_id = row.payment_id.clone();
         let payment_id = payment_id.as_str();
         match row.status() {
+            // A customer's QR code charged in doubt has no QR to annul: the bank is asked how
+            // the charge ended (the till is told to ask again while it does not know).
+            PaymentStatus::Unknown if row.customer_qr.is_some() => {
+                return Ok(self.settle_by_order(&row).await?.unwrap_or(row));
+            }
             PaymentStatus::Pending | PaymentStatus::Unknown => {}
             PaymentStatus::Creating => {
                 return Err(Error::InvalidState(

@@ -14,7 +14,7 @@ use crate::db::till::TillIdentity;
 use crate::domain::{
     Amount, Description, OrderRef, PaymentId, PaymentStatus, PaymentTrigger, Receipt, Transition,
 };
-use crate::providers::{CreateQr, ProviderError, Refusal};
+use crate::providers::{BankPaymentState, ChargeCustomerQr, CreateQr, ProviderError, Refusal};
 use axum::http::StatusCode;
 
 /// A request to create a payment, already parsed.
@@ -52,13 +52,23 @@ impl PaymentService {
                 module: payment_type.module,
             });
         }
-        if req.customer_qr.is_some()
-            && !(payment_type.scan_customer_qr && provider.capabilities().customer_presented_qr)
-        {
-            return Err(Error::CustomerQrNotSupported {
-                payment_type: payment_type.name,
-                module: payment_type.module,
-            });
+        let reads_customer_qr =
+            payment_type.scan_customer_qr && provider.capabilities().customer_presented_qr;
+        match req.customer_qr.as_deref() {
+            Some(_) if !reads_customer_qr => {
+                return Err(Error::CustomerQrNotSupported {
+                    payment_type: payment_type.name,
+                    module: payment_type.module,
+                });
+            }
+            Some(code) => provider
+                .check_customer_qr(code)
+                .map_err(Error::InvalidCustomerQr)?,
+            // The payment type's till scans the customer's code: there is no QR to show.
+            None if payment_type.scan_customer_qr => {
+                return Err(Error::CustomerQrMissing(payment_type.name));
+            }
+            None => {}
         }
 
         Ok(payment_type)
@@ -116,31 +126,45 @@ impl PaymentService {
             return self.replay_of(till, existing, &idem).await;
         }
 
-        let asked = CreateQr {
-            store_id: till.store_id,
-            order_ref: order_ref.as_str(),
-            amount: req.amount,
-            description: req.description.as_ref().map(Description::as_str),
-            expires_at,
+        let description = req.description.as_ref().map(Description::as_str);
+        let outcome = match req.customer_qr.as_deref() {
+            Some(customer_qr) => {
+                let charge = ChargeCustomerQr {
+                    store_id: till.store_id,
+                    order_ref: order_ref.as_str(),
+                    amount: req.amount,
+                    description,
+                    customer_qr,
+                };
+                bounded(timeout, provider.charge_customer_qr(&charge))
+                    .await
+                    .map(Self::charged)
+            }
+            None => {
+                let asked = CreateQr {
+                    store_id: till.store_id,
+                    order_ref: order_ref.as_str(),
+                    amount: req.amount,
+                    description,
+                    expires_at,
+                };
+                bounded(timeout, provider.create_qr(&asked))
+                    .await
+                    .map(|qr| {
+                        (
+                            PaymentTrigger::BankAccepted,
+                            PaymentChanges {
+                                qr_id: Some(qr.qr_id),
+                                qr_payload: Some(qr.payload),
+                                ..Default::default()
+                            },
+                        )
+                    })
+            }
         };
-        let outcome = bounded(timeout, provider.create_qr(&asked)).await;
         let (trigger, changes) = match outcome {
-            Ok(qr) => (
-                PaymentTrigger::BankAccepted,
-                PaymentChanges {
-                    qr_id: Some(qr.qr_id),
-                    qr_payload: Some(qr.payload),
-                    ..Default::default()
-                },
-            ),
-            Err(ProviderError::Rejected { code, message }) => (
-                PaymentTrigger::BankRejected,
-                PaymentChanges {
-                    failure_code: Some(code),
-                    failure_message: Some(message),
-                    ..Default::default()
-                },
-            ),
+            Ok(moved) => moved,
+            Err(ProviderError::Rejected { code, message }) => Self::refused(code, message),
             Err(ProviderError::NoAnswer(why)) => {
                 tracing::warn!(payment_id = %payment_id, %why, "bank did not answer the QR registration");
                 (PaymentTrigger::BankNoAnswer, PaymentChanges::default())
@@ -163,6 +187,26 @@ impl PaymentService {
         };
         self.waiters.wake(payment_id.as_str());
         Ok(answer)
+    }
+
+    /// What a customer-presented QR charge's answer does to the payment: paid or declined at
+    /// once; a bank still deciding leaves it in doubt (asked again by charging again).
+    pub(super) fn charged(state: BankPaymentState) -> (PaymentTrigger, PaymentChanges) {
+        match state {
+            BankPaymentState::Waiting => (PaymentTrigger::BankNoAnswer, PaymentChanges::default()),
+            BankPaymentState::NotFound => (
+                PaymentTrigger::BankRejected,
+                PaymentChanges {
+                    failure_code: Some("NOT_FOUND".into()),
+                    failure_message: Some("the bank does not know this charge".into()),
+                    ..Default::default()
+                },
+            ),
+            other => {
+                let (trigger, changes, _) = Self::trigger_for(&other);
+                (trigger, changes)
+            }
+        }
     }
 
     /// Moves a new payment out of `creating` with what the bank said, and stores the till's

@@ -32,6 +32,14 @@ pub enum Error {
         payment_type: String,
         module: String,
     },
+    /// The module says the code is not a customer's QR code it can read.
+    #[error("customer_qr: {0}")]
+    InvalidCustomerQr(String),
+    /// The payment type reads the customer's QR code and none was sent.
+    #[error(
+        "customer_qr: payment type {0:?} charges the customer's QR code: scan it and send it as customer_qr"
+    )]
+    CustomerQrMissing(String),
     /// The payment type's module is not part of this qrpay.
     #[error("payment module {0:?} is not installed in this qrpay")]
     ModuleNotInstalled(String),

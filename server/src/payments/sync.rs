@@ -45,6 +45,8 @@ pub enum BankReply {
     /// About the order of a payment whose QR qrpay never learnt.
     Order(OrderAtBank),
     Refund(BankRefundState),
+    /// A charge of a customer's QR, settled: the status it ended in.
+    Settled(String),
     /// No clear answer: the sync worker asks again.
     NoAnswer(String),
     Refused {
@@ -304,6 +306,13 @@ impl PaymentService {
         let row = payment::get_payment(&self.db, payment_id)
             .await?
             .ok_or_else(not_found)?;
+        if row.customer_qr.is_some() && row.status() == PaymentStatus::Unknown {
+            // A charge of the customer's QR: asked about as the sync worker asks.
+            return Ok(match self.settle_by_order(&row).await? {
+                Some(settled) => BankReply::Settled(settled.status),
+                None => BankReply::NoAnswer("no answer about the charge".into()),
+            });
+        }
         if row.qr_id.is_none() && row.status() == PaymentStatus::Unknown {
             let answer = self.ask_bank_by_order(&row).await;
             self.settle_order(&row, answer.clone()).await?;
@@ -340,6 +349,9 @@ impl PaymentService {
         &self,
         row: &PaymentRow,
     ) -> Result<Option<PaymentRow>, Error> {
+        if let Some(customer_qr) = row.customer_qr.as_deref() {
+            return self.settle_charge(row, customer_qr).await;
+        }
         let answer = self.ask_bank_by_order(row).await;
         self.settle_order(row, answer).await
     }
@@ -367,7 +379,7 @@ impl PaymentService {
                         payment_id,
                         PaymentTrigger::BankAccepted,
                         PaymentChanges {
-                            qr_id: Some(qr.qr_id),
+                            qr_id: Some(qr.qr_id.clone()),
                             qr_payload: Some(qr.payload),
                             ..Default::default()
                         },
@@ -379,6 +391,30 @@ impl PaymentService {
                     payment::get_payment(&self.db, payment_id)
                         .await?
                         .unwrap_or(adopted)
+                } else if matches!(
+                    adopted.status(),
+                    PaymentStatus::Expired
+                        | PaymentStatus::Cancelled
+                        | PaymentStatus::Declined
+                        | PaymentStatus::Failed
+                ) {
+                    // A payment qrpay had closed (support asked about its order): the bank
+                    // holds no paid QR for it, and the one it answered with must not stay
+                    // payable. The customer may have won the race for it.
+                    let issued = PaymentRow {
+                        qr_id: Some(qr.qr_id),
+                        ..adopted.clone()
+                    };
+                    match self.annul_at_bank(&issued).await {
+                        Ok(state @ BankPaymentState::Paid { .. }) => {
+                            self.apply_bank_state(payment_id, &state).await?
+                        }
+                        Ok(_) => adopted,
+                        Err(e) => {
+                            tracing::warn!(%payment_id, error = %e, "annulling the QR the bank issued again for a closed payment");
+                            adopted
+                        }
+                    }
                 } else {
                     adopted
                 }
@@ -402,6 +438,32 @@ impl PaymentService {
             }
         };
         Ok(Some(settled))
+    }
+
+    /// Settles a customer-presented QR charge in doubt by charging again (idempotent by order
+    /// at the bank). `None` while the bank does not answer or has not decided.
+    async fn settle_charge(
+        &self,
+        row: &PaymentRow,
+        customer_qr: &str,
+    ) -> Result<Option<PaymentRow>, Error> {
+        let payment_id = row.payment_id.as_str();
+        let (trigger, changes) = match self.charge_again(row, customer_qr).await {
+            Ok(state) => Self::charged(state),
+            Err(ProviderError::Rejected { code, message }) => Self::refused(code, message),
+            Err(ProviderError::NoAnswer(why)) => {
+                tracing::warn!(%payment_id, %why, "asking the bank about a customer QR charge");
+                return Ok(None);
+            }
+        };
+        if trigger == PaymentTrigger::BankNoAnswer {
+            return Ok(None);
+        }
+        let detail = changes.failure_message.clone();
+        Ok(Some(
+            self.apply(payment_id, trigger, changes, detail.as_deref())
+                .await?,
+        ))
     }
 
     /// Asks the bank about a refund in doubt or pending, and applies the outcome.

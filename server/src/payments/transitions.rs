@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 impl PaymentService {
     /// Applies `trigger` to `current` inside `tx`: guarded update, event row and outbox row.
     /// `None` when the state machine says nothing changes, or someone else changed the row first.
-    async fn transition_in(
+    pub(super) async fn transition_in(
         &self,
         tx: &mut Tx,
         current: CurrentPayment<'_>,
@@ -115,6 +115,18 @@ impl PaymentService {
                 .unwrap_or(row));
         }
         Ok(row)
+    }
+
+    /// The move a bank's refusal makes, its code and words kept on the payment.
+    pub(super) fn refused(code: String, message: String) -> (PaymentTrigger, PaymentChanges) {
+        (
+            PaymentTrigger::BankRejected,
+            PaymentChanges {
+                failure_code: Some(code),
+                failure_message: Some(message),
+                ..Default::default()
+            },
+        )
     }
 
     /// What the bank says of a payment, as a trigger of the state machine.

@@ -36,7 +36,8 @@ pub struct PaymentView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Ready links for the QR outputs configured on the till that created the payment (null
-    /// when the till does not use that output, or when there is no QR code). Not in events.
+    /// when the till does not use that output, or when there is no QR code; absent for a payment
+    /// charged from the customer's QR code, which has nothing to show). Not in events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outputs: Option<OutputsView>,
 }
@@ -93,7 +94,8 @@ impl PaymentView {
         let till = row.till_outputs();
         let id = &row.payment_id;
         let has_qr = qr.is_some();
-        let outputs = OutputsView {
+        // A customer-presented QR code is charged at once: nothing to show the customer.
+        let outputs = row.customer_qr.is_none().then(|| OutputsView {
             screen_url: till.screen.then(|| format!("{public_url}/pay/{id}")),
             display_png: (till.display && has_qr).then(|| {
                 format!("{public_url}/api/v1/payments/{id}/qr.png?size={DISPLAY_PNG_SIZE}&mono=1")
@@ -105,7 +107,7 @@ impl PaymentView {
                     till.paper_width
                 )
             }),
-        };
+        });
         Self {
             id: row.payment_id.clone(),
             status: row.status(),
@@ -123,7 +125,7 @@ impl PaymentView {
             failure: failure(&row.failure_code, &row.failure_message),
             created_at: row.created_at,
             updated_at: row.updated_at,
-            outputs: Some(outputs),
+            outputs,
         }
     }
 }

@@ -5,6 +5,9 @@
 
 pub mod raiffeisen;
 pub mod sandbox;
+pub mod static_qr;
+
+pub use static_qr::{StaticQrPayment, StaticQrRef, StaticQrRequest};
 
 use crate::domain::Amount;
 use async_trait::async_trait;
@@ -35,6 +38,20 @@ pub struct CreateQr<'a> {
     pub description: Option<&'a str>,
     /// The QR's deadline; the bank's own expiry is set to the same moment as a second guard.
     pub expires_at: DateTime<Utc>,
+}
+
+/// A charge of the code a customer shows on their phone (customer-presented QR, «Сканировать
+/// QR-код покупателя»): the till scanned it, the bank takes the money at once or declines.
+#[derive(Debug, Clone)]
+pub struct ChargeCustomerQr<'a> {
+    pub store_id: i64,
+    /// qrpay's order id for the bank: charging is idempotent by order, so asking again (a
+    /// payment in doubt) answers with the first charge's outcome.
+    pub order_ref: &'a str,
+    pub amount: Amount,
+    pub description: Option<&'a str>,
+    /// The code as the till's scanner read it.
+    pub customer_qr: &'a str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +153,31 @@ pub trait Provider: Send + Sync + 'static {
         self.create_qr(req).await.map(OrderAtBank::Issued)
     }
     async fn payment_status(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError>;
+
+    /// Checks, before anything is recorded, that `code` can be a customer's QR code for this
+    /// module (`Err` says why not: the till is told the field is invalid). Only called when
+    /// [`Capabilities::customer_presented_qr`] is true.
+    fn check_customer_qr(&self, _code: &str) -> Result<(), String> {
+        Err("this payment module does not read customers' QR codes".into())
+    }
+
+    /// Charges a customer-presented QR code: `Paid` or `Declined` (final), `Waiting` when the
+    /// bank has not decided yet (the payment is then in doubt and asked about again by calling
+    /// this again: idempotent by `order_ref`). Only called when
+    /// [`Capabilities::customer_presented_qr`] is true; a module that cannot does not pretend.
+    async fn charge_customer_qr(
+        &self,
+        _req: &ChargeCustomerQr<'_>,
+    ) -> Result<BankPaymentState, ProviderError> {
+        Err(ProviderError::Rejected {
+            code: "CUSTOMER_QR_NOT_SUPPORTED".into(),
+            message: format!(
+                "the {} module does not read customers' QR codes",
+                self.module()
+            ),
+        })
+    }
+
     /// Annuls the QR; answers with the bank's state afterwards (`Paid` if the customer won).
     async fn cancel_qr(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError>;
     async fn refund(&self, req: &RefundRequest<'_>) -> Result<BankRefundState, ProviderError>;
@@ -155,6 +197,33 @@ pub trait Provider: Send + Sync + 'static {
     /// is an error for whoever asked rather than a declined outcome.
     fn refusal_of(&self, _bank_code: &str) -> Option<Refusal> {
         None
+    }
+
+    /// True when the module issues static QRs (`QRStatic`) and reports their payments.
+    fn issues_static_qrs(&self) -> bool {
+        false
+    }
+
+    /// Registers a static QR at the bank.
+    async fn issue_static_qr(&self, _req: &StaticQrRequest<'_>) -> Result<IssuedQr, ProviderError> {
+        Err(ProviderError::Rejected {
+            code: "NOT_SUPPORTED".into(),
+            message: format!("the module {} issues no static QRs", self.module()),
+        })
+    }
+
+    /// The paid payments the bank reports for a static QR now (polling; callbacks are the
+    /// primary signal). Each may have been reported before: the caller takes each once.
+    async fn static_qr_payments(
+        &self,
+        _qr: &StaticQrRef<'_>,
+    ) -> Result<Vec<StaticQrPayment>, ProviderError> {
+        Ok(Vec::new())
+    }
+
+    /// Annuls a static QR at the bank, so it can no longer be paid.
+    async fn deactivate_static_qr(&self, _qr: &StaticQrRef<'_>) -> Result<(), ProviderError> {
+        Ok(())
     }
 
     /// Verifies a bank notification (signature over the raw body) and says which payment it is
@@ -177,6 +246,10 @@ pub struct CallbackNotice {
     pub qr_id: Option<String>,
     /// The status the notification claims (logged; the bank is asked before anything changes).
     pub claimed_status: String,
+    /// A paid notification of a static QR: the payment, as the signed notification gives it
+    /// (the amount, order, status and date are signed; a static QR's payments cannot be asked
+    /// of the bank one by one).
+    pub static_payment: Option<StaticQrPayment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

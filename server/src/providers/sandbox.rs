@@ -2,12 +2,17 @@
 //! that a new user can run the whole flow at once. A person or a test plays the customer through
 //! `POST /api/v1/sandbox/payments/{id}/pay` and `/decline`.
 //!
+//! Customer-presented QR codes («Сканировать QR-код покупателя»): a code starting `sandbox-ok`
+//! pays at once, one starting `sandbox-decline` is declined; anything else is not a code the
+//! sandbox reads.
+//!
 //! Refunds complete at once, except one whose reason starts with `sandbox:decline`, which the
 //! sandbox bank declines (to try the declined-refund path).
 
 use super::{
-    BankPaymentState, BankRefundState, Capabilities, CreateQr, IssuedQr, OrderAtBank, Provider,
-    ProviderError, QrRef, RefundRequest,
+    BankPaymentState, BankRefundState, Capabilities, ChargeCustomerQr, CreateQr, IssuedQr,
+    OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, StaticQrPayment, StaticQrRef,
+    StaticQrRequest,
 };
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
@@ -20,6 +25,11 @@ pub const SANDBOX_BANK_ID: &str = "100000000000";
 /// A refund whose reason starts with this is declined by the sandbox bank.
 pub const DECLINE_REFUND_MARKER: &str = "sandbox:decline";
 
+/// A customer's QR code starting with this pays at once.
+pub const CUSTOMER_QR_PAYS: &str = "sandbox-ok";
+/// A customer's QR code starting with this is declined by the customer's bank.
+pub const CUSTOMER_QR_DECLINES: &str = "sandbox-decline";
+
 #[derive(Debug, Clone)]
 struct SandboxQr {
     amount: i64,
@@ -30,7 +40,12 @@ struct SandboxQr {
 #[derive(Default)]
 pub struct SandboxBank {
     qrs: Mutex<HashMap<String, SandboxQr>>,
+    /// Customer-presented QR charges by order: the same order always gets the same outcome.
+    charges: Mutex<HashMap<String, BankPaymentState>>,
     refunds: Mutex<HashMap<String, BankRefundState>>,
+    /// Static QRs: whether each is active, and the last transaction id handed out.
+    static_qrs: Mutex<HashMap<String, bool>>,
+    last_transaction: std::sync::atomic::AtomicI64,
 }
 
 /// `AD` + 30 characters derived from the order: the same order always gets the same QR id.
@@ -70,6 +85,14 @@ pub fn nspk_payload(qr_id: &str, kopecks: i64) -> String {
     format!("{head}&crc={crc:04X}")
 }
 
+/// The static-QR link in the NSPK shape (`type=01`; the amount only when it is fixed).
+pub fn nspk_static_payload(qr_id: &str, kopecks: Option<i64>) -> String {
+    let sum = kopecks.map(|k| format!("&sum={k}")).unwrap_or_default();
+    let head = format!("https://qr.nspk.ru/{qr_id}?type=01&bank={SANDBOX_BANK_ID}{sum}&cur=RUB");
+    let crc = crc16(head.as_bytes());
+    format!("{head}&crc={crc:04X}")
+}
+
 impl SandboxBank {
     fn lock_qrs(&self) -> std::sync::MutexGuard<'_, HashMap<String, SandboxQr>> {
         // A poisoned lock only means another request panicked mid-update of a simulation.
@@ -101,6 +124,44 @@ impl SandboxBank {
         qr.state.clone()
     }
 
+    /// A customer pays the static QR `qr_id` (registered as `order_ref`) `kopecks`: the payment
+    /// as the bank would report it, with a transaction id of its own (microseconds, so that ids
+    /// never repeat across restarts). Refused when the QR was annulled.
+    pub fn pay_static(
+        &self,
+        qr_id: &str,
+        order_ref: &str,
+        kopecks: i64,
+    ) -> Result<StaticQrPayment, ProviderError> {
+        use std::sync::atomic::Ordering;
+        let active = self.lock_static().get(qr_id).copied().unwrap_or(true);
+        if !active {
+            return Err(ProviderError::Rejected {
+                code: "WRONG_QR_STATUS".into(),
+                message: "the static QR was annulled".into(),
+            });
+        }
+        let now = crate::db::now();
+        let id = self
+            .last_transaction
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+                Some(now.timestamp_micros().max(last + 1))
+            })
+            .map_or(now.timestamp_micros(), |last| {
+                now.timestamp_micros().max(last + 1)
+            });
+        Ok(StaticQrPayment {
+            transaction_id: id.to_string(),
+            amount: kopecks,
+            order: order_ref.to_owned(),
+            paid_at: Some(now),
+        })
+    }
+
+    fn lock_static(&self) -> std::sync::MutexGuard<'_, HashMap<String, bool>> {
+        self.static_qrs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The customer's bank declines the payment.
     pub fn decline(&self, qr_id: &str, kopecks: i64) -> BankPaymentState {
         let mut qrs = self.lock_qrs();
@@ -128,11 +189,29 @@ impl Provider for SandboxBank {
         Capabilities {
             dynamic_qr: true,
             cash_link: false,
-            customer_presented_qr: false,
+            customer_presented_qr: true,
             partial_refund: true,
             callbacks: false,
             test: true,
         }
+    }
+
+    fn issues_static_qrs(&self) -> bool {
+        true
+    }
+
+    async fn issue_static_qr(&self, req: &StaticQrRequest<'_>) -> Result<IssuedQr, ProviderError> {
+        let qr_id = format!("AS{}", &qr_id_for(req.order_ref)[2..]);
+        self.lock_static().insert(qr_id.clone(), true);
+        Ok(IssuedQr {
+            payload: nspk_static_payload(&qr_id, req.amount),
+            qr_id,
+        })
+    }
+
+    async fn deactivate_static_qr(&self, qr: &StaticQrRef<'_>) -> Result<(), ProviderError> {
+        self.lock_static().insert(qr.qr_id.to_owned(), false);
+        Ok(())
     }
 
     async fn create_qr(&self, req: &CreateQr<'_>) -> Result<IssuedQr, ProviderError> {
@@ -163,6 +242,44 @@ impl Provider for SandboxBank {
             })),
             _ => self.create_qr(req).await.map(OrderAtBank::Issued),
         }
+    }
+
+    fn check_customer_qr(&self, code: &str) -> Result<(), String> {
+        if code.starts_with(CUSTOMER_QR_PAYS) || code.starts_with(CUSTOMER_QR_DECLINES) {
+            Ok(())
+        } else {
+            Err(format!(
+                "the sandbox reads only codes starting {CUSTOMER_QR_PAYS:?} (pays) or {CUSTOMER_QR_DECLINES:?} (declines)"
+            ))
+        }
+    }
+
+    async fn charge_customer_qr(
+        &self,
+        req: &ChargeCustomerQr<'_>,
+    ) -> Result<BankPaymentState, ProviderError> {
+        self.check_customer_qr(req.customer_qr)
+            .map_err(|message| ProviderError::Rejected {
+                code: "SANDBOX_BAD_CUSTOMER_QR".into(),
+                message,
+            })?;
+        let mut charges = self.charges.lock().unwrap_or_else(|e| e.into_inner());
+        let outcome = charges.entry(req.order_ref.to_owned()).or_insert_with(|| {
+            if req.customer_qr.starts_with(CUSTOMER_QR_PAYS) {
+                BankPaymentState::Paid {
+                    transaction_id: Some(format!(
+                        "{}",
+                        crc16(req.order_ref.as_bytes()) as u32 + 200_000
+                    )),
+                    paid_at: Some(crate::db::now()),
+                }
+            } else {
+                BankPaymentState::Declined {
+                    reason: "the customer's bank declined the payment (sandbox)".into(),
+                }
+            }
+        });
+        Ok(outcome.clone())
     }
 
     async fn payment_status(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
@@ -252,6 +369,42 @@ mod tests {
         let crc = &p[prefix.len()..];
         assert_eq!(crc.len(), 4);
         assert!(crc.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    fn charge<'a>(order_ref: &'a str, code: &'a str) -> ChargeCustomerQr<'a> {
+        ChargeCustomerQr {
+            store_id: 1,
+            order_ref,
+            amount: crate::domain::Amount::parse(100).unwrap(),
+            description: None,
+            customer_qr: code,
+        }
+    }
+
+    #[tokio::test]
+    async fn customer_qr_codes_pay_decline_or_are_not_read() {
+        let bank = SandboxBank::default();
+        assert!(bank.capabilities().customer_presented_qr);
+        let paid = bank
+            .charge_customer_qr(&charge("o1", "sandbox-ok-1"))
+            .await
+            .unwrap();
+        assert!(matches!(paid, BankPaymentState::Paid { .. }), "{paid:?}");
+        let again = bank
+            .charge_customer_qr(&charge("o1", "sandbox-decline"))
+            .await
+            .unwrap();
+        assert_eq!(again, paid, "charging is idempotent by order");
+        let declined = bank
+            .charge_customer_qr(&charge("o2", "sandbox-decline-x"))
+            .await
+            .unwrap();
+        assert!(
+            matches!(declined, BankPaymentState::Declined { .. }),
+            "{declined:?}"
+        );
+        assert!(bank.check_customer_qr("4242").is_err());
+        assert!(bank.check_customer_qr("sandbox-ok").is_ok());
     }
 
     #[test]

@@ -184,7 +184,7 @@ pub async fn compare(
         match line.operation {
             Operation::Payment => {
                 report.bank.payments += line.amount;
-                if let Some(id) = match_payment(db, &stores, line, &mut report).await? {
+                if let Some(id) = match_payment(db, &stores, line, &seen, &mut report).await? {
                     seen.insert(id);
                 }
             }
@@ -339,23 +339,39 @@ fn judge(
     Some(id)
 }
 
-/// Matches a payment line by its order.
+/// Matches a payment line by its order; a static QR's payments share its order, so a line of
+/// one is matched to a payment of that order not matched yet (`seen`), of the line's amount if
+/// there is one.
 async fn match_payment(
     db: &Db,
     stores: &[MerchantStore],
     line: &Line,
+    seen: &HashSet<String>,
     report: &mut Report,
 ) -> Result<Option<String>, ReconcileError> {
-    let held = payment::find_by_order_ref(db, MODULE, &line.order_ref)
-        .await?
-        .map(|p| Held {
-            status: p.status().as_str(),
-            done: p.status() == PaymentStatus::Paid,
-            payment_id: p.payment_id,
-            refund_id: None,
-            store_id: p.store_id,
-            amount: p.amount,
-        });
+    let held = match payment::find_by_order_ref(db, MODULE, &line.order_ref).await? {
+        Some(p) => Some(p),
+        None => {
+            let of_static =
+                db::static_qr::payments_of_bank_order(db, MODULE, &line.order_ref).await?;
+            let unseen = || of_static.iter().filter(|(id, _)| !seen.contains(id));
+            match unseen()
+                .find(|(_, amount)| *amount == line.amount)
+                .or_else(|| unseen().next())
+            {
+                Some((id, _)) => payment::get_payment(db, id).await?,
+                None => None,
+            }
+        }
+    };
+    let held = held.map(|p| Held {
+        status: p.status().as_str(),
+        done: p.status() == PaymentStatus::Paid,
+        payment_id: p.payment_id,
+        refund_id: None,
+        store_id: p.store_id,
+        amount: p.amount,
+    });
     let kinds = (
         MismatchKind::PaidAtBankNotInQrpay,
         MismatchKind::AmountDiffers,

@@ -246,6 +246,21 @@ impl TestApp {
         into_resp(req.send().await.unwrap()).await
     }
 
+    /// A till request with `Accept-Language: lang` (the till API's messages default to Russian).
+    pub async fn post_in(&self, lang: &str, path: &str, idem: Option<&str>, body: &str) -> Resp {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .header("accept-language", lang)
+            .bearer_auth(&self.key)
+            .body(body.to_owned());
+        if let Some(i) = idem {
+            req = req.header("Idempotency-Key", i);
+        }
+        into_resp(req.send().await.unwrap()).await
+    }
+
     pub async fn get_with(&self, path: &str, key: &str) -> Resp {
         into_resp(
             self.client

@@ -4,14 +4,17 @@
 //! The body's `code` wins whatever the HTTP status; 5xx, connection errors and bodies that do not
 //! parse are `NoAnswer` (the sync worker asks again), never a failure.
 
+mod callback;
 pub mod settings;
+pub mod static_qr;
 pub mod wire;
 
 pub use settings::*;
 
 use super::{
     BankPaymentState, BankRefundState, CallbackError, CallbackNotice, Capabilities, CreateQr,
-    IssuedQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, Refusal,
+    IssuedQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, Refusal, StaticQrPayment,
+    StaticQrRef, StaticQrRequest,
 };
 use crate::db::{self, Db};
 use async_trait::async_trait;
@@ -68,6 +71,21 @@ fn interpret<T: DeserializeOwned>(
     serde_json::from_slice(body)
         .map(Reply::Ok)
         .map_err(|e| no_answer("the bank's answer does not parse", e))
+}
+
+/// Sends a request to the bank: its status and body, or `NoAnswer`.
+async fn send(req: reqwest::RequestBuilder) -> Result<(StatusCode, bytes::Bytes), ProviderError> {
+    // reqwest's error text names the URL, never the headers: the key stays out of logs.
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| no_answer("calling the bank", e))?;
+    let status = resp.status();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| no_answer("reading the bank's answer", e))?;
+    Ok((status, bytes))
 }
 
 fn rejected(code: &RaiffeisenErrorCode, message: String) -> ProviderError {
@@ -142,16 +160,7 @@ impl RaiffeisenBank {
         if let Some(body) = body {
             req = req.header("content-type", "application/json").body(body);
         }
-        // reqwest's error text names the URL, never the headers: the key stays out of logs.
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| no_answer("calling the bank", e))?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| no_answer("reading the bank's answer", e))?;
+        let (status, bytes) = send(req).await?;
         interpret(status, &bytes)
     }
 
@@ -227,6 +236,49 @@ impl RaiffeisenBank {
             },
             RaiffeisenQrStatus::Cancelled => BankPaymentState::Cancelled,
             RaiffeisenQrStatus::Expired => BankPaymentState::Expired,
+        })
+    }
+
+    /// `POST /sbp/v2/qrs`: the QR the bank registered.
+    async fn register(
+        &self,
+        s: &RaiffeisenSettings,
+        request: &RaiffeisenRegisterQrRequest,
+    ) -> Result<IssuedQr, ProviderError> {
+        let body = serde_json::to_string(request).expect("BUG: plain struct");
+        match self
+            .call::<RaiffeisenRegisterQrResponse>(
+                s,
+                reqwest::Method::POST,
+                "/sbp/v2/qrs",
+                Some(body),
+            )
+            .await?
+        {
+            Reply::Ok(qr) => Ok(IssuedQr {
+                qr_id: qr.qr_id,
+                payload: qr.payload,
+            }),
+            Reply::Error(code, message) => Err(rejected(&code, message)),
+        }
+    }
+
+    /// `DELETE /sbp/v2/qrs/{qrId}`: `None` when the bank annulled the QR (200, an empty body),
+    /// else the bank's error.
+    async fn delete_qr(
+        &self,
+        s: &RaiffeisenSettings,
+        qr_id: &str,
+    ) -> Result<Option<(RaiffeisenErrorCode, String)>, ProviderError> {
+        let url = format!("{}/sbp/v2/qrs/{qr_id}", s.base_url);
+        let (status, bytes) =
+            send(self.http.delete(&url).bearer_auth(s.secret_key.expose())).await?;
+        if status.is_success() && bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        Ok(match interpret::<serde_json::Value>(status, &bytes)? {
+            Reply::Ok(_) => None,
+            Reply::Error(code, message) => Some((code, message)),
         })
     }
 
@@ -369,23 +421,8 @@ impl Provider for RaiffeisenBank {
     #[tracing::instrument(skip_all, fields(order = %req.order_ref))]
     async fn create_qr(&self, req: &CreateQr<'_>) -> Result<IssuedQr, ProviderError> {
         let s = self.settings(req.store_id).await?;
-        let body = serde_json::to_string(&register_request(&s.sbp_merchant_id, req))
-            .expect("BUG: plain struct");
-        match self
-            .call::<RaiffeisenRegisterQrResponse>(
-                &s,
-                reqwest::Method::POST,
-                "/sbp/v2/qrs",
-                Some(body),
-            )
-            .await?
-        {
-            Reply::Ok(qr) => Ok(IssuedQr {
-                qr_id: qr.qr_id,
-                payload: qr.payload,
-            }),
-            Reply::Error(code, message) => Err(rejected(&code, message)),
-        }
+        self.register(&s, &register_request(&s.sbp_merchant_id, req))
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(order = %req.order_ref))]
@@ -412,26 +449,9 @@ impl Provider for RaiffeisenBank {
     #[tracing::instrument(skip_all, fields(qr_id = %qr.qr_id))]
     async fn cancel_qr(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
         let s = self.settings(qr.store_id).await?;
-        let url = format!("{}/sbp/v2/qrs/{}", s.base_url, qr.qr_id);
-        let resp = self
-            .http
-            .delete(&url)
-            .bearer_auth(s.secret_key.expose())
-            .send()
-            .await
-            .map_err(|e| no_answer("calling the bank", e))?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| no_answer("reading the bank's answer", e))?;
-        // Success is 200 with an empty body.
-        if status.is_success() && bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(BankPaymentState::Cancelled);
-        }
-        match interpret::<serde_json::Value>(status, &bytes)? {
-            Reply::Ok(_) => Ok(BankPaymentState::Cancelled),
-            Reply::Error(code, message) => match code.outcome() {
+        match self.delete_qr(&s, qr.qr_id).await? {
+            None => Ok(BankPaymentState::Cancelled),
+            Some((code, message)) => match code.outcome() {
                 RaiffeisenErrorOutcome::NotFound => Ok(BankPaymentState::NotFound),
                 // Paid, expired or already cancelled: the bank's own view decides.
                 RaiffeisenErrorOutcome::AskState => self.state_of(&s, qr).await,
@@ -486,45 +506,34 @@ impl Provider for RaiffeisenBank {
         }
     }
 
+    fn issues_static_qrs(&self) -> bool {
+        true
+    }
+
+    #[tracing::instrument(skip_all, fields(order = %req.order_ref))]
+    async fn issue_static_qr(&self, req: &StaticQrRequest<'_>) -> Result<IssuedQr, ProviderError> {
+        self.register_static(req).await
+    }
+
+    #[tracing::instrument(skip_all, fields(qr_id = %qr.qr_id))]
+    async fn static_qr_payments(
+        &self,
+        qr: &StaticQrRef<'_>,
+    ) -> Result<Vec<StaticQrPayment>, ProviderError> {
+        self.payments_of_static(qr).await
+    }
+
+    #[tracing::instrument(skip_all, fields(qr_id = %qr.qr_id))]
+    async fn deactivate_static_qr(&self, qr: &StaticQrRef<'_>) -> Result<(), ProviderError> {
+        self.annul_static(qr).await
+    }
+
     async fn verify_callback(
         &self,
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<CallbackNotice, CallbackError> {
-        let notice: RaiffeisenPaymentNotification<'_> =
-            serde_json::from_slice(body).map_err(|e| CallbackError::Malformed(e.to_string()))?;
-        let signature = headers
-            .get(SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(CallbackError::Unsigned)?;
-        let payment = db::payment::find_by_order_ref(&self.db, MODULE, &notice.order)
-            .await
-            .map_err(|e| CallbackError::Malformed(format!("looking the order up: {e}")))?;
-        // An order qrpay does not know is checked against the default key, so that a forged
-        // notification and a stray genuine one get different answers.
-        let settings = match &payment {
-            Some(p) => self.settings(p.store_id).await.ok(),
-            None => self.defaults.0.clone(),
-        }
-        .ok_or_else(|| CallbackError::NotConfigured(notice.order.clone()))?;
-        if !signature_matches(
-            settings.secret_key.expose(),
-            &notice.signed_string(),
-            signature,
-        ) {
-            return Err(CallbackError::BadSignature);
-        }
-        if notice.sbp_merchant_id != settings.sbp_merchant_id {
-            return Err(CallbackError::BadSignature);
-        }
-        if payment.is_none() {
-            return Err(CallbackError::UnknownOrder(notice.order));
-        }
-        Ok(CallbackNotice {
-            order_ref: notice.order,
-            qr_id: notice.qr_id,
-            claimed_status: notice.payment_status,
-        })
+        self.verify_notification(headers, body).await
     }
 }
 
