@@ -60,10 +60,11 @@ for (const javaScriptEnabled of [true, false]) {
       await modules.registerCallback();
       await expect(modules.registerError).toHaveText('Не задан адрес интегратора: укажите его в параметрах магазина.');
 
-      // The journal has the change, with the key only as "changed".
+      // The journal has the change, with the key only as «изменён».
       await page.getByTestId('nav-audit').click();
-      const row = page.getByTestId('audit-row').filter({ has: page.getByTestId('entity').getByText(/raiffeisen_setting/) }).first();
-      await expect(row.getByTestId('after')).toContainText('"secret_key":"changed"');
+      const row = page.getByTestId('audit-row').filter({ has: page.getByTestId('entity').getByText(/Настройки Райффайзенбанка/) }).first();
+      await expect(row.locator('[data-testid="change"][data-field="secret_key"]')).toContainText('Секретный ключ:');
+      await expect(row.locator('[data-testid="change"][data-field="secret_key"] [data-testid="now"]')).toHaveText('изменён');
       expect(await page.content()).not.toContain(secret);
     });
   });

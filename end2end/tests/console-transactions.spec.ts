@@ -52,7 +52,10 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(detail.paymentId).toHaveText(id);
       await expect(detail.status).toHaveText('оплачена');
       await expect(detail.left).toHaveText('50,00\u00a0₽');
-      await expect(detail.qr.locator('svg')).toBeVisible();
+      // Paid: the QR is over, so it is greyed and cannot be scanned.
+      await expect(detail.qr).toHaveCount(0);
+      await expect(detail.qrVoid).toContainText('не действует');
+      await expect(detail.timelineTexts.first()).toHaveText('Создана кассой e2e-till');
 
       // A bad amount: the message beside the field, the typed value kept.
       await detail.askPartRefund('12,5x', 'e2e');
@@ -67,6 +70,8 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(detail.refundRows).toHaveCount(1);
       await expect(detail.refunded).toHaveText('12,50\u00a0₽');
       await expect(detail.left).toHaveText('37,50\u00a0₽');
+      await expect(detail.status).toHaveText('возвращена частично');
+      await expect(detail.timelineTexts.filter({ hasText: 'Запрошен возврат 12,50\u00a0₽' })).toHaveCount(1);
       await page.screenshot({ path: `/tmp/e2e-tx-detail-${tag}.png`, fullPage: true }).catch(() => {});
 
       // Back in the list the refund shows beside the amount.

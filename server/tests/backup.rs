@@ -16,6 +16,20 @@ fn qrpay(db: &str) -> Command {
     cmd
 }
 
+/// Runs `qrpay backup --to COPY` on the database at `url`.
+async fn backup(url: &str, copy: &std::path::Path) -> std::process::Output {
+    let (url, copy) = (url.to_owned(), copy.to_owned());
+    tokio::task::spawn_blocking(move || {
+        qrpay(&url)
+            .args(["backup", "--to"])
+            .arg(&copy)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_backup_taken_under_load_restores_every_payment_created_before_it() {
     let app = Arc::new(helpers::spawn_app(Backend::Sqlite).await.unwrap());
@@ -47,18 +61,7 @@ async fn a_sqlite_backup_taken_under_load_restores_every_payment_created_before_
 
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.db");
-    let out = {
-        let (url, copy) = (app.database_url.clone(), copy.clone());
-        tokio::task::spawn_blocking(move || {
-            qrpay(&url)
-                .args(["backup", "--to"])
-                .arg(&copy)
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap()
-    };
+    let out = backup(&app.database_url, &copy).await;
     let during = created.lock().unwrap().len() - before.len();
     tokio::time::sleep(Duration::from_millis(200)).await;
     stop.store(true, Ordering::Relaxed);
@@ -157,18 +160,7 @@ async fn a_backup_is_noted_and_production_warns_when_none_was_taken_for_a_day() 
 
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("daily.db");
-    let out = {
-        let (url, copy) = (app.database_url.clone(), copy.clone());
-        tokio::task::spawn_blocking(move || {
-            qrpay(&url)
-                .args(["backup", "--to"])
-                .arg(&copy)
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap()
-    };
+    let out = backup(&app.database_url, &copy).await;
     assert!(
         out.status.success(),
         "{}",

@@ -173,7 +173,7 @@ async fn every_configuration_change_from_the_command_line_is_in_the_journal_as_c
     assert!(!text.contains("a long enough password"), "no password");
     assert!(!text.contains("raif-secret-key"), "no bank secret key");
 
-    // The console's «Журнал» shows them, with `cli` as who made them.
+    // The console's «Журнал» shows them, with «CLI» as who made them.
     add_user(&app, "root", "admin").await;
     let c = Console::new(&app);
     let s = c.session_of("root").await;
@@ -182,7 +182,7 @@ async fn every_configuration_change_from_the_command_line_is_in_the_journal_as_c
     let body = page.body.replace("<!---->", "").replace("<!>", "");
     assert_eq!(body.matches(r#"data-testid="audit-row""#).count(), 9);
     assert_eq!(
-        body.matches(r#"data-testid="who">cli<"#).count(),
+        body.matches(r#"data-testid="who">CLI<"#).count(),
         9,
         "{body}"
     );

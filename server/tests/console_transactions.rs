@@ -2,6 +2,7 @@
 //! refunds (confirmation, errors beside the field, roles, a double submit refunding once).
 
 use crate::both_backends;
+use crate::console_support::{ask, confirm};
 use crate::helpers::console::{Console, add_user, text_of, urlencode};
 use crate::helpers::{TestApp, new_key};
 use app::error::ConsoleError;
@@ -234,8 +235,26 @@ async fn the_detail_page_shows_amounts_ids_qr_timeline_and_a_pending_one_refresh
     );
     assert_eq!(text_of(body, "qr-id").as_deref(), row.qr_id.as_deref());
     assert_eq!(text_of(body, "left").as_deref(), Some("50,00\u{a0}₽"));
-    assert!(body.contains("data-testid=\"qr-preview\"") && body.contains("<svg"));
-    assert!(body.matches("data-testid=\"timeline-entry\"").count() >= 2);
+    // Paid: the QR is over, shown greyed and unscannable.
+    assert!(!body.contains("data-testid=\"qr-preview\""));
+    assert_eq!(
+        text_of(body, "qr-void-label").as_deref(),
+        Some("не действует")
+    );
+    assert_eq!(text_of(body, "detail-status").as_deref(), Some("оплачена"));
+    // The timeline in words.
+    let clean = body.replace("<!---->", "").replace("<!>", "");
+    let till = text_of(body, "till").unwrap();
+    for line in [
+        format!("Создана кассой {till}"),
+        "Банк выдал QR".to_owned(),
+        "Покупатель оплатил".to_owned(),
+    ] {
+        assert!(
+            clean.contains(&format!("data-testid=\"timeline-text\">{line}<")),
+            "{line}: {clean}"
+        );
+    }
     assert!(body.contains("data-testid=\"refund-form\""));
     assert!(!body.contains("http-equiv=\"refresh\""));
 
@@ -245,6 +264,8 @@ async fn the_detail_page_shows_amounts_ids_qr_timeline_and_a_pending_one_refresh
         .await
         .body;
     assert!(body.contains("http-equiv=\"refresh\""), "{body}");
+    assert!(body.contains("data-testid=\"qr-preview\"") && body.contains("<svg"));
+    assert!(!body.contains("data-testid=\"qr-void\""));
     assert!(!body.contains("data-testid=\"refund-form\""));
 
     let missing = c.get("/console/transactions/nope", Some(&s)).await;
@@ -263,31 +284,23 @@ async fn refund_asks_for_confirmation_then_refunds_once_even_when_sent_twice(app
         ("mode", "part"),
         ("amount", "12,50"),
         ("reason", "сломан"),
-        ("nonce", "abc123nonce"),
     ];
-    let ask = c
-        .post("/console/fn/refund_payment", &from, &form, Some(&s))
-        .await;
-    assert_eq!(ask.form_message(), Some(Msg::RefundNeedsConfirm));
+    let (question, token) = ask(&c, &s, "refund_payment", &id, &form).await;
     assert_eq!(
         refund_count(&app, &id).await,
         0,
         "nothing before confirmation"
     );
-    let question = c
-        .get(&ask.location.replace(&app.base, ""), Some(&s))
-        .await
-        .body;
     assert_eq!(
         text_of(&question, "refund-question").as_deref(),
         Some("Вернуть 12,50\u{a0}₽?")
     );
+    assert_eq!(
+        text_of(&question, "confirm-reason").as_deref(),
+        Some("сломан")
+    );
 
-    let mut confirmed = form.to_vec();
-    confirmed.push(("confirmed", "true"));
-    let done = c
-        .post("/console/fn/refund_payment", &from, &confirmed, Some(&s))
-        .await;
+    let done = confirm(&c, &s, &id, &token).await;
     assert_eq!(done.status, 302);
     assert!(
         done.location.ends_with(&format!("{from}?done=refund")),
@@ -295,10 +308,8 @@ async fn refund_asks_for_confirmation_then_refunds_once_even_when_sent_twice(app
         done.location,
         done.error()
     );
-    let again = c
-        .post("/console/fn/refund_payment", &from, &confirmed, Some(&s))
-        .await;
-    assert!(again.error().is_none(), "{:?}", again.error());
+    let again = confirm(&c, &s, &id, &token).await;
+    assert_eq!(again.form_message(), Some(Msg::ConfirmationGone));
     assert_eq!(
         refund_count(&app, &id).await,
         1,
@@ -310,15 +321,14 @@ async fn refund_asks_for_confirmation_then_refunds_once_even_when_sent_twice(app
         .unwrap();
     assert_eq!(row.refunded_amount, 1250);
 
-    // Two sends of one form at the same moment: still one refund.
-    let mut racing = confirmed.clone();
-    racing[4] = ("nonce", "racing1");
-    let (x, y) = tokio::join!(
-        c.post("/console/fn/refund_payment", &from, &racing, Some(&s)),
-        c.post("/console/fn/refund_payment", &from, &racing, Some(&s)),
-    );
-    assert!(x.error().is_none(), "{:?}", x.error());
-    assert!(y.error().is_none(), "{:?}", y.error());
+    // Two sends of one confirmation at the same moment: still one refund.
+    let (_, token) = ask(&c, &s, "refund_payment", &id, &form).await;
+    let (x, y) = tokio::join!(confirm(&c, &s, &id, &token), confirm(&c, &s, &id, &token));
+    let gone = [&x, &y]
+        .iter()
+        .filter(|a| a.form_message() == Some(Msg::ConfirmationGone))
+        .count();
+    assert!(gone <= 1, "{:?} {:?}", x.error(), y.error());
     assert_eq!(
         refund_count(&app, &id).await,
         2,
@@ -334,23 +344,38 @@ async fn refund_asks_for_confirmation_then_refunds_once_even_when_sent_twice(app
     assert!(page.contains("data-testid=\"refund-done\""));
     assert_eq!(text_of(&page, "left").as_deref(), Some("25,00\u{a0}₽"));
     assert_eq!(page.matches("data-testid=\"refund-row\"").count(), 2);
+    assert_eq!(
+        text_of(&page, "detail-status").as_deref(),
+        Some("возвращена частично")
+    );
 
-    // A new form (new nonce) refunds the rest in full.
-    let full = [
-        ("payment_id", id.as_str()),
-        ("mode", "full"),
-        ("nonce", "second1"),
-        ("confirmed", "true"),
-    ];
-    let done = c
-        .post("/console/fn/refund_payment", &from, &full, Some(&s))
-        .await;
+    // The rest, in full: the question names what is left.
+    let full = [("payment_id", id.as_str()), ("mode", "full")];
+    let (question, token) = ask(&c, &s, "refund_payment", &id, &full).await;
+    assert_eq!(
+        text_of(&question, "refund-question").as_deref(),
+        Some("Вернуть 25,00\u{a0}₽?")
+    );
+    let done = confirm(&c, &s, &id, &token).await;
     assert!(done.error().is_none(), "{:?}", done.error());
     let row = qrpay::db::payment::get_payment(&app.db, &id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(row.refunded_amount, 5000);
+    let page = c.get(&from, Some(&s)).await.body;
+    assert_eq!(
+        text_of(&page, "detail-status").as_deref(),
+        Some("возвращена полностью")
+    );
+    assert!(
+        !page.contains("data-testid=\"qr-preview\""),
+        "an ended payment's QR is not drawn"
+    );
+    assert_eq!(
+        text_of(&page, "qr-void-label").as_deref(),
+        Some("не действует")
+    );
 }
 
 async fn refund_errors_stand_beside_the_amount_and_change_nothing(app: TestApp) {
@@ -369,33 +394,27 @@ async fn refund_errors_stand_beside_the_amount_and_change_nothing(app: TestApp) 
         (&id, "part", "10,01", Msg::RefundExceedsLeft),
         (&pending, "full", "", Msg::RefundNotPaid),
     ] {
-        for confirmed in ["", "true"] {
-            let a = c
-                .post(
-                    "/console/fn/refund_payment",
-                    &format!("/console/transactions/{pid}"),
-                    &[
-                        ("payment_id", pid.as_str()),
-                        ("mode", mode),
-                        ("amount", amount),
-                        ("nonce", "n1"),
-                        ("confirmed", confirmed),
-                    ],
-                    Some(&s),
-                )
-                .await;
-            assert_eq!(field(&a), (Some(msg), Some(amount.to_owned())), "{amount}");
-            let page = c
-                .get(&a.location.replace(&app.base, ""), Some(&s))
-                .await
-                .body;
-            if pid == &id {
-                assert!(page.contains("data-testid=\"error-amount\""), "{amount}");
-                assert!(page.contains(&format!(
-                    "value=\"{}\"",
-                    urlencode(amount).replace("%2C", ",")
-                )));
-            }
+        let a = c
+            .post(
+                "/console/fn/refund_payment",
+                &format!("/console/transactions/{pid}"),
+                &[
+                    ("payment_id", pid.as_str()),
+                    ("mode", mode),
+                    ("amount", amount),
+                ],
+                Some(&s),
+            )
+            .await;
+        assert_eq!(field(&a), (Some(msg), Some(amount.to_owned())), "{amount}");
+        let page = c.follow(&a, &s).await;
+        if pid == &id {
+            assert!(page.contains("data-testid=\"error-amount\""), "{amount}");
+            assert!(page.contains(&format!(
+                "value=\"{}\"",
+                urlencode(amount).replace("%2C", ",")
+            )));
+            assert!(!page.contains("name=\"token\""), "no confirmation");
         }
     }
     assert_eq!(refund_count(&app, &id).await, 0);
@@ -414,12 +433,16 @@ async fn a_viewer_sees_no_refund_form_and_the_server_refuses_the_refund(app: Tes
         .post(
             "/console/fn/refund_payment",
             &from,
-            &[
-                ("payment_id", id.as_str()),
-                ("mode", "full"),
-                ("nonce", "n1"),
-                ("confirmed", "true"),
-            ],
+            &[("payment_id", id.as_str()), ("mode", "full")],
+            Some(&s),
+        )
+        .await;
+    assert_eq!(a.error(), Some(ConsoleError::Forbidden));
+    let a = c
+        .post(
+            "/console/fn/confirm_action",
+            &from,
+            &[("payment_id", id.as_str()), ("token", "0123456789abcdef")],
             Some(&s),
         )
         .await;
@@ -437,22 +460,14 @@ async fn every_refund_from_a_till_or_the_console_is_audited_with_who_asked_for_i
         .await;
     assert_eq!(till.status, 201, "{}", till.body);
     let till_refund = till.body["id"].as_str().unwrap().to_owned();
-    let from = format!("/console/transactions/{id}");
-    let done = c
-        .post(
-            "/console/fn/refund_payment",
-            &from,
-            &[
-                ("payment_id", id.as_str()),
-                ("mode", "part"),
-                ("amount", "12,50"),
-                ("reason", "<b>сдача</b>"),
-                ("nonce", "audit1"),
-                ("confirmed", "true"),
-            ],
-            Some(&s),
-        )
-        .await;
+    let form = [
+        ("payment_id", id.as_str()),
+        ("mode", "part"),
+        ("amount", "12,50"),
+        ("reason", "<b>сдача</b>"),
+    ];
+    let (_, token) = ask(&c, &s, "refund_payment", &id, &form).await;
+    let done = confirm(&c, &s, &id, &token).await;
     assert!(done.error().is_none(), "{:?}", done.error());
     // A refused refund records nothing.
     let refused = app.refund(&id, json!({"amount": 1_000_000})).await;
@@ -512,7 +527,7 @@ async fn every_refund_from_a_till_or_the_console_is_audited_with_who_asked_for_i
         page.contains("&lt;b&gt;сдача&lt;/b&gt;"),
         "a reason is text"
     );
-    assert!(page.contains(&format!("till:{till_name}")));
+    assert!(page.contains(&format!("касса {till_name}")));
     assert!(page.contains(&format!("href=\"/console/transactions/{id}\"")));
     assert!(page.contains(&console_refund.refund_id));
 }

@@ -15,6 +15,7 @@ mod console_roles;
 mod console_russian;
 mod console_seed;
 mod console_settings;
+mod console_support;
 mod console_tills;
 mod console_transactions;
 mod console_users;

@@ -9,6 +9,7 @@ pub mod reconcile;
 pub mod session;
 pub mod settings;
 pub mod static_qrs;
+pub mod support;
 pub mod tills;
 pub mod transactions;
 pub mod users;

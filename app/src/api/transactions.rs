@@ -1,12 +1,9 @@
-//! «Транзакции»: the filtered list, one payment's detail, and refunds from the console.
+//! «Транзакции»: the filtered list and one payment's detail (its support actions: `support`).
 
 use super::require;
 use crate::backend::Role;
-use crate::backend::transactions::{
-    TransactionDetail, TransactionPage, TransactionQuery, url_encode,
-};
-use crate::error::{ConsoleError, FormErrors};
-use crate::i18n::Msg;
+use crate::backend::transactions::{TransactionDetail, TransactionPage, TransactionQuery};
+use crate::error::ConsoleError;
 use leptos::prelude::*;
 
 /// Rubles as people type them (`12`, `12,5`, `12.50`, `1 234,56`) in kopecks; `None` for
@@ -45,74 +42,6 @@ pub async fn search_transactions(query: TransactionQuery) -> Result<TransactionP
 pub async fn get_transaction(payment_id: String) -> Result<TransactionDetail, ConsoleError> {
     let (backend, actor) = require(Role::Viewer)?;
     backend.transaction_detail(&actor, &payment_id).await
-}
-
-/// The refund form: the first submit checks and asks for confirmation (an `Invalid` error whose
-/// form message is `RefundNeedsConfirm`, with the amount in `confirm_amount`); the second, with
-/// `confirmed=true`, refunds. Support and admin only.
-#[server(prefix = "/console/fn", endpoint = "refund_payment")]
-pub async fn refund_payment(
-    payment_id: String,
-    mode: Option<String>,
-    amount: Option<String>,
-    reason: Option<String>,
-    nonce: String,
-    confirmed: Option<String>,
-) -> Result<(), ConsoleError> {
-    let (backend, actor) = require(Role::Support)?;
-    let mode = mode.unwrap_or_default();
-    let amount = amount.unwrap_or_default();
-    let reason = reason.unwrap_or_default();
-    let part = mode == "part";
-    let mut errors = FormErrors::default();
-    errors.keep("mode", if part { "part" } else { "full" });
-    errors.keep("amount", &amount);
-    errors.keep("reason", &reason);
-    errors.keep("nonce", &nonce);
-    let kopecks = if part {
-        match parse_rubles(&amount) {
-            Some(k) if k > 0 => Some(k),
-            _ => {
-                errors.field("amount", Msg::RefundBadAmount);
-                None
-            }
-        }
-    } else {
-        None
-    };
-    if reason.chars().count() > 140 {
-        errors.field("reason", Msg::RefundReasonTooLong);
-    }
-    if nonce.is_empty() || nonce.len() > 64 || !nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        errors.form = Some(Msg::BadRequest);
-    }
-    if !errors.fields.is_empty() || errors.form.is_some() {
-        return Err(ConsoleError::Invalid(errors));
-    }
-    let reason = (!reason.trim().is_empty()).then_some(reason.trim());
-    let confirmed = confirmed.as_deref() == Some("true");
-    let result = backend
-        .refund_payment(&actor, &payment_id, kopecks, reason, &nonce, confirmed)
-        .await;
-    match result {
-        Ok(k) if !confirmed => {
-            errors.form = Some(Msg::RefundNeedsConfirm);
-            errors.keep("confirm_amount", &k.to_string());
-            Err(ConsoleError::Invalid(errors))
-        }
-        Ok(_) => {
-            leptos_axum::redirect(&format!(
-                "/console/transactions/{}?done=refund",
-                url_encode(&payment_id)
-            ));
-            Ok(())
-        }
-        Err(ConsoleError::Invalid(mut e)) => {
-            e.values = errors.values;
-            Err(ConsoleError::Invalid(e))
-        }
-        Err(e) => Err(e),
-    }
 }
 
 #[cfg(test)]

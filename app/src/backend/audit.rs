@@ -12,11 +12,20 @@ pub struct AuditItem {
     pub action: String,
     pub entity: String,
     pub entity_id: String,
-    /// Compact JSON, empty when there was none.
-    pub before: String,
-    pub after: String,
+    /// What changed, field by field (nested fields as `outer.inner`); for a creation every
+    /// field it was created with, for a deletion every field it had.
+    pub changes: Vec<AuditChange>,
     /// For a refund's row: what was refunded, for a readable line instead of JSON.
     pub refund: Option<AuditRefund>,
+}
+
+/// One field of a change: its name as stored and its values before and after, as text (`true` /
+/// `false` for yes and no; `None` where there was no value).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
 }
 
 /// A refund as its audit row tells it.

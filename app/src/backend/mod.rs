@@ -10,6 +10,7 @@ pub mod reconcile;
 pub mod session;
 pub mod settings;
 pub mod static_qrs;
+pub mod support;
 pub mod tills;
 pub mod transactions;
 pub mod users;
@@ -23,6 +24,7 @@ pub trait ConsolePorts:
     session::SessionPort
     + transactions::TransactionsPort
     + settings::SettingsPort
+    + support::SupportPort
     + tills::TillsPort
     + audit::AuditPort
     + modules::ModulesPort
@@ -38,6 +40,7 @@ impl<T> ConsolePorts for T where
     T: session::SessionPort
         + transactions::TransactionsPort
         + settings::SettingsPort
+        + support::SupportPort
         + tills::TillsPort
         + audit::AuditPort
         + modules::ModulesPort

@@ -30,6 +30,8 @@ pub struct TransactionRow {
     pub till: String,
     /// Made on a test module: no money moved (shown with a «Тест» badge).
     pub test: bool,
+    /// Paid after qrpay had ended it («оплачена поздно»).
+    pub late: bool,
 }
 
 /// The transactions filter as typed in the GET form (checked by the backend, which says what was
@@ -131,6 +133,8 @@ pub struct TimelineLine {
     pub to_status: String,
     pub trigger: String,
     pub detail: Option<String>,
+    /// For a refund's line: its amount (kopecks).
+    pub refund_amount: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -164,8 +168,29 @@ pub struct TransactionDetail {
     pub qr_svg: Option<String>,
     pub timeline: Vec<TimelineLine>,
     pub refunds: Vec<RefundLine>,
-    /// A fresh random value for the refund form: the same form sent twice refunds once.
-    pub refund_nonce: String,
+    /// Paid after qrpay had ended it: why and what was done about it.
+    pub late: Option<LatePayment>,
+}
+
+/// A payment the customer paid after qrpay had expired or cancelled it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatePayment {
+    /// The status it had when the money came: `expired` or `cancelled`.
+    pub ended_as: String,
+    /// The store refunds late payments at once (`refund_late_payments`).
+    pub store_refunds: bool,
+    /// qrpay's automatic refund of it: amount and refund status, if it started one.
+    pub auto_refund: Option<(i64, String)>,
+}
+
+/// A payment's status as people think of it: a paid payment's refunds and lateness count.
+pub fn status_words(status: &str, late: bool, amount: i64, refunded: i64) -> Option<Msg> {
+    match status {
+        "paid" if amount > 0 && refunded >= amount => Some(Msg::StatusRefundedFully),
+        "paid" if refunded > 0 => Some(Msg::StatusRefundedPartly),
+        "paid" if late => Some(Msg::StatusPaidLate),
+        other => Msg::for_status(other),
+    }
 }
 
 impl TransactionDetail {
@@ -174,7 +199,7 @@ impl TransactionDetail {
     }
 }
 
-/// Every role may read transactions; refunds are for support and admins.
+/// Every role may read transactions (support actions, refunds among them, are `support`'s).
 #[async_trait::async_trait]
 pub trait TransactionsPort: Send + Sync + 'static {
     /// One page (newest first) of the payments that match `query`, with the filter's totals.
@@ -188,15 +213,21 @@ pub trait TransactionsPort: Send + Sync + 'static {
         actor: &Actor,
         payment_id: &str,
     ) -> Result<TransactionDetail, ConsoleError>;
-    /// Refunds `amount` kopecks (all that is left when `None`). With `confirmed == false` it only
-    /// checks and returns the amount that would be refunded; errors name the `amount` field.
-    async fn refund_payment(
-        &self,
-        actor: &Actor,
-        payment_id: &str,
-        amount: Option<i64>,
-        reason: Option<&str>,
-        nonce: &str,
-        confirmed: bool,
-    ) -> Result<i64, ConsoleError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_words_say_late_and_partly_or_fully_refunded_as_people_do() {
+        let w = |status, late, refunded| status_words(status, late, 1_000, refunded);
+        assert_eq!(w("paid", false, 0), Some(Msg::StatusPaid));
+        assert_eq!(w("paid", true, 0), Some(Msg::StatusPaidLate));
+        assert_eq!(w("paid", false, 1), Some(Msg::StatusRefundedPartly));
+        assert_eq!(w("paid", true, 1_000), Some(Msg::StatusRefundedFully));
+        assert_eq!(w("unknown", false, 0), Some(Msg::StatusUnknown));
+        assert_eq!(w("cancelled", false, 0), Some(Msg::StatusCancelled));
+        assert_eq!(w("nope", false, 0), None);
+    }
 }

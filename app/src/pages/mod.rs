@@ -13,5 +13,6 @@ pub mod static_qrs;
 pub mod store;
 pub mod tills;
 pub mod transaction;
+pub mod transaction_actions;
 pub mod transactions;
 pub mod users;

@@ -1,14 +1,18 @@
-//! One payment: amounts, ids, QR, status timeline, refunds, and (support and admin) the refund
-//! form with its confirmation step. A pending payment's page refreshes itself every 5 seconds.
+//! One payment: amounts, ids, QR (greyed once the payment has ended), status in words, the
+//! timeline in words, refunds, and (support and admin) the support actions with their
+//! confirmation step (`transaction_actions`). A pending payment's page refreshes itself every 5
+//! seconds.
 
 use crate::api::current_actor;
-use crate::api::transactions::{RefundPayment, get_transaction};
+use crate::api::support::get_support_state;
+use crate::api::transactions::get_transaction;
 use crate::backend::Role;
-use crate::backend::transactions::{TransactionDetail, url_encode};
-use crate::components::layout::{ConsoleLayout, field_error, use_lang};
+use crate::backend::support::SupportState;
+use crate::backend::transactions::{TimelineLine, TransactionDetail, status_words};
+use crate::components::layout::{ConsoleLayout, use_lang};
 use crate::components::page_error::PageError;
-use crate::error::{ConsoleError, FormErrors};
 use crate::i18n::{Lang, Msg, format_money};
+use crate::pages::transaction_actions::{Actions, actions_view, ask_refund_form};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -20,9 +24,11 @@ pub fn TransactionPage() -> impl IntoView {
         .get_untracked()
         .get("id")
         .unwrap_or_default();
-    let done = use_query_map().get_untracked().get("done").as_deref() == Some("refund");
-    let action = ServerAction::<RefundPayment>::new();
-    let failed = action.value().get_untracked().and_then(Result::err);
+    let query = use_query_map().get_untracked();
+    let confirming = query.get("confirm");
+    let done = query.get("done");
+    let actions = Actions::new();
+    let may_act = current_actor().is_some_and(|a| a.role >= Role::Support);
     view! {
         <Title text=Msg::Payment.text(lang)/>
         <ConsoleLayout active=Msg::Transactions>
@@ -30,23 +36,30 @@ pub fn TransactionPage() -> impl IntoView {
             <Suspense>
                 {move || {
                     let id = id.clone();
-                    let failed = failed.clone();
+                    let (confirming, done) = (confirming.clone(), done.clone());
                     Suspend::new(async move {
+                        let state = if may_act {
+                            get_support_state(id.clone()).await.unwrap_or_default()
+                        } else {
+                            SupportState::default()
+                        };
                         match get_transaction(id).await {
                             Err(e) => view! { <PageError error=e testid="detail-error"/> }.into_any(),
-                            Ok(d) => detail_view(d, lang, done, action, failed).into_any(),
+                            Ok(d) => {
+                                // The session's question and result show only on the page the
+                                // action sent the browser to.
+                                let state = SupportState {
+                                    confirmation: state.confirmation.filter(|c| confirming.as_deref() == Some(c.action.kind())),
+                                    result: state.result.filter(|r| done.as_deref() == Some(r.action.kind())),
+                                };
+                                detail_view(d, lang, may_act, actions, state).into_any()
+                            }
                         }
                     })
                 }}
             </Suspense>
         </ConsoleLayout>
     }
-}
-
-fn status_text(status: &str, lang: Lang) -> String {
-    Msg::for_status(status)
-        .map(|m| m.text(lang).to_owned())
-        .unwrap_or_else(|| status.to_owned())
 }
 
 fn refund_status_text(status: &str, lang: Lang) -> String {
@@ -59,12 +72,17 @@ fn refund_status_text(status: &str, lang: Lang) -> String {
     }
 }
 
+/// Whether the payment has not ended yet (its QR may still be paid).
+pub fn is_open(status: &str) -> bool {
+    matches!(status, "creating" | "pending" | "unknown")
+}
+
 fn detail_view(
     d: TransactionDetail,
     lang: Lang,
-    done: bool,
-    action: ServerAction<RefundPayment>,
-    failed: Option<ConsoleError>,
+    may_act: bool,
+    actions: Actions,
+    state: SupportState,
 ) -> impl IntoView {
     let pending = matches!(d.status.as_str(), "pending" | "creating");
     let id_row = |label: Msg, value: Option<String>, testid: &'static str| {
@@ -72,19 +90,37 @@ fn detail_view(
             <tr><th>{label.text(lang)}</th><td><code data-testid=testid>{value.unwrap_or_else(|| "—".to_owned())}</code></td></tr>
         }
     };
-    let may_refund = current_actor().is_some_and(|a| a.role >= Role::Support);
-    let refund_form = (may_refund && d.status == "paid" && d.left() > 0)
-        .then(|| refund_form(&d, lang, action, failed));
+    let words = status_words(&d.status, d.late.is_some(), d.amount, d.refunded_amount)
+        .map(|m| m.text(lang).to_owned())
+        .unwrap_or_else(|| d.status.clone());
+    let support = may_act.then(|| actions_view(&d, lang, actions, state));
+    let refund_rows: Vec<_> = d
+        .refunds
+        .iter()
+        .map(|r| {
+            let ask = (may_act && matches!(r.status.as_str(), "pending" | "unknown"))
+                .then(|| ask_refund_form(&d.payment_id, &r.refund_id, lang, &actions));
+            view! {
+                <tr data-testid="refund-row">
+                    <td class="time">{r.local_time.clone()}</td>
+                    <td class="num" data-testid="refund-amount">{format_money(r.amount, lang)}</td>
+                    <td data-testid="refund-status">{refund_status_text(&r.status, lang)}</td>
+                    <td>{r.reason.clone().unwrap_or_default()}</td>
+                    <td>{ask}</td>
+                </tr>
+            }
+        })
+        .collect();
     view! {
         {pending.then(|| view! { <Meta http_equiv="refresh" content="5"/> })}
         <h1>
             {Msg::Payment.text(lang)} " " {format_money(d.amount, lang)} " "
-            <span class=format!("status status-{}", d.status) data-testid="detail-status">{status_text(&d.status, lang)}</span>
+            <span class=format!("status status-{}", d.status) data-testid="detail-status">{words}</span>
             " " {d.test.then(|| crate::pages::dashboard::test_badge(lang))}
         </h1>
         {d.test.then(|| view! { <p class="test-banner" role="alert" data-testid="test-payment">{Msg::TestPayment.text(lang)}</p> })}
         {pending.then(|| view! { <p class="notice" data-testid="auto-refresh">{Msg::AutoRefresh.text(lang)}</p> })}
-        {done.then(|| view! { <p class="notice" data-testid="refund-done">{Msg::RefundDone.text(lang)}</p> })}
+        {d.late.clone().map(|l| late_story(l, lang))}
         <div class="detail">
             <section class="card">
                 <table class="props" data-testid="amounts">
@@ -104,32 +140,16 @@ fn detail_view(
                     {d.paid_local_time.clone().map(|t| view! { <tr><th>{Msg::PaidAt.text(lang)}</th><td>{t}</td></tr> })}
                 </table>
             </section>
-            {d.qr_svg.clone().map(|svg| view! {
-                <section class="card qr" data-testid="qr-preview">
-                    <h2>{Msg::QrPreview.text(lang)}</h2>
-                    <div inner_html=svg></div>
-                </section>
-            })}
+            {qr_view(&d, lang)}
         </div>
-        {refund_form}
+        {support}
         <section class="card">
             <h2>{Msg::Refunds.text(lang)}</h2>
-            {if d.refunds.is_empty() {
+            {if refund_rows.is_empty() {
                 view! { <p data-testid="no-refunds">{Msg::NoRefunds.text(lang)}</p> }.into_any()
             } else {
                 view! {
-                    <table class="grid" data-testid="refunds">
-                        <tbody>
-                            {d.refunds.iter().map(|r| view! {
-                                <tr data-testid="refund-row">
-                                    <td class="time">{r.local_time.clone()}</td>
-                                    <td class="num" data-testid="refund-amount">{format_money(r.amount, lang)}</td>
-                                    <td data-testid="refund-status">{refund_status_text(&r.status, lang)}</td>
-                                    <td>{r.reason.clone().unwrap_or_default()}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
+                    <table class="grid" data-testid="refunds"><tbody>{refund_rows}</tbody></table>
                 }.into_any()
             }}
         </section>
@@ -137,11 +157,10 @@ fn detail_view(
             <h2>{Msg::Timeline.text(lang)}</h2>
             <ol class="timeline" data-testid="timeline">
                 {d.timeline.iter().map(|e| view! {
-                    <li data-testid="timeline-entry">
+                    <li data-testid="timeline-entry" data-trigger=e.trigger.clone()>
                         <span class="time">{e.local_time.clone()}</span> " "
-                        {e.from_status.clone().map(|f| format!("{f} → "))}
-                        <b>{e.to_status.clone()}</b> " · " <small>{e.trigger.clone()}</small>
-                        {e.detail.clone().map(|x| view! { " · " <small>{x}</small> })}
+                        <b data-testid="timeline-text">{timeline_text(e, &d.till, lang)}</b>
+                        {e.detail.clone().filter(|x| !x.starts_with("console:")).map(|x| view! { " · " <small>{x}</small> })}
                     </li>
                 }).collect_view()}
             </ol>
@@ -149,83 +168,152 @@ fn detail_view(
     }
 }
 
-fn refund_form(
-    d: &TransactionDetail,
-    lang: Lang,
-    action: ServerAction<RefundPayment>,
-    failed: Option<ConsoleError>,
-) -> impl IntoView + use<> {
-    let form = match &failed {
-        Some(ConsoleError::Invalid(f)) => f.clone(),
-        _ => FormErrors::default(),
-    };
-    let other_error = match &failed {
-        Some(ConsoleError::Invalid(_)) | None => None,
-        Some(e) => Some(e.message()),
-    };
-    let confirm_amount = (form.form == Some(Msg::RefundNeedsConfirm))
-        .then(|| {
-            form.value("confirm_amount")
-                .and_then(|k| k.parse::<i64>().ok())
-        })
-        .flatten();
-    let form_error = form.form.filter(|m| *m != Msg::RefundNeedsConfirm);
-    let part = form.value("mode").as_deref() == Some("part");
-    let amount = form.value("amount").unwrap_or_default();
-    let reason = form.value("reason").unwrap_or_default();
-    // A confirmation keeps its nonce: both steps are one refund.
-    let nonce = form
-        .value("nonce")
-        .filter(|_| confirm_amount.is_some())
-        .unwrap_or_else(|| d.refund_nonce.clone());
-    let payment_id = d.payment_id.clone();
-    let left = d.left();
-    view! {
-        <section class="card refund" data-testid="refund">
-            <h2>{Msg::RefundTitle.text(lang)}</h2>
-            {other_error.or(form_error).map(|m| view! { <p class="form-error" role="alert" data-testid="refund-error">{m.text(lang)}</p> })}
-            {match confirm_amount {
-                Some(k) => view! {
-                    <ActionForm action=action attr:class="form confirm" attr:data-testid="refund-confirm-form">
-                        <input type="hidden" name="payment_id" value=payment_id.clone()/>
-                        <input type="hidden" name="mode" value=if part { "part" } else { "full" }/>
-                        <input type="hidden" name="amount" value=amount.clone()/>
-                        <input type="hidden" name="reason" value=reason.clone()/>
-                        <input type="hidden" name="nonce" value=nonce.clone()/>
-                        <input type="hidden" name="confirmed" value="true"/>
-                        <p class="confirm-question" data-testid="refund-question">
-                            {Msg::RefundAsk.text(lang)} " " {format_money(k, lang)} "?"
-                        </p>
-                        <button type="submit" data-testid="refund-confirm">{Msg::RefundConfirm.text(lang)}</button>
-                        " " <a href=format!("/console/transactions/{}", url_encode(&payment_id)) data-testid="refund-cancel">{Msg::RefundCancel.text(lang)}</a>
-                    </ActionForm>
-                }.into_any(),
-                None => view! {
-                    <ActionForm action=action attr:class="form" attr:data-testid="refund-form">
-                        <input type="hidden" name="payment_id" value=payment_id.clone()/>
-                        <input type="hidden" name="nonce" value=nonce.clone()/>
-                        <label class="choice">
-                            <input type="radio" name="mode" value="full" checked=!part data-testid="refund-full"/>
-                            {Msg::RefundFull.text(lang)} " (" {format_money(left, lang)} ")"
-                        </label>
-                        <label class="choice">
-                            <input type="radio" name="mode" value="part" checked=part data-testid="refund-part"/>
-                            {Msg::RefundPart.text(lang)}
-                        </label>
-                        <label>
-                            {Msg::RefundAmount.text(lang)}
-                            <input name="amount" inputmode="decimal" value=amount.clone() data-testid="refund-amount-input"/>
-                        </label>
-                        {field_error(&form, "amount", lang)}
-                        <label>
-                            {Msg::RefundReason.text(lang)}
-                            <input name="reason" maxlength="140" value=reason.clone() data-testid="refund-reason"/>
-                        </label>
-                        {field_error(&form, "reason", lang)}
-                        <button type="submit" data-testid="refund-submit">{Msg::RefundSubmit.text(lang)}</button>
-                    </ActionForm>
-                }.into_any(),
-            }}
+/// The QR while the payment may still be paid; afterwards a greyed stand-in that cannot be
+/// scanned (no payload in it) marked «не действует».
+fn qr_view(d: &TransactionDetail, lang: Lang) -> Option<AnyView> {
+    if let Some(svg) = d.qr_svg.clone().filter(|_| is_open(&d.status)) {
+        return Some(
+            view! {
+                <section class="card qr" data-testid="qr-preview">
+                    <h2>{Msg::QrPreview.text(lang)}</h2>
+                    <div inner_html=svg></div>
+                </section>
+            }
+            .into_any(),
+        );
+    }
+    d.qr_id.as_ref()?;
+    Some(view! {
+        <section class="card qr qr-void" data-testid="qr-void">
+            <h2>{Msg::QrPreview.text(lang)}</h2>
+            <div class="qr-void-box">
+                <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 29 29" role="img" aria-hidden="true">
+                    <rect x="0" y="0" width="29" height="29" fill="#f1f1f1"/>
+                    {[(2, 2), (20, 2), (2, 20)].into_iter().map(|(x, y)| view! {
+                        <rect x=x y=y width="7" height="7" fill="#bbb"/>
+                        <rect x=x + 1 y=y + 1 width="5" height="5" fill="#f1f1f1"/>
+                        <rect x=x + 2 y=y + 2 width="3" height="3" fill="#bbb"/>
+                    }).collect_view()}
+                </svg>
+                <span class="qr-void-label" data-testid="qr-void-label">{Msg::QrVoid.text(lang)}</span>
+            </div>
         </section>
+    }.into_any())
+}
+
+/// «Оплачена поздно»: why, and what qrpay did about it.
+fn late_story(l: crate::backend::transactions::LatePayment, lang: Lang) -> impl IntoView {
+    let why = if l.ended_as == "cancelled" {
+        Msg::LateAfterCancel
+    } else {
+        Msg::LateAfterExpiry
+    };
+    let what = match (&l.auto_refund, l.store_refunds) {
+        (Some((amount, status)), _) => format!(
+            "{} {} ({})",
+            Msg::LateRefunded.text(lang),
+            format_money(*amount, lang),
+            refund_status_text(status, lang)
+        ),
+        (None, false) => Msg::LateKept.text(lang).to_owned(),
+        (None, true) => Msg::LateRefundFailed.text(lang).to_owned(),
+    };
+    view! {
+        <p class="late" role="alert" data-testid="late-story">
+            <b>{Msg::StatusPaidLate.text(lang)}</b> ": " {why.text(lang)} " " {what}
+        </p>
+    }
+}
+
+/// One line of the timeline in words: «Создана кассой till-1», «Банк выдал QR», «Запрошен
+/// возврат 23,45 ₽», …; an unknown trigger shows as it is stored.
+pub fn timeline_text(e: &TimelineLine, till: &str, lang: Lang) -> String {
+    let money = e
+        .refund_amount
+        .map(|k| format!(" {}", format_money(k, lang)))
+        .unwrap_or_default();
+    let refund = e.refund_amount.is_some();
+    let msg = match (e.trigger.as_str(), refund) {
+        ("till_created", _) => return format!("{} {till}", Msg::TlCreated.text(lang)),
+        ("refund_requested", _) => Msg::TlRefundRequested,
+        ("bank_completed", true) => Msg::TlRefundCompleted,
+        ("bank_declined", true) => Msg::TlRefundDeclined,
+        ("bank_in_progress", true) => Msg::TlRefundInProgress,
+        ("bank_no_answer", true) => Msg::TlRefundNoAnswer,
+        ("bank_accepted", false) => Msg::TlQrIssued,
+        ("bank_rejected", false) => Msg::TlQrRefused,
+        ("bank_no_answer", false) => Msg::TlNoAnswer,
+        ("customer_paid", false)
+            if matches!(e.from_status.as_deref(), Some("expired" | "cancelled")) =>
+        {
+            Msg::TlPaidLate
+        }
+        ("customer_paid", false) => Msg::TlPaid,
+        ("bank_declined", false) => Msg::TlDeclined,
+        ("deadline_passed", false) => Msg::TlExpired,
+        ("till_cancelled", false) => {
+            return match e.detail.as_deref().and_then(|d| d.strip_prefix("console:")) {
+                Some(login) => format!("{} ({login})", Msg::TlCancelledInConsole.text(lang)),
+                None => Msg::TlCancelled.text(lang).to_owned(),
+            };
+        }
+        (other, _) => return other.to_owned(),
+    };
+    format!("{}{money}", msg.text(lang))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(
+        trigger: &str,
+        from: Option<&str>,
+        detail: Option<&str>,
+        refund: Option<i64>,
+    ) -> TimelineLine {
+        TimelineLine {
+            local_time: String::new(),
+            from_status: from.map(str::to_owned),
+            to_status: String::new(),
+            trigger: trigger.to_owned(),
+            detail: detail.map(str::to_owned),
+            refund_amount: refund,
+        }
+    }
+
+    #[test]
+    fn the_timeline_is_told_in_words_with_the_till_the_amount_and_who_cancelled() {
+        let t = |l: TimelineLine| timeline_text(&l, "till-1", Lang::Ru);
+        assert_eq!(
+            t(line("till_created", None, None, None)),
+            "Создана кассой till-1"
+        );
+        assert_eq!(
+            t(line("bank_accepted", Some("creating"), None, None)),
+            "Банк выдал QR"
+        );
+        assert_eq!(
+            t(line("customer_paid", Some("pending"), None, None)),
+            "Покупатель оплатил"
+        );
+        assert_eq!(
+            t(line("customer_paid", Some("expired"), None, None)),
+            "Покупатель оплатил поздно"
+        );
+        assert_eq!(
+            t(line("refund_requested", None, None, Some(2_345))),
+            "Запрошен возврат 23,45\u{a0}₽"
+        );
+        assert_eq!(
+            t(line(
+                "till_cancelled",
+                Some("pending"),
+                Some("console:sofia"),
+                None
+            )),
+            "Отменена в консоли, QR аннулирован (sofia)"
+        );
+        assert_eq!(t(line("something_new", None, None, None)), "something_new");
     }
 }

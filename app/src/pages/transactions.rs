@@ -4,7 +4,7 @@
 
 use crate::api::transactions::search_transactions;
 use crate::backend::transactions::STATUSES;
-use crate::backend::transactions::{TransactionQuery, url_encode};
+use crate::backend::transactions::{TransactionQuery, status_words, url_encode};
 use crate::components::layout::{ConsoleLayout, use_lang};
 use crate::components::page_error::PageError;
 use crate::error::FormErrors;
@@ -115,7 +115,7 @@ pub fn TransactionsPage() -> impl IntoView {
                                                 </tr></thead>
                                                 <tbody>
                                                     {page.rows.into_iter().map(|r| {
-                                                        let status = Msg::for_status(&r.status).map(|m| m.text(lang).to_owned()).unwrap_or(r.status.clone());
+                                                        let status = status_words(&r.status, r.late, r.amount, r.refunded_amount).map(|m| m.text(lang).to_owned()).unwrap_or(r.status.clone());
                                                         let href = format!("/console/transactions/{}", url_encode(&r.payment_id));
                                                         view! {
                                                             <tr data-testid="transaction-row" data-payment-id=r.payment_id.clone()>

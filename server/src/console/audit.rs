@@ -3,9 +3,10 @@
 
 use super::{ConsoleBackend, internal, store_tz};
 use crate::db;
-use app::backend::audit::{AuditItem, AuditPort, AuditRefund};
+use app::backend::audit::{AuditChange, AuditItem, AuditPort, AuditRefund};
 use app::backend::{Actor, Role};
 use app::error::ConsoleError;
+use serde_json::Value;
 
 /// How many audit entries the «Журнал» page shows.
 const AUDIT_PAGE: i64 = 100;
@@ -34,8 +35,7 @@ impl AuditPort for ConsoleBackend {
                 action: r.action,
                 entity: r.entity,
                 entity_id: r.entity_id,
-                before: r.before.unwrap_or_default(),
-                after: r.after.unwrap_or_default(),
+                changes: changes(r.before.as_deref(), r.after.as_deref()),
             })
             .collect())
     }
@@ -47,4 +47,86 @@ fn refund_of(action: &str, entity: &str, after: Option<&str>) -> Option<AuditRef
         return None;
     }
     serde_json::from_str(after?).ok()
+}
+
+/// The fields that differ between an audit row's `before` and `after` JSON, nested objects
+/// flattened (`qr_outputs.screen`), by field name.
+fn changes(before: Option<&str>, after: Option<&str>) -> Vec<AuditChange> {
+    let parse = |s: Option<&str>| {
+        let mut flat = Vec::new();
+        if let Some(v) = s.and_then(|s| serde_json::from_str::<Value>(s).ok()) {
+            flatten("", &v, &mut flat);
+        }
+        flat
+    };
+    let (before, after) = (parse(before), parse(after));
+    let mut fields: Vec<&String> = after.iter().map(|(k, _)| k).collect();
+    for (k, _) in &before {
+        if !fields.contains(&k) {
+            fields.push(k);
+        }
+    }
+    let value = |list: &[(String, Option<String>)], k: &str| {
+        list.iter()
+            .find(|(f, _)| f == k)
+            .and_then(|(_, v)| v.clone())
+    };
+    fields
+        .into_iter()
+        .map(|k| AuditChange {
+            field: k.clone(),
+            before: value(&before, k),
+            after: value(&after, k),
+        })
+        .filter(|c| c.before != c.after)
+        .collect()
+}
+
+fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Option<String>)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        Value::Null => out.push((prefix.to_owned(), None)),
+        Value::String(s) => out.push((prefix.to_owned(), Some(s.clone()))),
+        other => out.push((prefix.to_owned(), Some(other.to_string()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_lists_only_the_fields_that_differ_nested_ones_flattened() {
+        let got = changes(
+            Some(
+                r#"{"name":"Касса 1","revoked":false,"qr_outputs":{"screen":true,"receipt":true}}"#,
+            ),
+            Some(
+                r#"{"name":"Касса 1","revoked":true,"qr_outputs":{"screen":false,"receipt":true}}"#,
+            ),
+        );
+        let got: Vec<_> = got
+            .iter()
+            .map(|c| (c.field.as_str(), c.before.as_deref(), c.after.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("qr_outputs.screen", Some("true"), Some("false")),
+                ("revoked", Some("false"), Some("true")),
+            ]
+        );
+        let created = changes(None, Some(r#"{"name":"QR","timeout":null}"#));
+        assert_eq!(created.len(), 1, "{created:?}");
+        assert_eq!(created[0].after.as_deref(), Some("QR"));
+    }
 }

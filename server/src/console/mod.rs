@@ -7,6 +7,7 @@
 //! here (Leptos' file handler would serve its site root, by default the working directory).
 
 mod audit;
+mod confirm;
 mod dashboard;
 mod flash;
 pub mod guard;
@@ -16,6 +17,7 @@ mod reconcile;
 mod session;
 mod settings;
 mod static_qrs;
+mod support;
 mod tills;
 mod transactions;
 mod users;

@@ -1,14 +1,14 @@
 //! «Транзакции»: the filtered list and its CSV export, one payment's detail, and refunds, which
 //! go through the payment service like a till's.
 
-use super::{ConsoleBackend, internal, who};
+use super::{ConsoleBackend, internal};
 use crate::db;
 use crate::payments;
+use app::backend::Actor;
 use app::backend::transactions::{
-    RefundLine, TimelineLine, TransactionDetail, TransactionPage, TransactionQuery, TransactionRow,
-    TransactionsPort,
+    LatePayment, RefundLine, TimelineLine, TransactionDetail, TransactionPage, TransactionQuery,
+    TransactionRow, TransactionsPort,
 };
-use app::backend::{Actor, Role};
 use app::error::ConsoleError;
 use app::i18n::Msg;
 
@@ -85,15 +85,21 @@ impl TransactionsPort for ConsoleBackend {
         let local = |t: chrono::DateTime<chrono::Utc>| {
             t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()
         };
+        // An ended payment's QR is never drawn again: the page shows a greyed stand-in.
         let qr_svg = p
             .qr_payload
             .as_deref()
+            .filter(|_| p.status().is_open())
             .and_then(|payload| crate::qr::svg(payload, 220).ok());
-        let refund_nonce = {
-            use rand::RngCore;
-            let mut b = [0u8; 16];
-            rand::rng().fill_bytes(&mut b);
-            b.iter().map(|x| format!("{x:02x}")).collect()
+        let late = if p.late {
+            let store_refunds = store.refund_late_payments;
+            Some(late_payment(&events, &refunds, store_refunds))
+        } else {
+            None
+        };
+        let refund_amount = |id: &Option<String>| {
+            let id = id.as_deref()?;
+            refunds.iter().find(|r| r.refund_id == id).map(|r| r.amount)
         };
         Ok(TransactionDetail {
             payment_id: p.payment_id.clone(),
@@ -119,6 +125,7 @@ impl TransactionsPort for ConsoleBackend {
             timeline: events
                 .into_iter()
                 .map(|e| TimelineLine {
+                    refund_amount: refund_amount(&e.refund_id),
                     local_time: local(e.created_at),
                     from_status: e.from_status,
                     to_status: e.to_status,
@@ -126,6 +133,7 @@ impl TransactionsPort for ConsoleBackend {
                     detail: e.detail,
                 })
                 .collect(),
+            late,
             refunds: refunds
                 .into_iter()
                 .map(|r| RefundLine {
@@ -136,75 +144,7 @@ impl TransactionsPort for ConsoleBackend {
                     reason: r.reason,
                 })
                 .collect(),
-            refund_nonce,
         })
-    }
-
-    async fn refund_payment(
-        &self,
-        actor: &Actor,
-        payment_id: &str,
-        amount: Option<i64>,
-        reason: Option<&str>,
-        nonce: &str,
-        confirmed: bool,
-    ) -> Result<i64, ConsoleError> {
-        // The server fn checked this already; checked again where the money moves.
-        if actor.role < Role::Support {
-            return Err(ConsoleError::Forbidden);
-        }
-        let (store, _) = self.store(actor).await?;
-        let p = db::payment::get_payment(&self.db, payment_id)
-            .await
-            .map_err(internal)?
-            .filter(|p| p.store_id == store.store_id)
-            .ok_or(ConsoleError::NotFound)?;
-        let amount_error = |m| {
-            let mut f = app::error::FormErrors::default();
-            f.field("amount", m);
-            ConsoleError::Invalid(f)
-        };
-        if !confirmed {
-            if p.status != "paid" {
-                return Err(amount_error(Msg::RefundNotPaid));
-            }
-            let left = p.amount - p.refunded_amount;
-            let k = amount.unwrap_or(left);
-            if k <= 0 || k > left {
-                return Err(amount_error(Msg::RefundExceedsLeft));
-            }
-            return Ok(k);
-        }
-        let payments = self
-            .payments
-            .as_ref()
-            .ok_or_else(|| internal("the console has no payment service"))?;
-        let amount = match amount {
-            Some(k) => Some(
-                crate::domain::Amount::parse(k).map_err(|_| amount_error(Msg::RefundBadAmount))?,
-            ),
-            None => None,
-        };
-        let key = format!("console:{payment_id}:{nonce}");
-        match payments
-            .refund_by_console(&who(actor), payment_id, amount, reason, &key)
-            .await
-        {
-            Ok(r) if r.status == "declined" => {
-                tracing::warn!(payment_id, refund_id = %r.refund_id, login = %actor.login, "console refund declined by the bank");
-                Err(amount_error(Msg::RefundDeclined))
-            }
-            Ok(r) => {
-                tracing::info!(payment_id, refund_id = %r.refund_id, amount = r.amount, login = %actor.login, "console refund");
-                Ok(r.amount)
-            }
-            Err(e) => match e {
-                payments::Error::NotPaid(_) => Err(amount_error(Msg::RefundNotPaid)),
-                payments::Error::RefundExceeds { .. } => Err(amount_error(Msg::RefundExceedsLeft)),
-                payments::Error::NotFound(_) => Err(ConsoleError::NotFound),
-                _ => Err(internal(e)),
-            },
-        }
     }
 }
 
@@ -267,6 +207,28 @@ impl ConsoleBackend {
     }
 }
 
+/// Why a late payment is late (the status it had when the money came) and what qrpay did.
+fn late_payment(
+    events: &[db::payment_event::EventRow],
+    refunds: &[db::refund::RefundRow],
+    store_refunds: bool,
+) -> LatePayment {
+    let ended_as = events
+        .iter()
+        .find(|e| e.to_status == "paid")
+        .and_then(|e| e.from_status.clone())
+        .unwrap_or_else(|| "expired".to_owned());
+    let auto_refund = refunds
+        .iter()
+        .find(|r| r.reason.as_deref() == Some(payments::LATE_REFUND_REASON))
+        .map(|r| (r.amount, r.status.clone()));
+    LatePayment {
+        ended_as,
+        store_refunds,
+        auto_refund,
+    }
+}
+
 pub(super) fn row_view(r: db::payment_search::TransactionRow, tz: chrono_tz::Tz) -> TransactionRow {
     TransactionRow {
         payment_id: r.payment_id,
@@ -281,6 +243,7 @@ pub(super) fn row_view(r: db::payment_search::TransactionRow, tz: chrono_tz::Tz)
         receipt: r.receipt,
         till: r.till_name,
         test: r.test,
+        late: r.late,
     }
 }
 

@@ -131,6 +131,14 @@ pub async fn record(tx: &mut Tx, who: &Who<'_>, change: Change<'_>) -> Result<()
     Ok(())
 }
 
+/// Writes the audit row of something done outside a configuration write (a support action
+/// in the console), in its own transaction.
+pub async fn record_alone(db: &Db, who: &Who<'_>, change: Change<'_>) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    record(&mut tx, who, change).await?;
+    tx.commit().await
+}
+
 /// The newest `limit` entries of a store and of what all stores share, newest first.
 pub async fn latest(db: &Db, store_id: i64, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
     const SELECT: &str = "select audit_log_id, app_user_id, login, action, entity, entity_id";

@@ -20,10 +20,12 @@ pub struct TransactionRow {
     pub bank_transaction_id: Option<String>,
     /// Made on a test module: no money moved.
     pub test: bool,
+    /// Paid after qrpay had expired or cancelled it.
+    pub late: bool,
 }
 
 const ROW_COLUMNS: &str = "p.payment_id, p.created_at, p.amount, p.refunded_amount, p.status, \
-    p.receipt, t.name as till_name, p.order_ref, p.qr_id, p.bank_transaction_id, p.test";
+    p.receipt, t.name as till_name, p.order_ref, p.qr_id, p.bank_transaction_id, p.test, p.late";
 
 /// What the transactions list is filtered by (all checked already).
 #[derive(Debug, Default, Clone)]

@@ -143,17 +143,26 @@ pub async fn uncount_login_attempt(db: &Db, login: &str, address: &str) -> Resul
     .map(|_| ()))
 }
 
-/// After a successful sign-in: this address starts afresh for this login (the count over all
-/// addresses stays, so an attacker gains nothing from the owner signing in).
+/// After a successful sign-in: this address starts afresh for this login, and the count over all
+/// addresses takes back this attempt alone (it was no failure), so it counts failures: the
+/// owner's sign-ins neither lock the login nor take away an attacker's failures.
 pub async fn clear_login_attempts(db: &Db, login: &str, address: &str) -> Result<(), sqlx::Error> {
-    write!(db, |c| sqlx::query(
-        "delete from login_throttle where login = $1 and address = $2"
-    )
-    .bind(login)
-    .bind(address)
-    .execute(c)
-    .await
-    .map(|_| ()))
+    write!(db, |c| {
+        sqlx::query(
+            "update login_throttle set failures = failures - 1 \
+             where login = $1 and address = $2 and failures > 0",
+        )
+        .bind(login)
+        .bind(ALL_ADDRESSES)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("delete from login_throttle where login = $1 and address = $2")
+            .bind(login)
+            .bind(address)
+            .execute(&mut *c)
+            .await
+            .map(|_| ())
+    })
 }
 
 /// Deletes the counters whose window started before `before` (the periodic clean-up).

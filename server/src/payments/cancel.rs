@@ -13,6 +13,25 @@ impl PaymentService {
     #[tracing::instrument(skip_all, fields(payment_id = %payment_id))]
     pub async fn cancel(&self, till: &TillIdentity, payment_id: &str) -> Result<PaymentRow, Error> {
         let row = self.payment_for(till, payment_id).await?;
+        self.cancel_row(row, None).await
+    }
+
+    /// Support cancels a payment from the console (the caller checked its store): the till's
+    /// road, with the console user named in the timeline (`console:<login>`), and the till's
+    /// long-poll answers `cancelled` like after its own cancel.
+    #[tracing::instrument(skip_all, fields(payment_id = %row.payment_id))]
+    pub async fn cancel_by_console(
+        &self,
+        login: &str,
+        row: PaymentRow,
+    ) -> Result<PaymentRow, Error> {
+        self.cancel_row(row, Some(&format!("console:{login}")))
+            .await
+    }
+
+    async fn cancel_row(&self, row: PaymentRow, by: Option<&str>) -> Result<PaymentRow, Error> {
+        let payment_id = row.payment_id.clone();
+        let payment_id = payment_id.as_str();
         match row.status() {
             // A customer's QR code charged in doubt has no QR to annul: the bank is asked how
             // the charge ended (the till is told to ask again while it does not know).
@@ -40,7 +59,7 @@ impl PaymentService {
             ) => (
                 PaymentTrigger::TillCancelled,
                 PaymentChanges::default(),
-                None,
+                by.map(str::to_owned),
             ),
             Ok(other) => Self::trigger_for(other),
             Err(ProviderError::NoAnswer(why)) => (

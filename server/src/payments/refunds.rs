@@ -326,7 +326,7 @@ impl PaymentService {
                 payment,
                 None,
                 None,
-                Some("late payment: automatic refund"),
+                Some(LATE_REFUND_REASON),
                 None,
                 &Who::LATE_PAYMENT,
             )
@@ -336,6 +336,9 @@ impl PaymentService {
         Ok(())
     }
 }
+
+/// The reason qrpay gives its automatic refund of a late payment (the console tells it apart by it).
+pub const LATE_REFUND_REASON: &str = "late payment: automatic refund";
 
 /// The refund reference of a console refund: derived from its form's key (hashed, so any key
 /// fits the bank's 40-character limit), so the same key always names the same refund.

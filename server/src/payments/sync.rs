@@ -11,7 +11,7 @@ use super::{Error, PaymentService};
 use crate::db::payment::{self, PaymentChanges, PaymentRow};
 use crate::db::{self, claim, refund};
 use crate::domain::{PaymentStatus, PaymentTrigger, RefundStatus};
-use crate::providers::{BankPaymentState, OrderAtBank, ProviderError};
+use crate::providers::{BankPaymentState, BankRefundState, OrderAtBank, ProviderError};
 use futures::StreamExt;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -35,6 +35,34 @@ pub enum Job {
     Poll(String),
     /// A refund in doubt or still pending: ask the bank (or send it again).
     Refund(String),
+}
+
+/// What the bank said when the console asked it («Спросить банк»).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BankReply {
+    /// About the payment's QR.
+    Payment(BankPaymentState),
+    /// About the order of a payment whose QR qrpay never learnt.
+    Order(OrderAtBank),
+    Refund(BankRefundState),
+    /// A charge of a customer's QR, settled: the status it ended in.
+    Settled(String),
+    /// No clear answer: the sync worker asks again.
+    NoAnswer(String),
+    Refused {
+        code: String,
+        message: String,
+    },
+}
+
+impl BankReply {
+    fn of<T>(answer: Result<T, ProviderError>, said: fn(T) -> BankReply) -> BankReply {
+        match answer {
+            Ok(state) => said(state),
+            Err(ProviderError::NoAnswer(why)) => BankReply::NoAnswer(why),
+            Err(ProviderError::Rejected { code, message }) => BankReply::Refused { code, message },
+        }
+    }
 }
 
 impl PaymentService {
@@ -232,17 +260,69 @@ impl PaymentService {
     /// Asks the bank about a payment and applies what it says (a payment still waiting stays
     /// as it is).
     async fn ask_about(&self, payment_id: &str, when: &'static str) -> Result<(), Error> {
-        let Some(row) = payment::get_payment(&self.db, payment_id).await? else {
-            return Ok(());
-        };
-        match self.ask_bank(&row).await {
-            Ok(BankPaymentState::Waiting) if row.status() == PaymentStatus::Pending => {}
-            Ok(state) => {
-                self.apply_bank_state(payment_id, &state).await?;
-            }
-            Err(e) => tracing::warn!(%payment_id, error = %e, "{when}"),
+        if let Some(Err(e)) = self.ask_and_apply(payment_id).await? {
+            tracing::warn!(%payment_id, error = %e, "{when}");
         }
         Ok(())
+    }
+
+    /// Asks the bank about a payment's QR and applies what it says; what the bank said, or
+    /// `None` when there is no such payment.
+    async fn ask_and_apply(
+        &self,
+        payment_id: &str,
+    ) -> Result<Option<Result<BankPaymentState, ProviderError>>, Error> {
+        let Some(row) = payment::get_payment(&self.db, payment_id).await? else {
+            return Ok(None);
+        };
+        let answer = self.ask_bank(&row).await;
+        match &answer {
+            Ok(BankPaymentState::Waiting) if row.status() == PaymentStatus::Pending => {}
+            Ok(state) => {
+                self.apply_bank_state(payment_id, state).await?;
+            }
+            Err(_) => {}
+        }
+        Ok(Some(answer))
+    }
+
+    /// «Спросить банк» from the console: the sync worker's question about a payment (its QR,
+    /// or its order when qrpay never learnt the QR) or about one of its refunds, asked now and
+    /// applied the same way. Returns what the bank said.
+    #[tracing::instrument(skip_all, fields(payment_id = %payment_id))]
+    pub async fn ask_bank_now(
+        &self,
+        payment_id: &str,
+        refund_id: Option<&str>,
+    ) -> Result<BankReply, Error> {
+        let not_found = || Error::NotFound(format!("no payment {payment_id}"));
+        if let Some(refund_id) = refund_id {
+            let answer = self
+                .ask_about_refund(refund_id)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("no refund {refund_id}")))?;
+            return Ok(BankReply::of(answer, BankReply::Refund));
+        }
+        let row = payment::get_payment(&self.db, payment_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if row.customer_qr.is_some() && row.status() == PaymentStatus::Unknown {
+            // A charge of the customer's QR: asked about as the sync worker asks.
+            return Ok(match self.settle_by_order(&row).await? {
+                Some(settled) => BankReply::Settled(settled.status),
+                None => BankReply::NoAnswer("no answer about the charge".into()),
+            });
+        }
+        if row.qr_id.is_none() && row.status() == PaymentStatus::Unknown {
+            let answer = self.ask_bank_by_order(&row).await;
+            self.settle_order(&row, answer.clone()).await?;
+            return Ok(BankReply::of(answer, BankReply::Order));
+        }
+        let answer = self
+            .ask_and_apply(payment_id)
+            .await?
+            .ok_or_else(not_found)?;
+        Ok(BankReply::of(answer, BankReply::Payment))
     }
 
     /// A payment in doubt: asks the bank about its QR or, when qrpay never learnt the QR (the
@@ -269,11 +349,21 @@ impl PaymentService {
         &self,
         row: &PaymentRow,
     ) -> Result<Option<PaymentRow>, Error> {
-        let payment_id = row.payment_id.as_str();
         if let Some(customer_qr) = row.customer_qr.as_deref() {
             return self.settle_charge(row, customer_qr).await;
         }
-        let settled = match self.ask_bank_by_order(row).await {
+        let answer = self.ask_bank_by_order(row).await;
+        self.settle_order(row, answer).await
+    }
+
+    /// Settles a payment in doubt by what the bank said of its order (see `settle_by_order`).
+    async fn settle_order(
+        &self,
+        row: &PaymentRow,
+        answer: Result<OrderAtBank, ProviderError>,
+    ) -> Result<Option<PaymentRow>, Error> {
+        let payment_id = row.payment_id.as_str();
+        let settled = match answer {
             Ok(OrderAtBank::Paid) => {
                 self.apply(
                     payment_id,
@@ -378,14 +468,24 @@ impl PaymentService {
 
     /// Asks the bank about a refund in doubt or pending, and applies the outcome.
     async fn sync_refund(&self, refund_id: &str) -> Result<(), Error> {
+        self.ask_about_refund(refund_id).await?;
+        Ok(())
+    }
+
+    /// Asks the bank about a refund (sending it again when the bank does not know it) and
+    /// applies the outcome; what the bank said, or `None` when there is nothing to ask.
+    async fn ask_about_refund(
+        &self,
+        refund_id: &str,
+    ) -> Result<Option<Result<BankRefundState, ProviderError>>, Error> {
         let Some(refund) = refund::get_refund(&self.db, refund_id).await? else {
-            return Ok(());
+            return Ok(None);
         };
         let Some(payment) = payment::get_payment(&self.db, &refund.payment_id).await? else {
-            return Ok(());
+            return Ok(None);
         };
         let Some(provider) = self.providers.get(&payment.module) else {
-            return Ok(());
+            return Ok(None);
         };
         let timeout = self.bank_timeout(&payment);
         let outcome = match bounded(
@@ -403,8 +503,9 @@ impl PaymentService {
             }
             other => other,
         };
-        self.apply_refund_outcome(refund_id, outcome).await?;
-        Ok(())
+        self.apply_refund_outcome(refund_id, outcome.clone())
+            .await?;
+        Ok(Some(outcome))
     }
 
     /// Pending payments of modules whose callbacks may not come that are due a poll (at most

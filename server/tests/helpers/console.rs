@@ -139,6 +139,13 @@ impl<'a> Console<'a> {
         a
     }
 
+    /// The page an answer sends the browser to, as `cookie`'s browser sees it.
+    pub async fn follow(&self, a: &Answer, cookie: &str) -> String {
+        self.get(&a.location.replace(&self.app.base, ""), Some(cookie))
+            .await
+            .body
+    }
+
     /// A form post as a browser without JavaScript makes it, from the page `from`.
     pub async fn post(
         &self,

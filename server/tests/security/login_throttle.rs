@@ -102,7 +102,37 @@ async fn the_owner_signs_in_from_a_fresh_address_while_another_hammers_the_login
     assert_eq!(again.form_message(), Some(Msg::LoginThrottled));
 }
 
+/// The count over all addresses counts failures: a busy owner who signed in twenty times and then
+/// mistyped once still gets in (the browser tests sign in more than twenty times in 15 minutes).
+async fn many_sign_ins_then_one_typo_do_not_lock_the_owner_out(app: TestApp) {
+    use qrpay::console::guard::{THROTTLE_WINDOW, attempt_allowed};
+    use qrpay::db::session::{clear_login_attempts, count_login_attempt};
+    let window = qrpay::db::now() - THROTTLE_WINDOW;
+    for _ in 0..25 {
+        let a = count_login_attempt(&app.db, "admin", "192.0.2.1", window)
+            .await
+            .unwrap();
+        assert!(attempt_allowed(a), "{a:?}");
+        clear_login_attempts(&app.db, "admin", "192.0.2.1")
+            .await
+            .unwrap();
+    }
+    let typo = count_login_attempt(&app.db, "admin", "192.0.2.1", window)
+        .await
+        .unwrap();
+    assert!(attempt_allowed(typo), "{typo:?}");
+    let right = count_login_attempt(&app.db, "admin", "192.0.2.1", window)
+        .await
+        .unwrap();
+    assert!(
+        attempt_allowed(right),
+        "the owner is not locked out: {right:?}"
+    );
+    assert_eq!(right.all, 2, "one failure and this attempt");
+}
+
 crate::both_backends!(
+    many_sign_ins_then_one_typo_do_not_lock_the_owner_out,
     twenty_parallel_wrong_passwords_are_judged_at_most_five_times,
     fifteen_wrong_and_the_right_password_in_one_burst_do_not_sign_in,
     logins_sprayed_from_one_address_are_slowed,
