@@ -82,7 +82,8 @@ for (const javaScriptEnabled of [true, false]) {
       await page.screenshot({ path: `/tmp/e2e-ask-bank-done-${mode}.png`, fullPage: true }).catch(() => {});
 
       await page.goto(`/console/transactions/${payment.id}`);
-      await expect(page.getByTestId('detail-status')).toHaveText('оплачена');
+      // Paid late, and refunded in full by the store's late-payment rule.
+      await expect(page.getByTestId('detail-status')).toHaveText('возвращена полностью');
     });
   });
 }
