@@ -37,7 +37,7 @@ pub struct PayStaticBody {
     post, path = "/api/v1/sandbox/static-qrs/{id}/pay", tag = "sandbox",
     params(("id" = i64, Path, description = "the static QR's id (console «Статические QR», `qrpay static-qr list`)")),
     request_body(content = PayStaticBody, description = "optional"),
-    responses((status = 200, description = "the new paid test payment (sandbox static QRs only)", body = PaymentView), (status = 401, body = ErrorBody), (status = 404, description = "no such static QR in the till's store, or production mode (no such route)", body = ErrorBody), (status = 409, description = "not a sandbox QR, deactivated, or a wrong amount", body = ErrorBody)),
+    responses((status = 200, description = "the new paid test payment (sandbox static QRs only)", body = PaymentView), (status = 400, description = "the body is not the JSON described (invalid_json)", body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, description = "a field is invalid", body = ErrorBody), (status = 404, description = "no such static QR in the till's store, or production mode (no such route)", body = ErrorBody), (status = 409, description = "not a sandbox QR, deactivated, or a wrong amount", body = ErrorBody)),
     security(("till_key" = []))
 )]
 async fn sandbox_pay_static(
