@@ -5,12 +5,15 @@
 //! Repository functions are written once: the `read!` and `in_tx!` macros expand the same sqlx
 //! call for each backend (SQL text is shared where both accept it; `$1` parameters work on both).
 //! SQLite gets one writer connection so that writers queue in the pool instead of spinning on
-//! `SQLITE_BUSY`, and a separate pool of readers (WAL lets them run beside the writer).
+//! `SQLITE_BUSY`, and a separate pool of readers (WAL lets them run beside the writer). The
+//! payment's hot path (claim and insert, status changes) writes through [`group_commit`]: many
+//! writes, one transaction.
 
 pub mod audit;
 pub mod backup;
 pub mod claim;
 pub mod gauges;
+pub mod group_commit;
 pub mod idempotency;
 pub mod notify;
 pub mod outbox;
@@ -37,7 +40,12 @@ use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+        /// The writer task that batches the hot path's writes (see [`group_commit`]).
+        group: group_commit::GroupCommit,
+    },
     Postgres(PgPool),
 }
 
@@ -118,7 +126,8 @@ impl Db {
                 .connect_with(options.read_only(true))
                 .await
                 .with_context(|| format!("cannot open the SQLite database {url}"))?;
-            Ok(Db::Sqlite { read, write })
+            let group = group_commit::GroupCommit::start(write.clone());
+            Ok(Db::Sqlite { read, write, group })
         } else {
             anyhow::bail!("the database URL must start with sqlite: or postgres:// (got {url:?})")
         }
@@ -183,7 +192,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { read, write } => {
+            Db::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }

@@ -4,7 +4,8 @@
 //! Status changes are guarded updates (`where … and status = $expected`): whoever changes the row
 //! first wins, and the loser sees zero rows affected and reloads.
 
-use super::idempotency::{IDEMPOTENCY_COLUMNS, IdempotencyRow, NewClaim, claim_idempotency_key};
+use super::group_commit::{CLOSE, OPEN};
+use super::idempotency::{IDEMPOTENCY_COLUMNS, IdempotencyRow, NewClaim};
 use super::{Db, Tx, in_tx, read};
 use crate::domain::PaymentStatus;
 use chrono::{DateTime, Utc};
@@ -157,27 +158,57 @@ struct ClaimRow {
     created: bool,
 }
 
+impl OwnedClaimBinds {
+    /// Binds `$1`…`$17` of the claim statements (the payment's `NEW_PAYMENT_VALUES`, then
+    /// the key's till, key, request hash and lease).
+    fn bind<'q, DB, O>(
+        &'q self,
+        q: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>
+    where
+        DB: sqlx::Database,
+        for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        bool: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        DateTime<Utc>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    {
+        q.bind(self.payment_id.as_str())
+            .bind(self.store_id)
+            .bind(self.till_id_of_payment)
+            .bind(self.payment_type_id)
+            .bind(self.module.as_str())
+            .bind(self.amount)
+            .bind(self.receipt.as_str())
+            .bind(self.description.as_deref())
+            .bind(self.customer_qr.as_deref())
+            .bind(self.order_ref.as_str())
+            .bind(self.expires_at)
+            .bind(self.created_at)
+            .bind(self.test)
+            .bind(self.till_id)
+            .bind(self.key.as_str())
+            .bind(self.request_hash.as_str())
+            .bind(self.lease_until)
+    }
+}
+
 /// Claims the till's `Idempotency-Key` and, if it was free, records the new payment in
-/// `creating` with its first event — atomically. On SQLite the whole transaction is one
-/// statement list sent in one round trip to the single writer (`changes()` carries the claim's
-/// outcome from statement to statement): the writer is the throughput limit of payment
-/// creation, and every round trip holds it for two thread switches.
+/// `creating` with its first event — atomically. On SQLite it is one statement list sent in one
+/// round trip to the single writer (`changes()` carries the claim's outcome from statement to
+/// statement), run in a group-committed batch ([`super::group_commit`]): the writer is the
+/// throughput limit of payment creation, and every round trip holds it for two thread switches.
 pub async fn claim_and_insert_creating(
     db: &Db,
     claim: &NewClaim<'_>,
     p: &NewPayment<'_>,
 ) -> Result<Claim, sqlx::Error> {
-    let Db::Sqlite { write, .. } = db else {
-        let mut tx = db.begin().await?;
-        if let Some(existing) = claim_idempotency_key(&mut tx, claim).await? {
-            return Ok(Claim::Existing(existing));
-        }
-        insert_creating(&mut tx, p).await?;
-        tx.commit().await?;
-        return Ok(Claim::Created);
+    let b = OwnedClaimBinds::new(claim, p);
+    let Db::Sqlite { group, .. } = db else {
+        return claim_and_insert_creating_pg(db, b).await;
     };
     let sql = format!(
-        "begin immediate; \
+        "{OPEN} \
          insert into idempotency (till_id, idempotency_key, request_hash, created_at, payment_id, lease_until) \
            values ($14, $15, $16, $12, $1, $17) on conflict (till_id, idempotency_key) do nothing; \
          {INSERT_PAYMENT_COLUMNS} select {NEW_PAYMENT_VALUES} where changes() = 1; \
@@ -185,45 +216,15 @@ pub async fn claim_and_insert_creating(
          select {IDEMPOTENCY_COLUMNS}, \
            exists (select 1 from payment where payment_id = $1) as created \
            from idempotency where till_id = $14 and idempotency_key = $15; \
-         commit;"
+         {CLOSE}"
     );
-    let write = write.clone();
-    let binds = OwnedClaimBinds::new(claim, p);
-    // In a task of its own: if the till hangs up, the request's future is dropped, and a
-    // statement list cut short would leave the writer inside `begin` with no `commit`.
-    let run = tokio::spawn(async move {
-        let mut conn = write.acquire().await?;
-        let b = &binds;
-        let rows: Result<Vec<ClaimRow>, sqlx::Error> = sqlx::query_as(&sql)
-            .bind(&b.payment_id)
-            .bind(b.store_id)
-            .bind(b.till_id_of_payment)
-            .bind(b.payment_type_id)
-            .bind(&b.module)
-            .bind(b.amount)
-            .bind(&b.receipt)
-            .bind(&b.description)
-            .bind(&b.customer_qr)
-            .bind(&b.order_ref)
-            .bind(b.expires_at)
-            .bind(b.created_at)
-            .bind(b.test)
-            .bind(b.till_id)
-            .bind(&b.key)
-            .bind(&b.request_hash)
-            .bind(b.lease_until)
-            .fetch_all(&mut *conn)
-            .await;
-        if rows.is_err() {
-            // A statement failed inside the explicit transaction: undo it before the
-            // connection goes back to the pool (an error here only means none was open).
-            let _ = sqlx::query("rollback").execute(&mut *conn).await;
-        }
-        rows
-    });
-    let rows = run
-        .await
-        .map_err(|e| sqlx::Error::Protocol(format!("the claim task failed: {e}")))??;
+    // In the writer task (a till that hangs up cannot cut the statement list short), in one
+    // transaction with the writes waiting beside it.
+    let rows: Vec<ClaimRow> = group
+        .run(move |conn| {
+            Box::pin(async move { b.bind(sqlx::query_as(&sql)).fetch_all(conn).await })
+        })
+        .await?;
     let row = rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)?;
     Ok(if row.created {
         Claim::Created
@@ -232,40 +233,32 @@ pub async fn claim_and_insert_creating(
     })
 }
 
-/// Records a new payment in `creating`, with its first event row, in one round trip.
-pub async fn insert_creating(tx: &mut Tx, p: &NewPayment<'_>) -> Result<(), sqlx::Error> {
-    let sql = match tx {
-        // SQLite: two statements in one query; `$N` numbers the arguments across both.
-        Tx::Sqlite(_) => format!(
-            "{INSERT_PAYMENT_COLUMNS} values ({NEW_PAYMENT_VALUES}); \
-             {EVENT_COLUMNS} values ($1, 'creating', 'till_created', $12);"
-        ),
-        // PostgreSQL: one statement, the event inserted from the payment's `returning`.
-        Tx::Postgres(_) => format!(
-            "with p as ({INSERT_PAYMENT_COLUMNS} values ({NEW_PAYMENT_VALUES}) returning payment_id, created_at) \
-             {EVENT_COLUMNS} select payment_id, 'creating', 'till_created', created_at from p"
-        ),
+/// PostgreSQL: the claim, the payment and its first event in one statement (one round trip, no
+/// `begin`/`commit`: a statement is atomic). A key another request holds is then read in a
+/// statement of its own: the claim waited for that request's transaction, which committed after
+/// this statement's snapshot was taken.
+async fn claim_and_insert_creating_pg(db: &Db, b: OwnedClaimBinds) -> Result<Claim, sqlx::Error> {
+    let Db::Postgres(pool) = db else {
+        unreachable!("the SQLite claim goes through the group commit")
     };
-    in_tx!(tx, |c| {
-        sqlx::query(&sql)
-            .bind(p.payment_id)
-            .bind(p.store_id)
-            .bind(p.till_id)
-            .bind(p.payment_type_id)
-            .bind(p.module)
-            .bind(p.amount)
-            .bind(p.receipt)
-            .bind(p.description)
-            .bind(p.customer_qr)
-            .bind(p.order_ref)
-            .bind(p.expires_at)
-            .bind(p.created_at)
-            .bind(p.test)
-            .execute(c)
-            .await
-            .map(|_| ())
-    })?;
-    Ok(())
+    let sql = format!(
+        "with c as (insert into idempotency \
+             (till_id, idempotency_key, request_hash, created_at, payment_id, lease_until) \
+             values ($14, $15, $16, $12, $1, $17) on conflict (till_id, idempotency_key) do nothing \
+             returning 1), \
+         p as ({INSERT_PAYMENT_COLUMNS} select {NEW_PAYMENT_VALUES} from c \
+             returning payment_id, created_at), \
+         e as ({EVENT_COLUMNS} select payment_id, 'creating', 'till_created', created_at from p) \
+         select exists (select 1 from c)"
+    );
+    let (created,): (bool,) = b.bind(sqlx::query_as(&sql)).fetch_one(pool).await?;
+    if created {
+        return Ok(Claim::Created);
+    }
+    let existing = super::idempotency::find_idempotency_key(db, b.till_id, &b.key)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    Ok(Claim::Existing(existing))
 }
 
 pub async fn get_payment(db: &Db, payment_id: &str) -> Result<Option<PaymentRow>, sqlx::Error> {

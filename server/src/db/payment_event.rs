@@ -2,6 +2,7 @@
 //! change: its event row, its outbox row and the till's stored answer — in one round trip on
 //! SQLite, where each trip to the single writer costs two thread switches.
 
+use super::group_commit::{CLOSE, OPEN, UNDO};
 use super::idempotency::{StoredAnswer, save_idempotent_response};
 use super::payment::{
     CurrentPayment, PaymentChanges, PaymentRow, bind_update_status, update_status,
@@ -178,11 +179,12 @@ async fn sqlite_change(
 }
 
 /// A status change in a transaction of its own: the guarded update, then the rows that go with
-/// it, which `finish` renders from the updated payment. `None` when the payment was no longer in
-/// `current.status`. On SQLite this takes two round trips to the writer instead of four, so the
-/// caller must not be cancellable between them (run it in a task of its own): a dropped future
-/// would leave the writer inside the transaction.
-pub async fn change_status<F>(
+/// it, which `finish` renders from the updated payment (with whatever else the caller wants
+/// from the row: `R`). `None` when the payment was no longer in `current.status`. On SQLite it
+/// is two round trips to the writer, run as one unit of a group-committed batch
+/// ([`super::group_commit`]; `finish` runs in the writer task, so a caller that goes away cannot
+/// leave the writer inside the transaction).
+pub async fn change_status<F, R>(
     db: &Db,
     current: CurrentPayment<'_>,
     to: PaymentStatus,
@@ -190,16 +192,17 @@ pub async fn change_status<F>(
     changes: &PaymentChanges,
     at: DateTime<Utc>,
     finish: F,
-) -> Result<Option<PaymentRow>, sqlx::Error>
+) -> Result<Option<(PaymentRow, R)>, sqlx::Error>
 where
-    F: FnOnce(&PaymentRow) -> ChangeRows,
+    F: FnOnce(&PaymentRow) -> (ChangeRows, R) + Send + 'static,
+    R: Send + 'static,
 {
-    let Db::Sqlite { write, .. } = db else {
+    let Db::Sqlite { group, .. } = db else {
         let mut tx = db.begin().await?;
         let Some(row) = update_status(&mut tx, current, to, late, changes, at).await? else {
             return Ok(None);
         };
-        let rows = finish(&row);
+        let (rows, rendered) = finish(&row);
         record_change(
             &mut tx,
             &rows.event(),
@@ -208,40 +211,41 @@ where
         )
         .await?;
         tx.commit().await?;
-        return Ok(Some(row));
+        return Ok(Some((row, rendered)));
     };
-    // SQLite: `begin` with the guarded update, then the rows that go with it with `commit`.
-    let mut conn = write.acquire().await?;
-    let sql = format!("begin immediate; {}", update_status_sql());
-    let updated: Result<Option<PaymentRow>, sqlx::Error> =
-        bind_update_status(sqlx::query_as(&sql), current, to, late, changes, at)
-            .fetch_optional(&mut *conn)
-            .await;
-    let row = match updated {
-        Ok(Some(row)) => row,
-        Ok(None) => {
-            sqlx::query("rollback").execute(&mut *conn).await?;
-            return Ok(None);
-        }
-        Err(e) => {
-            let _ = sqlx::query("rollback").execute(&mut *conn).await;
-            return Err(e);
-        }
-    };
-    let rows = finish(&row);
-    let written = sqlite_change(
-        &mut conn,
-        &rows.event(),
-        rows.outbox.as_ref().map(OwnedOutbox::row).as_ref(),
-        rows.answer.as_ref().map(OwnedAnswer::row).as_ref(),
-        "commit;",
-    )
-    .await;
-    if let Err(e) = written {
-        let _ = sqlx::query("rollback").execute(&mut *conn).await;
-        return Err(e);
-    }
-    Ok(Some(row))
+    // SQLite: the savepoint with the guarded update, then the rows that go with it.
+    let payment_id = current.payment_id.to_owned();
+    let from = current.status;
+    let changes = changes.clone();
+    group
+        .run(move |conn| {
+            Box::pin(async move {
+                let sql = format!("{OPEN} {}", update_status_sql());
+                let current = CurrentPayment {
+                    payment_id: &payment_id,
+                    status: from,
+                };
+                let updated: Option<PaymentRow> =
+                    bind_update_status(sqlx::query_as(&sql), current, to, late, &changes, at)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                let Some(row) = updated else {
+                    sqlx::query(UNDO).execute(&mut *conn).await?;
+                    return Ok(None);
+                };
+                let (rows, rendered) = finish(&row);
+                sqlite_change(
+                    conn,
+                    &rows.event(),
+                    rows.outbox.as_ref().map(OwnedOutbox::row).as_ref(),
+                    rows.answer.as_ref().map(OwnedAnswer::row).as_ref(),
+                    CLOSE,
+                )
+                .await?;
+                Ok(Some((row, rendered)))
+            })
+        })
+        .await
 }
 
 /// What goes with a status change, owned (see [`change_status`]).

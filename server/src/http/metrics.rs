@@ -88,4 +88,14 @@ fn render_payments(
     for (outcome, n) in crate::payments::bank_call_counts() {
         let _ = writeln!(out, "qrpay_bank_calls_total{{outcome=\"{outcome}\"}} {n}");
     }
+    let (batches, units) = crate::db::group_commit::counts();
+    let _ = writeln!(
+        out,
+        "# HELP qrpay_sqlite_write_batches_total Transactions the SQLite writer committed for the payment path (group commit; 0 on PostgreSQL).\n\
+         # TYPE qrpay_sqlite_write_batches_total counter\n\
+         qrpay_sqlite_write_batches_total {batches}\n\
+         # HELP qrpay_sqlite_write_units_total Writes those transactions carried (units per batch = units / batches).\n\
+         # TYPE qrpay_sqlite_write_units_total counter\n\
+         qrpay_sqlite_write_units_total {units}"
+    );
 }

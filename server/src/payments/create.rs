@@ -4,6 +4,8 @@
 
 use super::bank::bounded;
 use super::idempotency::{Answer, Idempotent, json, lease_until};
+use super::transitions::payment_event_row;
+use super::view::PaymentView;
 use super::{Error, PaymentService};
 use crate::db;
 use crate::db::idempotency::NewClaim;
@@ -229,11 +231,18 @@ impl PaymentService {
             status: PaymentStatus::Creating,
         };
         let at = db::now();
-        let mut rendered: Option<Answer> = None;
-        let finish = |row: &PaymentRow| {
-            let answer = self.create_answer(row);
+        // Rendered in the database writer from the updated row (see `change_status`), so it
+        // owns what it needs.
+        let render = Render {
+            public_url: self.public_url().to_owned(),
+            till_answer: self.till_answer,
+        };
+        let till_id = till.till_id;
+        let key = idem.key.as_str().to_owned();
+        let finish = move |row: &PaymentRow| {
+            let answer = render.create_answer(row);
             let outbox = to.event_name().map(|name| {
-                self.payment_event(name, row, at)
+                payment_event_row(&render.public_url, name, row, at)
                     .expect("BUG: views always serialize")
             });
             let rows = ChangeRows {
@@ -244,22 +253,38 @@ impl PaymentService {
                 at,
                 outbox,
                 answer: Some(OwnedAnswer {
-                    till_id: till.till_id,
-                    key: idem.key.as_str().to_owned(),
+                    till_id,
+                    key,
                     status: answer.status.as_u16(),
                     body: answer.body.clone(),
                 }),
             };
-            rendered = Some(answer);
-            rows
+            (rows, answer)
         };
         let changed =
             payment_event::change_status(&self.db, current, to, late, changes, at, finish).await?;
-        Ok(changed.and(rendered))
+        Ok(changed.map(|(_, answer)| answer))
     }
 
     /// The answer to a create request once the bank has spoken: the payment, or the refusal.
     pub(super) fn create_answer(&self, row: &PaymentRow) -> Answer {
+        Render {
+            public_url: self.public_url().to_owned(),
+            till_answer: self.till_answer,
+        }
+        .create_answer(row)
+    }
+}
+
+/// What renders a create request's answer, owned (it may run in the database's writer task).
+struct Render {
+    public_url: String,
+    till_answer: super::TillAnswer,
+}
+
+impl Render {
+    /// The answer to a create request once the bank has spoken: the payment, or the refusal.
+    fn create_answer(&self, row: &PaymentRow) -> Answer {
         match row.status() {
             PaymentStatus::Failed => (self.till_answer)(&Error::BankRefused {
                 action: "to issue the QR code",
@@ -269,7 +294,7 @@ impl PaymentService {
             }),
             _ => Answer {
                 status: StatusCode::CREATED,
-                body: json(&self.view(row)),
+                body: json(&PaymentView::from_row(row, &self.public_url)),
             },
         }
     }

@@ -2,6 +2,7 @@
 //! storage writes it as one guarded update plus its `payment_event` and (for public statuses)
 //! `outbox` rows, in one transaction. No transaction is ever held across a bank call.
 
+use super::view::PaymentView;
 use super::{Error, PaymentService};
 use crate::db::payment::{self, CurrentPayment, PaymentChanges, PaymentRow};
 use crate::db::payment_event::{self, NewEvent, OwnedOutbox};
@@ -73,10 +74,7 @@ impl PaymentService {
         row: &PaymentRow,
         at: DateTime<Utc>,
     ) -> Result<OwnedOutbox, Error> {
-        let mut view = self.view(row);
-        // Links for the till's screens are not news for the rest of the store.
-        view.outputs = None;
-        outbox_row(name, row.store_id, Some(row.till_id), "payment", &view, at)
+        payment_event_row(self.public_url(), name, row, at)
     }
 
     /// Applies `trigger` in its own transaction, then wakes long-pollers and, for a late payment,
@@ -221,4 +219,18 @@ pub(super) fn outbox_row<T: serde::Serialize>(
         payload: payload.to_string(),
         at,
     })
+}
+
+/// The outbox row of the payment event `name` (what [`PaymentService::payment_event`] gives,
+/// for code that owns the public URL rather than the service).
+pub(super) fn payment_event_row(
+    public_url: &str,
+    name: &'static str,
+    row: &PaymentRow,
+    at: DateTime<Utc>,
+) -> Result<OwnedOutbox, Error> {
+    let mut view = PaymentView::from_row(row, public_url);
+    // Links for the till's screens are not news for the rest of the store.
+    view.outputs = None;
+    outbox_row(name, row.store_id, Some(row.till_id), "payment", &view, at)
 }
