@@ -3,7 +3,7 @@
 //! SQLite, where each trip to the single writer costs two thread switches.
 
 use super::group_commit::{CLOSE, OPEN, UNDO};
-use super::idempotency::{StoredAnswer, save_idempotent_response};
+use super::idempotency::StoredAnswer;
 use super::payment::{
     CurrentPayment, PaymentChanges, PaymentRow, bind_update_status, update_status,
     update_status_sql,
@@ -89,9 +89,9 @@ pub async fn insert_outbox(tx: &mut Tx, o: &NewOutbox<'_>) -> Result<(), sqlx::E
 }
 
 /// Writes what goes with a status change: its event row, its outbox row (public statuses) and
-/// the till's stored answer. On SQLite this is one round trip to the writer (one
-/// multi-statement query; `$N` numbers the arguments across its statements): each round trip
-/// costs two thread switches, which dominated the cost of a payment.
+/// the till's stored answer, in one round trip (SQLite: one multi-statement query; PostgreSQL:
+/// one statement with `with` parts; `$N` numbers the arguments across them): each round trip to
+/// SQLite's single writer costs two thread switches, each to PostgreSQL a network wait.
 pub async fn record_change(
     tx: &mut Tx,
     event: &NewEvent<'_>,
@@ -100,57 +100,56 @@ pub async fn record_change(
 ) -> Result<(), sqlx::Error> {
     match tx {
         Tx::Sqlite(t) => sqlite_change(t, event, outbox, answer, "").await?,
-        Tx::Postgres(_) => {
-            insert_event(tx, event).await?;
-            if let Some(o) = outbox {
-                insert_outbox(tx, o).await?;
-            }
-            if let Some(a) = answer {
-                save_idempotent_response(tx, a.till_id, a.key, a.status, a.body).await?;
-            }
-        }
+        Tx::Postgres(t) => postgres_change(t, event, outbox, answer).await?,
     }
     Ok(())
 }
 
-/// The rows of a change as one SQLite statement list, followed by `tail` (e.g. `commit;`).
-async fn sqlite_change(
-    conn: &mut sqlx::SqliteConnection,
-    event: &NewEvent<'_>,
-    outbox: Option<&NewOutbox<'_>>,
-    answer: Option<&StoredAnswer<'_>>,
-    tail: &str,
-) -> Result<(), sqlx::Error> {
-    let mut sql = String::from(
+/// The statements that write the rows of a change, `$N` numbered across them in the order
+/// [`bind_change`] binds.
+fn change_statements(outbox: bool, answer: bool) -> Vec<String> {
+    let mut statements = vec![
         "insert into payment_event (payment_id, refund_id, from_status, to_status, trigger, detail, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7);",
-    );
-    let mut next = 8;
-    if outbox.is_some() {
-        sql.push_str(&format!(
+         values ($1, $2, $3, $4, $5, $6, $7)"
+            .to_owned(),
+    ];
+    if outbox {
+        statements.push(
             "insert into outbox (event_id, store_id, till_id, routing_key, payload, created_at) \
-             values (${}, ${}, ${}, ${}, ${}, ${});",
-            next,
-            next + 1,
-            next + 2,
-            next + 3,
-            next + 4,
-            next + 5
-        ));
-        next += 6;
+             values ($8, $9, $10, $11, $12, $13)"
+                .to_owned(),
+        );
     }
-    if answer.is_some() {
-        sql.push_str(&format!(
+    if answer {
+        let n = if outbox { 14 } else { 8 };
+        statements.push(format!(
             "update idempotency set response_status = ${}, response_body = ${} \
-             where till_id = ${} and idempotency_key = ${} and response_status is null;",
-            next,
-            next + 1,
-            next + 2,
-            next + 3
+             where till_id = ${} and idempotency_key = ${} and response_status is null",
+            n,
+            n + 1,
+            n + 2,
+            n + 3
         ));
     }
-    sql.push_str(tail);
-    let mut q = sqlx::query(&sql)
+    statements
+}
+
+/// Binds the arguments of [`change_statements`].
+fn bind_change<'q, DB>(
+    q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    event: &NewEvent<'q>,
+    outbox: Option<&NewOutbox<'q>>,
+    answer: Option<&StoredAnswer<'q>>,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<i64>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut q = q
         .bind(event.payment_id)
         .bind(event.refund_id)
         .bind(event.from_status)
@@ -174,7 +173,49 @@ async fn sqlite_change(
             .bind(a.till_id)
             .bind(a.key);
     }
-    q.execute(conn).await?;
+    q
+}
+
+/// The rows of a change as one SQLite statement list, followed by `tail` (e.g. `commit;`).
+async fn sqlite_change(
+    conn: &mut sqlx::SqliteConnection,
+    event: &NewEvent<'_>,
+    outbox: Option<&NewOutbox<'_>>,
+    answer: Option<&StoredAnswer<'_>>,
+    tail: &str,
+) -> Result<(), sqlx::Error> {
+    let mut sql = change_statements(outbox.is_some(), answer.is_some()).join("; ");
+    sql.push_str("; ");
+    sql.push_str(tail);
+    bind_change(sqlx::query(&sql), event, outbox, answer)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The rows of a change as one PostgreSQL statement (the first ones as data-modifying `with`
+/// parts of the last): one round trip.
+async fn postgres_change(
+    conn: &mut sqlx::PgConnection,
+    event: &NewEvent<'_>,
+    outbox: Option<&NewOutbox<'_>>,
+    answer: Option<&StoredAnswer<'_>>,
+) -> Result<(), sqlx::Error> {
+    let mut statements = change_statements(outbox.is_some(), answer.is_some());
+    let last = statements.pop().expect("an event row at least");
+    let sql = if statements.is_empty() {
+        last
+    } else {
+        let parts: Vec<String> = statements
+            .iter()
+            .enumerate()
+            .map(|(i, st)| format!("w{i} as ({st})"))
+            .collect();
+        format!("with {} {last}", parts.join(", "))
+    };
+    bind_change(sqlx::query(&sql), event, outbox, answer)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
