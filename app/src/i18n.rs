@@ -261,6 +261,7 @@ messages! {
     LateRefunded,
     LateKept,
     LateRefundFailed,
+    LateRefundReason,
     TlCreated,
     TlQrIssued,
     TlQrRefused,

@@ -117,6 +117,7 @@ late-after-cancel = the customer paid after the payment had been cancelled.
 late-refunded = qrpay refunded the money automatically:
 late-kept = the store does not refund late payments automatically: refund by hand if the customer asks.
 late-refund-failed = the automatic refund did not start: refund by hand.
+late-refund-reason = late payment: automatic refund
 tl-created = Created by till
 tl-qr-issued = The bank issued the QR
 tl-qr-refused = The bank refused the QR code

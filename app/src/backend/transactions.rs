@@ -144,6 +144,8 @@ pub struct RefundLine {
     pub amount: i64,
     pub status: String,
     pub reason: Option<String>,
+    /// qrpay's own refund of a late payment: its reason is told in the reader's words.
+    pub automatic: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

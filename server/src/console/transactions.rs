@@ -141,6 +141,7 @@ impl TransactionsPort for ConsoleBackend {
                     refund_id: r.refund_id,
                     amount: r.amount,
                     status: r.status,
+                    automatic: r.reason.as_deref() == Some(payments::LATE_REFUND_REASON),
                     reason: r.reason,
                 })
                 .collect(),
