@@ -58,6 +58,7 @@ filter-till = Till
 filter-min = Amount from, ₽
 filter-max = Amount to, ₽
 filter-text = Search: receipt, order, QR, bank transaction
+filter-test-in-totals = Count test payments in the totals
 filter-apply = Search
 filter-reset = Reset
 export-csv = Export CSV

@@ -58,6 +58,7 @@ filter-till = Касса
 filter-min = Сумма от, ₽
 filter-max = Сумма до, ₽
 filter-text = Поиск: чек, заказ, QR, транзакция банка
+filter-test-in-totals = Учесть тестовые оплаты в итогах
 filter-apply = Найти
 filter-reset = Сбросить
 export-csv = Выгрузить CSV

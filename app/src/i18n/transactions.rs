@@ -30,6 +30,7 @@ macro_rules! transactions_keys {
             FilterMin,
             FilterMax,
             FilterText,
+            FilterTestInTotals,
             FilterApply,
             FilterReset,
             ExportCsv,
