@@ -50,7 +50,9 @@ pub struct TransactionQuery {
     /// Receipt, order ref, QR id, bank transaction id or payment id (exact).
     pub q: String,
     /// `1`: the totals count test payments too (by default they leave them out, as the
-    /// dashboard does; the list shows them either way, with their badge).
+    /// dashboard does; the list shows them either way, with their badge). An unticked checkbox
+    /// is not sent at all: absent is "".
+    #[serde(default)]
     pub test: String,
     /// Keyset cursor: `<created_at RFC 3339>~<payment_id>` of the last row shown.
     pub after: String,
