@@ -5,7 +5,7 @@
 
 use crate::both_backends;
 use crate::cli_audit::qrpay;
-use crate::console_support::{ask, confirm};
+use crate::console_support::{ask, confirm, rename_store};
 use crate::helpers::TestApp;
 use crate::helpers::console::Console;
 use serde_json::json;
@@ -164,25 +164,7 @@ async fn russian_console_pages_have_no_english_words(app: TestApp) {
         format!("/console/transactions/{pending} (asked)"),
         c.follow(&done, &s).await,
     ));
-    let code = qrpay::db::store::find_store(&app.db, None)
-        .await
-        .unwrap()
-        .code;
-    let a = c
-        .post_fn(
-            "save_store_settings",
-            "/console/store",
-            &[
-                ("name", "Магазин у дома"),
-                ("code", code.as_str()),
-                ("integrator_url", ""),
-                ("rabbitmq_url", ""),
-                ("time_zone", "Europe/Moscow"),
-            ],
-            &s,
-        )
-        .await;
-    assert!(a.error().is_none(), "{:?}", a.error());
+    rename_store(&app, &c, &s).await;
     qrpay(
         &app,
         &["till", "add", "--name", "Киоск 2", "--kind", "kiosk"],

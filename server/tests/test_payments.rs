@@ -5,6 +5,7 @@
 
 use crate::both_backends;
 use crate::helpers::console::{Console, add_user, text_of};
+use crate::helpers::db::{Arg, execute_with};
 use crate::helpers::{TestApp, new_key};
 use crate::providers::Harness;
 use app::i18n::{Lang, format_money};
@@ -157,25 +158,12 @@ async fn the_dashboard_counts_real_money_only_unless_the_filter_asks_for_test_pa
 /// Moves a payment's creation `days` back (its day is then added up in `payment_day`).
 async fn backdate(app: &TestApp, id: &str, days: i64) {
     let at = chrono::Utc::now() - chrono::Duration::days(days);
-    let sql = "update payment set created_at = $1 where payment_id = $2";
-    match &app.db {
-        qrpay::db::Db::Sqlite { write, .. } => {
-            sqlx::query(sql)
-                .bind(at)
-                .bind(id)
-                .execute(write)
-                .await
-                .unwrap();
-        }
-        qrpay::db::Db::Postgres(pool) => {
-            sqlx::query(sql)
-                .bind(at)
-                .bind(id)
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-    }
+    execute_with(
+        app,
+        "update payment set created_at = $1 where payment_id = $2",
+        &[Arg::Time(at), Arg::Text(id)],
+    )
+    .await;
 }
 
 async fn the_transactions_totals_count_real_money_only_unless_the_filter_asks_for_test_payments(

@@ -47,6 +47,11 @@ impl Phrase {
         self.with(name, value.to_string(), false)
     }
 
+    /// With a count or a quantity, shown as text.
+    pub fn number(self, name: &str, value: impl Into<i128>) -> Self {
+        self.with(name, value.into().to_string(), false)
+    }
+
     fn with(mut self, name: &str, value: String, code: bool) -> Self {
         self.args.push(PhraseArg {
             name: name.to_owned(),
@@ -138,7 +143,7 @@ mod tests {
     #[test]
     fn a_phrase_is_plain_text_for_the_command_line_and_pieces_for_a_page() {
         let p = Phrase::new(Msg::CheckNotMigrated)
-            .code("count", 2)
+            .number("count", 2u8)
             .code("first", "0007_static_qr");
         assert_eq!(
             p.text(Lang::En),
@@ -148,10 +153,12 @@ mod tests {
         assert_eq!(
             ru[..4],
             [
-                PhrasePiece::Text("схема базы данных устарела: миграций к применению — ".into()),
-                PhrasePiece::Code("2".into()),
-                PhrasePiece::Text(" (начиная с ".into()),
+                PhrasePiece::Text(
+                    "схема базы данных устарела: миграций к применению — 2 (начиная с ".into()
+                ),
                 PhrasePiece::Code("0007_static_qr".into()),
+                PhrasePiece::Text("): выполните ".into()),
+                PhrasePiece::Code("qrpay migrate".into()),
             ]
         );
         assert!(

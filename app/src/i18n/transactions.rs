@@ -137,16 +137,7 @@ mod tests {
 
     #[test]
     fn every_stored_status_has_a_label() {
-        for s in [
-            "creating",
-            "pending",
-            "paid",
-            "declined",
-            "expired",
-            "cancelled",
-            "failed",
-            "unknown",
-        ] {
+        for s in crate::backend::transactions::STATUSES {
             assert!(Msg::for_status(s).is_some(), "{s}");
         }
         assert_eq!(Msg::for_status("nope"), None);

@@ -146,8 +146,8 @@ async fn migrations(db: &Db) -> Check {
         Ok(p) => Check::failed(
             CheckKind::Database,
             Phrase::new(Msg::CheckNotMigrated)
-                .code("count", p.len())
-                .code("first", &p[0]),
+                .number("count", p.len() as u64)
+                .code("first", p[0]),
         ),
         Err(e) => Check::failed(
             CheckKind::Database,
@@ -304,12 +304,12 @@ async fn bank_module(
         if skew.abs() <= MAX_CLOCK_SKEW {
             Check::ok(
                 CheckKind::Clock,
-                Phrase::new(Msg::CheckClockOk).code("seconds", skew.num_seconds().abs()),
+                Phrase::new(Msg::CheckClockOk).number("seconds", skew.num_seconds().abs()),
             )
         } else {
             Check::failed(
                 CheckKind::Clock,
-                Phrase::new(Msg::CheckClockOff).code("seconds", skew.num_seconds()),
+                Phrase::new(Msg::CheckClockOff).number("seconds", skew.num_seconds()),
             )
         }
     });
@@ -370,22 +370,16 @@ async fn brokers(i: &Inputs<'_>, stores: &[db::store::Store]) -> Vec<Check> {
             continue;
         };
         let shown = crate::domain::amqp_url::redact(&url);
+        let about = |msg| {
+            Phrase::new(msg)
+                .code("store", &store.code)
+                .code("url", &shown)
+                .code("exchange", &exchange)
+        };
         checks.push(
             match crate::events::broker::exchange_exists(&url, &exchange).await {
-                Ok(true) => Check::ok(
-                    CheckKind::Broker,
-                    Phrase::new(Msg::CheckBrokerOk)
-                        .code("store", &store.code)
-                        .code("url", &shown)
-                        .code("exchange", &exchange),
-                ),
-                Ok(false) => Check::failed(
-                    CheckKind::Broker,
-                    Phrase::new(Msg::CheckBrokerNoExchange)
-                        .code("store", &store.code)
-                        .code("url", &shown)
-                        .code("exchange", &exchange),
-                ),
+                Ok(true) => Check::ok(CheckKind::Broker, about(Msg::CheckBrokerOk)),
+                Ok(false) => Check::failed(CheckKind::Broker, about(Msg::CheckBrokerNoExchange)),
                 Err(e) => Check::failed(
                     CheckKind::Broker,
                     Phrase::new(Msg::CheckBrokerUnreachable)
@@ -442,15 +436,15 @@ fn disk(dir: &std::path::Path, min_free: u64) -> Check {
         Ok(free) if free >= min_free => Check::ok(
             CheckKind::Disk,
             Phrase::new(Msg::CheckDiskOk)
-                .code("free", mib(free))
+                .number("free", mib(free))
                 .code("dir", dir.display()),
         ),
         Ok(free) => Check::failed(
             CheckKind::Disk,
             Phrase::new(Msg::CheckDiskLow)
-                .code("free", mib(free))
+                .number("free", mib(free))
                 .code("dir", dir.display())
-                .code("min", mib(min_free)),
+                .number("min", mib(min_free)),
         ),
         Err(e) => Check::failed(
             CheckKind::Disk,
