@@ -14,6 +14,8 @@ export class TransactionsPage {
   readonly filterMin: Locator;
   readonly filterApply: Locator;
   readonly totalCount: Locator;
+  readonly totalsTest: Locator;
+  readonly filterTest: Locator;
   readonly exportCsv: Locator;
 
   constructor(page: Page) {
@@ -30,6 +32,8 @@ export class TransactionsPage {
     this.filterMin = page.getByTestId('filter-min');
     this.filterApply = page.getByTestId('filter-apply');
     this.totalCount = page.getByTestId('total-count');
+    this.totalsTest = page.getByTestId('totals-test');
+    this.filterTest = page.getByTestId('filter-test');
     this.exportCsv = page.getByTestId('export-csv');
   }
 
@@ -46,6 +50,12 @@ export class TransactionsPage {
     await this.filterStatus.selectOption(status);
     await this.filterQ.fill(q);
     await Promise.all([this.page.waitForURL(/\/console\/transactions\?/), this.filterApply.click()]);
+  }
+
+  /** Counts test payments in the totals too (the same GET form). */
+  async countTestPayments() {
+    await this.filterTest.check();
+    await Promise.all([this.page.waitForURL(/[?&]test=1/), this.filterApply.click()]);
   }
 
   async open(paymentId: string) {

@@ -42,7 +42,13 @@ for (const javaScriptEnabled of [true, false]) {
 
       await list.filter('paid', receipt);
       await expect(list.rows).toHaveCount(1);
+      // A sandbox payment is a test one: listed, left out of the totals unless asked for.
+      await expect(list.totalCount).toHaveText('0');
+      await expect(list.totalsTest).toHaveText('Тестовые оплаты не учтены.');
+      await list.countTestPayments();
+      await expect(list.rows).toHaveCount(1);
       await expect(list.totalCount).toHaveText('1');
+      await expect(list.totalsTest).toHaveText('Учтены и тестовые оплаты.');
       await expect(list.row(id).getByTestId('receipt')).toHaveText(receipt);
       await page.screenshot({ path: `/tmp/e2e-tx-list-${tag}.png`, fullPage: true }).catch(() => {});
 

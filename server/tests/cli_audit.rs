@@ -41,6 +41,20 @@ pub(crate) async fn qrpay(app: &TestApp, args: &[&str], stdin: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs `qrpay --database-url <the app's> <args>`, which must fail; returns its stderr.
+async fn qrpay_fails(app: &TestApp, args: &[&str]) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qrpay"));
+    cmd.arg("--database-url")
+        .arg(&app.database_url)
+        .args(args)
+        .env("RUST_LOG", "warn");
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("qrpay runs"))
+        .await
+        .unwrap();
+    assert!(!out.status.success(), "qrpay {args:?} should fail");
+    String::from_utf8(out.stderr).unwrap()
+}
+
 /// (entity, action, login) of a store's journal, newest first.
 async fn journal(app: &TestApp, store_id: i64) -> Vec<(String, String, String, Option<i64>)> {
     qrpay::db::audit::latest(&app.db, store_id, 100)
@@ -188,4 +202,100 @@ async fn every_configuration_change_from_the_command_line_is_in_the_journal_as_c
     );
 }
 
-both_backends!(every_configuration_change_from_the_command_line_is_in_the_journal_as_cli);
+both_backends!(
+    every_configuration_change_from_the_command_line_is_in_the_journal_as_cli,
+    till_set_renames_a_till_and_sets_its_language_as_the_console_does,
+);
+
+async fn till_set_renames_a_till_and_sets_its_language_as_the_console_does(app: TestApp) {
+    let key = qrpay(&app, &["till", "add", "--name", "Касса 1"], "").await;
+    let key = key.trim();
+    qrpay(&app, &["till", "add", "--name", "Касса 3"], "").await;
+    let store = 1;
+    let till = qrpay::db::till::till_by_name(&app.db, store, "Касса 1")
+        .await
+        .unwrap();
+    assert_eq!(till.language, "ru");
+
+    qrpay(
+        &app,
+        &[
+            "till",
+            "set",
+            "Касса 1",
+            "--rename",
+            " Касса 2 ",
+            "--language",
+            "en",
+        ],
+        "",
+    )
+    .await;
+    let renamed = qrpay::db::till::till_by_name(&app.db, store, "Касса 2")
+        .await
+        .unwrap();
+    assert_eq!(renamed.till_id, till.till_id);
+    assert_eq!(renamed.language, "en");
+    assert!(
+        qrpay::db::till::till_by_name(&app.db, store, "Касса 1")
+            .await
+            .is_err()
+    );
+    // Its till API errors now come in English.
+    let r = app
+        .post_raw("/api/v1/payments", Some(key), Some("cli-lang-1"), "{}")
+        .await;
+    let message = r.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        r.status >= 400
+            && !message.is_empty()
+            && !message.chars().any(|c| ('а'..='я').contains(&c)),
+        "{}",
+        r.body
+    );
+    let row = qrpay::db::audit::latest(&app.db, store, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (row.entity.as_str(), row.action.as_str(), row.login.as_str()),
+        ("till", "update", "cli")
+    );
+    let json = |s: Option<String>| serde_json::from_str::<serde_json::Value>(&s.unwrap()).unwrap();
+    let (before, after) = (json(row.before), json(row.after));
+    assert_eq!(
+        (&before["name"], &before["language"]),
+        (&"Касса 1".into(), &"ru".into())
+    );
+    assert_eq!(
+        (&after["name"], &after["language"]),
+        (&"Касса 2".into(), &"en".into())
+    );
+
+    // Bad values are refused with a reason, and nothing changes.
+    let rows = qrpay::db::audit::latest(&app.db, store, 100)
+        .await
+        .unwrap()
+        .len();
+    let e = qrpay_fails(&app, &["till", "set", "Касса 2", "--language", "de"]).await;
+    assert!(
+        e.contains("--language") && e.contains("[possible values: ru, en]"),
+        "{e}"
+    );
+    let e = qrpay_fails(&app, &["till", "set", "Касса 2", "--rename", "  "]).await;
+    assert!(e.contains("--rename") && e.contains("Required."), "{e}");
+    let long = "К".repeat(101);
+    let e = qrpay_fails(&app, &["till", "set", "Касса 2", "--rename", &long]).await;
+    assert!(e.contains("At most 100 characters."), "{e}");
+    let e = qrpay_fails(&app, &["till", "set", "Касса 2", "--rename", "Касса 3"]).await;
+    assert!(e.contains("\"Касса 3\" already exists"), "{e}");
+    let e = qrpay_fails(&app, &["till", "set", "Касса 9", "--language", "en"]).await;
+    assert!(e.contains("not found"), "{e}");
+    assert_eq!(
+        qrpay::db::audit::latest(&app.db, store, 100)
+            .await
+            .unwrap()
+            .len(),
+        rows
+    );
+}

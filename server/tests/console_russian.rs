@@ -4,6 +4,8 @@
 //! Ids, keys and codes stand in `<code>` and are not words of the page.
 
 use crate::both_backends;
+use crate::cli_audit::qrpay;
+use crate::console_support::{ask, confirm, rename_store};
 use crate::helpers::TestApp;
 use crate::helpers::console::Console;
 use serde_json::json;
@@ -34,6 +36,8 @@ const ALLOWED: &[&str] = &[
     "https",
     "http",
     "doctor",
+    // «Журнал»: a change made on the command line, as the issue names it.
+    "CLI",
     // The test's own data: the signed-in user's login in the header.
     "root",
 ];
@@ -116,25 +120,110 @@ async fn russian_console_pages_have_no_english_words(app: TestApp) {
     let login = c.get("/console/login", None).await;
     let mut pages = vec![("/console/login".to_owned(), login.body)];
     let s = c.user("root", "admin").await;
-    // Not yet here: a transaction's page (`/console/transactions/{id}`) and «Журнал», whose
-    // status timeline and actors issue 14 part 1 puts into words (they show codes such as
-    // `bank_accepted` and `till:…` until then), and «Состояние», whose check details are
-    // `qrpay doctor`'s English lines.
+
+    // Full transaction pages and a full «Журнал»: a payment the till cancelled and the customer
+    // paid after all (refunded by qrpay itself), one cancelled in the console, a bank asked
+    // about a pending one, the store's settings and a till changed in the console and from the
+    // command line.
+    let late = app.create_payment(2_000).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.cancel(&late).await.body["status"], "cancelled");
+    assert_eq!(app.pay(&late).await.body["late"], true);
+    let cancelled = app.create_payment(3_000).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (question, token) = ask(
+        &c,
+        &s,
+        "cancel_payment",
+        &cancelled,
+        &[("payment_id", &cancelled)],
+    )
+    .await;
+    pages.push((
+        format!("/console/transactions/{cancelled} (question)"),
+        question,
+    ));
+    let done = confirm(&c, &s, &cancelled, &token).await;
+    assert!(done.error().is_none(), "{:?}", done.error());
+    pages.push((
+        format!("/console/transactions/{cancelled} (done)"),
+        c.follow(&done, &s).await,
+    ));
+    let pending = app.create_payment(4_000).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, token) = ask(&c, &s, "ask_bank", &pending, &[("payment_id", &pending)]).await;
+    let done = confirm(&c, &s, &pending, &token).await;
+    assert!(done.error().is_none(), "{:?}", done.error());
+    pages.push((
+        format!("/console/transactions/{pending} (asked)"),
+        c.follow(&done, &s).await,
+    ));
+    rename_store(&app, &c, &s).await;
+    qrpay(
+        &app,
+        &["till", "add", "--name", "Киоск 2", "--kind", "kiosk"],
+        "",
+    )
+    .await;
+    qrpay(
+        &app,
+        &[
+            "till",
+            "set",
+            "Киоск 2",
+            "--rename",
+            "Киоск 3",
+            "--language",
+            "en",
+            "--outputs",
+            "screen",
+        ],
+        "",
+    )
+    .await;
+
     for path in [
         "/console",
         "/console/transactions",
+        &format!("/console/transactions/{id}"),
+        &format!("/console/transactions/{late}"),
+        &format!("/console/transactions/{cancelled}"),
         "/console/store",
         "/console/auth-servers",
         "/console/payment-types",
         "/console/tills",
         "/console/tills?edit=1",
+        "/console/static-qrs",
         "/console/modules",
         "/console/users",
         "/console/reconcile",
+        "/console/audit",
+        "/console/health",
     ] {
         let page = c.get(path, Some(&s)).await;
         assert_eq!(page.status, 200, "{path}");
         pages.push((path.to_owned(), page.body));
+    }
+    let journal = &pages.iter().find(|p| p.0 == "/console/audit").unwrap().1;
+    for (what, needle) in [
+        ("a console cancel", ">отмена оплаты<"),
+        ("the bank asked", ">запрос в банк<"),
+        ("the command line", "data-testid=\"who\">CLI<"),
+        ("qrpay itself", "data-testid=\"who\">qrpay (автоматически)<"),
+    ] {
+        assert!(
+            journal
+                .replace("<!---->", "")
+                .replace("<!>", "")
+                .contains(needle),
+            "the journal has {what}: {journal}"
+        );
     }
     let mut english = Vec::new();
     for (path, html) in &pages {

@@ -87,6 +87,30 @@ pub async fn confirm(c: &Console<'_>, s: &str, id: &str, token: &str) -> Answer 
     .await
 }
 
+/// Saves the store's settings as an admin does: renamed «Магазин у дома», late payments no
+/// longer refunded (the form's box left unticked) — a change the journal tells in words.
+pub async fn rename_store(app: &TestApp, c: &Console<'_>, admin: &str) {
+    let code = qrpay::db::store::find_store(&app.db, None)
+        .await
+        .unwrap()
+        .code;
+    let a = c
+        .post_fn(
+            "save_store_settings",
+            "/console/store",
+            &[
+                ("name", "Магазин у дома"),
+                ("code", code.as_str()),
+                ("integrator_url", ""),
+                ("rabbitmq_url", ""),
+                ("time_zone", "Europe/Moscow"),
+            ],
+            admin,
+        )
+        .await;
+    assert!(a.error().is_none(), "{:?}", a.error());
+}
+
 /// The audit rows of `action` on the payment: (login, before JSON, after JSON).
 async fn audit_rows(app: &TestApp, action: &str, id: &str) -> Vec<(String, String, String)> {
     qrpay::db::audit::latest(&app.db, 1, 100)
@@ -449,25 +473,7 @@ async fn a_late_payment_says_why_and_what_was_done_and_the_journal_speaks_in_wor
 
     // The journal: who in words, changes as «поле: было → стало», no JSON.
     let admin = c.user("adam", "admin").await;
-    let code = qrpay::db::store::find_store(&app.db, None)
-        .await
-        .unwrap()
-        .code;
-    let a = c
-        .post_fn(
-            "save_store_settings",
-            "/console/store",
-            &[
-                ("name", "Магазин у дома"),
-                ("code", code.as_str()),
-                ("integrator_url", ""),
-                ("rabbitmq_url", ""),
-                ("time_zone", "Europe/Moscow"),
-            ],
-            &admin,
-        )
-        .await;
-    assert!(a.error().is_none(), "{:?}", a.error());
+    rename_store(&app, &c, &admin).await;
     let journal = c.get("/console/audit", Some(&admin)).await.body;
     let clean = journal.replace("<!---->", "").replace("<!>", "");
     assert!(!clean.contains("{&quot;"), "no JSON: {clean}");

@@ -377,6 +377,27 @@ async fn the_console_shows_the_same_checks_to_admins(app: TestApp) {
         "{}",
         page.body
     );
+    // The details speak the page's language; values and commands stand as code.
+    assert!(
+        page.body.contains("база данных доступна (<code>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("нет сервера RabbitMQ"), "{}", page.body);
+    assert!(!page.body.contains("database reachable"), "{}", page.body);
+    let english = c
+        .get("/console/health", Some(&format!("{admin}; qrpay_lang=en")))
+        .await;
+    assert!(
+        english.body.contains("database reachable (<code>"),
+        "{}",
+        english.body
+    );
+    assert!(
+        english.body.contains("no RabbitMQ server"),
+        "{}",
+        english.body
+    );
     let viewer = c.user("vera", "viewer").await;
     let refused = c
         .post(

@@ -5,6 +5,7 @@
 
 use crate::both_backends;
 use crate::helpers::console::{Console, add_user, text_of};
+use crate::helpers::db::{Arg, execute_with};
 use crate::helpers::{TestApp, new_key};
 use crate::providers::Harness;
 use app::i18n::{Lang, format_money};
@@ -17,6 +18,7 @@ both_backends!(
     sandbox_payments_say_test_in_answers_events_and_the_csv,
     bank_payments_say_they_are_not_test,
     the_dashboard_counts_real_money_only_unless_the_filter_asks_for_test_payments,
+    the_transactions_totals_count_real_money_only_unless_the_filter_asks_for_test_payments,
     a_red_banner_shows_while_a_test_payment_type_is_on_and_badges_mark_test_payments,
     the_customer_page_and_the_receipt_say_a_test_is_not_a_payment,
     a_till_that_names_no_payment_type_gets_its_own_default_then_the_stores_never_a_guess,
@@ -151,6 +153,99 @@ async fn the_dashboard_counts_real_money_only_unless_the_filter_asks_for_test_pa
     };
     assert!(row(&test).contains(r#"data-testid="test-badge""#));
     assert!(!row(real).contains(r#"data-testid="test-badge""#));
+}
+
+/// Moves a payment's creation `days` back (its day is then added up in `payment_day`).
+async fn backdate(app: &TestApp, id: &str, days: i64) {
+    let at = chrono::Utc::now() - chrono::Duration::days(days);
+    execute_with(
+        app,
+        "update payment set created_at = $1 where payment_id = $2",
+        &[Arg::Time(at), Arg::Text(id)],
+    )
+    .await;
+}
+
+async fn the_transactions_totals_count_real_money_only_unless_the_filter_asks_for_test_payments(
+    app: TestApp,
+) {
+    let h = Harness::raiffeisen(app).await;
+    // A real and a test payment today, and one of each three days ago (a closed day: its
+    // totals come from `payment_day`).
+    let mut real = Vec::new();
+    for amount in [2_500, 4_000] {
+        let p = h.create(amount, "normal").await;
+        let id = p["id"].as_str().unwrap().to_owned();
+        h.pay(&id, false).await;
+        assert_eq!(h.wait(&id, 10).await["status"], "paid");
+        real.push(id);
+    }
+    let test_today = h.app.paid_payment(1_000).await;
+    let test_old = h.app.paid_payment(700).await;
+    let r = h.app.refund(&test_old, json!({"amount": 200})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    backdate(&h.app, &real[1], 3).await;
+    backdate(&h.app, &test_old, 3).await;
+
+    add_user(&h.app, "vera", "viewer").await;
+    let c = Console::new(&h.app);
+    let s = c.session_of("vera").await;
+    let money = |k| format_money(k, Lang::Ru);
+    let totals = |body: &str| {
+        (
+            text_of(body, "total-count").unwrap(),
+            text_of(body, "total-amount").unwrap(),
+            text_of(body, "total-refunded").unwrap(),
+        )
+    };
+    let day = (chrono::Utc::now() - chrono::Duration::days(3))
+        .with_timezone(&chrono_tz::Europe::Moscow)
+        .format("%Y-%m-%d")
+        .to_string();
+    for (filter, real_only, with_test) in [
+        // The whole store: closed days from `payment_day`, today scanned.
+        ("", (2, 6_500, 0), (4, 8_200, 200)),
+        // One closed day only.
+        (
+            &*format!("from={day}&to={day}"),
+            (1, 4_000, 0),
+            (2, 4_700, 200),
+        ),
+        // A filter by amount scans the payments.
+        ("min=5", (2, 6_500, 0), (4, 8_200, 200)),
+    ] {
+        let sep = if filter.is_empty() { "" } else { "&" };
+        let page = c
+            .get(&format!("/console/transactions?{filter}"), Some(&s))
+            .await
+            .body;
+        let expect = |(n, amount, refunded): (i64, i64, i64)| {
+            (n.to_string(), money(amount), money(refunded))
+        };
+        assert_eq!(totals(&page), expect(real_only), "{filter}");
+        assert_eq!(
+            text_of(&page, "totals-test")
+                .map(|t| t.trim().to_owned())
+                .as_deref(),
+            Some("Тестовые оплаты не учтены."),
+            "{filter}"
+        );
+        // The list still shows the test payments, with their badge.
+        assert!(page.contains(&format!(r#"data-payment-id="{test_today}""#)) || !filter.is_empty());
+        let page = c
+            .get(
+                &format!("/console/transactions?{filter}{sep}test=1"),
+                Some(&s),
+            )
+            .await
+            .body;
+        assert_eq!(totals(&page), expect(with_test), "{filter} with test");
+        assert!(
+            page.contains(r#"data-testid="filter-test" checked"#)
+                || page.contains(r#"checked data-testid="filter-test""#),
+            "the box stays ticked"
+        );
+    }
 }
 
 async fn a_red_banner_shows_while_a_test_payment_type_is_on_and_badges_mark_test_payments(

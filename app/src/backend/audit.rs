@@ -36,6 +36,9 @@ pub struct AuditRefund {
     /// Kopecks.
     pub amount: i64,
     pub reason: Option<String>,
+    /// qrpay's own refund of a late payment: its reason is told in the reader's words.
+    #[serde(default)]
+    pub automatic: bool,
 }
 
 #[async_trait::async_trait]

@@ -2,15 +2,17 @@
 
 use super::session::Actor;
 use crate::error::ConsoleError;
+use crate::i18n::Phrase;
 use serde::{Deserialize, Serialize};
 
 /// One check: what it is about (`database`, `public_url`, `payment_type`, `broker`, `admin`,
-/// `test_modules`, `disk`, `clock`), whether it passed, and what it found or what to do.
+/// `test_modules`, `disk`, `clock`), whether it passed, and what it found or what to do (in no
+/// language yet: the page says it in the reader's).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HealthCheck {
     pub kind: String,
     pub ok: bool,
-    pub detail: String,
+    pub detail: Phrase,
 }
 
 #[async_trait::async_trait]

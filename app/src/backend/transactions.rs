@@ -49,13 +49,19 @@ pub struct TransactionQuery {
     pub max: String,
     /// Receipt, order ref, QR id, bank transaction id or payment id (exact).
     pub q: String,
+    /// `1`: the totals count test payments too (by default they leave them out, as the
+    /// dashboard does; the list shows them either way, with their badge). An unticked checkbox
+    /// is not sent at all: absent is "".
+    #[serde(default)]
+    pub test: String,
     /// Keyset cursor: `<created_at RFC 3339>~<payment_id>` of the last row shown.
     pub after: String,
 }
 
 impl TransactionQuery {
-    pub const FIELDS: [&'static str; 8] =
-        ["status", "from", "to", "till", "min", "max", "q", "after"];
+    pub const FIELDS: [&'static str; 9] = [
+        "status", "from", "to", "till", "min", "max", "q", "test", "after",
+    ];
 
     pub fn get(&self, name: &str) -> &str {
         match name {
@@ -66,6 +72,7 @@ impl TransactionQuery {
             "min" => &self.min,
             "max" => &self.max,
             "q" => &self.q,
+            "test" => &self.test,
             "after" => &self.after,
             _ => "",
         }
@@ -81,14 +88,20 @@ impl TransactionQuery {
             "min" => self.min = v,
             "max" => self.max = v,
             "q" => self.q = v,
+            "test" => self.test = v,
             "after" => self.after = v,
             _ => {}
         }
     }
 
+    /// Whether the totals count test payments.
+    pub fn include_test(&self) -> bool {
+        self.test == "1"
+    }
+
     /// The query string of the filter (without `after`), percent-encoded, non-empty values only.
     pub fn filter_query(&self) -> String {
-        Self::FIELDS[..7]
+        Self::FIELDS[..8]
             .iter()
             .filter(|f| !self.get(f).is_empty())
             .map(|f| format!("{f}={}", url_encode(self.get(f))))
@@ -144,6 +157,8 @@ pub struct RefundLine {
     pub amount: i64,
     pub status: String,
     pub reason: Option<String>,
+    /// qrpay's own refund of a late payment: its reason is told in the reader's words.
+    pub automatic: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -121,6 +121,7 @@ fn field_words(field: &str, lang: Lang) -> String {
         "key_prefix" => Msg::FieldKeyPrefix,
         "qr_outputs" => Msg::QrOutputs,
         "kind" => Msg::TillKind,
+        "language" => Msg::TillLanguage,
         "screen" => Msg::OutScreen,
         "display" => Msg::OutDisplay,
         "receipt" => Msg::OutReceipt,
@@ -172,6 +173,9 @@ fn value_words(field: &str, value: Option<String>, lang: Lang) -> String {
         ("role", "viewer") => Some(Msg::RoleViewer),
         ("kind", "till") => Some(Msg::KindTill),
         ("kind", "kiosk") => Some(Msg::KindKiosk),
+        // Each language by its own name, as the till's form offers them.
+        ("language", "ru") => return "Русский".to_owned(),
+        ("language", "en") => return "English".to_owned(),
         ("qr_outputs", list) => {
             let words: Vec<&str> = list
                 .split(',')
@@ -232,7 +236,7 @@ fn refund_row(local_time: String, login: String, r: AuditRefund, lang: Lang) -> 
             </td>
             <td data-testid="after">
                 <strong data-testid="refund-amount">{format_money(r.amount, lang)}</strong>
-                {r.reason.map(|reason| view! {
+                {r.reason.map(|reason| if r.automatic { Msg::LateRefundReason.text(lang).to_owned() } else { reason }).map(|reason| view! {
                     " · " {Msg::AuditReason.text(lang)} " «" <span data-testid="refund-reason">{reason}</span> "»"
                 })}
                 " · " {Msg::AuditRefund.text(lang)} " " <code data-testid="refund-id">{r.refund_id}</code>

@@ -4,7 +4,7 @@
 use crate::api::health::get_health_checks;
 use crate::components::layout::{ConsoleLayout, use_lang};
 use crate::components::page_error::PageError;
-use crate::i18n::{Lang, Msg};
+use crate::i18n::{Lang, Msg, Phrase, PhrasePiece};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -23,6 +23,18 @@ fn kind_label(kind: &str, lang: Lang) -> &'static str {
     .text(lang)
 }
 
+/// A phrase in the reader's language, its values and commands as code.
+fn phrase_view(phrase: &Phrase, lang: Lang) -> impl IntoView + use<> {
+    phrase
+        .pieces(lang)
+        .into_iter()
+        .map(|p| match p {
+            PhrasePiece::Text(t) => t.into_any(),
+            PhrasePiece::Code(c) => view! { <code>{c}</code> }.into_any(),
+        })
+        .collect_view()
+}
+
 #[component]
 pub fn HealthPage() -> impl IntoView {
     let lang = use_lang();
@@ -30,7 +42,7 @@ pub fn HealthPage() -> impl IntoView {
         <Title text=Msg::Health.text(lang)/>
         <ConsoleLayout active=Msg::Health>
             <h1>{Msg::Health.text(lang)}</h1>
-            <p class="muted">{Msg::HealthLead.text(lang)}</p>
+            <p class="muted">{phrase_view(&Phrase::new(Msg::HealthLead), lang)}</p>
             <Suspense>
                 {move || Suspend::new(async move {
                     match get_health_checks().await {
@@ -45,9 +57,9 @@ pub fn HealthPage() -> impl IntoView {
                                     <tbody>
                                         {checks.into_iter().map(|c| view! {
                                             <tr data-testid="health-check" data-kind=c.kind.clone() data-ok=c.ok.to_string()>
-                                                <td aria-label=if c.ok { "ok" } else { "failed" }>{if c.ok { "✓" } else { "✗" }}</td>
+                                                <td aria-label=if c.ok { Msg::HealthCheckPassed.text(lang) } else { Msg::HealthCheckFailed.text(lang) }>{if c.ok { "✓" } else { "✗" }}</td>
                                                 <th scope="row">{kind_label(&c.kind, lang)}</th>
-                                                <td data-testid="detail">{c.detail}</td>
+                                                <td data-testid="detail">{phrase_view(&c.detail, lang)}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

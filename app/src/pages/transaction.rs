@@ -105,7 +105,9 @@ fn detail_view(
                     <td class="time">{r.local_time.clone()}</td>
                     <td class="num" data-testid="refund-amount">{format_money(r.amount, lang)}</td>
                     <td data-testid="refund-status">{refund_status_text(&r.status, lang)}</td>
-                    <td>{r.reason.clone().unwrap_or_default()}</td>
+                    <td data-testid="refund-reason">
+                        {if r.automatic { Msg::LateRefundReason.text(lang).to_owned() } else { r.reason.clone().unwrap_or_default() }}
+                    </td>
                     <td>{ask}</td>
                 </tr>
             }

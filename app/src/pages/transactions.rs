@@ -89,6 +89,10 @@ pub fn TransactionsPage() -> impl IntoView {
                                             <input type="search" name="q" value=query.q.clone() data-testid="filter-q"/>
                                         </label>
                                         {err("q")}
+                                        <label class="check">
+                                            <input type="checkbox" name="test" value="1" checked=query.include_test() data-testid="filter-test"/>
+                                            {Msg::FilterTestInTotals.text(lang)}
+                                        </label>
                                         {err("after")}
                                         <div class="actions">
                                             <button type="submit" data-testid="filter-apply">{Msg::FilterApply.text(lang)}</button>
@@ -100,6 +104,10 @@ pub fn TransactionsPage() -> impl IntoView {
                                         {Msg::TotalCount.text(lang)} ": " <b data-testid="total-count">{page.total_count}</b> " · "
                                         {Msg::TotalAmount.text(lang)} ": " <b data-testid="total-amount">{format_money(page.total_amount, lang)}</b> " · "
                                         {Msg::TotalRefunded.text(lang)} ": " <b data-testid="total-refunded">{format_money(page.total_refunded, lang)}</b>
+                                        " · "
+                                        <span data-testid="totals-test">
+                                            {if query.include_test() { Msg::DashTestIncluded.text(lang) } else { Msg::DashTestExcluded.text(lang) }}
+                                        </span>
                                     </p>
                                     {if page.rows.is_empty() {
                                         view! { <p data-testid="no-transactions">{Msg::NoTransactions.text(lang)}</p> }.into_any()

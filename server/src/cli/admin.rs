@@ -47,7 +47,7 @@ pub enum StoreCommand {
 pub enum TillCommand {
     /// Add a till or kiosk; prints its new key alone on stdout (shown once, stored hashed).
     Add {
-        #[arg(long)]
+        #[arg(long, value_parser = parse_till_name)]
         name: String,
         /// Store code (default: the first store).
         #[arg(long)]
@@ -57,12 +57,18 @@ pub enum TillCommand {
         #[command(flatten)]
         outputs: OutputArgs,
     },
-    /// Change where a till shows the QR, how it prints it, and the payment type it uses when it
-    /// sends none (only the options given change).
+    /// Rename a till, change the language of its error messages, where it shows the QR, how it
+    /// prints it, and the payment type it uses when it sends none (only the options given change).
     Set {
         name: String,
         #[arg(long)]
         store: Option<String>,
+        /// The till's new name (1–100 characters, unique in the store).
+        #[arg(long, value_name = "NAME", value_parser = parse_till_name)]
+        rename: Option<String>,
+        /// The language of the till's error messages when a request asks for none: ru or en.
+        #[arg(long, value_parser = ["ru", "en"])]
+        language: Option<String>,
         #[command(flatten)]
         outputs: OutputArgs,
         /// The payment type (name) this till uses when a request names none; "" goes back to
@@ -101,6 +107,11 @@ impl OutputArgs {
     fn any(&self) -> bool {
         self.outputs.is_some() || self.paper_width.is_some() || self.escpos.is_some()
     }
+}
+
+/// A till's name as the console takes it: trimmed, 1–100 characters, no control characters.
+fn parse_till_name(s: &str) -> Result<String, String> {
+    app::api::settings::check_name(s).map_err(|m| m.text(app::i18n::Lang::En).to_owned())
 }
 
 fn parse_outputs(s: &str) -> Result<(bool, bool, bool), String> {
@@ -286,8 +297,10 @@ pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
             println!("{key}");
         }
         TillCommand::Set {
-            name,
+            mut name,
             store,
+            rename,
+            language,
             outputs,
             payment_type,
         } => {
@@ -318,12 +331,25 @@ pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
                     ),
                 }
             }
-            if payment_type.is_none() || outputs.any() {
+            let edits = rename.is_some() || language.is_some() || outputs.any();
+            // With no option at all it says how the till is set up.
+            if edits || payment_type.is_none() {
                 let new = outputs.apply_to(till.outputs());
-                till::set_till_outputs(&db, &Who::CLI, store.store_id, till.till_id, &new)
+                let edit = till::TillEdit {
+                    name: rename.as_deref(),
+                    language: language.as_deref(),
+                    outputs: Some(new),
+                    kind: None,
+                };
+                till::update_till(&db, &Who::CLI, store.store_id, till.till_id, &edit)
                     .await
                     .map_err(config_error)?;
-                eprintln!("till {name}: {}", describe(&new));
+                if let Some(to) = rename {
+                    eprintln!("till {name}: renamed to {to}");
+                    name = to;
+                }
+                let lang = language.unwrap_or(till.language);
+                eprintln!("till {name}: {}, messages in {lang}", describe(&new));
             }
         }
         TillCommand::List => {

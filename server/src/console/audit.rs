@@ -46,7 +46,9 @@ fn refund_of(action: &str, entity: &str, after: Option<&str>) -> Option<AuditRef
     if action != "refund" || entity != "payment" {
         return None;
     }
-    serde_json::from_str(after?).ok()
+    let mut refund: AuditRefund = serde_json::from_str(after?).ok()?;
+    refund.automatic = refund.reason.as_deref() == Some(crate::payments::LATE_REFUND_REASON);
+    Some(refund)
 }
 
 /// The fields that differ between an audit row's `before` and `after` JSON, nested objects

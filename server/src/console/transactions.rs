@@ -45,10 +45,15 @@ impl TransactionsPort for ConsoleBackend {
         } else {
             None
         };
-        let (total_count, total_amount, total_refunded) =
-            db::payment_search::payment_totals(&self.db, store.store_id, tz, &parsed.filter)
-                .await
-                .map_err(internal)?;
+        let (total_count, total_amount, total_refunded) = db::payment_search::payment_totals(
+            &self.db,
+            store.store_id,
+            tz,
+            &parsed.filter,
+            query.include_test(),
+        )
+        .await
+        .map_err(internal)?;
         Ok(TransactionPage {
             store_name: store.name,
             time_zone: tz.name().to_owned(),
@@ -141,6 +146,7 @@ impl TransactionsPort for ConsoleBackend {
                     refund_id: r.refund_id,
                     amount: r.amount,
                     status: r.status,
+                    automatic: r.reason.as_deref() == Some(payments::LATE_REFUND_REASON),
                     reason: r.reason,
                 })
                 .collect(),

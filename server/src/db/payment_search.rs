@@ -182,7 +182,8 @@ async fn scan_totals(db: &Db, cond: &str, binds: &[Bind]) -> Result<(i64, i64, i
         .await)
 }
 
-/// How many payments match the filter, their amount and what was refunded of them.
+/// How many payments match the filter, their amount and what was refunded of them; test
+/// payments (no money moved) only when `include_test`, as on the dashboard.
 ///
 /// A filter by status, till and whole days of the store's time zone (`tz`) — the page without
 /// a filter, too — adds up the per-day totals of closed days (`payment_day`) and scans only
@@ -193,8 +194,10 @@ pub async fn payment_totals(
     store_id: i64,
     tz: chrono_tz::Tz,
     f: &PaymentFilter,
+    include_test: bool,
 ) -> Result<(i64, i64, i64), sqlx::Error> {
     let pg = is_pg(db);
+    let real = if include_test { "" } else { " and not p.test" };
     let local_day = |t: DateTime<Utc>| {
         let d = t.with_timezone(&tz).date_naive();
         (day_start(tz, d) == t).then_some(d)
@@ -204,7 +207,7 @@ pub async fn payment_totals(
     let whole_days = !matches!(from_day, Some(None)) && !matches!(until_day, Some(None));
     if f.min_amount.is_some() || f.max_amount.is_some() || f.text.is_some() || !whole_days {
         let (cond, binds) = filter_sql(pg, store_id, f, None);
-        return scan_totals(db, &cond, &binds).await;
+        return scan_totals(db, &format!("{cond}{real}"), &binds).await;
     }
     let rolled_until = refresh_days(db, store_id, tz, super::now()).await?;
     let (from_day, until_day) = (from_day.flatten(), until_day.flatten());
@@ -215,6 +218,9 @@ pub async fn payment_totals(
     if from_day.is_none_or(|d| d < end) {
         let mut binds = vec![Bind::Int(store_id), Bind::Day(end)];
         let mut cond = String::from("store_id = $1 and day < $2");
+        if !include_test {
+            cond.push_str(" and not test");
+        }
         if let Some(d) = from_day {
             binds.push(Bind::Day(d));
             cond.push_str(&format!(" and day >= ${}", binds.len()));
@@ -243,7 +249,7 @@ pub async fn payment_totals(
         let mut lf = f.clone();
         lf.from = Some(f.from.map_or(live_from, |t| t.max(live_from)));
         let (cond, binds) = filter_sql(pg, store_id, &lf, None);
-        live = scan_totals(db, &cond, &binds).await?;
+        live = scan_totals(db, &format!("{cond}{real}"), &binds).await?;
     }
     Ok((closed.0 + live.0, closed.1 + live.1, closed.2 + live.2))
 }
@@ -330,11 +336,11 @@ macro_rules! roll_days_body {
             }
         }
         for day in days.into_iter().filter(|d| *d < $target.max(from)) {
-            let rows: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
-                "select till_id, status, count(*), cast(sum(amount) as bigint), \
+            let rows: Vec<(i64, String, bool, i64, i64, i64)> = sqlx::query_as(
+                "select till_id, status, test, count(*), cast(sum(amount) as bigint), \
                         cast(sum(refunded_amount) as bigint) \
                  from payment where store_id = $1 and created_at >= $2 and created_at < $3 \
-                 group by till_id, status",
+                 group by till_id, status, test",
             )
             .bind($store_id)
             .bind(day_start($tz, day))
@@ -346,15 +352,16 @@ macro_rules! roll_days_body {
                 .bind(day)
                 .execute(&mut *$c)
                 .await?;
-            for (till_id, status, n, amount, refunded) in rows {
+            for (till_id, status, test, n, amount, refunded) in rows {
                 sqlx::query(
-                    "insert into payment_day (store_id, day, till_id, status, payments, amount, refunded) \
-                     values ($1, $2, $3, $4, $5, $6, $7)",
+                    "insert into payment_day (store_id, day, till_id, status, test, payments, amount, refunded) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind($store_id)
                 .bind(day)
                 .bind(till_id)
                 .bind(status)
+                .bind(test)
                 .bind(n)
                 .bind(amount)
                 .bind(refunded)

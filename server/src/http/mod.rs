@@ -1,5 +1,5 @@
-//! The till API's HTTP surface, with one `AppState`: payments, QR images and refunds
-//! (`till_api`), bank callbacks, the customer page, health, metrics and the OpenAPI document;
+//! The till API's HTTP surface, with one `AppState`: payments and refunds (`till_api`), their QR
+//! images (`qr_outputs`), bank callbacks, the customer page, health, metrics and the OpenAPI document;
 //! `errors` turns `payments::Error` into the till API's error contract. The console's routes
 //! are in `console`.
 
@@ -11,6 +11,7 @@ pub mod json;
 pub mod language;
 pub mod metrics;
 pub mod params;
+pub mod qr_outputs;
 pub mod static_qr;
 pub mod till_api;
 
@@ -96,6 +97,7 @@ fn api_not_found() -> ApiError {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = till_api::ApiDoc::openapi();
     doc.merge(callbacks::CallbacksDoc::openapi());
+    doc.merge(qr_outputs::QrOutputsDoc::openapi());
     doc.merge(static_qr::StaticQrDoc::openapi());
     doc
 }

@@ -1,16 +1,18 @@
 //! The preflight checks, one list for `qrpay doctor` and the console's «Состояние» page: the
 //! database, the public URL, each enabled payment type's module (the bank takes the credentials,
 //! the callback URL is registered, the clocks agree), the broker, an admin, test modules in
-//! production mode, disk space. Each check says what is wrong and what to do.
+//! production mode, disk space. Each check says what is wrong and what to do, as a `Phrase` (a
+//! message key and its values) that `qrpay doctor` prints in English and the console shows in the
+//! reader's language.
 
 use crate::db::{self, Db};
 use crate::providers::{ProviderError, Providers};
+use app::i18n::{Lang, Msg, Phrase};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// What a check is about (the console names it in its language; the detail is the same text as
-/// `qrpay doctor` prints).
+/// What a check is about (the console names it in its language).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckKind {
@@ -29,29 +31,34 @@ pub enum CheckKind {
 pub struct Check {
     pub kind: CheckKind,
     pub ok: bool,
-    pub detail: String,
+    pub detail: Phrase,
 }
 
 impl Check {
-    fn ok(kind: CheckKind, detail: impl Into<String>) -> Self {
+    fn ok(kind: CheckKind, detail: Phrase) -> Self {
         Self {
             kind,
             ok: true,
-            detail: detail.into(),
+            detail,
         }
     }
 
-    fn failed(kind: CheckKind, detail: impl Into<String>) -> Self {
+    fn failed(kind: CheckKind, detail: Phrase) -> Self {
         Self {
             kind,
             ok: false,
-            detail: detail.into(),
+            detail,
         }
     }
 
-    /// `✓ detail` or `✗ detail`, as `qrpay doctor` prints it.
+    /// `✓ detail` or `✗ detail`, as `qrpay doctor` prints it: in English, the language of the
+    /// server's other output and of the documentation an operator searches.
     pub fn line(&self) -> String {
-        format!("{} {}", if self.ok { "✓" } else { "✗" }, self.detail)
+        format!(
+            "{} {}",
+            if self.ok { "✓" } else { "✗" },
+            self.detail.text(Lang::En)
+        )
     }
 }
 
@@ -92,7 +99,7 @@ pub async fn run(i: &Inputs<'_>) -> Vec<Check> {
         Err(e) => {
             checks.push(Check::failed(
                 CheckKind::Database,
-                format!("cannot read the stores: {e}"),
+                Phrase::new(Msg::CheckStoresUnreadable).code("error", e),
             ));
             return checks;
         }
@@ -101,21 +108,20 @@ pub async fn run(i: &Inputs<'_>) -> Vec<Check> {
     checks.extend(types);
     checks.extend(brokers(i, &stores).await);
     checks.push(match admin_exists(i.db).await {
-        Ok(true) => Check::ok(CheckKind::Admin, "a console admin exists"),
-        Ok(false) => Check::failed(
+        Ok(true) => Check::ok(CheckKind::Admin, Phrase::new(Msg::CheckAdminOk)),
+        Ok(false) => Check::failed(CheckKind::Admin, Phrase::new(Msg::CheckAdminNone)),
+        Err(e) => Check::failed(
             CheckKind::Admin,
-            "no console admin: open the setup link qrpay logs at start, or `qrpay user add --login admin --role admin --password-stdin`",
+            Phrase::new(Msg::CheckUsersUnreadable).code("error", e),
         ),
-        Err(e) => Check::failed(CheckKind::Admin, format!("cannot read the users: {e}")),
     });
     checks.push(test_modules(i, &stores).await);
     checks.push(disk(&i.data_dir, i.min_free_bytes));
-    checks.push(clock.take().unwrap_or_else(|| {
-        Check::ok(
-            CheckKind::Clock,
-            "clock: no bank module in use to compare it with",
-        )
-    }));
+    checks.push(
+        clock
+            .take()
+            .unwrap_or_else(|| Check::ok(CheckKind::Clock, Phrase::new(Msg::CheckClockNoBank))),
+    );
     checks
 }
 
@@ -123,33 +129,29 @@ pub async fn run(i: &Inputs<'_>) -> Vec<Check> {
 pub fn database_unreachable(e: &anyhow::Error) -> Check {
     Check::failed(
         CheckKind::Database,
-        format!(
-            "database unreachable: {e:#}; check QRPAY_DATABASE_URL (the other checks need the database)"
-        ),
+        Phrase::new(Msg::CheckDatabaseUnreachable).code("error", format!("{e:#}")),
     )
 }
 
 pub fn database_reached(db: &Db) -> Check {
     Check::ok(
         CheckKind::Database,
-        format!("database reachable ({})", db.backend_name()),
+        Phrase::new(Msg::CheckDatabaseReached).code("backend", db.backend_name()),
     )
 }
 
 async fn migrations(db: &Db) -> Check {
     match db.pending_migrations().await {
-        Ok(p) if p.is_empty() => Check::ok(CheckKind::Database, "database migrated"),
+        Ok(p) if p.is_empty() => Check::ok(CheckKind::Database, Phrase::new(Msg::CheckMigrated)),
         Ok(p) => Check::failed(
             CheckKind::Database,
-            format!(
-                "database not migrated: {} migration(s) to apply (from {}): run `qrpay migrate` (or start qrpay, which migrates)",
-                p.len(),
-                p[0]
-            ),
+            Phrase::new(Msg::CheckNotMigrated)
+                .number("count", p.len() as u64)
+                .code("first", p[0]),
         ),
         Err(e) => Check::failed(
             CheckKind::Database,
-            format!("cannot read the applied migrations: {e}"),
+            Phrase::new(Msg::CheckMigrationsUnreadable).code("error", e),
         ),
     }
 }
@@ -159,9 +161,7 @@ async fn public_url(url: &str, production: bool) -> Check {
     if production && !https {
         return Check::failed(
             CheckKind::PublicUrl,
-            format!(
-                "public URL {url} is not https: production mode refuses it; set QRPAY_PUBLIC_URL=https://… (TLS at the reverse proxy)"
-            ),
+            Phrase::new(Msg::CheckPublicUrlRefused).code("url", url),
         );
     }
     let health = format!("{}/healthz", url.trim_end_matches('/'));
@@ -169,37 +169,33 @@ async fn public_url(url: &str, production: bool) -> Check {
         let client = reqwest::Client::builder()
             .timeout(REACH_TIMEOUT)
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Phrase::new(Msg::CheckPublicUrlUnreachable).code("error", e))?;
         let r = client
             .get(&health)
             .send()
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Phrase::new(Msg::CheckPublicUrlUnreachable).code("error", e))?;
         let status = r.status();
         let body = r.text().await.unwrap_or_default();
         if status.is_success() && body.trim() == "ok" {
             Ok(())
         } else {
-            Err(format!("HTTP {status}, not qrpay's health answer"))
+            Err(Phrase::new(Msg::CheckPublicUrlNotQrpay).code("status", status))
         }
     }
     .await;
     match answer {
         Ok(()) if https => Check::ok(
             CheckKind::PublicUrl,
-            format!("public URL {url} is https and reaches this qrpay"),
+            Phrase::new(Msg::CheckPublicUrlHttps).code("url", url),
         ),
         Ok(()) => Check::ok(
             CheckKind::PublicUrl,
-            format!(
-                "public URL {url} reaches this qrpay (not https: fine outside production mode only)"
-            ),
+            Phrase::new(Msg::CheckPublicUrlHttp).code("url", url),
         ),
         Err(why) => Check::failed(
             CheckKind::PublicUrl,
-            format!(
-                "public URL {url} does not reach qrpay ({health}: {why}): is qrpay running, and QRPAY_PUBLIC_URL its address as tills and the bank see it?"
-            ),
+            why.code("url", url).code("health", &health),
         ),
     }
 }
@@ -213,7 +209,7 @@ async fn payment_types(i: &Inputs<'_>, stores: &[db::store::Store]) -> (Vec<Chec
         Err(e) => {
             let c = Check::failed(
                 CheckKind::PaymentType,
-                format!("cannot read the payment types: {e}"),
+                Phrase::new(Msg::CheckTypesUnreadable).code("error", e),
             );
             return (vec![c], None);
         }
@@ -226,23 +222,21 @@ async fn payment_types(i: &Inputs<'_>, stores: &[db::store::Store]) -> (Vec<Chec
         if enabled.is_empty() {
             checks.push(Check::failed(
                 CheckKind::PaymentType,
-                format!(
-                    "store {}: no enabled payment type: add one on a bank module (console «Виды оплаты», `qrpay payment-type add`)",
-                    store.code
-                ),
+                Phrase::new(Msg::CheckNoEnabledType).code("store", &store.code),
             ));
         }
         for pt in enabled {
-            let name = format!(
-                "store {}: payment type «{}» ({})",
-                store.code, pt.name, pt.module
-            );
+            // Every line about the payment type names it the same way.
+            let about = |msg| {
+                Phrase::new(msg)
+                    .code("store", &store.code)
+                    .name("type", &pt.name)
+                    .code("module", &pt.module)
+            };
             let Some(provider) = i.providers.get(&pt.module) else {
                 checks.push(Check::failed(
                     CheckKind::PaymentType,
-                    format!(
-                        "{name}: no such payment module in this qrpay: choose an installed one"
-                    ),
+                    about(Msg::CheckTypeNoModule),
                 ));
                 continue;
             };
@@ -250,19 +244,14 @@ async fn payment_types(i: &Inputs<'_>, stores: &[db::store::Store]) -> (Vec<Chec
                 checks.push(if i.production {
                     Check::failed(
                         CheckKind::PaymentType,
-                        format!(
-                            "{name}: a test module, off in production mode (its payments are refused): switch it off"
-                        ),
+                        about(Msg::CheckTypeTestInProduction),
                     )
                 } else {
-                    Check::ok(
-                        CheckKind::PaymentType,
-                        format!("{name}: a test module; its payments are marked test, no money moves"),
-                    )
+                    Check::ok(CheckKind::PaymentType, about(Msg::CheckTypeTest))
                 });
                 continue;
             }
-            let (check, bank_clock) = bank_module(i, store, &name).await;
+            let (check, bank_clock) = bank_module(i, store, &about).await;
             checks.push(check);
             if clock.is_none()
                 && let Some(c) = bank_clock
@@ -279,57 +268,35 @@ async fn payment_types(i: &Inputs<'_>, stores: &[db::store::Store]) -> (Vec<Chec
 async fn bank_module(
     i: &Inputs<'_>,
     store: &db::store::Store,
-    name: &str,
+    about: &impl Fn(Msg) -> Phrase,
 ) -> (Check, Option<Check>) {
+    let failed = |p: Phrase| (Check::failed(CheckKind::PaymentType, p), None);
     let Some(bank) = i.providers.raiffeisen() else {
-        return (
-            Check::failed(
-                CheckKind::PaymentType,
-                format!("{name}: module not installed"),
-            ),
-            None,
-        );
+        return failed(about(Msg::CheckTypeNotInstalled));
     };
     let settings = match bank.settings(store.store_id).await {
         Ok(s) => s,
-        Err(e) => {
-            return (
-                Check::failed(CheckKind::PaymentType, format!("{name}: {e}")),
-                None,
-            );
-        }
+        Err(e) => return failed(about(Msg::CheckTypeFailed).code("error", e)),
     };
-    if i.production && !super::is_https(&settings.base_url) {
-        let c = Check::failed(
-            CheckKind::PaymentType,
-            format!(
-                "{name}: the bank address {} is not https: `qrpay raiffeisen configure --base prod`",
-                settings.base_url
-            ),
-        );
-        return (c, None);
+    let base = settings.base_url.as_str();
+    if i.production && !super::is_https(base) {
+        return failed(about(Msg::CheckBankNotHttps).code("base", base));
     }
     let bank_time = match bank.probe(store.store_id).await {
         Ok(t) => t,
         Err(ProviderError::Rejected { message, .. }) => {
-            let c = Check::failed(
-                CheckKind::PaymentType,
-                format!(
-                    "{name}: {message} at {}: check sbpMerchantId and the secret key (`qrpay raiffeisen configure`)",
-                    settings.base_url
-                ),
+            return failed(
+                about(Msg::CheckBankRejected)
+                    .code("error", message)
+                    .code("base", base),
             );
-            return (c, None);
         }
         Err(e) => {
-            let c = Check::failed(
-                CheckKind::PaymentType,
-                format!(
-                    "{name}: the bank at {} did not answer: {e}",
-                    settings.base_url
-                ),
+            return failed(
+                about(Msg::CheckBankNoAnswer)
+                    .code("base", base)
+                    .code("error", e),
             );
-            return (c, None);
         }
     };
     let clock = bank_time.map(|t| {
@@ -337,15 +304,12 @@ async fn bank_module(
         if skew.abs() <= MAX_CLOCK_SKEW {
             Check::ok(
                 CheckKind::Clock,
-                format!("clock within {} s of the bank's", skew.num_seconds().abs()),
+                Phrase::new(Msg::CheckClockOk).number("seconds", skew.num_seconds().abs()),
             )
         } else {
             Check::failed(
                 CheckKind::Clock,
-                format!(
-                    "clock {} s off the bank's: QR deadlines would be wrong; synchronise the time (chrony, systemd-timesyncd)",
-                    skew.num_seconds()
-                ),
+                Phrase::new(Msg::CheckClockOff).number("seconds", skew.num_seconds()),
             )
         }
     });
@@ -354,21 +318,22 @@ async fn bank_module(
     let check = match registered {
         Ok(Some((url, _))) if url == expected => Check::ok(
             CheckKind::PaymentType,
-            format!("{name}: the bank takes the credentials; callbacks go to {url}"),
+            about(Msg::CheckCallbackOk).code("url", url),
         ),
         Ok(Some((url, _))) => Check::failed(
             CheckKind::PaymentType,
-            format!(
-                "{name}: the bank sends callbacks to {url}, not {expected}: register again (console «Модули оплаты», `qrpay raiffeisen register-callback --url {expected}`)"
-            ),
+            about(Msg::CheckCallbackElsewhere)
+                .code("url", url)
+                .code("expected", expected),
         ),
         Ok(None) => Check::failed(
             CheckKind::PaymentType,
-            format!(
-                "{name}: the bank takes the credentials, but no callback URL was registered: console «Модули оплаты» or `qrpay raiffeisen register-callback --url {expected}`"
-            ),
+            about(Msg::CheckCallbackNone).code("expected", expected),
         ),
-        Err(e) => Check::failed(CheckKind::PaymentType, format!("{name}: {e}")),
+        Err(e) => Check::failed(
+            CheckKind::PaymentType,
+            about(Msg::CheckTypeFailed).code("error", e),
+        ),
     };
     (check, clock)
 }
@@ -400,41 +365,36 @@ async fn brokers(i: &Inputs<'_>, stores: &[db::store::Store]) -> Vec<Check> {
         let Some(url) = url else {
             checks.push(Check::failed(
                 CheckKind::Broker,
-                format!(
-                    "store {}: no RabbitMQ server: events wait in the outbox; set «RabbitMQ сервер» (console «Параметры магазина») or QRPAY_AMQP_URL",
-                    store.code
-                ),
+                Phrase::new(Msg::CheckBrokerNone).code("store", &store.code),
             ));
             continue;
         };
         let shown = crate::domain::amqp_url::redact(&url);
-        checks.push(match crate::events::broker::exchange_exists(&url, &exchange).await {
-            Ok(true) => Check::ok(
-                CheckKind::Broker,
-                format!("store {}: RabbitMQ {shown} reachable, {exchange} declared", store.code),
-            ),
-            Ok(false) => Check::failed(
-                CheckKind::Broker,
-                format!(
-                    "store {}: RabbitMQ {shown} has no exchange {exchange}: start qrpay (its relay declares it) and check the user may configure it",
-                    store.code
+        let about = |msg| {
+            Phrase::new(msg)
+                .code("store", &store.code)
+                .code("url", &shown)
+                .code("exchange", &exchange)
+        };
+        checks.push(
+            match crate::events::broker::exchange_exists(&url, &exchange).await {
+                Ok(true) => Check::ok(CheckKind::Broker, about(Msg::CheckBrokerOk)),
+                Ok(false) => Check::failed(CheckKind::Broker, about(Msg::CheckBrokerNoExchange)),
+                Err(e) => Check::failed(
+                    CheckKind::Broker,
+                    Phrase::new(Msg::CheckBrokerUnreachable)
+                        .code("store", &store.code)
+                        .code("error", e),
                 ),
-            ),
-            Err(e) => Check::failed(
-                CheckKind::Broker,
-                format!("store {}: RabbitMQ unreachable: {e}", store.code),
-            ),
-        });
+            },
+        );
     }
     checks
 }
 
 async fn test_modules(i: &Inputs<'_>, stores: &[db::store::Store]) -> Check {
     if !i.production {
-        return Check::ok(
-            CheckKind::TestModules,
-            "not in production mode: test modules are on (their payments are marked test); start with --production or QRPAY_PRODUCTION=1 before taking real money",
-        );
+        return Check::ok(CheckKind::TestModules, Phrase::new(Msg::CheckNotProduction));
     }
     let test: Vec<&str> = i
         .providers
@@ -452,7 +412,7 @@ async fn test_modules(i: &Inputs<'_>, stores: &[db::store::Store]) -> Check {
             Err(e) => {
                 return Check::failed(
                     CheckKind::TestModules,
-                    format!("cannot read the payment types: {e}"),
+                    Phrase::new(Msg::CheckTypesUnreadable).code("error", e),
                 );
             }
         }
@@ -460,41 +420,37 @@ async fn test_modules(i: &Inputs<'_>, stores: &[db::store::Store]) -> Check {
     if on.is_empty() {
         Check::ok(
             CheckKind::TestModules,
-            "production mode: test modules are off, no payment type uses one",
+            Phrase::new(Msg::CheckTestModulesOff),
         )
     } else {
         Check::failed(
             CheckKind::TestModules,
-            format!(
-                "production mode, but test payment types are on (they refuse payments): {}; switch them off",
-                on.join(", ")
-            ),
+            Phrase::new(Msg::CheckTestModulesOn).name("types", on.join(", ")),
         )
     }
 }
 
 fn disk(dir: &std::path::Path, min_free: u64) -> Check {
+    let mib = |bytes: u64| bytes / (1024 * 1024);
     match free_bytes(dir) {
         Ok(free) if free >= min_free => Check::ok(
             CheckKind::Disk,
-            format!(
-                "disk: {} MiB free at {}",
-                free / (1024 * 1024),
-                dir.display()
-            ),
+            Phrase::new(Msg::CheckDiskOk)
+                .number("free", mib(free))
+                .code("dir", dir.display()),
         ),
         Ok(free) => Check::failed(
             CheckKind::Disk,
-            format!(
-                "disk: only {} MiB free at {} (less than {} MiB): free space or move the data",
-                free / (1024 * 1024),
-                dir.display(),
-                min_free / (1024 * 1024)
-            ),
+            Phrase::new(Msg::CheckDiskLow)
+                .number("free", mib(free))
+                .code("dir", dir.display())
+                .number("min", mib(min_free)),
         ),
         Err(e) => Check::failed(
             CheckKind::Disk,
-            format!("disk: cannot read the free space at {}: {e}", dir.display()),
+            Phrase::new(Msg::CheckDiskUnreadable)
+                .code("dir", dir.display())
+                .code("error", e),
         ),
     }
 }

@@ -1,0 +1,55 @@
+//! «Журнал»: who did what, to what, and the changes as «поле: было → стало».
+//! Their texts: `app/locales/{ru,en}/console.ftl`, under each key in kebab-case.
+
+/// Adds this area's keys to the list of `Msg` and hands it on (see `messages!` in `mod.rs`).
+macro_rules! audit_keys {
+    ($next:ident $(, $rest:ident)*; $($keys:ident,)*) => {
+        $next!($($rest),*; $($keys,)*
+            ActorTill,
+            ActorAutomatic,
+            AuditActCreate,
+            AuditActUpdate,
+            AuditActDelete,
+            AuditActRevoke,
+            AuditActReconcile,
+            AuditActCancel,
+            AuditActAskBank,
+            AuditActRepublish,
+            EntTill,
+            EntAuthServer,
+            EntPaymentType,
+            EntStore,
+            EntUser,
+            EntRaiffeisen,
+            EntReconciliation,
+            FieldDisabled,
+            FieldRevoked,
+            FieldKeyPrefix,
+            FieldStatus,
+            FieldBankSaid,
+            FieldEvents,
+            ColChanges,
+            FieldOutcome,
+            SecretKeyChanged,
+            AuditActBackup,
+            EntDatabase,
+            FieldBytes,
+            FieldPayments,
+            FieldDays,
+            FieldLines,
+            FieldMismatches,
+            FieldRegistry,
+            Audit,
+            AuditLead,
+            NoAudit,
+            ColWho,
+            ColAction,
+            ColObject,
+            ColBefore,
+            ColAfter,
+            AuditRefund,
+            AuditTransaction,
+            AuditReason,
+        );
+    };
+}
