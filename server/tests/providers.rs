@@ -223,6 +223,7 @@ impl Harness {
                 qr_id: row.qr_id.as_deref().unwrap(),
                 order_ref: &row.order_ref,
                 amount: qrpay::domain::Amount::parse(row.amount).unwrap(),
+                cash_link: row.cash_link_qr_id.is_some(),
             })
             .await
             .unwrap()

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod cash_link;
 pub mod claim;
 pub mod gauges;
 pub mod idempotency;

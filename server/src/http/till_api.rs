@@ -8,7 +8,7 @@ use crate::auth::till_key::AuthenticatedTill;
 use crate::db::payment::PaymentRow;
 use crate::domain::{Amount, Description, IdempotencyKey, InvalidValue, Receipt};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::payments::view::{OutputsView, PaymentView, RefundView};
+use crate::payments::view::{OutputsView, PaymentView, PlateView, RefundView};
 use crate::payments::{Answer, CreatePayment, Idempotent};
 use crate::qr::{self, cache as qr_cache, escpos};
 use axum::extract::{DefaultBodyLimit, State};
@@ -677,7 +677,7 @@ async fn sandbox_decline(
 #[openapi(
     info(title = "qrpay till API", version = "1", description = "QR payments (СБП) for tills and kiosks. Amounts are kopecks. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`; `code` is one of ErrorCode."),
     paths(create_payment, get_payment, find_payments, cancel_payment, qr_png, qr_svg, qr_escpos, create_refund, get_refund, sandbox_pay, sandbox_decline),
-    components(schemas(ErrorCode, ErrorBody, PaymentView, OutputsView, RefundView, PaymentList, CreatePaymentBody, CreateRefundBody)),
+    components(schemas(ErrorCode, ErrorBody, PaymentView, OutputsView, PlateView, RefundView, PaymentList, CreatePaymentBody, CreateRefundBody)),
     modifiers(&TillKeySecurity)
 )]
 pub struct ApiDoc;
