@@ -44,6 +44,9 @@ async fn register(bank: &Bank, body: &[u8], v2: bool) -> Response {
             format!("Партнер с ID {merchant} не зарегистрирован"),
         );
     }
+    if req.qr_type == RaiffeisenQrType::QrVariable {
+        return cash_link::register_variable(bank, v2);
+    }
     let Some(order) = req.order.clone() else {
         return invalid("Не передан обязательный параметр");
     };
@@ -518,11 +521,22 @@ pub fn router(bank: Shared) -> Router {
         .route("/api/sbp/v1/refund", post(refund))
         .route("/api/sbp/v1/refund/{refund_id}", get(refund_status))
         .route("/api/settings/v1/callback", post(callback_settings))
+        .route("/api/sbp/v1/qr-drafts/{qr_id}", post(cash_link::bind_draft))
+        .route("/api/payment/v1/orders", post(cash_link::create_order))
+        .route(
+            "/api/payment/v1/orders/{id}",
+            get(cash_link::get_order).delete(cash_link::delete_order),
+        )
+        .route(
+            "/api/payments/v1/orders/{order_id}/refunds/{refund_id}",
+            post(cash_link::refund_order).get(cash_link::order_refund_status),
+        )
         .layer(middleware::from_fn_with_state(bank.clone(), inject_faults));
     Router::new()
         .merge(bank_api)
         .route("/api/nspc-mock/v01/rfuture/payment/init", post(mock_pay))
         .route("/api/emulator/decline", post(mock_decline))
         .route("/api/emulator/faults", get(get_faults).post(set_faults))
+        .route("/api/emulator/qr-drafts", post(cash_link::print_draft))
         .with_state(bank)
 }
