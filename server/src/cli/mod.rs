@@ -12,6 +12,7 @@ mod qr;
 mod raiffeisen;
 mod reconcile;
 pub mod seed;
+mod cash_link;
 mod static_qr;
 pub mod till_sim;
 

@@ -29,11 +29,11 @@ pub struct IssueStaticQr<'a> {
     pub amount: Option<i64>,
 }
 
-fn invalid(message: impl Into<String>) -> Error {
+pub(super) fn invalid(message: impl Into<String>) -> Error {
     Error::InvalidState(message.into())
 }
 
-fn bank_refused(action: &'static str, e: ProviderError) -> Error {
+pub(super) fn bank_refused(action: &'static str, e: ProviderError) -> Error {
     match e {
         ProviderError::Rejected { code, message } => Error::BankRefused {
             action,
