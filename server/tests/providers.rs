@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 const MERCHANT: &str = "MA0000000552";
-const SECRET: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.test-secret";
+pub(crate) const SECRET: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.test-secret";
 
 /// A qrpay with a payment type on one bank: `normal` (30 s) and `fast` (2 s QR lifetime).
 pub struct Harness {
