@@ -587,6 +587,18 @@ messages! {
     HealthDisk,
     HealthClock,
     TestModuleInProduction,
+    CashLink,
+    CashLinkLead,
+    CashLinkNone,
+    CashLinkIssue,
+    CashLinkBind,
+    CashLinkPlateId,
+    CashLinkIssued,
+    CashLinkBound,
+    CashLinkReplace,
+    CashLinkBadPlate,
+    CashLinkBusy,
+    CashLinkNoModule,
 }
 
 impl Msg {

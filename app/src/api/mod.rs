@@ -8,6 +8,7 @@ pub mod modules;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
+pub mod cash_link;
 pub mod static_qrs;
 pub mod support;
 pub mod tills;

@@ -9,6 +9,7 @@ pub mod modules;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
+pub mod cash_link;
 pub mod static_qrs;
 pub mod support;
 pub mod tills;
@@ -33,6 +34,7 @@ pub trait ConsolePorts:
     + reconcile::ReconcilePort
     + health::HealthPort
     + static_qrs::StaticQrsPort
+    + cash_link::CashLinkPort
 {
 }
 
@@ -49,6 +51,7 @@ impl<T> ConsolePorts for T where
         + reconcile::ReconcilePort
         + health::HealthPort
         + static_qrs::StaticQrsPort
+        + cash_link::CashLinkPort
 {
 }
 

@@ -9,6 +9,7 @@ pub mod not_found;
 pub mod payment_types;
 pub mod reconcile;
 pub mod setup;
+pub mod cash_link;
 pub mod static_qrs;
 pub mod store;
 pub mod tills;

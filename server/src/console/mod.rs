@@ -16,6 +16,7 @@ mod modules;
 mod reconcile;
 mod session;
 mod settings;
+mod cash_link;
 mod static_qrs;
 mod support;
 mod tills;
