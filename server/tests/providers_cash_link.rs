@@ -43,7 +43,12 @@ async fn a_second_payment_while_one_is_open_is_till_busy_until_it_ends(app: Test
             &new_key(),
         )
         .await;
-    assert_eq!((busy.status, busy.code()), (409, "till_busy"), "{}", busy.body);
+    assert_eq!(
+        (busy.status, busy.code()),
+        (409, "till_busy"),
+        "{}",
+        busy.body
+    );
     assert_eq!(busy.body["error"]["payment_id"], first_id.as_str());
     // A payment type of the same module on the same till is held by the same link.
     let fast = h
@@ -153,11 +158,17 @@ async fn the_order_notification_is_taken_only_when_signed(app: TestApp) {
     );
     let signed = format!("12.50|MA0000000552|{order}|SUCCESS|2026-12-03T15:00:00+03:00");
     let forged = sign("another key", &signed);
-    assert_ne!(post_callback(&h, "raiffeisen", &body, Some(&forged)).await, 200);
+    assert_ne!(
+        post_callback(&h, "raiffeisen", &body, Some(&forged)).await,
+        200
+    );
     assert_ne!(post_callback(&h, "raiffeisen", &body, None).await, 200);
     // Signed, but the bank holds the order unpaid: it is asked, and nothing changes.
     let genuine = sign(crate::providers::SECRET, &signed);
-    assert_eq!(post_callback(&h, "raiffeisen", &body, Some(&genuine)).await, 200);
+    assert_eq!(
+        post_callback(&h, "raiffeisen", &body, Some(&genuine)).await,
+        200
+    );
     assert_eq!(payment(&h, &id).await["status"], "pending");
     // The bank's own notification (ecom format) settles the payment without a poll.
     let delivered = h.emulator().bank.callbacks_delivered();
@@ -202,14 +213,20 @@ async fn a_printed_plate_is_bound_by_its_id_and_only_once(app: TestApp) {
         "{unknown:?}"
     );
     let bad = bind("AV-1".into(), till.till_id).await;
-    assert!(matches!(bad, Err(qrpay::payments::Error::InvalidState(_))), "{bad:?}");
+    assert!(
+        matches!(bad, Err(qrpay::payments::Error::InvalidState(_))),
+        "{bad:?}"
+    );
     // Another till cannot hold the same plate.
     crate::helpers::add_till(&h.app.db, Some(till.store_id), "second").await;
     let second = qrpay::db::till::till_by_name(&h.app.db, till.store_id, "second")
         .await
         .unwrap();
     let twice = bind(plate.clone(), second.till_id).await;
-    assert!(matches!(twice, Err(qrpay::payments::Error::InvalidState(_))), "{twice:?}");
+    assert!(
+        matches!(twice, Err(qrpay::payments::Error::InvalidState(_))),
+        "{twice:?}"
+    );
     // The bound plate takes payments.
     let p = h.create(300, "normal").await;
     assert_eq!(p["qr"]["payload"], link.payload.as_str());

@@ -2,13 +2,13 @@
 //! to anonymous visitors, says why not); the server also gates `/console/fn/*` as a second line.
 
 pub mod audit;
+pub mod cash_link;
 pub mod dashboard;
 pub mod health;
 pub mod modules;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
-pub mod cash_link;
 pub mod static_qrs;
 pub mod support;
 pub mod tills;

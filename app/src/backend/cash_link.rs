@@ -35,8 +35,11 @@ pub struct CashLinkItem {
 
 #[async_trait::async_trait]
 pub trait CashLinkPort: Send + Sync + 'static {
-    async fn get_cash_link(&self, actor: &Actor, till_id: i64)
-    -> Result<CashLinkView, ConsoleError>;
+    async fn get_cash_link(
+        &self,
+        actor: &Actor,
+        till_id: i64,
+    ) -> Result<CashLinkView, ConsoleError>;
     /// Registers a new link at the bank (`bind_qr_id: None`) or binds the printed plate with
     /// that QR id, replacing the till's link.
     async fn issue_cash_link(

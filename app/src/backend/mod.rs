@@ -3,13 +3,13 @@
 //! functions find them, joined as `ConsolePorts`, in the Leptos context.
 
 pub mod audit;
+pub mod cash_link;
 pub mod dashboard;
 pub mod health;
 pub mod modules;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
-pub mod cash_link;
 pub mod static_qrs;
 pub mod support;
 pub mod tills;

@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod auth_servers;
+pub mod cash_link;
 pub mod dashboard;
 pub mod health;
 pub mod home;
@@ -9,7 +10,6 @@ pub mod not_found;
 pub mod payment_types;
 pub mod reconcile;
 pub mod setup;
-pub mod cash_link;
 pub mod static_qrs;
 pub mod store;
 pub mod tills;

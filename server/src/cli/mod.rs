@@ -6,13 +6,13 @@ mod backup;
 pub mod bench_console;
 mod bench_raiffeisen;
 mod bench_wakeup;
+mod cash_link;
 mod doctor;
 mod events;
 mod qr;
 mod raiffeisen;
 mod reconcile;
 pub mod seed;
-mod cash_link;
 mod static_qr;
 pub mod till_sim;
 

@@ -3,8 +3,8 @@
 
 use super::{ConsoleBackend, admin_only, internal, store_tz, who};
 use crate::db;
-use crate::payments::{self, IssueCashLink};
 use crate::payments::view::PlateView;
+use crate::payments::{self, IssueCashLink};
 use app::backend::Actor;
 use app::backend::cash_link::{CashLinkItem, CashLinkPort, CashLinkView};
 use app::error::{ConsoleError, FormErrors};
@@ -39,7 +39,11 @@ fn refusal(e: payments::Error, bind_qr_id: Option<&str>) -> ConsoleError {
 
 impl ConsoleBackend {
     /// The actor's store's till `till_id` (its name), else not found.
-    async fn own_till(&self, actor: &Actor, till_id: i64) -> Result<(db::store::Store, String), ConsoleError> {
+    async fn own_till(
+        &self,
+        actor: &Actor,
+        till_id: i64,
+    ) -> Result<(db::store::Store, String), ConsoleError> {
         let store = self.store_of(actor).await?;
         let name = db::till::store_tills(&self.db, store.store_id)
             .await

@@ -7,6 +7,7 @@
 //! here (Leptos' file handler would serve its site root, by default the working directory).
 
 mod audit;
+mod cash_link;
 mod confirm;
 mod dashboard;
 mod flash;
@@ -16,7 +17,6 @@ mod modules;
 mod reconcile;
 mod session;
 mod settings;
-mod cash_link;
 mod static_qrs;
 mod support;
 mod tills;

@@ -75,7 +75,11 @@ pub struct NewCashLink<'a> {
 
 /// Gives the till its cash link (replacing the one it had), with its audit row. A link another
 /// till holds is refused as a duplicate.
-pub async fn set_cash_link(db: &Db, who: &Who<'_>, link: NewCashLink<'_>) -> Result<(), ConfigError> {
+pub async fn set_cash_link(
+    db: &Db,
+    who: &Who<'_>,
+    link: NewCashLink<'_>,
+) -> Result<(), ConfigError> {
     let at = now();
     let mut tx = db.begin().await?;
     let before: Option<(i64, Option<String>)> = in_tx!(&mut tx, |c| sqlx::query_as(

@@ -5,6 +5,7 @@
 //! (signed over `amount|publicId|orderId|status.value|status.date`, `publicId` being the
 //! merchant's `sbpMerchantId`: qrpay's assumption, see `order_wire`).
 
+use super::routes::{not_authorised, refund_as_asked};
 use super::*;
 use crate::providers::raiffeisen::order_wire::{
     RaiffeisenNotificationStatus, RaiffeisenOrder, RaiffeisenOrderNotificationOut,
@@ -50,11 +51,9 @@ impl LinkOrder {
             amount: Some(RaiffeisenAmount::from_kopecks(self.kopecks)),
             status: RaiffeisenOrderStatusInfo {
                 value: self.status(now),
-                date: Some(
-                    self.paid_date.clone().unwrap_or_else(|| {
-                        self.created_at.to_rfc3339_opts(SecondsFormat::Secs, false)
-                    }),
-                ),
+                date: Some(self.paid_date.clone().unwrap_or_else(|| {
+                    self.created_at.to_rfc3339_opts(SecondsFormat::Secs, false)
+                })),
             },
             expiration_date: self
                 .expires_at
@@ -85,7 +84,10 @@ fn order_not_found(id: &str) -> Response {
 impl Bank {
     /// Prints a plate (a QR draft) the merchant can bind; its QR id.
     pub fn add_qr_draft(&self) -> String {
-        let qr_id = format!("AV{}", &qr_id_for(&format!("draft/{}", self.next_seq()))[2..]);
+        let qr_id = format!(
+            "AV{}",
+            &qr_id_for(&format!("draft/{}", self.next_seq()))[2..]
+        );
         lock(&self.books).drafts.insert(qr_id.clone());
         qr_id
     }
@@ -188,7 +190,10 @@ impl Bank {
 /// `POST /sbp/v2/qrs` with `qrType: QRVariable` (the merchant already checked): a new link,
 /// inactive until an order activates it.
 pub(super) fn register_variable(bank: &Bank, v2: bool) -> Response {
-    let qr_id = format!("AV{}", &qr_id_for(&format!("link/{}", bank.next_seq()))[2..]);
+    let qr_id = format!(
+        "AV{}",
+        &qr_id_for(&format!("link/{}", bank.next_seq()))[2..]
+    );
     let payload = link_payload(&qr_id);
     lock(&bank.books)
         .links
@@ -212,7 +217,7 @@ pub(super) async fn bind_draft(
     headers: HeaderMap,
 ) -> Response {
     if !bank.authorized(&headers) {
-        return (StatusCode::UNAUTHORIZED, "").into_response();
+        return not_authorised();
     }
     let mut books = lock(&bank.books);
     let known = books.links.get(&qr_id).cloned();
@@ -250,7 +255,7 @@ pub(super) async fn create_order(
     body: Bytes,
 ) -> Response {
     if !bank.authorized(&headers) {
-        return (StatusCode::UNAUTHORIZED, "").into_response();
+        return not_authorised();
     }
     let invalid = |m: &str| bank_error(StatusCode::BAD_REQUEST, "ERROR.INVALID_REQUEST", m);
     let Ok(req) = serde_json::from_slice::<RaiffeisenOrderRequest>(&body) else {
@@ -321,7 +326,7 @@ pub(super) async fn get_order(
     headers: HeaderMap,
 ) -> Response {
     if !bank.authorized(&headers) {
-        return (StatusCode::UNAUTHORIZED, "").into_response();
+        return not_authorised();
     }
     let books = lock(&bank.books);
     match books.link_orders.get(&id) {
@@ -338,7 +343,7 @@ pub(super) async fn delete_order(
     headers: HeaderMap,
 ) -> Response {
     if !bank.authorized(&headers) {
-        return (StatusCode::UNAUTHORIZED, "").into_response();
+        return not_authorised();
     }
     let mut books = lock(&bank.books);
     let Some(order) = books.link_orders.get_mut(&id) else {
@@ -364,7 +369,7 @@ pub(super) async fn refund_order(
     body: Bytes,
 ) -> Response {
     if !bank.authorized(&headers) {
-        return (StatusCode::UNAUTHORIZED, "").into_response();
+        return not_authorised();
     }
     let invalid = |m: &str| bank_error(StatusCode::BAD_REQUEST, "ERROR.INVALID_REQUEST", m);
     let Ok(req) = serde_json::from_slice::<RaiffeisenOrderRefundRequest>(&body) else {
@@ -422,20 +427,12 @@ pub(super) async fn order_refund_status(
     headers: HeaderMap,
 ) -> Response {
     if !bank.authorized(&headers) {
-        return (StatusCode::UNAUTHORIZED, "").into_response();
+        return not_authorised();
     }
-    let mut books = lock(&bank.books);
-    let Some(refund) = books.refunds.get_mut(&refund_id) else {
-        return bank_error(
-            StatusCode::NOT_FOUND,
-            "ERROR.REFUND_NOT_FOUND",
-            format!("Возврат с refundId {refund_id} не найден"),
-        );
+    let refund = match refund_as_asked(&mut lock(&bank.books), &refund_id) {
+        Ok(refund) => refund,
+        Err(not_found) => return *not_found,
     };
-    // The emulated bank finishes a refund by the time anyone asks about it.
-    if refund.status == RaiffeisenRefundStatus::InProgress {
-        refund.status = RaiffeisenRefundStatus::Completed;
-    }
     Json(RaiffeisenOrderRefundResponse {
         amount: Some(RaiffeisenAmount::from_kopecks(refund.kopecks)),
         refund_status: refund.status,

@@ -3,7 +3,7 @@
 
 use super::*;
 
-fn not_authorised() -> Response {
+pub(super) fn not_authorised() -> Response {
     (StatusCode::UNAUTHORIZED, "").into_response()
 }
 
@@ -332,6 +332,22 @@ fn refund_taken(
     .into_response()
 }
 
+/// The refund `refund_id` as whoever asks finds it (the emulated bank finishes a refund by the
+/// time anyone asks about it), else the bank's "no such refund".
+pub(super) fn refund_as_asked(books: &mut Books, refund_id: &str) -> Result<Refund, Box<Response>> {
+    let Some(refund) = books.refunds.get_mut(refund_id) else {
+        return Err(Box::new(bank_error(
+            StatusCode::NOT_FOUND,
+            "ERROR.REFUND_NOT_FOUND",
+            format!("Возврат с refundId {refund_id} не найден"),
+        )));
+    };
+    if refund.status == RaiffeisenRefundStatus::InProgress {
+        refund.status = RaiffeisenRefundStatus::Completed;
+    }
+    Ok(refund.clone())
+}
+
 async fn refund_status(
     State(bank): State<Shared>,
     Path(refund_id): Path<String>,
@@ -340,18 +356,10 @@ async fn refund_status(
     if !bank.authorized(&headers) {
         return not_authorised();
     }
-    let mut books = lock(&bank.books);
-    let Some(refund) = books.refunds.get_mut(&refund_id) else {
-        return bank_error(
-            StatusCode::NOT_FOUND,
-            "ERROR.REFUND_NOT_FOUND",
-            format!("Возврат с refundId {refund_id} не найден"),
-        );
+    let refund = match refund_as_asked(&mut lock(&bank.books), &refund_id) {
+        Ok(refund) => refund,
+        Err(not_found) => return *not_found,
     };
-    // The emulated bank finishes a refund by the time anyone asks about it.
-    if refund.status == RaiffeisenRefundStatus::InProgress {
-        refund.status = RaiffeisenRefundStatus::Completed;
-    }
     Json(RaiffeisenRefundResponse {
         code: Some("SUCCESS".into()),
         amount: Some(RaiffeisenAmount::from_kopecks(refund.kopecks)),

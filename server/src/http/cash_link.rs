@@ -7,11 +7,11 @@ use super::AppState;
 use super::customer_page::escape;
 use crate::db::cash_link::{CashLink, cash_link_by_qr_id};
 use crate::error::{ApiError, ErrorCode};
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/cash-links/{qr_id}/{file}", get(plate))

@@ -7,8 +7,8 @@ use crate::db::payment::PaymentRow;
 use crate::db::refund::RefundRow;
 use crate::domain::Amount;
 use crate::providers::{
-    BankPaymentState, CashLinkRef, ChargeCustomerQr, CreateQr, OrderAtBank, Provider, ProviderError, QrRef,
-    RefundRequest,
+    BankPaymentState, CashLinkRef, ChargeCustomerQr, CreateQr, OrderAtBank, Provider,
+    ProviderError, QrRef, RefundRequest,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

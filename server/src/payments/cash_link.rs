@@ -5,9 +5,9 @@
 use super::bank::bounded;
 use super::static_qr::{bank_refused, invalid};
 use super::{Error, PaymentService};
+use crate::db::ConfigError;
 use crate::db::audit::Who;
 use crate::db::cash_link::{self, CashLink, CashLinkSource, NewCashLink};
-use crate::db::{ConfigError, payment_type};
 use crate::providers::CashLinkRequest;
 use std::time::Duration;
 
@@ -31,7 +31,9 @@ fn plate_id(text: &str) -> Result<&str, Error> {
     if (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(id)
     } else {
-        Err(invalid("qr_id: the plate's QR id is 1-32 letters and digits"))
+        Err(invalid(
+            "qr_id: the plate's QR id is 1-32 letters and digits",
+        ))
     }
 }
 
@@ -45,24 +47,9 @@ impl PaymentService {
         req: &IssueCashLink<'_>,
     ) -> Result<CashLink, Error> {
         let bind = req.bind_qr_id.map(plate_id).transpose()?;
-        let pt = payment_type::payment_type_for_payment(
-            &self.db,
-            req.store_id,
-            req.till_id,
-            req.payment_type,
-        )
-        .await?
-        .ok_or_else(|| Error::UnknownPaymentType(req.payment_type.map(str::to_owned)))?;
-        if !pt.enabled {
-            return Err(Error::PaymentTypeDisabled(pt.name));
-        }
-        let provider = self.provider(&pt.module)?;
-        if self.production && provider.is_test() {
-            return Err(Error::TestModuleOff {
-                payment_type: pt.name,
-                module: pt.module,
-            });
-        }
+        let (pt, provider) = self
+            .usable_payment_type(req.store_id, req.till_id, req.payment_type)
+            .await?;
         if !provider.capabilities().cash_link {
             return Err(invalid(format!(
                 "payment_type: the module {} has no cash-register links",

@@ -36,24 +36,9 @@ impl PaymentService {
         till: &TillIdentity,
         req: &CreatePayment,
     ) -> Result<payment_type::PaymentType, Error> {
-        let payment_type = payment_type::payment_type_for_payment(
-            &self.db,
-            till.store_id,
-            till.till_id,
-            req.payment_type.as_deref(),
-        )
-        .await?
-        .ok_or_else(|| Error::UnknownPaymentType(req.payment_type.clone()))?;
-        if !payment_type.enabled {
-            return Err(Error::PaymentTypeDisabled(payment_type.name));
-        }
-        let provider = self.provider(&payment_type.module)?;
-        if self.production && provider.is_test() {
-            return Err(Error::TestModuleOff {
-                payment_type: payment_type.name,
-                module: payment_type.module,
-            });
-        }
+        let (payment_type, provider) = self
+            .usable_payment_type(till.store_id, till.till_id, req.payment_type.as_deref())
+            .await?;
         let reads_customer_qr =
             payment_type.scan_customer_qr && provider.capabilities().customer_presented_qr;
         match req.customer_qr.as_deref() {

@@ -192,8 +192,10 @@ pub trait Provider: Send + Sync + 'static {
     async fn refund(&self, req: &RefundRequest<'_>) -> Result<BankRefundState, ProviderError>;
     /// The state of the refund `req` (the same request that sent it: the bank is asked by
     /// refund id, or by order and refund id for a cash-link payment).
-    async fn refund_status(&self, req: &RefundRequest<'_>)
-    -> Result<BankRefundState, ProviderError>;
+    async fn refund_status(
+        &self,
+        req: &RefundRequest<'_>,
+    ) -> Result<BankRefundState, ProviderError>;
 
     /// True when pending payments must be polled because callbacks may never come; the sync
     /// worker then asks about them regularly, backing off.

@@ -14,10 +14,9 @@
 //! sandbox bank declines (to try the declined-refund path).
 
 use super::{
-    BankPaymentState, BankRefundState, CashLinkRequest, Capabilities, ChargeCustomerQr, CreateQr,
-    IssuedQr,
-    OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, StaticQrPayment, StaticQrRef,
-    StaticQrRequest,
+    BankPaymentState, BankRefundState, Capabilities, CashLinkRequest, ChargeCustomerQr, CreateQr,
+    IssuedQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, StaticQrPayment,
+    StaticQrRef, StaticQrRequest,
 };
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
@@ -222,7 +221,8 @@ impl Provider for SandboxBank {
     async fn issue_cash_link(&self, req: &CashLinkRequest<'_>) -> Result<IssuedQr, ProviderError> {
         let qr_id = match req.bind_qr_id {
             Some(id) => {
-                let ok = (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
+                let ok =
+                    (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
                 if !ok {
                     return Err(ProviderError::Rejected {
                         code: "SANDBOX_BAD_QR_DRAFT".into(),
@@ -234,7 +234,11 @@ impl Provider for SandboxBank {
             None => {
                 use std::sync::atomic::Ordering;
                 let n = self.last_transaction.fetch_add(1, Ordering::SeqCst);
-                let seed = format!("{}/{}/{n}", req.store_id, crate::db::now().timestamp_micros());
+                let seed = format!(
+                    "{}/{}/{n}",
+                    req.store_id,
+                    crate::db::now().timestamp_micros()
+                );
                 format!("AV{}", &qr_id_for(&seed)[2..])
             }
         };

@@ -15,9 +15,8 @@ pub use settings::*;
 
 use super::{
     BankPaymentState, BankRefundState, CallbackError, CallbackNotice, Capabilities,
-    CashLinkRequest, CreateQr,
-    IssuedQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, Refusal, StaticQrPayment,
-    StaticQrRef, StaticQrRequest,
+    CashLinkRequest, CreateQr, IssuedQr, OrderAtBank, Provider, ProviderError, QrRef,
+    RefundRequest, Refusal, StaticQrPayment, StaticQrRef, StaticQrRequest,
 };
 use crate::db::{self, Db};
 use async_trait::async_trait;
@@ -273,7 +272,16 @@ impl RaiffeisenBank {
         s: &RaiffeisenSettings,
         qr_id: &str,
     ) -> Result<Option<(RaiffeisenErrorCode, String)>, ProviderError> {
-        let url = format!("{}/sbp/v2/qrs/{qr_id}", s.base_url);
+        self.delete_at(s, &format!("/sbp/v2/qrs/{qr_id}")).await
+    }
+
+    /// `DELETE {path}`: `None` when the bank did it (200, an empty body), else the bank's error.
+    async fn delete_at(
+        &self,
+        s: &RaiffeisenSettings,
+        path: &str,
+    ) -> Result<Option<(RaiffeisenErrorCode, String)>, ProviderError> {
+        let url = format!("{}{path}", s.base_url);
         let (status, bytes) =
             send(self.http.delete(&url).bearer_auth(s.secret_key.expose())).await?;
         if status.is_success() && bytes.iter().all(u8::is_ascii_whitespace) {

@@ -209,6 +209,9 @@ mod tests {
             n.signed_string("MA0000000552"),
             "12500.5|MA0000000552|testOrder|SUCCESS|2019-07-11T17:45:13+03:00"
         );
-        assert_eq!(n.transaction.payment_params.unwrap().qr_id.as_deref(), Some("AD1000"));
+        assert_eq!(
+            n.transaction.payment_params.unwrap().qr_id.as_deref(),
+            Some("AD1000")
+        );
     }
 }

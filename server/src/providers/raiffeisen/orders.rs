@@ -7,10 +7,12 @@
 //! which serves every sale of the till.
 
 use super::order_wire::*;
-use super::wire::{RaiffeisenAmount, RaiffeisenErrorOutcome, RaiffeisenQrType, RaiffeisenRegisterQrRequest};
+use super::wire::{
+    RaiffeisenAmount, RaiffeisenErrorOutcome, RaiffeisenQrType, RaiffeisenRegisterQrRequest,
+};
 use super::{
     RaiffeisenBank, RaiffeisenSettings, Reply, bank_date, clip, error_as_state, refund_state,
-    rejected, send, interpret,
+    rejected,
 };
 use crate::providers::{
     BankPaymentState, BankRefundState, CashLinkRef, CashLinkRequest, CreateQr, IssuedQr,
@@ -79,8 +81,8 @@ impl RaiffeisenBank {
             };
             return self.register(&s, &body).await;
         };
-        let body = serde_json::to_string(&RaiffeisenQrDraftRequest::default())
-            .expect("BUG: plain struct");
+        let body =
+            serde_json::to_string(&RaiffeisenQrDraftRequest::default()).expect("BUG: plain struct");
         match self
             .call::<super::wire::RaiffeisenRegisterQrResponse>(
                 &s,
@@ -167,7 +169,10 @@ impl RaiffeisenBank {
     }
 
     /// The payment's order as the bank holds it.
-    pub(super) async fn order_status(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
+    pub(super) async fn order_status(
+        &self,
+        qr: &QrRef<'_>,
+    ) -> Result<BankPaymentState, ProviderError> {
         let s = self.settings(qr.store_id).await?;
         self.order_status_with(&s, qr).await
     }
@@ -191,17 +196,15 @@ impl RaiffeisenBank {
 
     /// `DELETE /payment/v1/orders/{id}`: the link is free again. A paid, expired or already
     /// cancelled order answers `ORDER_HAS_FINAL_STATUS`: then the order's own status decides.
-    pub(super) async fn cancel_order(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
+    pub(super) async fn cancel_order(
+        &self,
+        qr: &QrRef<'_>,
+    ) -> Result<BankPaymentState, ProviderError> {
         let s = self.settings(qr.store_id).await?;
-        let url = format!("{}/payment/v1/orders/{}", s.base_url, qr.order_ref);
-        let (status, bytes) =
-            send(self.http.delete(&url).bearer_auth(s.secret_key.expose())).await?;
-        if status.is_success() && bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(BankPaymentState::Cancelled);
-        }
-        match interpret::<serde_json::Value>(status, &bytes)? {
-            Reply::Ok(_) => Ok(BankPaymentState::Cancelled),
-            Reply::Error(code, message) => match code.outcome() {
+        let path = format!("/payment/v1/orders/{}", qr.order_ref);
+        match self.delete_at(&s, &path).await? {
+            None => Ok(BankPaymentState::Cancelled),
+            Some((code, message)) => match code.outcome() {
                 RaiffeisenErrorOutcome::NotFound => Ok(BankPaymentState::NotFound),
                 RaiffeisenErrorOutcome::AskState => self.order_status_with(&s, qr).await,
                 RaiffeisenErrorOutcome::Rejected(_) => Err(rejected(&code, message)),
