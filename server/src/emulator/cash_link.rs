@@ -5,7 +5,7 @@
 //! (signed over `amount|publicId|orderId|status.value|status.date`, `publicId` being the
 //! merchant's `sbpMerchantId`: qrpay's assumption, see `order_wire`).
 
-use super::routes::{not_authorised, refund_as_asked};
+use super::routes::{not_authorised, refund_as_asked, take_refund};
 use super::*;
 use crate::providers::raiffeisen::order_wire::{
     RaiffeisenNotificationStatus, RaiffeisenOrder, RaiffeisenOrderNotificationOut,
@@ -13,7 +13,6 @@ use crate::providers::raiffeisen::order_wire::{
     RaiffeisenOrderRequest, RaiffeisenOrderStatus, RaiffeisenOrderStatusInfo,
     RaiffeisenOrderTransactionOut, RaiffeisenPaymentParams,
 };
-use crate::providers::raiffeisen::wire::RaiffeisenRefundStatus;
 
 type Refused = (StatusCode, &'static str, String);
 
@@ -399,18 +398,9 @@ pub(super) async fn refund_order(
     if !order.paid {
         return invalid("Заказ не оплачен");
     }
-    if order.refunded + kopecks > order.kopecks {
-        return bank_error(
-            StatusCode::BAD_REQUEST,
-            "ERROR.REFUND_INSUFFICIENT_FUNDS",
-            "Сумма возврата больше суммы остатка по платежу",
-        );
-    }
-    let status = if bank.refund_declined_by_fault() {
-        RaiffeisenRefundStatus::Declined
-    } else {
-        order.refunded += kopecks;
-        RaiffeisenRefundStatus::InProgress
+    let status = match take_refund(&bank, &mut order.refunded, order.kopecks, kopecks) {
+        Ok(status) => status,
+        Err(refused) => return *refused,
     };
     books.refunds.insert(refund_id, Refund { kopecks, status });
     Json(RaiffeisenOrderRefundResponse {

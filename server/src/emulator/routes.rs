@@ -298,20 +298,34 @@ async fn refund(State(bank): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     if qr.state != QrState::Paid {
         return invalid("Платёж по QR-коду не найден");
     }
-    if qr.refunded + kopecks > qr.kopecks.unwrap_or(0) {
-        return bank_error(
+    let status = match take_refund(&bank, &mut qr.refunded, qr.kopecks.unwrap_or(0), kopecks) {
+        Ok(status) => status,
+        Err(refused) => return *refused,
+    };
+    refund_taken(&mut books, req, kopecks, status)
+}
+
+/// Takes a refund of `kopecks` from a payment of `paid` with `refunded` already given back:
+/// refused beyond what is left, declined by the `decline_refunds` fault, else in progress.
+pub(super) fn take_refund(
+    bank: &Bank,
+    refunded: &mut i64,
+    paid: i64,
+    kopecks: i64,
+) -> Result<RaiffeisenRefundStatus, Box<Response>> {
+    if *refunded + kopecks > paid {
+        return Err(Box::new(bank_error(
             StatusCode::BAD_REQUEST,
             "ERROR.REFUND_INSUFFICIENT_FUNDS",
             "Сумма возврата больше суммы остатка по платежу",
-        );
+        )));
     }
-    let status = if bank.refund_declined_by_fault() {
+    Ok(if bank.refund_declined_by_fault() {
         RaiffeisenRefundStatus::Declined
     } else {
-        qr.refunded += kopecks;
+        *refunded += kopecks;
         RaiffeisenRefundStatus::InProgress
-    };
-    refund_taken(&mut books, req, kopecks, status)
+    })
 }
 
 /// Books a refund the bank took (in progress or declined) and answers it.
