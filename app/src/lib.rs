@@ -69,6 +69,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/console/auth-servers") view=pages::auth_servers::AuthServersPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/payment-types") view=pages::payment_types::PaymentTypesPage ssr=SsrMode::Async/>
                 <Route path=path!("/console/tills") view=pages::tills::TillsPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/console/tills/:id/cash-link")
+                    view=pages::cash_link::CashLinkPage
+                    ssr=SsrMode::Async
+                />
                 <Route path=path!("/console/static-qrs") view=pages::static_qrs::StaticQrsPage ssr=SsrMode::Async/>
                 <Route
                     path=path!("/console/static-qrs/:id/plate")

@@ -42,6 +42,9 @@ pub enum ErrorCode {
     NotSandboxPayment,
     /// 409: the payment's state does not allow the call now.
     InvalidState,
+    /// 409: the till's cash-register link is activated for another payment that is still open
+    /// (`payment_id` names it): the till waits for it to end or cancels it, then asks again.
+    TillBusy,
     /// 413: the body is larger than 64 KiB.
     PayloadTooLarge,
     /// 415: the body is not `application/json`.
@@ -86,7 +89,8 @@ impl ErrorCode {
             | E::PaymentNotPaid
             | E::QrNotAvailable
             | E::NotSandboxPayment
-            | E::InvalidState => StatusCode::CONFLICT,
+            | E::InvalidState
+            | E::TillBusy => StatusCode::CONFLICT,
             E::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             E::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             E::MissingField
@@ -103,7 +107,7 @@ impl ErrorCode {
         }
     }
 
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 27] = [
         Self::InvalidJson,
         Self::IdempotencyKeyMissing,
         Self::Unauthorized,
@@ -117,6 +121,7 @@ impl ErrorCode {
         Self::QrNotAvailable,
         Self::NotSandboxPayment,
         Self::InvalidState,
+        Self::TillBusy,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
         Self::MissingField,
@@ -143,6 +148,8 @@ pub enum ApiError {
         field: Option<String>,
         /// The message in Russian; `None`: the code's general Russian words.
         message_ru: Option<String>,
+        /// The payment the error is about, when it is another than the request's (`till_busy`).
+        payment_id: Option<String>,
     },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -155,6 +162,27 @@ impl ApiError {
             message: message.into(),
             field: None,
             message_ru: None,
+            payment_id: None,
+        }
+    }
+
+    /// The same error naming the payment it is about (`till_busy`: the open one).
+    pub fn about_payment(self, id: impl Into<String>) -> Self {
+        match self {
+            Self::Client {
+                code,
+                message,
+                field,
+                message_ru,
+                ..
+            } => Self::Client {
+                code,
+                message,
+                field,
+                message_ru,
+                payment_id: Some(id.into()),
+            },
+            internal => internal,
         }
     }
 
@@ -165,12 +193,14 @@ impl ApiError {
                 code,
                 message,
                 field,
+                payment_id,
                 ..
             } => Self::Client {
                 code,
                 message,
                 field,
                 message_ru: Some(text.into()),
+                payment_id,
             },
             internal => internal,
         }
@@ -182,6 +212,7 @@ impl ApiError {
             message: message.into(),
             field: Some(field.into()),
             message_ru: None,
+            payment_id: None,
         }
     }
 
@@ -207,12 +238,14 @@ impl ApiError {
                 code,
                 message,
                 field,
+                payment_id,
                 ..
             } => ErrorBody {
                 error: ErrorDetail {
                     code: *code,
                     message: message.clone(),
                     field: field.clone(),
+                    payment_id: payment_id.clone(),
                 },
             },
             Self::Internal(_) => ErrorBody {
@@ -220,6 +253,7 @@ impl ApiError {
                     code: ErrorCode::InternalError,
                     message: "internal error; it has been logged".into(),
                     field: None,
+                    payment_id: None,
                 },
             },
         }
@@ -275,6 +309,10 @@ impl ErrorCode {
             E::QrNotAvailable => "У платежа нет QR-кода".into(),
             E::NotSandboxPayment => "Только для платежей тестового модуля sandbox".into(),
             E::InvalidState => "Сейчас с этим платежом этого сделать нельзя".into(),
+            E::TillBusy => {
+                "Кассовая ссылка занята другим платежом: дождитесь его конца или отмените его"
+                    .into()
+            }
             E::PayloadTooLarge => "Тело запроса больше 64 КиБ".into(),
             E::UnsupportedMediaType => "Тело запроса должно быть application/json".into(),
             E::MissingField => format!("Не заполнено поле {field}"),
@@ -313,6 +351,9 @@ pub struct ErrorDetail {
     /// The field, query parameter or header at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// `till_busy`: the open payment that holds the till's cash-register link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
 }
 
 impl IntoResponse for ApiError {

@@ -116,6 +116,13 @@ fn table() -> Vec<Row> {
         ),
         ("delete_auth_server", Some(Admin), vec![("id", "999999")]),
         ("list_tills", Some(Admin), vec![]),
+        ("get_cash_link", Some(Admin), vec![("id", "999999")]),
+        ("issue_cash_link", Some(Admin), vec![("id", "999999")]),
+        (
+            "bind_cash_link",
+            Some(Admin),
+            vec![("id", "999999"), ("qr_id", "AV1")],
+        ),
         ("list_static_qrs", Some(Admin), vec![]),
         (
             "issue_static_qr",

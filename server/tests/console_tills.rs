@@ -8,7 +8,10 @@ use app::i18n::Msg;
 use qrpay::db::till::till_by_key_hash;
 use std::time::Duration;
 
-both_backends!(an_admin_renames_a_till_sets_its_language_and_sees_when_it_was_last_seen);
+both_backends!(
+    an_admin_renames_a_till_sets_its_language_and_sees_when_it_was_last_seen,
+    an_admin_issues_a_cash_link_sees_its_plate_and_a_bad_plate_id_is_told,
+);
 
 const TILLS_PAGE: &str = "/console/tills";
 
@@ -124,5 +127,80 @@ async fn an_admin_renames_a_till_sets_its_language_and_sees_when_it_was_last_see
             .starts_with("amount:"),
         "{}",
         r.body
+    );
+}
+
+async fn an_admin_issues_a_cash_link_sees_its_plate_and_a_bad_plate_id_is_told(app: TestApp) {
+    let till = till_by_key_hash(&app.db, &qrpay::auth::till_key::hash(&app.key))
+        .await
+        .unwrap()
+        .unwrap();
+    let c = Console::new(&app);
+    let s = c.user("root", "admin").await;
+    let list = c.get(TILLS_PAGE, Some(&s)).await;
+    let page = format!("/console/tills/{}/cash-link", till.till_id);
+    assert!(
+        list.body.contains(&format!(r#"href="{page}""#)),
+        "«Кассовая ссылка» from «Кассы»"
+    );
+    let empty = c.get(&page, Some(&s)).await;
+    assert!(empty.body.contains(r#"data-testid="no-cash-link""#));
+    let id = till.till_id.to_string();
+    let issued = c
+        .post_fn("issue_cash_link", &page, &[("id", &id)], &s)
+        .await;
+    assert_eq!(
+        issued.location,
+        format!("{page}?done=issued"),
+        "{:?}",
+        issued.error()
+    );
+    let shown = c.follow(&issued, &s).await;
+    let link = qrpay::db::cash_link::cash_link_of_till(&app.db, till.till_id)
+        .await
+        .unwrap()
+        .expect("the till has its link");
+    assert!(shown.contains(r#"data-testid="plate""#));
+    assert!(shown.contains(&link.qr_id));
+    assert!(shown.contains(&format!("/cash-links/{}/plate.png", link.qr_id)));
+    assert!(shown.contains(Msg::PayBySbp.text(app::i18n::Lang::Ru)));
+    let bad = c
+        .post_fn(
+            "bind_cash_link",
+            &page,
+            &[("id", &id), ("qr_id", "не номер")],
+            &s,
+        )
+        .await;
+    assert_eq!(bad.field("qr_id"), Some(Msg::CashLinkBadPlate));
+    assert_eq!(bad.kept("qr_id").as_deref(), Some("не номер"));
+    let bound = c
+        .post_fn(
+            "bind_cash_link",
+            &page,
+            &[("id", &id), ("qr_id", "AV0123PLATE")],
+            &s,
+        )
+        .await;
+    assert_eq!(
+        bound.location,
+        format!("{page}?done=bound"),
+        "{:?}",
+        bound.error()
+    );
+    // While a payment holds the link, it cannot be replaced.
+    let p = app.create_payment(100).await;
+    assert!(
+        p["qr"]["payload"].as_str().unwrap().contains("AV0123PLATE"),
+        "{p}"
+    );
+    let busy = c
+        .post_fn("issue_cash_link", &page, &[("id", &id)], &s)
+        .await;
+    assert_eq!(busy.form_message(), Some(Msg::CashLinkBusy));
+    let audit = qrpay::db::audit::latest(&app.db, 1, 10).await.unwrap();
+    assert_eq!(
+        (audit[0].entity.as_str(), audit[0].action.as_str()),
+        ("cash_link", "bound")
     );
 }

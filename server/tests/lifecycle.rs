@@ -122,6 +122,7 @@ async fn a_pending_payment_expires_within_a_second_of_its_deadline(app: TestApp)
                 .unwrap(),
             order_ref: "",
             amount: qrpay::domain::Amount::parse(990).unwrap(),
+            cash_link: false,
         },
     )
     .await

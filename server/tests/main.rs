@@ -34,6 +34,7 @@ mod logs;
 mod metrics;
 mod production;
 mod providers;
+mod providers_cash_link;
 mod qr_outputs;
 mod reconcile;
 mod refunds;

@@ -15,13 +15,15 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 const MERCHANT: &str = "MA0000000552";
-const SECRET: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.test-secret";
+pub(crate) const SECRET: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.test-secret";
 
 /// A qrpay with a payment type on one bank: `normal` (30 s) and `fast` (2 s QR lifetime).
 pub struct Harness {
     pub app: TestApp,
     pub emulator: Option<EmulatorHandle>,
     module: &'static str,
+    /// The till's cash-register link (its payload), when the till takes payments on one.
+    pub cash_link: Option<String>,
 }
 
 async fn add_types(app: &TestApp, module: &str) {
@@ -67,6 +69,7 @@ impl Harness {
             app,
             emulator: None,
             module: "sandbox",
+            cash_link: None,
         }
     }
 
@@ -88,7 +91,38 @@ impl Harness {
             app,
             emulator: Some(emulator),
             module: "raiffeisen",
+            cash_link: None,
         }
+    }
+
+    /// The same harness, its till taking payments on a cash-register link of the bank.
+    pub async fn with_cash_link(mut self) -> Self {
+        let till = self.till().await;
+        let link = self
+            .app
+            .payments
+            .issue_cash_link(
+                &Who::CLI,
+                &qrpay::payments::IssueCashLink {
+                    store_id: till.store_id,
+                    till_id: till.till_id,
+                    payment_type: Some("normal"),
+                    bind_qr_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(link.module, self.module);
+        self.cash_link = Some(link.payload);
+        self
+    }
+
+    /// The test app's till.
+    pub async fn till(&self) -> qrpay::db::till::TillIdentity {
+        qrpay::db::till::till_by_key_hash(&self.app.db, &qrpay::auth::till_key::hash(&self.app.key))
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     pub fn emulator(&self) -> &EmulatorHandle {
@@ -238,6 +272,7 @@ impl Harness {
                 qr_id: row.qr_id.as_deref().unwrap(),
                 order_ref: &row.order_ref,
                 amount: qrpay::domain::Amount::parse(row.amount).unwrap(),
+                cash_link: row.cash_link_qr_id.is_some(),
             })
             .await
             .unwrap()
@@ -282,8 +317,19 @@ async fn a_payment_is_created_paid_and_seen_by_the_waiting_till(h: Harness) {
     let p = h.create(111000, "normal").await;
     assert_eq!(p["status"], "pending");
     let payload = p["qr"]["payload"].as_str().unwrap();
-    assert!(payload.starts_with("https://qr.nspk.ru/AD"), "{payload}");
-    assert!(payload.contains("sum=111000"), "{payload}");
+    match &h.cash_link {
+        // The till's fixed link, and the plate it is printed on.
+        Some(link) => {
+            assert_eq!(payload, link);
+            let plate = p["outputs"]["plate"]["png_url"].as_str().unwrap();
+            assert!(plate.ends_with("/plate.png"), "{p}");
+        }
+        None => {
+            assert!(payload.starts_with("https://qr.nspk.ru/AD"), "{payload}");
+            assert!(payload.contains("sum=111000"), "{payload}");
+            assert!(p["outputs"].get("plate").is_none(), "{p}");
+        }
+    }
     let id = p["id"].as_str().unwrap().to_owned();
     let waiter = {
         let base = h.app.base.clone();
@@ -450,6 +496,41 @@ macro_rules! contract_suite {
         }
     };
 }
+
+/// The contract for payments through a till's cash-register link (a declined payment has no
+/// order status of its own: the customer's bank declining leaves the order open).
+macro_rules! cash_link_suite {
+    ($($case:ident),* $(,)?) => {
+        mod on_sandbox_cash_link {
+            use crate::helpers::TestApp;
+            $(
+                async fn $case(app: TestApp) {
+                    super::$case(super::Harness::sandbox(app).await.with_cash_link().await).await
+                }
+            )*
+            crate::both_backends!($($case),*);
+        }
+        mod on_raiffeisen_cash_link {
+            use crate::helpers::TestApp;
+            $(
+                async fn $case(app: TestApp) {
+                    super::$case(super::Harness::raiffeisen(app).await.with_cash_link().await).await
+                }
+            )*
+            crate::both_backends!($($case),*);
+        }
+    };
+}
+
+cash_link_suite!(
+    a_payment_is_created_paid_and_seen_by_the_waiting_till,
+    a_pending_payment_is_cancelled_at_the_bank,
+    a_paid_payment_stays_paid_when_the_till_cancels,
+    a_payment_expires_and_its_qr_is_annulled,
+    a_late_payment_is_flagged_and_refunded_in_full,
+    partial_and_full_refunds_complete_and_never_exceed_the_payment,
+    a_declined_refund_gives_the_amount_back,
+);
 
 contract_suite!(
     a_payment_is_created_paid_and_seen_by_the_waiting_till,

@@ -494,3 +494,16 @@ check-test-modules-on = production mode, but test payment types are on (they ref
 check-disk-ok = disk: { $free } MiB free at { $dir }
 check-disk-low = disk: only { $free } MiB free at { $dir } (less than { $min } MiB): free space or move the data
 check-disk-unreadable = disk: cannot read the free space at { $dir }: { $error }
+# Cash-register link
+cash-link = Cash-register link
+cash-link-lead = A cash-register link is one QR code per till: printed once on a plate, activated by the till for each sale with the receipt's amount (it creates a payment as usual). A till with no screen and no printer can take SBP payments this way. While a payment on the link is open, the till cannot start another (till_busy).
+cash-link-none = The till has no cash-register link yet.
+cash-link-issue = Issue
+cash-link-bind = Bind a plate
+cash-link-plate-id = Plate id (qrId)
+cash-link-issued = Cash-register link issued.
+cash-link-bound = The plate is bound to the till.
+cash-link-replace = Issuing a new link or binding another plate replaces this one: the old plate must be taken away.
+cash-link-bad-plate = Plate id: 1 to 32 Latin letters and digits, and the plate must not be bound to another till.
+cash-link-busy = The till is taking a payment on its link: wait for it to end or cancel it.
+cash-link-no-module = The till's payment type cannot issue a cash-register link (switched off, a test module in production mode, or its module has none).

@@ -2,6 +2,7 @@
 //! to anonymous visitors, says why not); the server also gates `/console/fn/*` as a second line.
 
 pub mod audit;
+pub mod cash_link;
 pub mod dashboard;
 pub mod health;
 pub mod modules;

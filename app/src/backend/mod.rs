@@ -3,6 +3,7 @@
 //! functions find them, joined as `ConsolePorts`, in the Leptos context.
 
 pub mod audit;
+pub mod cash_link;
 pub mod dashboard;
 pub mod health;
 pub mod modules;
@@ -33,6 +34,7 @@ pub trait ConsolePorts:
     + reconcile::ReconcilePort
     + health::HealthPort
     + static_qrs::StaticQrsPort
+    + cash_link::CashLinkPort
 {
 }
 
@@ -49,6 +51,7 @@ impl<T> ConsolePorts for T where
         + reconcile::ReconcilePort
         + health::HealthPort
         + static_qrs::StaticQrsPort
+        + cash_link::CashLinkPort
 {
 }
 

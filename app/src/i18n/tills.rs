@@ -35,6 +35,18 @@ macro_rules! tills_keys {
             LastSeen,
             NeverSeen,
             TillPaymentTypeLead,
+            CashLink,
+            CashLinkLead,
+            CashLinkNone,
+            CashLinkIssue,
+            CashLinkBind,
+            CashLinkPlateId,
+            CashLinkIssued,
+            CashLinkBound,
+            CashLinkReplace,
+            CashLinkBadPlate,
+            CashLinkBusy,
+            CashLinkNoModule,
         );
     };
 }

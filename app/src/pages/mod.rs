@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod auth_servers;
+pub mod cash_link;
 pub mod dashboard;
 pub mod health;
 pub mod home;

@@ -168,6 +168,7 @@ pub fn TillsPage() -> impl IntoView {
                                                             <td data-testid="last-seen">{t.last_seen.clone().unwrap_or_else(|| Msg::NeverSeen.text(lang).to_owned())}</td>
                                                             <td class="actions">
                                                                 <a href=format!("/console/tills?edit={}", t.id) data-testid="edit">{Msg::Edit.text(lang)}</a>
+                                                                <a href=format!("/console/tills/{}/cash-link", t.id) data-testid="cash-link">{Msg::CashLink.text(lang)}</a>
                                                                 {(!t.revoked).then(|| view! {
                                                                     <a href=format!("/console/tills?revoke={}", t.id) data-testid="revoke">{Msg::Revoke.text(lang)}</a>
                                                                 })}

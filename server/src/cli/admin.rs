@@ -84,6 +84,9 @@ pub enum TillCommand {
         #[arg(long)]
         store: Option<String>,
     },
+    /// The till's cash-register link («кассовая ссылка»): issue, bind a plate, show.
+    #[command(subcommand, name = "cash-link")]
+    CashLink(super::cash_link::CashLinkCommand),
 }
 
 /// A till's QR outputs on the command line.
@@ -264,6 +267,7 @@ pub async fn store(url: &str, cmd: StoreCommand) -> anyhow::Result<()> {
 pub async fn till(url: &str, cmd: TillCommand) -> anyhow::Result<()> {
     let db = prepare_database(url).await?;
     match cmd {
+        TillCommand::CashLink(cmd) => return super::cash_link::run(url, cmd).await,
         TillCommand::Add {
             name,
             store,

@@ -135,6 +135,7 @@ pub async fn run(args: BenchRaiffeisenArgs) -> anyhow::Result<()> {
                 amount: Amount::parse(amount).expect("BUG: positive"),
                 description: Some("bench"),
                 expires_at: chrono::Utc::now() + chrono::Duration::seconds(120),
+                cash_link: None,
             },
         );
         let t = Instant::now();

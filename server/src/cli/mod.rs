@@ -6,6 +6,7 @@ mod backup;
 pub mod bench_console;
 mod bench_raiffeisen;
 mod bench_wakeup;
+mod cash_link;
 mod doctor;
 mod events;
 mod qr;

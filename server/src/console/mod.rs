@@ -7,6 +7,7 @@
 //! here (Leptos' file handler would serve its site root, by default the working directory).
 
 mod audit;
+mod cash_link;
 mod confirm;
 mod dashboard;
 mod flash;

@@ -41,7 +41,7 @@ fn refusal(e: payments::Error, values: &[(&str, &str)]) -> ConsoleError {
 }
 
 impl ConsoleBackend {
-    fn payment_service(&self) -> Result<&Arc<payments::PaymentService>, ConsoleError> {
+    pub(super) fn payment_service(&self) -> Result<&Arc<payments::PaymentService>, ConsoleError> {
         self.payments
             .as_ref()
             .ok_or_else(|| internal("the console has no payment service"))

@@ -12,9 +12,10 @@
 //! - isolation between units: each unit runs inside its own savepoint, opened and released by
 //!   the unit's own SQL text ([`OPEN`], [`CLOSE`]: no extra round trip); a unit that fails is rolled back
 //!   to its savepoint and the batch goes on without it;
-//! - no early answers: every unit — also one that only read, or found nothing to change — is
-//!   answered after the commit, so what it saw of the batch (another unit's row) is committed
-//!   before its caller can act on it (read it from the read pool, answer a till);
+//! - no early answers: every unit — also one that only read, found nothing to change, or failed
+//!   — is answered after the commit, so what it saw of the batch (another unit's row, the row
+//!   its insert collided with) is committed before its caller can act on it (read it from the
+//!   read pool, answer a till);
 //! - a caller that goes away (a till hanging up) drops only its answer: the unit runs to its
 //!   end in the writer task, never leaving the connection inside a transaction.
 
@@ -101,12 +102,15 @@ impl GroupCommit {
                     failed => {
                         // An error here only means the frame was closed already.
                         let _ = sqlx::query(UNDO).execute(&mut *conn).await;
-                        if let Ok(Err(e)) = failed {
-                            let _ = answer.send(Err(e));
-                        }
-                        // A unit that panicked drops its answer: its caller hears the writer
-                        // went away.
-                        (Box::new(|_| {}) as Deliver, true)
+                        // Answered after the commit too: what made it fail (another unit's row
+                        // under a unique index) is then there for its caller to read. A unit
+                        // that panicked drops its answer: its caller hears the writer went away.
+                        let deliver = move |_: Result<(), String>| {
+                            if let Ok(Err(e)) = failed {
+                                let _ = answer.send(Err(e));
+                            }
+                        };
+                        (Box::new(deliver) as Deliver, true)
                     }
                 }
             })

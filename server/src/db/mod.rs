@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod cash_link;
 pub mod claim;
 pub mod gauges;
 pub mod group_commit;

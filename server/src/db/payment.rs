@@ -14,9 +14,10 @@ const PAYMENT_COLUMNS: &str = "p.payment_id, p.store_id, p.till_id, p.payment_ty
     pt.name as payment_type_name, p.module, p.status, p.amount, p.currency, p.receipt, \
     p.description, p.customer_qr, p.order_ref, p.qr_id, p.qr_payload, p.bank_transaction_id, \
     p.failure_code, p.failure_message, p.expires_at, p.paid_at, p.refunded_amount, p.late, \
-    p.test, p.created_at, p.updated_at, p.static_qr_id, p.bank_order, \
+    p.test, p.created_at, p.updated_at, p.static_qr_id, p.bank_order, p.cash_link_qr_id, \
     t.qr_outputs as till_qr_outputs, \
-    t.paper_width as till_paper_width, t.escpos_native as till_escpos_native";
+    t.paper_width as till_paper_width, t.escpos_native as till_escpos_native, \
+    t.cash_link_payload as till_cash_link_payload";
 
 const PAYMENT_FROM: &str = "from payment p join payment_type pt on pt.payment_type_id = p.payment_type_id \
     join till t on t.till_id = p.till_id";
@@ -53,10 +54,16 @@ pub struct PaymentRow {
     pub static_qr_id: Option<i64>,
     /// The order the bank gave a static-QR payment (refunds send it, with its transaction id).
     pub bank_order: Option<String>,
+    /// The till's cash link the payment activated (its QR id): the bank knows the payment as
+    /// an order on that link, not as a QR of its own.
+    pub cash_link_qr_id: Option<String>,
     /// The QR output settings of the till that created the payment (see `qr::outputs`).
     pub till_qr_outputs: String,
     pub till_paper_width: i64,
     pub till_escpos_native: bool,
+    /// The link of the till's cash link now (asking the bank again about a cash-link payment
+    /// whose answer was lost).
+    pub till_cash_link_payload: Option<String>,
 }
 
 impl PaymentRow {
@@ -89,12 +96,15 @@ pub struct NewPayment<'a> {
     pub created_at: DateTime<Utc>,
     /// The payment type's module is a test module.
     pub test: bool,
+    /// The till's cash link the payment activates (`None`: a QR of its own).
+    pub cash_link_qr_id: Option<&'a str>,
 }
 
 const INSERT_PAYMENT_COLUMNS: &str = "insert into payment (payment_id, store_id, till_id, payment_type_id, \
-    module, status, amount, receipt, description, customer_qr, order_ref, expires_at, created_at, updated_at, test)";
+    module, status, amount, receipt, description, customer_qr, order_ref, expires_at, created_at, updated_at, test, \
+    cash_link_qr_id)";
 const NEW_PAYMENT_VALUES: &str =
-    "$1, $2, $3, $4, $5, 'creating', $6, $7, $8, $9, $10, $11, $12, $12, $13";
+    "$1, $2, $3, $4, $5, 'creating', $6, $7, $8, $9, $10, $11, $12, $12, $13, $14";
 const EVENT_COLUMNS: &str =
     "insert into payment_event (payment_id, to_status, trigger, created_at)";
 
@@ -121,6 +131,7 @@ struct OwnedClaimBinds {
     expires_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
     test: bool,
+    cash_link_qr_id: Option<String>,
     till_id: i64,
     key: String,
     request_hash: String,
@@ -143,6 +154,7 @@ impl OwnedClaimBinds {
             expires_at: p.expires_at,
             created_at: p.created_at,
             test: p.test,
+            cash_link_qr_id: p.cash_link_qr_id.map(str::to_owned),
             till_id: claim.till_id,
             key: claim.key.to_owned(),
             request_hash: claim.request_hash.to_owned(),
@@ -159,7 +171,7 @@ struct ClaimRow {
 }
 
 impl OwnedClaimBinds {
-    /// Binds `$1`…`$17` of the claim statements (the payment's `NEW_PAYMENT_VALUES`, then
+    /// Binds `$1`…`$18` of the claim statements (the payment's `NEW_PAYMENT_VALUES`, then
     /// the key's till, key, request hash and lease).
     fn bind<'q, DB, O>(
         &'q self,
@@ -186,6 +198,7 @@ impl OwnedClaimBinds {
             .bind(self.expires_at)
             .bind(self.created_at)
             .bind(self.test)
+            .bind(self.cash_link_qr_id.as_deref())
             .bind(self.till_id)
             .bind(self.key.as_str())
             .bind(self.request_hash.as_str())
@@ -210,12 +223,12 @@ pub async fn claim_and_insert_creating(
     let sql = format!(
         "{OPEN} \
          insert into idempotency (till_id, idempotency_key, request_hash, created_at, payment_id, lease_until) \
-           values ($14, $15, $16, $12, $1, $17) on conflict (till_id, idempotency_key) do nothing; \
+           values ($15, $16, $17, $12, $1, $18) on conflict (till_id, idempotency_key) do nothing; \
          {INSERT_PAYMENT_COLUMNS} select {NEW_PAYMENT_VALUES} where changes() = 1; \
          {EVENT_COLUMNS} select $1, 'creating', 'till_created', $12 where changes() = 1; \
          select {IDEMPOTENCY_COLUMNS}, \
            exists (select 1 from payment where payment_id = $1) as created \
-           from idempotency where till_id = $14 and idempotency_key = $15; \
+           from idempotency where till_id = $15 and idempotency_key = $16; \
          {CLOSE}"
     );
     // In the writer task (a till that hangs up cannot cut the statement list short), in one
@@ -244,7 +257,7 @@ async fn claim_and_insert_creating_pg(db: &Db, b: OwnedClaimBinds) -> Result<Cla
     let sql = format!(
         "with c as (insert into idempotency \
              (till_id, idempotency_key, request_hash, created_at, payment_id, lease_until) \
-             values ($14, $15, $16, $12, $1, $17) on conflict (till_id, idempotency_key) do nothing \
+             values ($15, $16, $17, $12, $1, $18) on conflict (till_id, idempotency_key) do nothing \
              returning 1), \
          p as ({INSERT_PAYMENT_COLUMNS} select {NEW_PAYMENT_VALUES} from c \
              returning payment_id, created_at), \
@@ -316,10 +329,11 @@ const PAYMENT_RETURNING: &str = "payment_id, store_id, till_id, payment_type_id,
     module, status, amount, currency, receipt, \
     description, customer_qr, order_ref, qr_id, qr_payload, bank_transaction_id, \
     failure_code, failure_message, expires_at, paid_at, refunded_amount, late, \
-    test, created_at, updated_at, static_qr_id, bank_order, \
+    test, created_at, updated_at, static_qr_id, bank_order, cash_link_qr_id, \
     (select t.qr_outputs from till t where t.till_id = payment.till_id) as till_qr_outputs, \
     (select t.paper_width from till t where t.till_id = payment.till_id) as till_paper_width, \
-    (select t.escpos_native from till t where t.till_id = payment.till_id) as till_escpos_native";
+    (select t.escpos_native from till t where t.till_id = payment.till_id) as till_escpos_native, \
+    (select t.cash_link_payload from till t where t.till_id = payment.till_id) as till_cash_link_payload";
 
 /// The payment as it is known before a status change: enough to guard and apply it.
 #[derive(Debug, Clone, Copy)]

@@ -1,5 +1,6 @@
 //! `qrpay bank-emulator`: a stand-alone emulator of the Raiffeisen SBP contract subset qrpay uses
-//! (register v1/v2, QR status and cancel, payment-info, refunds, callback settings), plus the
+//! (register v1/v2, QR status and cancel, payment-info, refunds, callback settings; cash links:
+//! `QRVariable`, qr-drafts, the orders API and refunds by order), plus the
 //! bank's mock "customer pays" call, a decline, signed callbacks retried until 200, and fault
 //! injection (latency, 5xx, hang, malformed JSON, a cut connection, dropped callback, declined refund) by flags or
 //! `POST /api/emulator/faults`. State is in memory; the real client code runs against it over HTTP.
@@ -112,6 +113,11 @@ struct Books {
     /// Static QRs (by QR id) and the payments each took.
     static_qrs: std::collections::HashSet<String>,
     static_paid: HashMap<String, Vec<static_qr::StaticPaid>>,
+    /// Cash links (`QRVariable`, registered or bound) and the plates printed but not bound yet.
+    links: HashMap<String, String>,
+    drafts: std::collections::HashSet<String>,
+    /// Orders activating a cash link, by order id.
+    link_orders: HashMap<String, cash_link::LinkOrder>,
 }
 
 /// The emulated bank.
@@ -235,6 +241,9 @@ impl Bank {
         if let Some(paid) = self.pay_static(qr_id, kopecks) {
             return paid;
         }
+        if let Some(paid) = self.pay_link(qr_id, kopecks, force) {
+            return paid;
+        }
         let now = Utc::now();
         let notice = {
             let mut books = lock(&self.books);
@@ -302,17 +311,6 @@ impl Bank {
 
     /// Sends the signed notification in the background, retrying until the receiver says 200.
     fn notify(&self, qr: &Qr, status: RaiffeisenPaymentStatus) {
-        let Some(url) = self.callback_url() else {
-            return;
-        };
-        {
-            let mut faults = lock(&self.faults);
-            if faults.drop_callbacks > 0 {
-                faults.drop_callbacks -= 1;
-                tracing::info!(qr_id = %qr.qr_id, "emulator: notification dropped (fault)");
-                return;
-            }
-        }
         let amount = RaiffeisenAmount::from_kopecks(qr.kopecks.unwrap_or(0));
         let transaction_date = qr.transaction_date.clone().unwrap_or_default();
         let signed = format!(
@@ -340,7 +338,23 @@ impl Bank {
                 .to_rfc3339_opts(SecondsFormat::Secs, false),
         })
         .expect("BUG: plain struct");
-        let signature = sign(&self.secret_key, &signed);
+        self.deliver(&qr.qr_id, body, sign(&self.secret_key, &signed));
+    }
+
+    /// Posts a signed notification in the background, retrying until the receiver says 200
+    /// (unless the `drop_callbacks` fault drops it).
+    fn deliver(&self, about: &str, body: String, signature: String) {
+        let Some(url) = self.callback_url() else {
+            return;
+        };
+        {
+            let mut faults = lock(&self.faults);
+            if faults.drop_callbacks > 0 {
+                faults.drop_callbacks -= 1;
+                tracing::info!(about, "emulator: notification dropped (fault)");
+                return;
+            }
+        }
         let http = self.http.clone();
         let delivered = self.callbacks_delivered.clone();
         tokio::spawn(async move {
@@ -391,6 +405,7 @@ struct EmulatorNotification {
 
 type Shared = Arc<Bank>;
 
+mod cash_link;
 mod routes;
 mod static_qr;
 pub use routes::router;

@@ -3,7 +3,7 @@
 
 use super::*;
 
-fn not_authorised() -> Response {
+pub(super) fn not_authorised() -> Response {
     (StatusCode::UNAUTHORIZED, "").into_response()
 }
 
@@ -43,6 +43,9 @@ async fn register(bank: &Bank, body: &[u8], v2: bool) -> Response {
             "ERROR.MERCHANT_NOT_REGISTERED",
             format!("Партнер с ID {merchant} не зарегистрирован"),
         );
+    }
+    if req.qr_type == RaiffeisenQrType::QrVariable {
+        return cash_link::register_variable(bank, v2);
     }
     let Some(order) = req.order.clone() else {
         return invalid("Не передан обязательный параметр");
@@ -295,20 +298,34 @@ async fn refund(State(bank): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     if qr.state != QrState::Paid {
         return invalid("Платёж по QR-коду не найден");
     }
-    if qr.refunded + kopecks > qr.kopecks.unwrap_or(0) {
-        return bank_error(
+    let status = match take_refund(&bank, &mut qr.refunded, qr.kopecks.unwrap_or(0), kopecks) {
+        Ok(status) => status,
+        Err(refused) => return *refused,
+    };
+    refund_taken(&mut books, req, kopecks, status)
+}
+
+/// Takes a refund of `kopecks` from a payment of `paid` with `refunded` already given back:
+/// refused beyond what is left, declined by the `decline_refunds` fault, else in progress.
+pub(super) fn take_refund(
+    bank: &Bank,
+    refunded: &mut i64,
+    paid: i64,
+    kopecks: i64,
+) -> Result<RaiffeisenRefundStatus, Box<Response>> {
+    if *refunded + kopecks > paid {
+        return Err(Box::new(bank_error(
             StatusCode::BAD_REQUEST,
             "ERROR.REFUND_INSUFFICIENT_FUNDS",
             "Сумма возврата больше суммы остатка по платежу",
-        );
+        )));
     }
-    let status = if bank.refund_declined_by_fault() {
+    Ok(if bank.refund_declined_by_fault() {
         RaiffeisenRefundStatus::Declined
     } else {
-        qr.refunded += kopecks;
+        *refunded += kopecks;
         RaiffeisenRefundStatus::InProgress
-    };
-    refund_taken(&mut books, req, kopecks, status)
+    })
 }
 
 /// Books a refund the bank took (in progress or declined) and answers it.
@@ -329,6 +346,22 @@ fn refund_taken(
     .into_response()
 }
 
+/// The refund `refund_id` as whoever asks finds it (the emulated bank finishes a refund by the
+/// time anyone asks about it), else the bank's "no such refund".
+pub(super) fn refund_as_asked(books: &mut Books, refund_id: &str) -> Result<Refund, Box<Response>> {
+    let Some(refund) = books.refunds.get_mut(refund_id) else {
+        return Err(Box::new(bank_error(
+            StatusCode::NOT_FOUND,
+            "ERROR.REFUND_NOT_FOUND",
+            format!("Возврат с refundId {refund_id} не найден"),
+        )));
+    };
+    if refund.status == RaiffeisenRefundStatus::InProgress {
+        refund.status = RaiffeisenRefundStatus::Completed;
+    }
+    Ok(refund.clone())
+}
+
 async fn refund_status(
     State(bank): State<Shared>,
     Path(refund_id): Path<String>,
@@ -337,18 +370,10 @@ async fn refund_status(
     if !bank.authorized(&headers) {
         return not_authorised();
     }
-    let mut books = lock(&bank.books);
-    let Some(refund) = books.refunds.get_mut(&refund_id) else {
-        return bank_error(
-            StatusCode::NOT_FOUND,
-            "ERROR.REFUND_NOT_FOUND",
-            format!("Возврат с refundId {refund_id} не найден"),
-        );
+    let refund = match refund_as_asked(&mut lock(&bank.books), &refund_id) {
+        Ok(refund) => refund,
+        Err(not_found) => return *not_found,
     };
-    // The emulated bank finishes a refund by the time anyone asks about it.
-    if refund.status == RaiffeisenRefundStatus::InProgress {
-        refund.status = RaiffeisenRefundStatus::Completed;
-    }
     Json(RaiffeisenRefundResponse {
         code: Some("SUCCESS".into()),
         amount: Some(RaiffeisenAmount::from_kopecks(refund.kopecks)),
@@ -518,11 +543,22 @@ pub fn router(bank: Shared) -> Router {
         .route("/api/sbp/v1/refund", post(refund))
         .route("/api/sbp/v1/refund/{refund_id}", get(refund_status))
         .route("/api/settings/v1/callback", post(callback_settings))
+        .route("/api/sbp/v1/qr-drafts/{qr_id}", post(cash_link::bind_draft))
+        .route("/api/payment/v1/orders", post(cash_link::create_order))
+        .route(
+            "/api/payment/v1/orders/{id}",
+            get(cash_link::get_order).delete(cash_link::delete_order),
+        )
+        .route(
+            "/api/payments/v1/orders/{order_id}/refunds/{refund_id}",
+            post(cash_link::refund_order).get(cash_link::order_refund_status),
+        )
         .layer(middleware::from_fn_with_state(bank.clone(), inject_faults));
     Router::new()
         .merge(bank_api)
         .route("/api/nspc-mock/v01/rfuture/payment/init", post(mock_pay))
         .route("/api/emulator/decline", post(mock_decline))
         .route("/api/emulator/faults", get(get_faults).post(set_faults))
+        .route("/api/emulator/qr-drafts", post(cash_link::print_draft))
         .with_state(bank)
 }

@@ -53,6 +53,7 @@ fn client_error(e: &payments::Error) -> ApiError {
         E::CustomerQrMissing(_) => (ErrorCode::MissingField, Some("customer_qr")),
         E::ModuleNotInstalled(_) => (ErrorCode::ProviderUnavailable, None),
         E::InvalidState(_) => (ErrorCode::InvalidState, None),
+        E::TillBusy { .. } => (ErrorCode::TillBusy, None),
         E::NotSandboxPayment => (ErrorCode::NotSandboxPayment, None),
         E::QrNotAvailable => (ErrorCode::QrNotAvailable, None),
         E::NotPaid(_) => (ErrorCode::PaymentNotPaid, None),
@@ -66,9 +67,13 @@ fn client_error(e: &payments::Error) -> ApiError {
         Some(field) => ApiError::field(code, field, e.to_string()),
         None => ApiError::new(code, e.to_string()),
     };
-    match russian(e) {
+    let err = match russian(e) {
         Some(ru) => err.ru(ru),
         None => err,
+    };
+    match e {
+        E::TillBusy { payment_id } => err.about_payment(payment_id),
+        _ => err,
     }
 }
 
@@ -111,6 +116,9 @@ fn russian(e: &payments::Error) -> Option<String> {
             "Оплатить или отклонить так можно только платёж тестового модуля sandbox".into()
         }
         E::QrNotAvailable => "У платежа нет QR-кода для оплаты".into(),
+        E::TillBusy { payment_id } => format!(
+            "Кассовая ссылка кассы занята платежом {payment_id}: дождитесь его конца или отмените его"
+        ),
         E::NotPaid(status) => format!(
             "Вернуть можно только оплаченный платёж, а этот {}",
             status_ru(*status)

@@ -4,6 +4,7 @@
 //! are in `console`.
 
 pub mod callbacks;
+pub mod cash_link;
 pub mod customer_page;
 pub mod errors;
 pub mod health;
@@ -52,6 +53,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(callbacks::router())
         .merge(health::router())
         .merge(customer_page::router())
+        .merge(cash_link::router())
         .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
         .route("/api/{*rest}", axum::routing::any(|| async { api_not_found() }))
         .method_not_allowed_fallback(|| async {

@@ -8,7 +8,7 @@ use super::params::{ApiPath, ApiQuery};
 use crate::auth::till_key::AuthenticatedTill;
 use crate::domain::{Amount, Description, IdempotencyKey, InvalidValue, Receipt};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::payments::view::{OutputsView, PaymentView, RefundView};
+use crate::payments::view::{OutputsView, PaymentView, PlateView, RefundView};
 use crate::payments::{Answer, CreatePayment, Idempotent};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -174,8 +174,9 @@ fn request_hash(operation: &str, body_hash: &str) -> String {
     request_body = CreatePaymentBody,
     params(IdempotencyHeader),
     responses(
-        (status = 201, description = "created; `status` is `pending` (QR issued) or `unknown` (ask again); with `customer_qr`, the charge's final status: `paid` or `declined` (or `unknown`), with no QR", body = PaymentView),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 201, description = "created; `status` is `pending` (QR issued) or `unknown` (ask again); with `customer_qr`, the charge's final status: `paid` or `declined` (or `unknown`), with no QR. A till with a cash-register link («кассовая ссылка») of the payment type's module takes the payment on its link: `qr.payload` is the till's fixed link and `outputs.plate` points to its printed plate", body = PaymentView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, description = "`till_busy`: the till's cash-register link is activated for another payment still open (`error.payment_id` names it): wait for it to end or cancel it, then ask again; `idempotency_key_reused`, `idempotency_request_in_progress`", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, description = "a field is invalid (`customer_qr`: a code the module cannot read); `missing_field` `customer_qr`: the payment type charges the customer's QR code and none was sent; `customer_qr_not_supported`: the payment type does not take one; `unknown_payment_type`: no such payment type, or none named and no default for the till or store; `payment_type_disabled`: the payment type is switched off, or it runs on a test module while qrpay is in production mode (the message says which)", body = ErrorBody),
         (status = 502, body = ErrorBody),
@@ -420,7 +421,7 @@ async fn sandbox_decline(
 #[openapi(
     info(title = "qrpay till API", version = "1", description = "QR payments (СБП) for tills and kiosks. Amounts are kopecks. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`; `code` is one of ErrorCode."),
     paths(create_payment, get_payment, find_payments, cancel_payment, create_refund, get_refund, sandbox_pay, sandbox_decline),
-    components(schemas(ErrorCode, ErrorBody, PaymentView, OutputsView, RefundView, PaymentList, CreatePaymentBody, CreateRefundBody)),
+    components(schemas(ErrorCode, ErrorBody, PaymentView, OutputsView, PlateView, RefundView, PaymentList, CreatePaymentBody, CreateRefundBody)),
     modifiers(&TillKeySecurity)
 )]
 pub struct ApiDoc;

@@ -7,8 +7,8 @@ use crate::db::payment::PaymentRow;
 use crate::db::refund::RefundRow;
 use crate::domain::Amount;
 use crate::providers::{
-    BankPaymentState, ChargeCustomerQr, CreateQr, OrderAtBank, Provider, ProviderError, QrRef,
-    RefundRequest,
+    BankPaymentState, CashLinkRef, ChargeCustomerQr, CreateQr, OrderAtBank, Provider,
+    ProviderError, QrRef, RefundRequest,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,6 +44,7 @@ impl PaymentService {
             qr_id,
             order_ref: &row.order_ref,
             amount,
+            cash_link: row.cash_link_qr_id.is_some(),
         };
         Ok(Some((provider, qr)))
     }
@@ -91,6 +92,7 @@ impl PaymentService {
             amount,
             description: row.description.as_deref(),
             expires_at: row.expires_at.max(soonest),
+            cash_link: cash_link_of(row),
         };
         bounded(self.bank_timeout(row), provider.register_again(&asked)).await
     }
@@ -160,6 +162,21 @@ pub(super) fn refund_request<'a>(
         transaction_id: payment.bank_transaction_id.as_deref(),
         amount,
         reason: refund.reason.as_deref(),
+        cash_link: payment.cash_link_qr_id.is_some(),
+    })
+}
+
+/// The till's cash link a payment activated, as the bank is asked about it again: its QR id and
+/// the link (the payment's own payload once it has one; before that, the QR id stands in, as
+/// nobody has been shown anything yet).
+fn cash_link_of(row: &PaymentRow) -> Option<CashLinkRef<'_>> {
+    row.cash_link_qr_id.as_deref().map(|qr_id| CashLinkRef {
+        qr_id,
+        payload: row
+            .qr_payload
+            .as_deref()
+            .or(row.till_cash_link_payload.as_deref())
+            .unwrap_or(qr_id),
     })
 }
 

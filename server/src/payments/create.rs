@@ -16,7 +16,9 @@ use crate::db::till::TillIdentity;
 use crate::domain::{
     Amount, Description, OrderRef, PaymentId, PaymentStatus, PaymentTrigger, Receipt, Transition,
 };
-use crate::providers::{BankPaymentState, ChargeCustomerQr, CreateQr, ProviderError, Refusal};
+use crate::providers::{
+    BankPaymentState, CashLinkRef, ChargeCustomerQr, CreateQr, ProviderError, Refusal,
+};
 use axum::http::StatusCode;
 
 /// A request to create a payment, already parsed.
@@ -36,24 +38,9 @@ impl PaymentService {
         till: &TillIdentity,
         req: &CreatePayment,
     ) -> Result<payment_type::PaymentType, Error> {
-        let payment_type = payment_type::payment_type_for_payment(
-            &self.db,
-            till.store_id,
-            till.till_id,
-            req.payment_type.as_deref(),
-        )
-        .await?
-        .ok_or_else(|| Error::UnknownPaymentType(req.payment_type.clone()))?;
-        if !payment_type.enabled {
-            return Err(Error::PaymentTypeDisabled(payment_type.name));
-        }
-        let provider = self.provider(&payment_type.module)?;
-        if self.production && provider.is_test() {
-            return Err(Error::TestModuleOff {
-                payment_type: payment_type.name,
-                module: payment_type.module,
-            });
-        }
+        let (payment_type, provider) = self
+            .usable_payment_type(till.store_id, till.till_id, req.payment_type.as_deref())
+            .await?;
         let reads_customer_qr =
             payment_type.scan_customer_qr && provider.capabilities().customer_presented_qr;
         match req.customer_qr.as_deref() {
@@ -90,6 +77,14 @@ impl PaymentService {
             Err(refused) => return self.replay(till, &idem).await?.ok_or(refused),
         };
         let provider = self.provider(&payment_type.module)?.clone();
+        // A till with a cash link of this module takes the payment on its link (a customer's
+        // QR code is charged as always).
+        let link = match db::cash_link::cash_link_of_till(&self.db, till.till_id).await? {
+            Some(link) if link.module == payment_type.module && req.customer_qr.is_none() => {
+                Some(link)
+            }
+            _ => None,
+        };
 
         let payment_id = PaymentId::new();
         let order_ref = OrderRef::generate("q");
@@ -121,9 +116,22 @@ impl PaymentService {
                 expires_at,
                 created_at,
                 test: provider.is_test(),
+                cash_link_qr_id: link.as_ref().map(|l| l.qr_id.as_str()),
             },
         )
-        .await?;
+        .await;
+        let claim = match claim {
+            Ok(claim) => claim,
+            // The till's link is taken by an open payment (the partial unique index on
+            // `payment`): the till must finish or cancel that one first.
+            Err(e) if link.is_some() && db::is_unique_violation(&e) => {
+                let open = db::cash_link::open_cash_link_payment(&self.db, till.till_id).await?;
+                return Err(Error::TillBusy {
+                    payment_id: open.unwrap_or_default(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let payment::Claim::Existing(existing) = claim {
             return self.replay_of(till, existing, &idem).await;
         }
@@ -149,6 +157,10 @@ impl PaymentService {
                     amount: req.amount,
                     description,
                     expires_at,
+                    cash_link: link.as_ref().map(|l| CashLinkRef {
+                        qr_id: &l.qr_id,
+                        payload: &l.payload,
+                    }),
                 };
                 bounded(timeout, provider.create_qr(&asked))
                     .await

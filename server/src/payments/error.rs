@@ -46,6 +46,11 @@ pub enum Error {
     /// The payment's state does not allow the call now.
     #[error("{0}")]
     InvalidState(String),
+    /// The till's cash link is activated for another payment, still open.
+    #[error(
+        "the till's cash-register link is busy with payment {payment_id}: wait for it to end or cancel it first"
+    )]
+    TillBusy { payment_id: String },
     #[error("only payments of the sandbox module can be paid or declined this way")]
     NotSandboxPayment,
     #[error("the payment has no QR code to pay")]

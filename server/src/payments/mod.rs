@@ -8,6 +8,7 @@
 mod bank;
 mod callbacks;
 mod cancel;
+pub mod cash_link;
 mod claims;
 mod create;
 mod error;
@@ -24,6 +25,7 @@ pub mod waiters;
 
 pub use bank::bank_call_counts;
 pub use callbacks::CallbackFailure;
+pub use cash_link::IssueCashLink;
 pub use claims::{CLAIM_LEASE, CLAIM_RENEW_EVERY};
 pub use create::CreatePayment;
 pub use error::Error;

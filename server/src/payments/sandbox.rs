@@ -27,10 +27,15 @@ impl PaymentService {
             )));
         }
         let sandbox = self.providers.sandbox();
+        let key = crate::providers::sandbox::state_key(
+            qr_id,
+            &row.order_ref,
+            row.cash_link_qr_id.is_some(),
+        );
         let state = if pay {
-            sandbox.pay(qr_id, row.amount)
+            sandbox.pay(&key, row.amount)
         } else {
-            sandbox.decline(qr_id, row.amount)
+            sandbox.decline(&key, row.amount)
         };
         self.apply_bank_state(payment_id, &state).await
     }

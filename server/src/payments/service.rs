@@ -9,6 +9,7 @@ use super::view::PaymentView;
 use super::waiters::Waiters;
 use crate::db::Db;
 use crate::db::payment::{self, PaymentRow};
+use crate::db::payment_type::{self, PaymentType};
 use crate::db::refund::{self, RefundRow};
 use crate::db::till::TillIdentity;
 use crate::domain::{PaymentId, Receipt, RefundId};
@@ -116,6 +117,31 @@ impl PaymentService {
         self.providers
             .get(module)
             .ok_or_else(|| Error::ModuleNotInstalled(module.to_owned()))
+    }
+
+    /// The store's payment type `name` (`None`: the till's default, else the store's) and its
+    /// module, when it is on and its module may take money here (installed; not a test module
+    /// in production mode).
+    pub(super) async fn usable_payment_type(
+        &self,
+        store_id: i64,
+        till_id: i64,
+        name: Option<&str>,
+    ) -> Result<(PaymentType, &Arc<dyn Provider>), Error> {
+        let pt = payment_type::payment_type_for_payment(&self.db, store_id, till_id, name)
+            .await?
+            .ok_or_else(|| Error::UnknownPaymentType(name.map(str::to_owned)))?;
+        if !pt.enabled {
+            return Err(Error::PaymentTypeDisabled(pt.name));
+        }
+        let provider = self.provider(&pt.module)?;
+        if self.production && provider.is_test() {
+            return Err(Error::TestModuleOff {
+                payment_type: pt.name,
+                module: pt.module,
+            });
+        }
+        Ok((pt, provider))
     }
 
     /// The payment, if it belongs to the till's store.

@@ -6,10 +6,10 @@
 
 use super::bank::bounded;
 use super::{Error, PaymentService};
+use crate::db;
 use crate::db::audit::Who;
 use crate::db::payment::{self, PaymentChanges, PaymentRow};
 use crate::db::static_qr::{self as store_qr, NewStaticPayment, NewStaticQr, StaticQr};
-use crate::db::{self, payment_type};
 use crate::domain::{OrderRef, PaymentTrigger, new_public_id};
 use crate::providers::{ProviderError, Refusal, StaticQrPayment, StaticQrRef, StaticQrRequest};
 use std::time::Duration;
@@ -29,11 +29,11 @@ pub struct IssueStaticQr<'a> {
     pub amount: Option<i64>,
 }
 
-fn invalid(message: impl Into<String>) -> Error {
+pub(super) fn invalid(message: impl Into<String>) -> Error {
     Error::InvalidState(message.into())
 }
 
-fn bank_refused(action: &'static str, e: ProviderError) -> Error {
+pub(super) fn bank_refused(action: &'static str, e: ProviderError) -> Error {
     match e {
         ProviderError::Rejected { code, message } => Error::BankRefused {
             action,
@@ -72,20 +72,9 @@ impl PaymentService {
         if req.amount.is_some_and(|k| k <= 0) {
             return Err(invalid("amount: more than zero, or none"));
         }
-        let pt =
-            payment_type::payment_type_for_payment(&self.db, req.store_id, 0, req.payment_type)
-                .await?
-                .ok_or_else(|| Error::UnknownPaymentType(req.payment_type.map(str::to_owned)))?;
-        if !pt.enabled {
-            return Err(Error::PaymentTypeDisabled(pt.name));
-        }
-        let provider = self.provider(&pt.module)?;
-        if self.production && provider.is_test() {
-            return Err(Error::TestModuleOff {
-                payment_type: pt.name,
-                module: pt.module,
-            });
-        }
+        let (pt, provider) = self
+            .usable_payment_type(req.store_id, 0, req.payment_type)
+            .await?;
         if !provider.issues_static_qrs() {
             return Err(invalid(format!(
                 "payment_type: the module {} issues no static QRs",

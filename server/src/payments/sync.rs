@@ -488,17 +488,12 @@ impl PaymentService {
             return Ok(None);
         };
         let timeout = self.bank_timeout(&payment);
-        let outcome = match bounded(
-            timeout,
-            provider.refund_status(payment.store_id, &refund.refund_ref),
-        )
-        .await
-        {
+        let request = refund_request(&payment, &refund)?;
+        let outcome = match bounded(timeout, provider.refund_status(&request)).await {
             // The bank does not know the refund (our request never reached it): send it
             // again; the refund id makes that safe. Never decline on a failed look-up, or
             // the amount would be freed while the bank may still pay it out.
             Err(ProviderError::Rejected { .. }) => {
-                let request = refund_request(&payment, &refund)?;
                 bounded(timeout, provider.refund(&request)).await
             }
             other => other,

@@ -50,6 +50,31 @@ pub struct OutputsView {
     pub display_png: Option<String>,
     /// ESC/POS commands for the receipt tape, in the till's mode and paper width.
     pub receipt_escpos: Option<String>,
+    /// A payment through the till's cash-register link: the printed plate the customer scans
+    /// (its QR is the payment's `qr.payload`, the same for every sale of the till). Absent for
+    /// other payments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate: Option<PlateView>,
+}
+
+/// Links to a till's cash-link plate (A6: the QR, the store, «Оплата по СБП», the till).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PlateView {
+    /// The plate as a page to print (A6, print CSS).
+    pub page_url: String,
+    pub png_url: String,
+    pub svg_url: String,
+}
+
+impl PlateView {
+    pub fn of(public_url: &str, qr_id: &str) -> Self {
+        let base = format!("{public_url}/cash-links/{qr_id}/plate");
+        Self {
+            png_url: format!("{base}.png"),
+            svg_url: format!("{base}.svg"),
+            page_url: base,
+        }
+    }
 }
 
 /// Side of the PNG linked for customer displays (fits a 480-pixel-wide panel).
@@ -107,6 +132,10 @@ impl PaymentView {
                     till.paper_width
                 )
             }),
+            plate: row
+                .cash_link_qr_id
+                .as_deref()
+                .map(|qr_id| PlateView::of(public_url, qr_id)),
         });
         Self {
             id: row.payment_id.clone(),

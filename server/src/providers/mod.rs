@@ -3,10 +3,12 @@
 //! A decline is an outcome, not an error. `ProviderError::NoAnswer` (timeout, 5xx, garbage) means
 //! the truth is unknown and must be asked again later; `Rejected` means the bank clearly said no.
 
+pub mod cash_link;
 pub mod raiffeisen;
 pub mod sandbox;
 pub mod static_qr;
 
+pub use cash_link::{CashLinkRef, CashLinkRequest};
 pub use static_qr::{StaticQrPayment, StaticQrRef, StaticQrRequest};
 
 use crate::domain::Amount;
@@ -38,6 +40,8 @@ pub struct CreateQr<'a> {
     pub description: Option<&'a str>,
     /// The QR's deadline; the bank's own expiry is set to the same moment as a second guard.
     pub expires_at: DateTime<Utc>,
+    /// The till's cash link to activate for this payment instead of issuing a QR of its own.
+    pub cash_link: Option<CashLinkRef<'a>>,
 }
 
 /// A charge of the code a customer shows on their phone (customer-presented QR, «Сканировать
@@ -76,6 +80,9 @@ pub struct QrRef<'a> {
     pub qr_id: &'a str,
     pub order_ref: &'a str,
     pub amount: Amount,
+    /// The QR is a till's cash link: the bank knows the payment by its order (`order_ref`),
+    /// never by the QR, which serves every sale of the till.
+    pub cash_link: bool,
 }
 
 /// The bank's view of a QR payment.
@@ -105,6 +112,8 @@ pub struct RefundRequest<'a> {
     pub transaction_id: Option<&'a str>,
     pub amount: Amount,
     pub reason: Option<&'a str>,
+    /// The payment was an order on a cash link: refunded by order.
+    pub cash_link: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,10 +190,11 @@ pub trait Provider: Send + Sync + 'static {
     /// Annuls the QR; answers with the bank's state afterwards (`Paid` if the customer won).
     async fn cancel_qr(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError>;
     async fn refund(&self, req: &RefundRequest<'_>) -> Result<BankRefundState, ProviderError>;
+    /// The state of the refund `req` (the same request that sent it: the bank is asked by
+    /// refund id, or by order and refund id for a cash-link payment).
     async fn refund_status(
         &self,
-        store_id: i64,
-        refund_ref: &str,
+        req: &RefundRequest<'_>,
     ) -> Result<BankRefundState, ProviderError>;
 
     /// True when pending payments must be polled because callbacks may never come; the sync
@@ -197,6 +207,15 @@ pub trait Provider: Send + Sync + 'static {
     /// is an error for whoever asked rather than a declined outcome.
     fn refusal_of(&self, _bank_code: &str) -> Option<Refusal> {
         None
+    }
+
+    /// Registers a till's cash link (`QRVariable`) at the bank, or binds a bank-issued plate
+    /// by its id. Only called when [`Capabilities::cash_link`] is true.
+    async fn issue_cash_link(&self, _req: &CashLinkRequest<'_>) -> Result<IssuedQr, ProviderError> {
+        Err(ProviderError::Rejected {
+            code: "NOT_SUPPORTED".into(),
+            message: format!("the module {} issues no cash-register links", self.module()),
+        })
     }
 
     /// True when the module issues static QRs (`QRStatic`) and reports their payments.

@@ -6,13 +6,17 @@
 //! pays at once, one starting `sandbox-decline` is declined; anything else is not a code the
 //! sandbox reads.
 //!
+//! Cash-register links: registering one gives an `AV…` link; binding takes any plate id of 1–32
+//! letters and digits (the sandbox printed them all). Each payment through a link is its own
+//! order on it, paid or declined like a QR.
+//!
 //! Refunds complete at once, except one whose reason starts with `sandbox:decline`, which the
 //! sandbox bank declines (to try the declined-refund path).
 
 use super::{
-    BankPaymentState, BankRefundState, Capabilities, ChargeCustomerQr, CreateQr, IssuedQr,
-    OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, StaticQrPayment, StaticQrRef,
-    StaticQrRequest,
+    BankPaymentState, BankRefundState, Capabilities, CashLinkRequest, ChargeCustomerQr, CreateQr,
+    IssuedQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, StaticQrPayment,
+    StaticQrRef, StaticQrRequest,
 };
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
@@ -58,6 +62,20 @@ pub fn qr_id_for(order_ref: &str) -> String {
         .map(|b| ALPHABET[(*b as usize) % 36] as char)
         .collect();
     format!("AD{tail}")
+}
+
+/// Where the sandbox keeps a payment's state: by its QR, or for an order on a till's cash link
+/// (whose QR serves every sale) by link and order.
+pub fn state_key(qr_id: &str, order_ref: &str, cash_link: bool) -> String {
+    if cash_link {
+        format!("{qr_id}/{order_ref}")
+    } else {
+        qr_id.to_owned()
+    }
+}
+
+fn key_of(qr: &QrRef<'_>) -> String {
+    state_key(qr.qr_id, qr.order_ref, qr.cash_link)
 }
 
 /// CRC-16/CCITT-FALSE: the sandbox's own checksum for its links (NSPK's algorithm is not public;
@@ -188,7 +206,7 @@ impl Provider for SandboxBank {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             dynamic_qr: true,
-            cash_link: false,
+            cash_link: true,
             customer_presented_qr: true,
             partial_refund: true,
             callbacks: false,
@@ -198,6 +216,36 @@ impl Provider for SandboxBank {
 
     fn issues_static_qrs(&self) -> bool {
         true
+    }
+
+    async fn issue_cash_link(&self, req: &CashLinkRequest<'_>) -> Result<IssuedQr, ProviderError> {
+        let qr_id = match req.bind_qr_id {
+            Some(id) => {
+                let ok =
+                    (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
+                if !ok {
+                    return Err(ProviderError::Rejected {
+                        code: "SANDBOX_BAD_QR_DRAFT".into(),
+                        message: format!("QR-draft с qrId: {id} не зарегистрирован"),
+                    });
+                }
+                id.to_owned()
+            }
+            None => {
+                use std::sync::atomic::Ordering;
+                let n = self.last_transaction.fetch_add(1, Ordering::SeqCst);
+                let seed = format!(
+                    "{}/{}/{n}",
+                    req.store_id,
+                    crate::db::now().timestamp_micros()
+                );
+                format!("AV{}", &qr_id_for(&seed)[2..])
+            }
+        };
+        Ok(IssuedQr {
+            payload: nspk_static_payload(&qr_id, None),
+            qr_id,
+        })
     }
 
     async fn issue_static_qr(&self, req: &StaticQrRequest<'_>) -> Result<IssuedQr, ProviderError> {
@@ -215,8 +263,21 @@ impl Provider for SandboxBank {
     }
 
     async fn create_qr(&self, req: &CreateQr<'_>) -> Result<IssuedQr, ProviderError> {
-        let qr_id = qr_id_for(req.order_ref);
         let kopecks = req.amount.kopecks();
+        if let Some(link) = req.cash_link {
+            self.lock_qrs()
+                .entry(state_key(link.qr_id, req.order_ref, true))
+                .or_insert(SandboxQr {
+                    amount: kopecks,
+                    state: BankPaymentState::Waiting,
+                    refunded: 0,
+                });
+            return Ok(IssuedQr {
+                qr_id: link.qr_id.to_owned(),
+                payload: link.payload.to_owned(),
+            });
+        }
+        let qr_id = qr_id_for(req.order_ref);
         self.lock_qrs().insert(
             qr_id.clone(),
             SandboxQr {
@@ -232,14 +293,29 @@ impl Provider for SandboxBank {
     }
 
     async fn register_again(&self, req: &CreateQr<'_>) -> Result<OrderAtBank, ProviderError> {
-        let qr_id = qr_id_for(req.order_ref);
-        let known = self.lock_qrs().get(&qr_id).map(|q| q.state.clone());
+        let (key, issued) = match req.cash_link {
+            Some(link) => (
+                state_key(link.qr_id, req.order_ref, true),
+                IssuedQr {
+                    qr_id: link.qr_id.to_owned(),
+                    payload: link.payload.to_owned(),
+                },
+            ),
+            None => {
+                let qr_id = qr_id_for(req.order_ref);
+                (
+                    qr_id.clone(),
+                    IssuedQr {
+                        payload: nspk_payload(&qr_id, req.amount.kopecks()),
+                        qr_id,
+                    },
+                )
+            }
+        };
+        let known = self.lock_qrs().get(&key).map(|q| q.state.clone());
         match known {
             Some(BankPaymentState::Paid { .. }) => Ok(OrderAtBank::Paid),
-            Some(BankPaymentState::Waiting) => Ok(OrderAtBank::Issued(IssuedQr {
-                payload: nspk_payload(&qr_id, req.amount.kopecks()),
-                qr_id,
-            })),
+            Some(BankPaymentState::Waiting) => Ok(OrderAtBank::Issued(issued)),
             _ => self.create_qr(req).await.map(OrderAtBank::Issued),
         }
     }
@@ -285,14 +361,14 @@ impl Provider for SandboxBank {
     async fn payment_status(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
         Ok(self
             .lock_qrs()
-            .get(qr.qr_id)
+            .get(&key_of(qr))
             .map(|q| q.state.clone())
             .unwrap_or(BankPaymentState::NotFound))
     }
 
     async fn cancel_qr(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
         let mut qrs = self.lock_qrs();
-        let Some(entry) = qrs.get_mut(qr.qr_id) else {
+        let Some(entry) = qrs.get_mut(&key_of(qr)) else {
             return Ok(BankPaymentState::NotFound);
         };
         if entry.state == BankPaymentState::Waiting {
@@ -316,7 +392,10 @@ impl Provider for SandboxBank {
             }
         } else {
             let mut qrs = self.lock_qrs();
-            match req.qr_id.and_then(|id| qrs.get_mut(id)) {
+            let key = req
+                .qr_id
+                .map(|id| state_key(id, req.order_ref, req.cash_link));
+            match key.and_then(|key| qrs.get_mut(&key)) {
                 // After a restart the sandbox has forgotten the payment; qrpay's own books rule.
                 None => BankRefundState::Completed,
                 Some(qr) if qr.refunded + req.amount.kopecks() > qr.amount => {
@@ -337,9 +416,9 @@ impl Provider for SandboxBank {
 
     async fn refund_status(
         &self,
-        _store_id: i64,
-        refund_ref: &str,
+        req: &RefundRequest<'_>,
     ) -> Result<BankRefundState, ProviderError> {
+        let refund_ref = req.refund_ref;
         let refunds = self.refunds.lock().unwrap_or_else(|e| e.into_inner());
         refunds
             .get(refund_ref)

@@ -5,6 +5,8 @@
 //! parse are `NoAnswer` (the sync worker asks again), never a failure.
 
 mod callback;
+pub mod order_wire;
+pub mod orders;
 pub mod settings;
 pub mod static_qr;
 pub mod wire;
@@ -12,9 +14,9 @@ pub mod wire;
 pub use settings::*;
 
 use super::{
-    BankPaymentState, BankRefundState, CallbackError, CallbackNotice, Capabilities, CreateQr,
-    IssuedQr, OrderAtBank, Provider, ProviderError, QrRef, RefundRequest, Refusal, StaticQrPayment,
-    StaticQrRef, StaticQrRequest,
+    BankPaymentState, BankRefundState, CallbackError, CallbackNotice, Capabilities,
+    CashLinkRequest, CreateQr, IssuedQr, OrderAtBank, Provider, ProviderError, QrRef,
+    RefundRequest, Refusal, StaticQrPayment, StaticQrRef, StaticQrRequest,
 };
 use crate::db::{self, Db};
 use async_trait::async_trait;
@@ -270,7 +272,16 @@ impl RaiffeisenBank {
         s: &RaiffeisenSettings,
         qr_id: &str,
     ) -> Result<Option<(RaiffeisenErrorCode, String)>, ProviderError> {
-        let url = format!("{}/sbp/v2/qrs/{qr_id}", s.base_url);
+        self.delete_at(s, &format!("/sbp/v2/qrs/{qr_id}")).await
+    }
+
+    /// `DELETE {path}`: `None` when the bank did it (200, an empty body), else the bank's error.
+    async fn delete_at(
+        &self,
+        s: &RaiffeisenSettings,
+        path: &str,
+    ) -> Result<Option<(RaiffeisenErrorCode, String)>, ProviderError> {
+        let url = format!("{}{path}", s.base_url);
         let (status, bytes) =
             send(self.http.delete(&url).bearer_auth(s.secret_key.expose())).await?;
         if status.is_success() && bytes.iter().all(u8::is_ascii_whitespace) {
@@ -386,6 +397,7 @@ pub fn register_request(merchant_id: &str, req: &CreateQr<'_>) -> RaiffeisenRegi
     }
 }
 
+/// Calls about cash-link payments go to the orders API (`orders.rs`); the rest is here.
 #[async_trait]
 impl Provider for RaiffeisenBank {
     fn module(&self) -> &'static str {
@@ -395,7 +407,7 @@ impl Provider for RaiffeisenBank {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             dynamic_qr: true,
-            cash_link: false,
+            cash_link: true,
             customer_presented_qr: false,
             partial_refund: true,
             callbacks: true,
@@ -420,6 +432,9 @@ impl Provider for RaiffeisenBank {
 
     #[tracing::instrument(skip_all, fields(order = %req.order_ref))]
     async fn create_qr(&self, req: &CreateQr<'_>) -> Result<IssuedQr, ProviderError> {
+        if let Some(link) = &req.cash_link {
+            return self.activate_link(req, link).await;
+        }
         let s = self.settings(req.store_id).await?;
         self.register(&s, &register_request(&s.sbp_merchant_id, req))
             .await
@@ -427,6 +442,9 @@ impl Provider for RaiffeisenBank {
 
     #[tracing::instrument(skip_all, fields(order = %req.order_ref))]
     async fn register_again(&self, req: &CreateQr<'_>) -> Result<OrderAtBank, ProviderError> {
+        if let Some(link) = &req.cash_link {
+            return self.order_again(req, link).await;
+        }
         match self.create_qr(req).await {
             Ok(qr) => Ok(OrderAtBank::Issued(qr)),
             // "A QR with this order number and successful payments is already registered".
@@ -442,12 +460,18 @@ impl Provider for RaiffeisenBank {
 
     #[tracing::instrument(skip_all, fields(qr_id = %qr.qr_id))]
     async fn payment_status(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
+        if qr.cash_link {
+            return self.order_status(qr).await;
+        }
         let s = self.settings(qr.store_id).await?;
         self.state_of(&s, qr).await
     }
 
     #[tracing::instrument(skip_all, fields(qr_id = %qr.qr_id))]
     async fn cancel_qr(&self, qr: &QrRef<'_>) -> Result<BankPaymentState, ProviderError> {
+        if qr.cash_link {
+            return self.cancel_order(qr).await;
+        }
         let s = self.settings(qr.store_id).await?;
         match self.delete_qr(&s, qr.qr_id).await? {
             None => Ok(BankPaymentState::Cancelled),
@@ -462,6 +486,9 @@ impl Provider for RaiffeisenBank {
 
     #[tracing::instrument(skip_all, fields(refund = %req.refund_ref))]
     async fn refund(&self, req: &RefundRequest<'_>) -> Result<BankRefundState, ProviderError> {
+        if req.cash_link {
+            return self.refund_order(req).await;
+        }
         let s = self.settings(req.store_id).await?;
         let body = RaiffeisenRefundRequest {
             amount: RaiffeisenAmount::from_kopecks(req.amount.kopecks()),
@@ -485,13 +512,16 @@ impl Provider for RaiffeisenBank {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(refund = %refund_ref))]
+    #[tracing::instrument(skip_all, fields(refund = %req.refund_ref))]
     async fn refund_status(
         &self,
-        store_id: i64,
-        refund_ref: &str,
+        req: &RefundRequest<'_>,
     ) -> Result<BankRefundState, ProviderError> {
-        let s = self.settings(store_id).await?;
+        if req.cash_link {
+            return self.order_refund_status(req).await;
+        }
+        let refund_ref = req.refund_ref;
+        let s = self.settings(req.store_id).await?;
         match self
             .call::<RaiffeisenRefundResponse>(
                 &s,
@@ -504,6 +534,11 @@ impl Provider for RaiffeisenBank {
             Reply::Ok(r) => Ok(refund_state(r.refund_status)),
             Reply::Error(code, message) => Err(rejected(&code, message)),
         }
+    }
+
+    #[tracing::instrument(skip_all, fields(store_id = req.store_id))]
+    async fn issue_cash_link(&self, req: &CashLinkRequest<'_>) -> Result<IssuedQr, ProviderError> {
+        self.register_cash_link(req).await
     }
 
     fn issues_static_qrs(&self) -> bool {
@@ -553,6 +588,7 @@ mod tests {
             expires_at: DateTime::parse_from_rfc3339("2026-11-29T18:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            cash_link: None,
         };
         let body = serde_json::to_string(&register_request("MA0000000552", &req)).unwrap();
         assert!(body.contains("\"amount\":1110.00"), "{body}");

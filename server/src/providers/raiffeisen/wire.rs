@@ -327,6 +327,10 @@ pub enum RaiffeisenErrorCode {
     RefundInsufficientFunds,
     RefundNotFound,
     WrongQrStatus,
+    /// Orders API (no `ERROR.` prefix): no such order at this merchant.
+    OrderNotFound,
+    /// Orders API: the order is paid, cancelled or expired already.
+    OrderHasFinalStatus,
     /// A code the documents do not list: refused all the same.
     Other(String),
 }
@@ -357,6 +361,8 @@ impl RaiffeisenErrorCode {
             "ERROR.REFUND_INSUFFICIENT_FUNDS" => Self::RefundInsufficientFunds,
             "ERROR.REFUND_NOT_FOUND" => Self::RefundNotFound,
             "ERROR.WRONG_QR_STATUS" => Self::WrongQrStatus,
+            "ORDER_NOT_FOUND" => Self::OrderNotFound,
+            "ORDER_HAS_FINAL_STATUS" => Self::OrderHasFinalStatus,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -375,6 +381,8 @@ impl RaiffeisenErrorCode {
             Self::RefundInsufficientFunds => "ERROR.REFUND_INSUFFICIENT_FUNDS",
             Self::RefundNotFound => "ERROR.REFUND_NOT_FOUND",
             Self::WrongQrStatus => "ERROR.WRONG_QR_STATUS",
+            Self::OrderNotFound => "ORDER_NOT_FOUND",
+            Self::OrderHasFinalStatus => "ORDER_HAS_FINAL_STATUS",
             Self::Other(code) => code,
         }
     }
@@ -393,8 +401,8 @@ impl RaiffeisenErrorCode {
             | Self::InvalidRequest
             | Self::Other(_) => O::Rejected(Refusal::Refused),
             Self::RefundInsufficientFunds => O::Rejected(Refusal::RefundExceedsPaid),
-            Self::NotFound | Self::RefundNotFound => O::NotFound,
-            Self::WrongQrStatus => O::AskState,
+            Self::NotFound | Self::RefundNotFound | Self::OrderNotFound => O::NotFound,
+            Self::WrongQrStatus | Self::OrderHasFinalStatus => O::AskState,
         }
     }
 
