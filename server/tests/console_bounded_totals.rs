@@ -61,7 +61,10 @@ fn shown(body: &str) -> ((String, String, String), bool) {
         "the totals line and the note agree"
     );
     let t = |id| text_of(body, id).unwrap();
-    ((t("total-count"), t("total-amount"), t("total-refunded")), partial)
+    (
+        (t("total-count"), t("total-amount"), t("total-refunded")),
+        partial,
+    )
 }
 
 fn exact<'a>(rows: impl Iterator<Item = &'a Row>) -> (String, String, String) {
@@ -138,7 +141,10 @@ async fn totals_past_the_cap_read_as_partial_while_the_list_and_csv_stay_whole(a
     assert_eq!(count, more_than);
     let real = exact(all.iter());
     let lower = amount.strip_prefix(at_least).unwrap().trim();
-    assert!(kopecks(lower) > 0 && kopecks(lower) < kopecks(&real.1), "{amount}");
+    assert!(
+        kopecks(lower) > 0 && kopecks(lower) < kopecks(&real.1),
+        "{amount}"
+    );
     assert!(refunded.starts_with(at_least), "{refunded}");
     assert!(body.contains(Msg::TotalsPartial.text(Lang::Ru)));
     // The list is the newest 50 of them all the same.
@@ -182,7 +188,7 @@ async fn totals_past_the_cap_read_as_partial_while_the_list_and_csv_stay_whole(a
     // looked for, and the page says so beside the box.
     assert_eq!("R7".len(), MIN_PREFIX - 2);
     let body = page("q=R7".into()).await;
-    assert_eq!(listed(&body), [short.payment_id.clone()]);
+    assert_eq!(listed(&body), std::slice::from_ref(&short.payment_id));
     assert_eq!(shown(&body), (exact(std::iter::once(short)), false));
     assert!(body.contains("data-testid=\"note-q\""));
     assert!(body.contains(Msg::TextExactOnly.text(Lang::Ru)));

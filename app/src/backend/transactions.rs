@@ -241,4 +241,12 @@ mod tests {
         assert_eq!(w("cancelled", false, 0), Some(Msg::StatusCancelled));
         assert_eq!(w("nope", false, 0), None);
     }
+
+    #[test]
+    fn the_short_text_note_names_the_length_the_server_uses() {
+        for lang in [crate::i18n::Lang::Ru, crate::i18n::Lang::En] {
+            let note = Msg::TextExactOnly.text(lang);
+            assert!(note.contains(&MIN_PREFIX.to_string()), "{note}");
+        }
+    }
 }

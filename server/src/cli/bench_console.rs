@@ -26,7 +26,11 @@ pub struct BenchConsoleArgs {
 
 pub async fn run(database_url: &str, args: BenchConsoleArgs) -> anyhow::Result<()> {
     let (base, db, server) = match &args.url {
-        Some(url) => (url.trim_end_matches('/').to_owned(), Db::connect(database_url).await?, None),
+        Some(url) => (
+            url.trim_end_matches('/').to_owned(),
+            Db::connect(database_url).await?,
+            None,
+        ),
         None => {
             let mut settings = Settings::new(database_url, "127.0.0.1:0".parse()?);
             settings.workers = false;
@@ -98,12 +102,14 @@ pub async fn run(database_url: &str, args: BenchConsoleArgs) -> anyhow::Result<(
     .await)?;
     let order_ref = order_ref.unwrap_or_else(|| "q0".into());
     let prefix = start_of(&order_ref, order_ref.len().saturating_sub(4).max(1));
-    let newest_ref: Option<String> = db::read!(&db, |c| sqlx::query_scalar(
+    let newest_ref: Option<String> = db::read!(&db, |c| {
+        sqlx::query_scalar(
         "select order_ref from payment where store_id = $1 order by created_at desc, payment_id desc limit 1"
     )
     .bind(store.store_id)
     .fetch_optional(c)
-    .await)?;
+    .await
+    })?;
     let newest_ref = newest_ref.unwrap_or_else(|| "q0".into());
     let receipt: Option<String> = db::read!(&db, |c| sqlx::query_scalar(
         "select receipt from payment where store_id = $1 and created_at < $2 \
@@ -150,10 +156,9 @@ pub async fn run(database_url: &str, args: BenchConsoleArgs) -> anyhow::Result<(
         .filter(|_| first.contains("data-testid=\"next-page\""))
         .map(|h| h[..h.find('"').unwrap_or(h.len())].replace("&amp;", "&"))
         .unwrap_or_else(|| "/console/transactions".into());
-    // Order refs of the seed are `q` + a time-ordered id: its first 3 characters after `q`
-    // change every ~12 days, the 4th every ~9 hours. So `q01` matches nearly all of them, the
-    // first 4 characters of today's refs about the last 12 days, the first 5 of a month-old
-    // ref about 9 hours of payments a month ago.
+    // Order refs of the seed are `q` + a time-ordered id (5 bits a character): `q01` and the
+    // first 4 characters of any ref match nearly all of them, the first 5 about 12 days of
+    // payments, the first 6 about 9 hours.
     let day = |d: chrono::NaiveDate| d.to_string();
     let cases = [
         ("(a) first page", "/console/transactions".to_owned()),
@@ -191,15 +196,15 @@ pub async fn run(database_url: &str, args: BenchConsoleArgs) -> anyhow::Result<(
         ),
         ("(d2) q=q01", "/console/transactions?q=q01".to_owned()),
         (
-            "(d3) 4 chars of today's ref",
+            "(d3) 4 chars (all refs)",
             format!("/console/transactions?q={}", start_of(&newest_ref, 4)),
         ),
         (
-            "(d4) 4 chars of a month-old",
-            format!("/console/transactions?q={}", start_of(&order_ref, 4)),
+            "(d4) 6 chars of a month-old",
+            format!("/console/transactions?q={}", start_of(&order_ref, 6)),
         ),
         (
-            "(d5) 5 chars of a month-old",
+            "(d5) 5 chars: 12 days, month-old",
             format!("/console/transactions?q={}", start_of(&order_ref, 5)),
         ),
         (
