@@ -5,10 +5,10 @@
 
 use crate::both_backends;
 use crate::helpers::TestApp;
-use crate::helpers::console::{Console, add_user, text_of};
+use crate::helpers::console::{Console, add_user, listed, text_of, totals_text};
 use crate::helpers::db::{Arg, execute, execute_with};
 use app::backend::transactions::MIN_PREFIX;
-use app::i18n::{Lang, Msg, format_money};
+use app::i18n::{Lang, Msg};
 use qrpay::cli::seed::{SeedArgs, seed};
 use qrpay::db::Db;
 use qrpay::db::payment_search::TOTALS_CAP;
@@ -35,15 +35,6 @@ async fn rows(app: &TestApp) -> Vec<Row> {
     .unwrap()
 }
 
-fn listed(body: &str) -> Vec<String> {
-    body.match_indices("data-payment-id=\"")
-        .map(|(i, m)| {
-            let rest = &body[i + m.len()..];
-            rest[..rest.find('"').unwrap()].to_owned()
-        })
-        .collect()
-}
-
 fn next_link(body: &str) -> Option<String> {
     body.contains("data-testid=\"next-page\"").then(|| {
         let head = body.split("data-testid=\"next-page\"").next().unwrap();
@@ -68,17 +59,7 @@ fn shown(body: &str) -> ((String, String, String), bool) {
 }
 
 fn exact<'a>(rows: impl Iterator<Item = &'a Row>) -> (String, String, String) {
-    let (mut n, mut a, mut r) = (0, 0, 0);
-    for row in rows {
-        n += 1;
-        a += row.amount;
-        r += row.refunded_amount;
-    }
-    (
-        n.to_string(),
-        format_money(a, Lang::Ru),
-        format_money(r, Lang::Ru),
-    )
+    totals_text(rows.map(|r| (r.amount, r.refunded_amount)))
 }
 
 /// The kopecks of `1 234,56 ₽`.

@@ -91,35 +91,26 @@ pub async fn run(database_url: &str, args: BenchConsoleArgs) -> anyhow::Result<(
         .first()
         .map(|t| t.0)
         .ok_or_else(|| anyhow::anyhow!("the store has no till; run `qrpay seed` first"))?;
-    let month_ago = db::now() - TimeDelta::days(30);
-    let order_ref: Option<String> = db::read!(&db, |c| sqlx::query_scalar(
-        "select order_ref from payment where store_id = $1 and created_at < $2 \
-         order by created_at desc, payment_id desc limit 1"
-    )
-    .bind(store.store_id)
-    .bind(month_ago)
-    .fetch_optional(c)
-    .await)?;
-    let order_ref = order_ref.unwrap_or_else(|| "q0".into());
+    // The order ref and receipt of the store's last payment before `t`.
+    let last_before = |t: chrono::DateTime<chrono::Utc>| {
+        let db = &db;
+        async move {
+            let row: Option<(String, String)> = db::read!(db, |c| {
+                sqlx::query_as(
+                "select order_ref, receipt from payment where store_id = $1 and created_at < $2 \
+                 order by created_at desc, payment_id desc limit 1"
+            )
+            .bind(store.store_id)
+            .bind(t)
+            .fetch_optional(c)
+            .await
+            })?;
+            Ok::<_, sqlx::Error>(row.unwrap_or_else(|| ("q0".into(), "01-000001".into())))
+        }
+    };
+    let (order_ref, receipt) = last_before(db::now() - TimeDelta::days(30)).await?;
+    let (newest_ref, _) = last_before(db::now() + TimeDelta::days(1)).await?;
     let prefix = start_of(&order_ref, order_ref.len().saturating_sub(4).max(1));
-    let newest_ref: Option<String> = db::read!(&db, |c| {
-        sqlx::query_scalar(
-        "select order_ref from payment where store_id = $1 order by created_at desc, payment_id desc limit 1"
-    )
-    .bind(store.store_id)
-    .fetch_optional(c)
-    .await
-    })?;
-    let newest_ref = newest_ref.unwrap_or_else(|| "q0".into());
-    let receipt: Option<String> = db::read!(&db, |c| sqlx::query_scalar(
-        "select receipt from payment where store_id = $1 and created_at < $2 \
-         order by created_at desc, payment_id desc limit 1"
-    )
-    .bind(store.store_id)
-    .bind(month_ago)
-    .fetch_optional(c)
-    .await)?;
-    let receipt = receipt.unwrap_or_else(|| "01-000001".into());
     let today = db::now().with_timezone(&tz).date_naive();
     let week_ago = today - TimeDelta::days(6);
     println!(
