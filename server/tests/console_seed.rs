@@ -5,9 +5,8 @@
 
 use crate::both_backends;
 use crate::helpers::TestApp;
-use crate::helpers::console::{Console, add_user};
+use crate::helpers::console::{Console, add_user, totals_text};
 use crate::helpers::db::{Arg, execute_with, scalar};
-use app::i18n::{Lang, format_money};
 use qrpay::cli::seed::{SeedArgs, seed};
 use qrpay::db::{self, Db};
 
@@ -65,17 +64,7 @@ fn shown(body: &str) -> (String, String, String) {
 }
 
 fn expected<'a>(rows: impl Iterator<Item = &'a Row>) -> (String, String, String) {
-    let (mut n, mut a, mut r) = (0, 0, 0);
-    for row in rows {
-        n += 1;
-        a += row.amount;
-        r += row.refunded_amount;
-    }
-    (
-        n.to_string(),
-        format_money(a, Lang::Ru),
-        format_money(r, Lang::Ru),
-    )
+    totals_text(rows.map(|r| (r.amount, r.refunded_amount)))
 }
 
 async fn seeded_history_looks_real_and_the_console_totals_add_up(app: TestApp) {

@@ -3,7 +3,7 @@
 
 use crate::both_backends;
 use crate::console_support::{ask, confirm};
-use crate::helpers::console::{Console, add_user, text_of, urlencode};
+use crate::helpers::console::{Console, add_user, listed, text_of, urlencode};
 use crate::helpers::{TestApp, new_key};
 use app::error::ConsoleError;
 use app::i18n::Msg;
@@ -23,16 +23,6 @@ async fn payment(app: &TestApp, amount: i64, receipt: &str, pay: bool) -> String
         assert_eq!(app.pay(&id).await.body["status"], "paid");
     }
     id
-}
-
-/// The payment ids listed on a page, in order.
-fn listed(body: &str) -> Vec<String> {
-    body.match_indices("data-payment-id=\"")
-        .map(|(i, m)| {
-            let rest = &body[i + m.len()..];
-            rest[..rest.find('"').unwrap()].to_owned()
-        })
-        .collect()
 }
 
 async fn refund_count(app: &TestApp, payment_id: &str) -> usize {

@@ -8,6 +8,7 @@ mod backup;
 mod bad_input;
 mod cli_audit;
 mod console;
+mod console_bounded_totals;
 mod console_dashboard;
 mod console_modules;
 mod console_reconcile;

@@ -17,6 +17,11 @@ pub const STATUSES: [&str; 8] = [
     "unknown",
 ];
 
+/// The shortest search text matched as the start of an order ref, QR id or bank transaction
+/// id; a shorter one is matched exactly (receipt, payment id) and the page says so beside the
+/// box (`Msg::TextExactOnly` names this number). Shorter starts match nearly every order ref.
+pub const MIN_PREFIX: usize = 4;
+
 /// One line of the transactions list, times already in the store's time zone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TransactionRow {
@@ -135,6 +140,12 @@ pub struct TransactionPage {
     pub total_count: i64,
     pub total_amount: i64,
     pub total_refunded: i64,
+    /// The totals added up only part of the matching payments (an amount range or a text
+    /// matching more than the server adds up): the count is that many, and more match; the
+    /// sums are lower bounds. The page says so.
+    pub totals_capped: bool,
+    /// The search text is shorter than [`MIN_PREFIX`]: matched exactly only.
+    pub text_exact_only: bool,
     /// The `after` cursor of the next page, when there is one.
     pub next: Option<String>,
 }
@@ -244,5 +255,13 @@ mod tests {
         assert_eq!(w("unknown", false, 0), Some(Msg::StatusUnknown));
         assert_eq!(w("cancelled", false, 0), Some(Msg::StatusCancelled));
         assert_eq!(w("nope", false, 0), None);
+    }
+
+    #[test]
+    fn the_short_text_note_names_the_length_the_server_uses() {
+        for lang in [crate::i18n::Lang::Ru, crate::i18n::Lang::En] {
+            let note = Msg::TextExactOnly.text(lang);
+            assert!(note.contains(&MIN_PREFIX.to_string()), "{note}");
+        }
     }
 }

@@ -45,6 +45,14 @@ macro_rules! transactions_keys {
             BadMoney,
             BadCursor,
             TextTooLong,
+            // Beside the search box: a text shorter than `MIN_PREFIX` is matched exactly only.
+            TextExactOnly,
+            // Before a capped count: «более 10000».
+            TotalMoreThan,
+            // Before a capped sum: «не менее 1 234,00 ₽».
+            TotalAtLeast,
+            // Under capped totals: they are partial; narrow the filter for exact ones.
+            TotalsPartial,
             Payment,
             BackToList,
             Paid,

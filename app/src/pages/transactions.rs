@@ -1,6 +1,6 @@
 //! «Транзакции»: the store's payments, newest first, filtered by a GET form (works without
 //! JavaScript), one page at a time («Дальше» carries the last row's time and id), with the
-//! totals of the filter and a CSV export of it.
+//! totals of the filter (marked partial when the server capped them) and a CSV export of it.
 
 use crate::api::transactions::search_transactions;
 use crate::backend::transactions::STATUSES;
@@ -38,6 +38,11 @@ pub fn TransactionsPage() -> impl IntoView {
                                 let err = |name: &'static str| errors.error(name).map(|m| view! {
                                     <p class="field-error" data-testid=format!("error-{name}")>{m.text(lang)}</p>
                                 });
+                                // Capped totals are lower bounds and read as such: «более 10000», «не менее …».
+                                let capped = page.totals_capped;
+                                let at_least = move |word: Msg, figure: String| {
+                                    if capped { format!("{} {figure}", word.text(lang)) } else { figure }
+                                };
                                 let filter = query.filter_query();
                                 let csv = if filter.is_empty() { "/console/transactions.csv".to_owned() } else { format!("/console/transactions.csv?{filter}") };
                                 let next = page.next.clone().map(|n| {
@@ -93,6 +98,9 @@ pub fn TransactionsPage() -> impl IntoView {
                                             <input type="checkbox" name="test" value="1" checked=query.include_test() data-testid="filter-test"/>
                                             {Msg::FilterTestInTotals.text(lang)}
                                         </label>
+                                        {page.text_exact_only.then(|| view! {
+                                            <p class="field-note" data-testid="note-q">{Msg::TextExactOnly.text(lang)}</p>
+                                        })}
                                         {err("after")}
                                         <div class="actions">
                                             <button type="submit" data-testid="filter-apply">{Msg::FilterApply.text(lang)}</button>
@@ -100,15 +108,18 @@ pub fn TransactionsPage() -> impl IntoView {
                                             <a href=csv data-testid="export-csv">{Msg::ExportCsv.text(lang)}</a>
                                         </div>
                                     </form>
-                                    <p class="totals" data-testid="totals">
-                                        {Msg::TotalCount.text(lang)} ": " <b data-testid="total-count">{page.total_count}</b> " · "
-                                        {Msg::TotalAmount.text(lang)} ": " <b data-testid="total-amount">{format_money(page.total_amount, lang)}</b> " · "
-                                        {Msg::TotalRefunded.text(lang)} ": " <b data-testid="total-refunded">{format_money(page.total_refunded, lang)}</b>
+                                    <p class="totals" data-testid="totals" data-partial=page.totals_capped.to_string()>
+                                        {Msg::TotalCount.text(lang)} ": " <b data-testid="total-count">{at_least(Msg::TotalMoreThan, page.total_count.to_string())}</b> " · "
+                                        {Msg::TotalAmount.text(lang)} ": " <b data-testid="total-amount">{at_least(Msg::TotalAtLeast, format_money(page.total_amount, lang))}</b> " · "
+                                        {Msg::TotalRefunded.text(lang)} ": " <b data-testid="total-refunded">{at_least(Msg::TotalAtLeast, format_money(page.total_refunded, lang))}</b>
                                         " · "
                                         <span data-testid="totals-test">
                                             {if query.include_test() { Msg::DashTestIncluded.text(lang) } else { Msg::DashTestExcluded.text(lang) }}
                                         </span>
                                     </p>
+                                    {page.totals_capped.then(|| view! {
+                                        <p class="field-note" data-testid="totals-partial">{Msg::TotalsPartial.text(lang)}</p>
+                                    })}
                                     {if page.rows.is_empty() {
                                         view! { <p data-testid="no-transactions">{Msg::NoTransactions.text(lang)}</p> }.into_any()
                                     } else {

@@ -303,7 +303,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> anyhow::Result<Seeded> {
 
     // The per-day totals of the new stores, so the console's first look is fast.
     for s in &stores {
-        db::payment_search::refresh_days(db, s.store_id, tz, db::now()).await?;
+        db::payment_day::refresh_days(db, s.store_id, tz, db::now()).await?;
     }
     db::seed::analyze(db).await?;
     Ok(out)

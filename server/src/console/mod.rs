@@ -189,7 +189,7 @@ async fn transactions_csv(backend: Arc<ConsoleBackend>, req: Request) -> Respons
         query.set(k, v);
     }
     match backend.transactions_csv(&actor, &query).await {
-        Ok(csv) => (
+        Ok(chunks) => (
             [
                 (
                     header::CONTENT_TYPE,
@@ -200,7 +200,11 @@ async fn transactions_csv(backend: Arc<ConsoleBackend>, req: Request) -> Respons
                     HeaderValue::from_static("attachment; filename=\"transactions.csv\""),
                 ),
             ],
-            csv,
+            // A failure mid-way ends the body early (the download then fails, never looks
+            // complete); it is logged where it happened.
+            Body::from_stream(futures::StreamExt::map(chunks, |chunk| {
+                chunk.map_err(|_| std::io::Error::other("the CSV export failed"))
+            })),
         )
             .into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),

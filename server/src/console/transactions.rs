@@ -29,15 +29,31 @@ impl TransactionsPort for ConsoleBackend {
         let tills = db::till::store_tills(&self.db, store.store_id)
             .await
             .map_err(internal)?;
-        let parsed = parse_query(query, tz, &tills);
-        let mut rows = db::payment_search::search_payments(
-            &self.db,
-            store.store_id,
-            &parsed.filter,
-            parsed.after.as_ref(),
-            TRANSACTIONS_PAGE + 1,
+        let mut parsed = parse_query(query, tz, &tills);
+        let f = &mut parsed.filter;
+        f.text_is_broad = db::payment_search::text_is_broad(&self.db, store.store_id, f)
+            .await
+            .map_err(internal)?;
+        // The totals and the rows are independent reads: on two connections at once, a filter
+        // whose both are slow (a sparse amount range walks the store's index for each) costs
+        // the slower of the two, not their sum.
+        let f = &parsed.filter;
+        let (totals, mut rows) = tokio::try_join!(
+            db::payment_search::payment_totals(
+                &self.db,
+                store.store_id,
+                tz,
+                f,
+                query.include_test()
+            ),
+            db::payment_search::search_payments(
+                &self.db,
+                store.store_id,
+                f,
+                parsed.after.as_ref(),
+                TRANSACTIONS_PAGE + 1,
+            )
         )
-        .await
         .map_err(internal)?;
         let next = if rows.len() as i64 > TRANSACTIONS_PAGE {
             rows.truncate(TRANSACTIONS_PAGE as usize);
@@ -45,15 +61,6 @@ impl TransactionsPort for ConsoleBackend {
         } else {
             None
         };
-        let (total_count, total_amount, total_refunded) = db::payment_search::payment_totals(
-            &self.db,
-            store.store_id,
-            tz,
-            &parsed.filter,
-            query.include_test(),
-        )
-        .await
-        .map_err(internal)?;
         Ok(TransactionPage {
             store_name: store.name,
             time_zone: tz.name().to_owned(),
@@ -63,9 +70,11 @@ impl TransactionsPort for ConsoleBackend {
                 .into_iter()
                 .map(|(id, name)| (id.to_string(), name))
                 .collect(),
-            total_count,
-            total_amount,
-            total_refunded,
+            total_count: totals.count,
+            total_amount: totals.amount,
+            total_refunded: totals.refunded,
+            totals_capped: totals.capped,
+            text_exact_only: parsed.filter.text_exact_only,
             next,
         })
     }
@@ -154,63 +163,88 @@ impl TransactionsPort for ConsoleBackend {
     }
 }
 
+/// The CSV export as it is sent: a chunk per batch of rows (never the whole export in memory).
+pub type CsvChunks = futures::stream::BoxStream<'static, Result<String, ConsoleError>>;
+
 impl ConsoleBackend {
     /// The whole filter (the `after` cursor and bad fields ignored) as CSV: `;`-separated, a
-    /// header row, amounts as `1234.56`, times in the store's time zone.
+    /// header row, amounts as `1234.56`, times in the store's time zone. Streamed: each chunk
+    /// is one batch of [`CSV_BATCH`] rows read after the last one's keyset cursor, so a
+    /// million-row export holds one batch in memory, not the million.
     pub async fn transactions_csv(
         &self,
         actor: &Actor,
         query: &TransactionQuery,
-    ) -> Result<String, ConsoleError> {
+    ) -> Result<CsvChunks, ConsoleError> {
         let (store, tz) = self.store(actor).await?;
         let tills = db::till::store_tills(&self.db, store.store_id)
             .await
             .map_err(internal)?;
-        let parsed = parse_query(query, tz, &tills);
-        let mut out = String::from(
-            "created_at;payment_id;status;amount;refunded;receipt;till;order_ref;qr_id;bank_transaction_id;test\r\n",
-        );
-        let mut after = None;
-        loop {
-            let rows = db::payment_search::search_payments(
-                &self.db,
-                store.store_id,
-                &parsed.filter,
-                after.as_ref(),
-                CSV_BATCH,
-            )
+        let mut filter = parse_query(query, tz, &tills).filter;
+        filter.text_is_broad = db::payment_search::text_is_broad(&self.db, store.store_id, &filter)
             .await
             .map_err(internal)?;
-            let full = rows.len() as i64 == CSV_BATCH;
-            for r in &rows {
-                let fields = [
-                    r.created_at
-                        .with_timezone(&tz)
-                        .format("%Y-%m-%d %H:%M:%S")
-                        .to_string(),
-                    r.payment_id.clone(),
-                    r.status.clone(),
-                    csv_amount(r.amount),
-                    csv_amount(r.refunded_amount),
-                    r.receipt.clone(),
-                    r.till_name.clone(),
-                    r.order_ref.clone(),
-                    r.qr_id.clone().unwrap_or_default(),
-                    r.bank_transaction_id.clone().unwrap_or_default(),
-                    // A test module moved no money: a spreadsheet must be able to leave it out.
-                    r.test.to_string(),
-                ];
-                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-                out.push_str(&line.join(";"));
-                out.push_str("\r\n");
+        let header = String::from(
+            "created_at;payment_id;status;amount;refunded;receipt;till;order_ref;qr_id;bank_transaction_id;test\r\n",
+        );
+        let (db, store_id) = (self.db.clone(), store.store_id);
+        // State: the cursor after the last batch, `None` once the last batch was sent.
+        let batches = futures::stream::try_unfold(Some(None), move |cursor| {
+            let (db, filter) = (db.clone(), filter.clone());
+            async move {
+                let Some(after) = cursor else {
+                    return Ok(None);
+                };
+                let rows = db::payment_search::search_payments(
+                    &db,
+                    store_id,
+                    &filter,
+                    Option::as_ref(&after),
+                    CSV_BATCH,
+                )
+                .await
+                .map_err(internal)?;
+                if rows.is_empty() {
+                    return Ok(None);
+                }
+                let next = (rows.len() as i64 == CSV_BATCH)
+                    .then(|| rows.last().map(|r| (r.created_at, r.payment_id.clone())));
+                Ok(Some((csv_lines(&rows, tz), next)))
             }
-            match rows.last() {
-                Some(last) if full => after = Some((last.created_at, last.payment_id.clone())),
-                _ => break,
-            }
-        }
-        Ok(out)
+        });
+        use futures::StreamExt;
+        Ok(futures::stream::once(async { Ok(header) })
+            .chain(batches)
+            .boxed())
     }
+}
+
+/// The CSV lines of `rows`, each ending in `\r\n`.
+fn csv_lines(rows: &[db::payment_search::TransactionRow], tz: chrono_tz::Tz) -> String {
+    let mut out = String::with_capacity(rows.len() * 160);
+    for r in rows {
+        let fields = [
+            r.created_at
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            r.payment_id.clone(),
+            r.status.clone(),
+            csv_amount(r.amount),
+            csv_amount(r.refunded_amount),
+            r.receipt.clone(),
+            r.till_name.clone(),
+            r.order_ref.clone(),
+            r.qr_id.clone().unwrap_or_default(),
+            r.bank_transaction_id.clone().unwrap_or_default(),
+            // A test module moved no money: a spreadsheet must be able to leave it out.
+            r.test.to_string(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(";"));
+        out.push_str("\r\n");
+    }
+    out
 }
 
 /// Why a late payment is late (the status it had when the money came) and what qrpay did.
@@ -363,6 +397,7 @@ fn parse_query(q: &TransactionQuery, tz: chrono_tz::Tz, tills: &[(i64, String)])
         if q.q.chars().count() > 128 {
             bad("q", Msg::TextTooLong);
         } else {
+            f.text_exact_only = q.q.chars().count() < app::backend::transactions::MIN_PREFIX;
             f.text = Some(q.q.clone());
         }
     }

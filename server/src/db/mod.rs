@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod notify;
 pub mod outbox;
 pub mod payment;
+pub mod payment_day;
 pub mod payment_event;
 pub mod payment_search;
 pub mod payment_type;

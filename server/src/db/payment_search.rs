@@ -1,7 +1,9 @@
 //! The console's view of the payments: the filtered, paged search of the transactions page
-//! with its totals (added up per closed day in `payment_day`), and the dashboard's figures
-//! (paid per day, pending now, late payments still to refund).
+//! with its totals (added up per closed day in `payment_day`, or bounded to [`TOTALS_CAP`]
+//! payments where no per-day sum covers the filter), and the dashboard's figures (paid per
+//! day, pending now, late payments still to refund).
 
+use super::payment_day::{day_start, refresh_days};
 use super::{Db, read};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -40,6 +42,33 @@ pub struct PaymentFilter {
     pub max_amount: Option<i64>,
     /// Exact receipt or payment id, or the start of an order ref, QR id or bank transaction id.
     pub text: Option<String>,
+    /// The text is matched exactly only (receipt, payment id), not as a start: the console
+    /// sets it for texts shorter than [`MIN_PREFIX`].
+    pub text_exact_only: bool,
+    /// The text matches more than [`TOTALS_CAP`] payments of the store ([`text_is_broad`]):
+    /// read the store's payments in date order and check the text on each, rather than
+    /// gather every match from the references' indexes and sort them.
+    pub text_is_broad: bool,
+}
+
+/// The shortest text matched as the start of a reference. Shorter texts match nearly every
+/// order ref (they begin with the same time digits) and would bury an exact receipt.
+pub const MIN_PREFIX: usize = 4;
+
+/// Where no per-day sum covers a filter (an amount range, a text), its totals add up at most
+/// this many payments: past it they are lower bounds ([`Totals::capped`]) and the page says
+/// so. What that costs is bounded by it, whatever the history's size.
+pub const TOTALS_CAP: i64 = 10_000;
+
+/// Count, amount and refunded amount of the payments a filter matches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub count: i64,
+    pub amount: i64,
+    pub refunded: i64,
+    /// More than [`TOTALS_CAP`] payments match: `count` is the cap and the sums are of the
+    /// first payments found beyond it (lower bounds of the real ones).
+    pub capped: bool,
 }
 
 enum Bind {
@@ -58,9 +87,10 @@ fn filter_sql(
     after: Option<&(DateTime<Utc>, String)>,
 ) -> (String, Vec<Bind>) {
     let mut binds = vec![Bind::Int(store_id)];
-    // With a text, the search must start from the references' indexes; SQLite without
-    // statistics would rather walk the store's index in date order (`+` hides it from it).
-    let mut sql = String::from(if f.text.is_some() && !pg {
+    // With a text matched by few payments, the search must start from the references'
+    // indexes; SQLite without statistics would rather walk the store's index in date order
+    // (`+` hides it from it). A broad text is best checked on that walk.
+    let mut sql = String::from(if f.text.is_some() && !f.text_is_broad && !pg {
         "+p.store_id = $1"
     } else {
         "p.store_id = $1"
@@ -96,7 +126,13 @@ fn filter_sql(
             Bind::Text(id.clone()),
         );
     }
-    if let Some(q) = &f.text {
+    if let Some(q) = f.text.as_ref().filter(|_| f.text_exact_only) {
+        binds.push(Bind::Text(q.clone()));
+        let a = binds.len();
+        sql.push_str(&format!(
+            " and ((p.store_id = $1 and p.receipt = ${a}) or p.payment_id = ${a})"
+        ));
+    } else if let Some(q) = &f.text {
         // Receipt and payment id: exact. Order ref, QR id, bank transaction id: prefix, as a
         // range in byte order (PostgreSQL: `collate "C"`, whatever the database's collation),
         // so each is one index range (indexes of migration 0008).
@@ -170,16 +206,60 @@ fn prefix_end(q: &str) -> String {
     format!("{q}\u{0}")
 }
 
-/// Count, amount and refunded amount of the payments matching `cond`.
-async fn scan_totals(db: &Db, cond: &str, binds: &[Bind]) -> Result<(i64, i64, i64), sqlx::Error> {
+/// Count, amount and refunded amount of the payments matching `cond`; with a `cap`, of at most
+/// `cap + 1` of them (any ones: the first the plan finds).
+async fn scan_totals(
+    db: &Db,
+    cond: &str,
+    binds: &[Bind],
+    cap: Option<i64>,
+) -> Result<Totals, sqlx::Error> {
+    let from = match cap {
+        None => "payment p".to_owned(),
+        Some(n) => format!(
+            "(select p.amount, p.refunded_amount from payment p where {cond} limit {}) p",
+            n + 1
+        ),
+    };
+    let cond = if cap.is_some() { "true" } else { cond };
     let sql = format!(
         "select count(*), cast(coalesce(sum(p.amount), 0) as bigint), \
                 cast(coalesce(sum(p.refunded_amount), 0) as bigint) \
-         from payment p where {cond}"
+         from {from} where {cond}"
     );
-    read!(db, |c| bind_all!(sqlx::query_as(&sql), binds)
+    let (count, amount, refunded): (i64, i64, i64) =
+        read!(db, |c| bind_all!(sqlx::query_as(&sql), binds)
+            .fetch_one(c)
+            .await)?;
+    let capped = cap.is_some_and(|n| count > n);
+    Ok(Totals {
+        count: if capped { count - 1 } else { count },
+        amount,
+        refunded,
+        capped,
+    })
+}
+
+/// Whether the filter's text alone matches more than [`TOTALS_CAP`] payments of the store
+/// (counted from the references' indexes, at most that many + 1): then the list and the
+/// totals walk the store's payments in date order instead (see [`PaymentFilter::text_is_broad`]).
+pub async fn text_is_broad(db: &Db, store_id: i64, f: &PaymentFilter) -> Result<bool, sqlx::Error> {
+    if f.text.is_none() || f.text_exact_only {
+        return Ok(false);
+    }
+    let only_text = PaymentFilter {
+        text: f.text.clone(),
+        ..Default::default()
+    };
+    let (cond, binds) = filter_sql(is_pg(db), store_id, &only_text, None);
+    let sql = format!(
+        "select count(*) from (select 1 from payment p where {cond} limit {}) p",
+        TOTALS_CAP + 1
+    );
+    let n: i64 = read!(db, |c| bind_all!(sqlx::query_scalar(&sql), &binds)
         .fetch_one(c)
-        .await)
+        .await)?;
+    Ok(n > TOTALS_CAP)
 }
 
 /// How many payments match the filter, their amount and what was refunded of them; test
@@ -187,15 +267,16 @@ async fn scan_totals(db: &Db, cond: &str, binds: &[Bind]) -> Result<(i64, i64, i
 ///
 /// A filter by status, till and whole days of the store's time zone (`tz`) — the page without
 /// a filter, too — adds up the per-day totals of closed days (`payment_day`) and scans only
-/// the payments since (at most a day and two hours of them): the cost does not grow with the
-/// history. A filter by amount or text scans the payments it matches.
+/// the payments since (at most a day and two hours of them): exact, and the cost does not grow
+/// with the history. A filter by amount or text adds up at most [`TOTALS_CAP`] of the
+/// payments it matches ([`Totals::capped`] past that).
 pub async fn payment_totals(
     db: &Db,
     store_id: i64,
     tz: chrono_tz::Tz,
     f: &PaymentFilter,
     include_test: bool,
-) -> Result<(i64, i64, i64), sqlx::Error> {
+) -> Result<Totals, sqlx::Error> {
     let pg = is_pg(db);
     let real = if include_test { "" } else { " and not p.test" };
     let local_day = |t: DateTime<Utc>| {
@@ -207,7 +288,7 @@ pub async fn payment_totals(
     let whole_days = !matches!(from_day, Some(None)) && !matches!(until_day, Some(None));
     if f.min_amount.is_some() || f.max_amount.is_some() || f.text.is_some() || !whole_days {
         let (cond, binds) = filter_sql(pg, store_id, f, None);
-        return scan_totals(db, &format!("{cond}{real}"), &binds).await;
+        return scan_totals(db, &format!("{cond}{real}"), &binds, Some(TOTALS_CAP)).await;
     }
     let rolled_until = refresh_days(db, store_id, tz, super::now()).await?;
     let (from_day, until_day) = (from_day.flatten(), until_day.flatten());
@@ -244,190 +325,19 @@ pub async fn payment_totals(
 
     // The payments since: created at or after the start of `rolled_until` (and the filter).
     let live_from = day_start(tz, rolled_until);
-    let mut live = (0, 0, 0);
+    let mut live = Totals::default();
     if f.until.is_none_or(|u| u > live_from) {
         let mut lf = f.clone();
         lf.from = Some(f.from.map_or(live_from, |t| t.max(live_from)));
         let (cond, binds) = filter_sql(pg, store_id, &lf, None);
-        live = scan_totals(db, &format!("{cond}{real}"), &binds).await?;
+        live = scan_totals(db, &format!("{cond}{real}"), &binds, None).await?;
     }
-    Ok((closed.0 + live.0, closed.1 + live.1, closed.2 + live.2))
-}
-
-/// The first instant of the local day `d` in `tz`.
-fn day_start(tz: chrono_tz::Tz, d: NaiveDate) -> DateTime<Utc> {
-    use chrono::TimeZone;
-    let midnight = d.and_hms_opt(0, 0, 0).expect("BUG: midnight exists");
-    tz.from_local_datetime(&midnight)
-        .earliest()
-        .unwrap_or_else(|| tz.from_utc_datetime(&midnight))
-        .with_timezone(&Utc)
-}
-
-/// Days that ended this long ago are added up. A payment changed later than
-/// [`LATE_CHANGE`] after its creation is noted by the trigger of migration 0008; this margin is
-/// larger, so every payment of an added-up day is older than that when it is added up.
-const CLOSED_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(2);
-/// Keep in step with the trigger `payment_day_late_change` (one hour).
-#[allow(dead_code)]
-const LATE_CHANGE: chrono::TimeDelta = chrono::TimeDelta::hours(1);
-
-#[derive(sqlx::FromRow)]
-struct DayState {
-    time_zone: String,
-    rolled_until: NaiveDate,
-}
-
-/// The work of [`refresh_days`], inside one write transaction (the state row is locked first,
-/// so two refreshes of a store run one after the other).
-macro_rules! roll_days_body {
-    ($c:ident, $store_id:ident, $tz:ident, $target:ident) => {{
-        sqlx::query(
-            "insert into payment_day_state (store_id, time_zone, rolled_until) values ($1, '', $2) \
-             on conflict (store_id) do nothing",
-        )
-        .bind($store_id)
-        .bind($target)
-        .execute(&mut *$c)
-        .await?;
-        // A no-op update takes the row lock on PostgreSQL (SQLite has one writer anyway).
-        sqlx::query("update payment_day_state set time_zone = time_zone where store_id = $1")
-            .bind($store_id)
-            .execute(&mut *$c)
-            .await?;
-        let state: DayState = sqlx::query_as(
-            "select time_zone, rolled_until from payment_day_state where store_id = $1",
-        )
-        .bind($store_id)
-        .fetch_one(&mut *$c)
-        .await?;
-        let mut days: std::collections::BTreeSet<NaiveDate> = Default::default();
-        let from = if state.time_zone == $tz.name() {
-            state.rolled_until
-        } else {
-            // New, or the store's time zone changed: add up every day again.
-            sqlx::query("delete from payment_day where store_id = $1")
-                .bind($store_id)
-                .execute(&mut *$c)
-                .await?;
-            let first: Option<DateTime<Utc>> =
-                sqlx::query_scalar("select min(created_at) from payment where store_id = $1")
-                    .bind($store_id)
-                    .fetch_one(&mut *$c)
-                    .await?;
-            first.map_or($target, |t| t.with_timezone(&$tz).date_naive())
-        };
-        let mut d = from;
-        while d < $target {
-            days.insert(d);
-            d = d.succ_opt().expect("BUG: dates end in 262143");
-        }
-        let dirty: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
-            "select payment_day_dirty_id, created_at from payment_day_dirty where store_id = $1 \
-             order by payment_day_dirty_id limit 10000",
-        )
-        .bind($store_id)
-        .fetch_all(&mut *$c)
-        .await?;
-        for (_, at) in &dirty {
-            let day = at.with_timezone(&$tz).date_naive();
-            if day < from {
-                days.insert(day);
-            }
-        }
-        for day in days.into_iter().filter(|d| *d < $target.max(from)) {
-            let rows: Vec<(i64, String, bool, i64, i64, i64)> = sqlx::query_as(
-                "select till_id, status, test, count(*), cast(sum(amount) as bigint), \
-                        cast(sum(refunded_amount) as bigint) \
-                 from payment where store_id = $1 and created_at >= $2 and created_at < $3 \
-                 group by till_id, status, test",
-            )
-            .bind($store_id)
-            .bind(day_start($tz, day))
-            .bind(day_start($tz, day.succ_opt().expect("BUG: dates end in 262143")))
-            .fetch_all(&mut *$c)
-            .await?;
-            sqlx::query("delete from payment_day where store_id = $1 and day = $2")
-                .bind($store_id)
-                .bind(day)
-                .execute(&mut *$c)
-                .await?;
-            for (till_id, status, test, n, amount, refunded) in rows {
-                sqlx::query(
-                    "insert into payment_day (store_id, day, till_id, status, test, payments, amount, refunded) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind($store_id)
-                .bind(day)
-                .bind(till_id)
-                .bind(status)
-                .bind(test)
-                .bind(n)
-                .bind(amount)
-                .bind(refunded)
-                .execute(&mut *$c)
-                .await?;
-            }
-        }
-        if let Some((last, _)) = dirty.last() {
-            sqlx::query(
-                "delete from payment_day_dirty where store_id = $1 and payment_day_dirty_id <= $2",
-            )
-            .bind($store_id)
-            .bind(*last)
-            .execute(&mut *$c)
-            .await?;
-        }
-        let rolled = $target.max(from);
-        sqlx::query(
-            "update payment_day_state set time_zone = $2, rolled_until = $3 where store_id = $1",
-        )
-        .bind($store_id)
-        .bind($tz.name())
-        .bind(rolled)
-        .execute(&mut *$c)
-        .await?;
-        Ok::<NaiveDate, sqlx::Error>(rolled)
-    }};
-}
-
-/// Brings the store's per-day totals up to date: adds up the days that closed since the last
-/// call, and again the days of payments changed late (`payment_day_dirty`). Returns the first
-/// day not added up (the totals of the days before it are in `payment_day`). Cheap when there
-/// is nothing to do: two index look-ups on the read pool.
-pub async fn refresh_days(
-    db: &Db,
-    store_id: i64,
-    tz: chrono_tz::Tz,
-    now: DateTime<Utc>,
-) -> Result<NaiveDate, sqlx::Error> {
-    let target = (now - CLOSED_AFTER).with_timezone(&tz).date_naive();
-    let (state, dirty): (Option<DayState>, bool) = read!(db, |c| {
-        let state = sqlx::query_as(
-            "select time_zone, rolled_until from payment_day_state where store_id = $1",
-        )
-        .bind(store_id)
-        .fetch_optional(c)
-        .await?;
-        let dirty: Option<i64> = sqlx::query_scalar(
-            "select payment_day_dirty_id from payment_day_dirty where store_id = $1 limit 1",
-        )
-        .bind(store_id)
-        .fetch_optional(c)
-        .await?;
-        Ok::<_, sqlx::Error>((state, dirty.is_some()))
-    })?;
-    if let Some(s) = &state
-        && s.time_zone == tz.name()
-        && s.rolled_until >= target
-        && !dirty
-    {
-        return Ok(s.rolled_until);
-    }
-    let mut tx = db.begin().await?;
-    let rolled = super::in_tx!(&mut tx, |c| roll_days_body!(c, store_id, tz, target))?;
-    tx.commit().await?;
-    Ok(rolled)
+    Ok(Totals {
+        count: closed.0 + live.count,
+        amount: closed.1 + live.amount,
+        refunded: closed.2 + live.refunded,
+        capped: false,
+    })
 }
 
 /// Paid payments created in one day of the range.

@@ -237,3 +237,30 @@ pub fn text_of(body: &str, id: &str) -> Option<String> {
     let rest = &rest[rest.find('>')? + 1..];
     Some(rest[..rest.find('<')?].to_owned())
 }
+
+/// The payment ids a transactions page lists, in order.
+pub fn listed(body: &str) -> Vec<String> {
+    body.match_indices("data-payment-id=\"")
+        .map(|(i, m)| {
+            let rest = &body[i + m.len()..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+/// The totals line of the transactions page for payments of these (amount, refunded): count,
+/// sum and refunded sum as the Russian page writes them.
+pub fn totals_text(rows: impl Iterator<Item = (i64, i64)>) -> (String, String, String) {
+    use app::i18n::{Lang, format_money};
+    let (mut n, mut a, mut r) = (0, 0, 0);
+    for (amount, refunded) in rows {
+        n += 1;
+        a += amount;
+        r += refunded;
+    }
+    (
+        n.to_string(),
+        format_money(a, Lang::Ru),
+        format_money(r, Lang::Ru),
+    )
+}

@@ -1,0 +1,201 @@
+//! The transactions page past `TOTALS_CAP` matching payments: an amount range or a text that
+//! matches more is added up only that far and the page says the totals are partial; a narrower
+//! filter gets exact totals again; the list and the CSV export stay complete and in order; a
+//! search text shorter than `MIN_PREFIX` is matched exactly and the page says so beside the box.
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+use crate::helpers::console::{Console, add_user, listed, text_of, totals_text};
+use crate::helpers::db::{Arg, execute, execute_with};
+use app::backend::transactions::MIN_PREFIX;
+use app::i18n::{Lang, Msg};
+use qrpay::cli::seed::{SeedArgs, seed};
+use qrpay::db::Db;
+use qrpay::db::payment_search::TOTALS_CAP;
+
+both_backends!(totals_past_the_cap_read_as_partial_while_the_list_and_csv_stay_whole);
+
+#[derive(sqlx::FromRow, Debug)]
+struct Row {
+    payment_id: String,
+    amount: i64,
+    refunded_amount: i64,
+    order_ref: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Every payment, newest first (the list's order).
+async fn rows(app: &TestApp) -> Vec<Row> {
+    let sql = "select payment_id, amount, refunded_amount, order_ref, created_at from payment \
+               order by created_at desc, payment_id desc";
+    match &app.db {
+        Db::Sqlite { write, .. } => sqlx::query_as(sql).fetch_all(write).await,
+        Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+    }
+    .unwrap()
+}
+
+fn next_link(body: &str) -> Option<String> {
+    body.contains("data-testid=\"next-page\"").then(|| {
+        let head = body.split("data-testid=\"next-page\"").next().unwrap();
+        let h = head.rsplit("href=\"").next().unwrap();
+        h[..h.find('"').unwrap()].replace("&amp;", "&")
+    })
+}
+
+/// (count, amount, refunded) as the page shows them, and whether it says they are partial.
+fn shown(body: &str) -> ((String, String, String), bool) {
+    let partial = body.contains("data-testid=\"totals-partial\"");
+    assert_eq!(
+        partial,
+        body.contains("data-partial=\"true\""),
+        "the totals line and the note agree"
+    );
+    let t = |id| text_of(body, id).unwrap();
+    (
+        (t("total-count"), t("total-amount"), t("total-refunded")),
+        partial,
+    )
+}
+
+fn exact<'a>(rows: impl Iterator<Item = &'a Row>) -> (String, String, String) {
+    totals_text(rows.map(|r| (r.amount, r.refunded_amount)))
+}
+
+/// The kopecks of `1 234,56 ₽`.
+fn kopecks(money: &str) -> i64 {
+    money
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+async fn totals_past_the_cap_read_as_partial_while_the_list_and_csv_stay_whole(app: TestApp) {
+    // One store with more payments than the cap, spread over 90 days.
+    let n = TOTALS_CAP as u64 + 600;
+    let args = SeedArgs {
+        payments: n,
+        stores: 1,
+        tills: 3,
+        days: 90,
+        seed: 7,
+        batch: 500,
+        quiet: true,
+    };
+    seed(&app.db, &args).await.unwrap();
+    // Order refs that all start alike (as a till's own numbering may) and one short receipt.
+    execute(
+        &app,
+        "update payment set order_ref = 'BULK' || substr(order_ref, 2)",
+    )
+    .await;
+    let all = rows(&app).await;
+    assert_eq!(all.len() as u64, n);
+    let short = &all[all.len() / 3];
+    execute_with(
+        &app,
+        "update payment set receipt = 'R7' where payment_id = $1",
+        &[Arg::Text(&short.payment_id)],
+    )
+    .await;
+
+    add_user(&app, "vera", "viewer").await;
+    let c = Console::new(&app);
+    let s = c.session_of("vera").await;
+    let page = |q: String| {
+        let (c, s) = (&c, s.clone());
+        async move {
+            // The seeded history is marked test: count it in the totals.
+            let r = c
+                .get(&format!("/console/transactions?{q}&test=1"), Some(&s))
+                .await;
+            assert_eq!(r.status, 200, "{q}");
+            r.body
+        }
+    };
+    let more_than = format!("{} {TOTALS_CAP}", Msg::TotalMoreThan.text(Lang::Ru));
+    let at_least = Msg::TotalAtLeast.text(Lang::Ru);
+
+    // An amount range every payment is in: capped, and the page says so.
+    let body = page("min=0,01".into()).await;
+    let ((count, amount, refunded), partial) = shown(&body);
+    assert!(partial, "{count}");
+    assert_eq!(count, more_than);
+    let real = exact(all.iter());
+    let lower = amount.strip_prefix(at_least).unwrap().trim();
+    assert!(
+        kopecks(lower) > 0 && kopecks(lower) < kopecks(&real.1),
+        "{amount}"
+    );
+    assert!(refunded.starts_with(at_least), "{refunded}");
+    assert!(body.contains(Msg::TotalsPartial.text(Lang::Ru)));
+    // The list is the newest 50 of them all the same.
+    let newest: Vec<String> = all.iter().take(50).map(|r| r.payment_id.clone()).collect();
+    assert_eq!(listed(&body), newest);
+
+    // The same range over the last 20 days: under the cap, exact, nothing said.
+    let tz = chrono_tz::Europe::Moscow;
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let from = today - chrono::TimeDelta::days(19);
+    let local = |r: &Row| r.created_at.with_timezone(&tz).date_naive();
+    let recent: Vec<&Row> = all.iter().filter(|r| local(r) >= from).collect();
+    assert!(recent.len() > 100 && (recent.len() as i64) < TOTALS_CAP);
+    let body = page(format!("min=0,01&from={from}&to={today}")).await;
+    assert_eq!(shown(&body), (exact(recent.iter().copied()), false));
+    assert!(!body.contains(Msg::TotalsPartial.text(Lang::Ru)));
+
+    // A text matching every order ref: partial totals, and the list (walked in date order) is
+    // still the newest payments, page after page without gaps or repeats.
+    let body = page("q=BULK".into()).await;
+    assert!(shown(&body).1);
+    assert_eq!(listed(&body), newest);
+    let second = page(next_link(&body).unwrap().split_once('?').unwrap().1.into()).await;
+    let after: Vec<String> = all
+        .iter()
+        .skip(50)
+        .take(50)
+        .map(|r| r.payment_id.clone())
+        .collect();
+    assert_eq!(listed(&second), after);
+    // A text matching a few: exact.
+    let one = &all[all.len() / 2];
+    let prefix = &one.order_ref[..one.order_ref.len() - 3];
+    let body = page(format!("q={prefix}")).await;
+    let matching = all.iter().filter(|r| r.order_ref.starts_with(prefix));
+    assert_eq!(shown(&body), (exact(matching), false));
+    assert!(listed(&body).contains(&one.payment_id));
+    assert!(!body.contains("data-testid=\"note-q\""));
+
+    // Shorter than MIN_PREFIX: an exact receipt is found, the start of an order ref is not
+    // looked for, and the page says so beside the box.
+    assert_eq!("R7".len(), MIN_PREFIX - 2);
+    let body = page("q=R7".into()).await;
+    assert_eq!(listed(&body), std::slice::from_ref(&short.payment_id));
+    assert_eq!(shown(&body), (exact(std::iter::once(short)), false));
+    assert!(body.contains("data-testid=\"note-q\""));
+    assert!(body.contains(Msg::TextExactOnly.text(Lang::Ru)));
+    let body = page("q=BUL".into()).await;
+    assert!(listed(&body).is_empty());
+    assert!(body.contains("data-testid=\"note-q\""));
+
+    // The CSV export is the whole filter, streamed (no length known up front), newest first.
+    let r = c
+        .http
+        .get(format!("{}/console/transactions.csv?min=0,01", app.base))
+        .header(reqwest::header::COOKIE, &s)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.content_length().is_none(), "streamed, not one body");
+    let csv = r.text().await.unwrap();
+    let ids: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(';').nth(1).unwrap())
+        .collect();
+    let expected: Vec<&str> = all.iter().map(|r| r.payment_id.as_str()).collect();
+    assert_eq!(ids, expected);
+}
