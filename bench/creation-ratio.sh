@@ -42,9 +42,12 @@ if [ "$n" -eq 1 ]; then
   "$ratio" "http://127.0.0.1:${ports[0]}" "$key" "$secs"
 else
   # Several instances: the load split between them, each wrk -c$((32 / n)); summed.
+  # A till per instance: the wrk processes start in the same second with the same seed, so
+  # their Idempotency-Keys would collide (keys are per till).
   total=0
   for p in "${ports[@]}"; do
-    QRPAY_KEY="$key" wrk -t1 -c$((32 / n)) -d"${secs}s" -s "$(dirname "$ratio")/create_payment.lua" "http://127.0.0.1:$p" | grep '^RESULT' >"$work/wrk$p" &
+    k=$("$bin" till add --name "bench-$p" | tail -n1)
+    QRPAY_KEY="$k" wrk -t1 -c$((32 / n)) -d"${secs}s" -s "$(dirname "$ratio")/create_payment.lua" "http://127.0.0.1:$p" | grep '^RESULT' >"$work/wrk$p" &
   done
   wait_wrk() { while pgrep -x wrk >/dev/null; do sleep 0.5; done; }
   wait_wrk
