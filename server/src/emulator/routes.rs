@@ -153,14 +153,7 @@ async fn register_v2(State(bank): State<Shared>, body: Bytes) -> Response {
     register(&bank, &body, true).await
 }
 
-async fn get_qr(
-    State(bank): State<Shared>,
-    Path(qr_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if !bank.authorized(&headers) {
-        return not_authorised();
-    }
+async fn get_qr(State(bank): State<Shared>, Path(qr_id): Path<String>) -> Response {
     let books = lock(&bank.books);
     let Some(qr) = books.qrs.get(&qr_id) else {
         return not_found_qr();
@@ -177,14 +170,7 @@ async fn get_qr(
     .into_response()
 }
 
-async fn delete_qr(
-    State(bank): State<Shared>,
-    Path(qr_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if !bank.authorized(&headers) {
-        return not_authorised();
-    }
+async fn delete_qr(State(bank): State<Shared>, Path(qr_id): Path<String>) -> Response {
     let mut books = lock(&bank.books);
     let Some(qr) = books.qrs.get_mut(&qr_id) else {
         return not_found_qr();
@@ -201,14 +187,7 @@ async fn delete_qr(
     StatusCode::OK.into_response()
 }
 
-async fn payment_info(
-    State(bank): State<Shared>,
-    Path(qr_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if !bank.authorized(&headers) {
-        return not_authorised();
-    }
+async fn payment_info(State(bank): State<Shared>, Path(qr_id): Path<String>) -> Response {
     let books = lock(&bank.books);
     let Some(qr) = books.qrs.get(&qr_id) else {
         return not_found_qr();
@@ -247,10 +226,7 @@ async fn payment_info(
     .into_response()
 }
 
-async fn refund(State(bank): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if !bank.authorized(&headers) {
-        return not_authorised();
-    }
+async fn refund(State(bank): State<Shared>, body: Bytes) -> Response {
     let Ok(req) = serde_json::from_slice::<RaiffeisenRefundRequest>(&body) else {
         return invalid("Не передан обязательный параметр");
     };
@@ -362,14 +338,7 @@ pub(super) fn refund_as_asked(books: &mut Books, refund_id: &str) -> Result<Refu
     Ok(refund.clone())
 }
 
-async fn refund_status(
-    State(bank): State<Shared>,
-    Path(refund_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if !bank.authorized(&headers) {
-        return not_authorised();
-    }
+async fn refund_status(State(bank): State<Shared>, Path(refund_id): Path<String>) -> Response {
     let refund = match refund_as_asked(&mut lock(&bank.books), &refund_id) {
         Ok(refund) => refund,
         Err(not_found) => return *not_found,
@@ -382,14 +351,7 @@ async fn refund_status(
     .into_response()
 }
 
-async fn callback_settings(
-    State(bank): State<Shared>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if !bank.authorized(&headers) {
-        return not_authorised();
-    }
+async fn callback_settings(State(bank): State<Shared>, body: Bytes) -> Response {
     let Ok(req) = serde_json::from_slice::<RaiffeisenCallbackSettings>(&body) else {
         return invalid("Не передан обязательный параметр");
     };
@@ -449,6 +411,15 @@ async fn set_faults(State(bank): State<Shared>, body: Bytes) -> Response {
             Json(faults).into_response()
         }
         Err(e) => invalid(&format!("faults: {e}")),
+    }
+}
+
+/// The bank's answer to a call without the merchant's secret key.
+async fn require_key(State(bank): State<Shared>, req: Request, next: Next) -> Response {
+    if bank.authorized(req.headers()) {
+        next.run(req).await
+    } else {
+        not_authorised()
     }
 }
 
@@ -535,9 +506,9 @@ async fn inject_faults(State(bank): State<Shared>, req: Request, next: Next) -> 
 }
 
 pub fn router(bank: Shared) -> Router {
-    let bank_api = Router::new()
-        .route("/api/sbp/v1/qr/register", post(register_v1))
-        .route("/api/sbp/v2/qrs", post(register_v2))
+    // Every bank call but QR registration (which names the merchant in its body) carries the
+    // secret key as a Bearer token.
+    let keyed = Router::new()
         .route("/api/sbp/v2/qrs/{qr_id}", get(get_qr).delete(delete_qr))
         .route("/api/sbp/v1/qr/{qr_id}/payment-info", get(payment_info))
         .route("/api/sbp/v1/refund", post(refund))
@@ -553,6 +524,11 @@ pub fn router(bank: Shared) -> Router {
             "/api/payments/v1/orders/{order_id}/refunds/{refund_id}",
             post(cash_link::refund_order).get(cash_link::order_refund_status),
         )
+        .route_layer(middleware::from_fn_with_state(bank.clone(), require_key));
+    let bank_api = Router::new()
+        .route("/api/sbp/v1/qr/register", post(register_v1))
+        .route("/api/sbp/v2/qrs", post(register_v2))
+        .merge(keyed)
         .layer(middleware::from_fn_with_state(bank.clone(), inject_faults));
     Router::new()
         .merge(bank_api)
