@@ -187,11 +187,7 @@ impl Db {
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            // `begin immediate`: the write lock is taken (waiting up to busy_timeout) before
-            // the first read. A deferred `begin` that reads and then writes fails at once with
-            // "database is locked" when another process (the CLI beside a running server)
-            // wrote in between: SQLite cannot wait for a lock upgrade.
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("begin immediate").await?),
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
