@@ -205,7 +205,44 @@ async fn every_configuration_change_from_the_command_line_is_in_the_journal_as_c
 both_backends!(
     every_configuration_change_from_the_command_line_is_in_the_journal_as_cli,
     till_set_renames_a_till_and_sets_its_language_as_the_console_does,
+    a_command_line_change_beside_a_busy_server_waits_for_its_turn,
 );
+
+/// The CLI beside a serving qrpay on the same database, while tills create payments: each of its
+/// changes (they read, then write, in one transaction) waits for the server's writes instead of
+/// failing with "database is locked" (SQLite cannot wait for a read transaction's upgrade to a
+/// write when another connection wrote in between; the CI run that found it failed 1 in 3).
+async fn a_command_line_change_beside_a_busy_server_waits_for_its_turn(app: TestApp) {
+    for name in ["B", "C"] {
+        qrpay(
+            &app,
+            &["payment-type", "add", "--name", name, "--module", "sandbox"],
+            "",
+        )
+        .await;
+    }
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let load = async {
+        let mut created = 0;
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            // Several at once, so that the server's writer is busy most of the time.
+            let batch = (0..8).map(|_| app.create_payment(100));
+            created += futures::future::join_all(batch).await.len();
+        }
+        created
+    };
+    let cli = async {
+        for round in 0..12 {
+            let name = if round % 2 == 0 { "B" } else { "C" };
+            qrpay(&app, &["payment-type", "default", name], "").await;
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    let (created, ()) = tokio::join!(load, cli);
+    assert!(created > 0, "the server wrote meanwhile");
+    let r = app.create_payment(100).await;
+    assert_eq!(r["payment_type"], "C", "{r}");
+}
 
 async fn till_set_renames_a_till_and_sets_its_language_as_the_console_does(app: TestApp) {
     let key = qrpay(&app, &["till", "add", "--name", "Касса 1"], "").await;

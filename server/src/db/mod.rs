@@ -51,6 +51,9 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// A statement that writes nothing but takes SQLite's write lock (see [`Db::begin`]).
+const SQLITE_TAKE_WRITE_LOCK: &str = "update store set code = code where 0";
+
 /// A write transaction on either backend.
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
@@ -187,7 +190,21 @@ impl Db {
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Sqlite { write, .. } => {
+                let mut tx = write.begin().await?;
+                // Take the write lock before anything is read, waiting for it (busy_timeout)
+                // as long as another process (the CLI beside a running server) holds it. A
+                // deferred transaction that reads and then writes cannot wait: SQLite fails it
+                // at once with "database is locked" when another connection wrote in between.
+                // A write that matches no row takes the lock and changes nothing. Not
+                // `begin_with("begin immediate")`: sqlx 0.8 leaves that transaction open on the
+                // connection, with nothing to roll it back, when the caller's future is dropped
+                // right after the begin (a till hanging up), and the next begin then fails.
+                sqlx::query(SQLITE_TAKE_WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Tx::Sqlite(tx)
+            }
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -257,3 +274,78 @@ macro_rules! write {
     }};
 }
 pub(crate) use write;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn sqlite() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        (dir, db)
+    }
+
+    /// A caller dropped while its transaction is beginning (a till that hangs up) leaves nothing
+    /// open on the one write connection: the next transaction begins and commits.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_begin_cut_off_midway_leaves_no_transaction_open() {
+        let (_dir, db) = sqlite().await;
+        for round in 0..40 {
+            // Polled `round % 8` times with a pause between (each poll moves it one step:
+            // acquire, begin, take the lock…), then dropped.
+            let mut begin = Box::pin(db.begin());
+            for _ in 0..round % 8 {
+                if futures::poll!(&mut begin).is_ready() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            drop(begin);
+            let tx = tokio::time::timeout(Duration::from_secs(5), db.begin())
+                .await
+                .expect("the write connection is free again")
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+            tx.commit().await.unwrap();
+        }
+    }
+
+    /// A transaction holds the write lock from its begin: another connection's writer waits for
+    /// it (and gets it after the commit) instead of the first failing when it reads and then
+    /// writes after the other wrote.
+    #[tokio::test]
+    async fn a_transaction_takes_the_write_lock_when_it_begins() {
+        let (dir, db) = sqlite().await;
+        let other = Db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let Db::Sqlite { write, .. } = &other else {
+            unreachable!()
+        };
+        let mut conn = write.acquire().await.unwrap();
+        sqlx::query("pragma busy_timeout = 0")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let busy = sqlx::query("begin immediate").execute(&mut *conn).await;
+        assert!(
+            busy.is_err(),
+            "the other writer must wait: the lock is held"
+        );
+        let _stores: i64 = in_tx!(&mut tx, |c| sqlx::query_scalar(
+            "select count(*) from store"
+        )
+        .fetch_one(c)
+        .await
+        .unwrap());
+        tx.commit().await.unwrap();
+        sqlx::query("begin immediate")
+            .execute(&mut *conn)
+            .await
+            .expect("free after the commit");
+        sqlx::query("rollback").execute(&mut *conn).await.unwrap();
+    }
+}
