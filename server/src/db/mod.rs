@@ -16,6 +16,7 @@ pub mod claim;
 pub mod gauges;
 pub mod group_commit;
 pub mod idempotency;
+pub mod inline;
 pub mod notify;
 pub mod outbox;
 pub mod payment;
@@ -47,6 +48,9 @@ pub enum Db {
         write: SqlitePool,
         /// The writer task that batches the hot path's writes (see [`group_commit`]).
         group: group_commit::GroupCommit,
+        /// The hot path's reads, on the caller's thread (see [`inline`]); none for a database
+        /// that is not a file.
+        inline: Option<std::sync::Arc<inline::InlineReads>>,
     },
     Postgres(PgPool),
 }
@@ -70,6 +74,22 @@ macro_rules! read {
     };
 }
 pub(crate) use read;
+
+/// On SQLite with inline readers (see [`inline`]): returns what `$read` (a closure over a
+/// `rusqlite::Connection`) reads, from the enclosing function. Otherwise falls through to the
+/// pool read that follows.
+macro_rules! read_inline {
+    ($db:expr, $read:expr) => {
+        if let $crate::db::Db::Sqlite {
+            inline: Some(inline),
+            ..
+        } = $db
+        {
+            return inline.with($read);
+        }
+    };
+}
+pub(crate) use read_inline;
 
 /// Runs `$body` with `$c` bound to the transaction's connection.
 macro_rules! in_tx {
@@ -128,11 +148,24 @@ impl Db {
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
                 .test_before_acquire(false)
-                .connect_with(options.read_only(true))
+                .connect_with(options.clone().read_only(true))
                 .await
                 .with_context(|| format!("cannot open the SQLite database {url}"))?;
             let group = group_commit::GroupCommit::start(write.clone());
-            Ok(Db::Sqlite { read, write, group })
+            let file = options.get_filename();
+            let inline = if file.is_file() {
+                let readers = inline::InlineReads::open(file, Duration::from_secs(10))
+                    .with_context(|| format!("cannot open the SQLite database {url}"))?;
+                Some(std::sync::Arc::new(readers))
+            } else {
+                None
+            };
+            Ok(Db::Sqlite {
+                read,
+                write,
+                group,
+                inline,
+            })
         } else {
             anyhow::bail!("the database URL must start with sqlite: or postgres:// (got {url:?})")
         }

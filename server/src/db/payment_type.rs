@@ -3,7 +3,7 @@
 //! same transaction.
 
 use super::audit::{self, Change, Who};
-use super::{ConfigError, Db, Tx, duplicate_or, in_tx, now, read};
+use super::{ConfigError, Db, Tx, duplicate_or, in_tx, now, read, read_inline};
 use serde_json::json;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -395,27 +395,87 @@ pub async fn save_payment_type(
 }
 
 /// The payment type a till asks for by name; when it names none, the till's default, else the
-/// store's default — never a guess. `None` when there is no such type (or no default).
+/// store's default — never a guess. `None` when there is no such type (or no default). The
+/// till's cash link comes with it, from the same read.
 pub async fn payment_type_for_payment(
     db: &Db,
     store_id: i64,
     till_id: i64,
     name: Option<&str>,
-) -> Result<Option<PaymentType>, sqlx::Error> {
-    let sql = format!(
-        "select {PAYMENT_TYPE_COLUMNS} from payment_type pt \
-         join auth_server a on a.auth_server_id = pt.auth_server_id \
-         where pt.store_id = $1 and (($2 is not null and pt.name = $2) or ($2 is null \
-           and pt.payment_type_id = coalesce( \
-             (select t.default_payment_type_id from till t where t.till_id = $3 and t.store_id = $1), \
-             (select s.default_payment_type_id from store s where s.store_id = $1))))"
-    );
-    read!(db, |c| sqlx::query_as(&sql)
+) -> Result<Option<PaymentTypeForTill>, sqlx::Error> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "select {PAYMENT_TYPE_COLUMNS}, l.cash_link_module as link_module, \
+               l.cash_link_qr_id as link_qr_id, l.cash_link_payload as link_payload \
+             from payment_type pt \
+             join auth_server a on a.auth_server_id = pt.auth_server_id \
+             left join till l on l.till_id = $3 and l.store_id = pt.store_id \
+               and l.cash_link_qr_id is not null \
+             where pt.store_id = $1 and (($2 is not null and pt.name = $2) or ($2 is null \
+               and pt.payment_type_id = coalesce( \
+                 (select t.default_payment_type_id from till t where t.till_id = $3 and t.store_id = $1), \
+                 (select s.default_payment_type_id from store s where s.store_id = $1))))"
+        )
+    });
+    read_inline!(db, |c| {
+        use rusqlite::OptionalExtension;
+        let params: [(&str, &dyn rusqlite::ToSql); 3] =
+            [("$1", &store_id), ("$2", &name), ("$3", &till_id)];
+        c.prepare_cached(&SQL)?
+            .query_row(&params[..], |row| {
+                Ok(PaymentTypeForTill {
+                    payment_type: PaymentType {
+                        payment_type_id: row.get(0)?,
+                        store_id: row.get(1)?,
+                        auth_server_id: row.get(2)?,
+                        name: row.get(3)?,
+                        module: row.get(4)?,
+                        scan_customer_qr: row.get(5)?,
+                        enabled: row.get(6)?,
+                        response_timeout_secs: row.get(7)?,
+                    },
+                    link_module: row.get(8)?,
+                    link_qr_id: row.get(9)?,
+                    link_payload: row.get(10)?,
+                })
+            })
+            .optional()
+    });
+    read!(db, |c| sqlx::query_as(SQL.as_str())
         .bind(store_id)
         .bind(name)
         .bind(till_id)
         .fetch_optional(c)
         .await)
+}
+
+/// A payment type as a till gets it, with the till's cash link if it has one.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentTypeForTill {
+    #[sqlx(flatten)]
+    pub payment_type: PaymentType,
+    link_module: Option<String>,
+    link_qr_id: Option<String>,
+    link_payload: Option<String>,
+}
+
+/// A till's cash link as a payment takes it: its module, QR id and link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TillLink {
+    pub module: String,
+    pub qr_id: String,
+    pub payload: String,
+}
+
+impl PaymentTypeForTill {
+    /// The till's cash link, if it has one (of any module).
+    pub fn cash_link(&self) -> Option<TillLink> {
+        Some(TillLink {
+            module: self.link_module.clone()?,
+            qr_id: self.link_qr_id.clone()?,
+            payload: self.link_payload.clone()?,
+        })
+    }
 }
 
 /// The id and name of the store's default payment type (for tills that name none and have no

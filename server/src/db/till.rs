@@ -2,7 +2,7 @@
 //! an operator makes to them (each with its audit row).
 
 use super::audit::{self, Change, Who};
-use super::{ConfigError, Db, duplicate_or, in_tx, now, read, write};
+use super::{ConfigError, Db, duplicate_or, in_tx, now, read, read_inline, write};
 use crate::qr::outputs::TillOutputs;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -86,17 +86,31 @@ pub async fn till_by_name(db: &Db, store_id: i64, name: &str) -> Result<Till, Co
     found.ok_or_else(|| ConfigError::NotFound(format!("till {name:?}")))
 }
 
+/// The till whose key hashes to `key_hash`, unless revoked (every till API request asks).
 pub async fn till_by_key_hash(
     db: &Db,
     key_hash: &str,
 ) -> Result<Option<TillIdentity>, sqlx::Error> {
-    read!(db, |c| sqlx::query_as(
-        "select till_id, store_id, name, language, last_seen_at from till \
-         where key_hash = $1 and revoked_at is null"
-    )
-    .bind(key_hash)
-    .fetch_optional(c)
-    .await)
+    const SQL: &str = "select till_id, store_id, name, language, last_seen_at from till \
+         where key_hash = $1 and revoked_at is null";
+    read_inline!(db, |c| {
+        use rusqlite::OptionalExtension;
+        c.prepare_cached(SQL)?
+            .query_row([key_hash], |row| {
+                Ok(TillIdentity {
+                    till_id: row.get(0)?,
+                    store_id: row.get(1)?,
+                    name: row.get(2)?,
+                    language: row.get(3)?,
+                    last_seen_at: super::inline::timestamp(row, 4)?,
+                })
+            })
+            .optional()
+    });
+    read!(db, |c| sqlx::query_as(SQL)
+        .bind(key_hash)
+        .fetch_optional(c)
+        .await)
 }
 
 /// Records that the till was seen at `at`, unless another request did within [`SEEN_EVERY`]

@@ -11,7 +11,7 @@ use crate::db;
 use crate::db::idempotency::NewClaim;
 use crate::db::payment::{self, CurrentPayment, NewPayment, PaymentChanges, PaymentRow};
 use crate::db::payment_event::{self, ChangeRows, OwnedAnswer};
-use crate::db::payment_type;
+use crate::db::payment_type::{self, TillLink};
 use crate::db::till::TillIdentity;
 use crate::domain::{
     Amount, Description, OrderRef, PaymentId, PaymentStatus, PaymentTrigger, Receipt, Transition,
@@ -37,9 +37,9 @@ impl PaymentService {
         &self,
         till: &TillIdentity,
         req: &CreatePayment,
-    ) -> Result<payment_type::PaymentType, Error> {
-        let (payment_type, provider) = self
-            .usable_payment_type(till.store_id, till.till_id, req.payment_type.as_deref())
+    ) -> Result<(payment_type::PaymentType, Option<TillLink>), Error> {
+        let (payment_type, link, provider) = self
+            .usable_payment_type_and_link(till.store_id, till.till_id, req.payment_type.as_deref())
             .await?;
         let reads_customer_qr =
             payment_type.scan_customer_qr && provider.capabilities().customer_presented_qr;
@@ -60,7 +60,7 @@ impl PaymentService {
             None => {}
         }
 
-        Ok(payment_type)
+        Ok((payment_type, link))
     }
 
     #[tracing::instrument(skip_all, fields(till_id = till.till_id, amount = req.amount.kopecks()))]
@@ -72,19 +72,14 @@ impl PaymentService {
     ) -> Result<Answer, Error> {
         // A replay is found when the key is claimed below; only a request refused before that
         // (its payment type changed since) looks the key up here, so a retry still gets its answer.
-        let payment_type = match self.payment_type_for(till, &req).await {
-            Ok(pt) => pt,
+        let (payment_type, link) = match self.payment_type_for(till, &req).await {
+            Ok(found) => found,
             Err(refused) => return self.replay(till, &idem).await?.ok_or(refused),
         };
         let provider = self.provider(&payment_type.module)?.clone();
         // A till with a cash link of this module takes the payment on its link (a customer's
         // QR code is charged as always).
-        let link = match db::cash_link::cash_link_of_till(&self.db, till.till_id).await? {
-            Some(link) if link.module == payment_type.module && req.customer_qr.is_none() => {
-                Some(link)
-            }
-            _ => None,
-        };
+        let link = link.filter(|l| l.module == payment_type.module && req.customer_qr.is_none());
 
         let payment_id = PaymentId::new();
         let order_ref = OrderRef::generate("q");

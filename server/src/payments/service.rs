@@ -9,7 +9,7 @@ use super::view::PaymentView;
 use super::waiters::Waiters;
 use crate::db::Db;
 use crate::db::payment::{self, PaymentRow};
-use crate::db::payment_type::{self, PaymentType};
+use crate::db::payment_type::{self, PaymentType, TillLink};
 use crate::db::refund::{self, RefundRow};
 use crate::db::till::TillIdentity;
 use crate::domain::{PaymentId, Receipt, RefundId};
@@ -128,9 +128,24 @@ impl PaymentService {
         till_id: i64,
         name: Option<&str>,
     ) -> Result<(PaymentType, &Arc<dyn Provider>), Error> {
-        let pt = payment_type::payment_type_for_payment(&self.db, store_id, till_id, name)
+        let (pt, _, provider) = self
+            .usable_payment_type_and_link(store_id, till_id, name)
+            .await?;
+        Ok((pt, provider))
+    }
+
+    /// [`Self::usable_payment_type`], with the till's cash link (any module's) from the same read.
+    pub(super) async fn usable_payment_type_and_link(
+        &self,
+        store_id: i64,
+        till_id: i64,
+        name: Option<&str>,
+    ) -> Result<(PaymentType, Option<TillLink>, &Arc<dyn Provider>), Error> {
+        let found = payment_type::payment_type_for_payment(&self.db, store_id, till_id, name)
             .await?
             .ok_or_else(|| Error::UnknownPaymentType(name.map(str::to_owned)))?;
+        let link = found.cash_link();
+        let pt = found.payment_type;
         if !pt.enabled {
             return Err(Error::PaymentTypeDisabled(pt.name));
         }
@@ -141,7 +156,7 @@ impl PaymentService {
                 module: pt.module,
             });
         }
-        Ok((pt, provider))
+        Ok((pt, link, provider))
     }
 
     /// The payment, if it belongs to the till's store.
