@@ -1,27 +1,32 @@
-//! Group commit for SQLite: one writer task takes write units from a channel and runs as many as
-//! are waiting (at most [`MAX_UNITS`]) in one transaction, commits once, then answers each unit.
+//! Group commit for SQLite: one writer thread takes write units from a channel and runs as many
+//! as are waiting (at most [`MAX_UNITS`]) in one transaction, commits once, then answers each
+//! unit.
 //!
 //! SQLite has one writer at a time; without this, each unit is its own `begin immediate` …
 //! `commit`, and each commit appends the pages it touched to the WAL — the same last pages of
 //! `payment`, its indexes, `payment_event`, `outbox` and `idempotency`, over and over. In one
 //! batch those pages are written once, and the write connection is taken from the pool once.
 //!
+//! The writer runs a batch on its own thread, straight on the write connection's SQLite handle
+//! (rusqlite over the handle sqlx lends while it holds it: `lock_handle`), so a batch costs one
+//! hand-over of the connection instead of a message to sqlx's connection thread and back for
+//! every statement — those thread switches were most of a creation's cost (BENCHMARKS.md,
+//! issue 16). The connection stays the pool's one writer: other writes (the console's, the
+//! workers') take it between batches as before.
+//!
 //! What stays as it was:
 //! - durability: a unit's caller hears `Ok` only after the batch's `commit` (WAL,
 //!   synchronous=NORMAL as before); a commit that fails fails every unit of the batch;
-//! - isolation between units: each unit runs inside its own savepoint, opened and released by
-//!   the unit's own SQL text ([`OPEN`], [`CLOSE`]: no extra round trip); a unit that fails is rolled back
-//!   to its savepoint and the batch goes on without it;
+//! - isolation between units: each unit runs inside its own savepoint; a unit that fails (or
+//!   panics) is rolled back to it and the batch goes on without it;
 //! - no early answers: every unit — also one that only read, found nothing to change, or failed
 //!   — is answered after the commit, so what it saw of the batch (another unit's row, the row
 //!   its insert collided with) is committed before its caller can act on it (read it from the
 //!   read pool, answer a till);
 //! - a caller that goes away (a till hanging up) drops only its answer: the unit runs to its
-//!   end in the writer task, never leaving the connection inside a transaction.
+//!   end in the writer, never leaving the connection inside a transaction.
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,22 +47,12 @@ pub fn counts() -> (u64, u64) {
     )
 }
 
-/// What a unit's SQL starts with: a savepoint of its own inside the batch's transaction (in the
-/// same query text as its first statement: no extra round trip).
-pub const OPEN: &str = "savepoint unit;";
-/// What a unit's SQL ends with when it succeeded.
-pub const CLOSE: &str = "release unit;";
-/// What undoes a unit's writes and closes its savepoint (a unit that decides to write nothing
-/// runs it itself; a unit that fails gets it run for it).
-pub const UNDO: &str = "rollback to unit; release unit;";
-
 /// What a queued unit leaves behind: the call that answers its caller once the batch's commit
 /// is known, and whether it failed (a failure ends the batch: see [`run_batch`]).
 type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (Deliver, bool)> + Send>;
+type Job = Box<dyn FnOnce(&rusqlite::Connection) -> (Deliver, bool) + Send>;
 
-/// The handle callers queue units on; clones share one writer task.
+/// The handle callers queue units on; clones share one writer thread.
 #[derive(Clone)]
 pub struct GroupCommit {
     jobs: mpsc::UnboundedSender<Job>,
@@ -70,50 +65,61 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer task on `write` (the pool of the one write connection). Other writers
-    /// that take the connection from the pool run between batches.
+    /// Starts the writer thread on `write` (the pool of the one write connection; taken from
+    /// the pool for each batch, so other writers run between batches). Must be called inside
+    /// the tokio runtime that the pool runs on; the thread ends when the last handle is dropped.
     pub fn start(write: SqlitePool) -> GroupCommit {
         let (jobs, rx) = mpsc::unbounded_channel();
-        tokio::spawn(writer(write, rx));
+        let runtime = tokio::runtime::Handle::current();
+        std::thread::Builder::new()
+            .name("qrpay-writer".into())
+            .spawn(move || writer(runtime, write, rx))
+            .expect("the SQLite writer thread starts");
         GroupCommit { jobs }
     }
 
-    /// Runs `unit` inside a batch's transaction and answers after the batch's commit. The
-    /// unit's SQL starts with [`OPEN`] and, on success, ends with [`CLOSE`] (a unit that decides
-    /// to write nothing runs [`UNDO`]); when it returns an error, [`UNDO`] is run for it.
+    /// Runs `unit` inside a batch's transaction, in a savepoint of its own, and answers after
+    /// the batch's commit. When it returns an error (or panics), what it wrote is rolled back.
+    /// `unit` runs on the writer thread: it must not block on anything but SQLite.
     pub async fn run<T, F>(&self, unit: F) -> Result<T, sqlx::Error>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-            + Send
-            + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, sqlx::Error> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel::<Result<T, sqlx::Error>>();
         let job: Job = Box::new(move |conn| {
-            Box::pin(async move {
-                let ran = AssertUnwindSafe(unit(&mut *conn)).catch_unwind().await;
-                match ran {
-                    Ok(Ok(value)) => {
-                        let deliver = move |committed: Result<(), String>| {
-                            let _ = answer.send(committed.map(|()| value).map_err(not_committed));
-                        };
-                        (Box::new(deliver) as Deliver, false)
-                    }
-                    failed => {
-                        // An error here only means the frame was closed already.
-                        let _ = sqlx::query(UNDO).execute(&mut *conn).await;
-                        // Answered after the commit too: what made it fail (another unit's row
-                        // under a unique index) is then there for its caller to read. A unit
-                        // that panicked drops its answer: its caller hears the writer went away.
-                        let deliver = move |_: Result<(), String>| {
-                            if let Ok(Err(e)) = failed {
-                                let _ = answer.send(Err(e));
-                            }
-                        };
-                        (Box::new(deliver) as Deliver, true)
-                    }
+            let ran = cached(conn, "savepoint unit")
+                .map_err(super::inline::sqlx_error)
+                .map(|()| std::panic::catch_unwind(AssertUnwindSafe(|| unit(conn))));
+            let ran = match ran {
+                Ok(Ok(Ok(value))) => cached(conn, "release unit")
+                    .map(|()| value)
+                    .map_err(|e| Some(super::inline::sqlx_error(e))),
+                Ok(Ok(Err(e))) => Err(Some(e)),
+                Err(e) => Err(Some(e)),
+                // A unit that panicked drops its answer: its caller hears the writer went away.
+                Ok(Err(_panic)) => Err(None),
+            };
+            match ran {
+                Ok(value) => {
+                    let deliver = move |committed: Result<(), String>| {
+                        let _ = answer.send(committed.map(|()| value).map_err(not_committed));
+                    };
+                    (Box::new(deliver) as Deliver, false)
                 }
-            })
+                Err(failed) => {
+                    // An error here only means the savepoint was closed already.
+                    let _ = conn.execute_batch("rollback to unit; release unit");
+                    // Answered after the commit too: what made it fail (another unit's row
+                    // under a unique index) is then there for its caller to read.
+                    let deliver = move |_: Result<(), String>| {
+                        if let Some(e) = failed {
+                            let _ = answer.send(Err(e));
+                        }
+                    };
+                    (Box::new(deliver) as Deliver, true)
+                }
+            }
         });
         let gone = || {
             sqlx::Error::Io(std::io::Error::other(
@@ -125,34 +131,60 @@ impl GroupCommit {
     }
 }
 
+/// Runs a statement without parameters, prepared once per batch (a unit's savepoint is opened
+/// and released for every unit: preparing them each time was a tenth of the writer's time).
+fn cached(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.raw_execute().map(|_| ())
+}
+
 fn not_committed(why: String) -> sqlx::Error {
     sqlx::Error::Io(std::io::Error::other(format!(
         "the batch this write was part of did not commit: {why}"
     )))
 }
 
-/// The writer task: waits for units, then runs those waiting, batch after batch.
-async fn writer(write: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
+/// The writer thread: waits for units, then runs those waiting, batch after batch.
+fn writer(
+    runtime: tokio::runtime::Handle,
+    write: SqlitePool,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+) {
     let mut queue: VecDeque<Job> = VecDeque::new();
-    let mut received: Vec<Job> = Vec::with_capacity(MAX_UNITS);
     loop {
         if queue.is_empty() {
-            if rx.recv_many(&mut received, MAX_UNITS).await == 0 {
-                return;
-            }
-        } else {
-            // Units left by a batch that ended early go first; top up with new ones.
-            let room = MAX_UNITS.saturating_sub(queue.len());
-            while received.len() < room {
-                match rx.try_recv() {
-                    Ok(job) => received.push(job),
-                    Err(_) => break,
-                }
+            match rx.blocking_recv() {
+                Some(job) => queue.push_back(job),
+                None => return,
             }
         }
-        queue.extend(received.drain(..));
+        // Units left by a batch that ended early go first; top up with new ones.
+        while queue.len() < MAX_UNITS {
+            match rx.try_recv() {
+                Ok(job) => queue.push_back(job),
+                Err(_) => break,
+            }
+        }
         let mut delivers: Vec<Deliver> = Vec::with_capacity(queue.len());
-        let outcome = run_batch(&write, &mut queue, &mut delivers).await;
+        let outcome = runtime.block_on(async {
+            // The pool's connection, and its SQLite handle lent by sqlx's connection thread
+            // (which makes no call on it until the guard is dropped).
+            let mut conn = write.acquire().await.map_err(|e| e.to_string())?;
+            let mut handle = conn.lock_handle().await.map_err(|e| e.to_string())?;
+            // SAFETY: the handle is open and ours alone while `handle` lives; the rusqlite
+            // connection over it does not close it, and is dropped (finalizing the statements
+            // it prepared) before `handle` is.
+            let lite =
+                unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
+                    .map_err(|e| e.to_string())?;
+            let outcome = run_batch(&lite, &mut queue, &mut delivers);
+            drop(lite);
+            outcome
+        });
+        if outcome.is_err() && delivers.is_empty() {
+            // No unit ran (no connection, or no transaction): the units are dropped unrun, and
+            // their callers hear the writer could not run them.
+            queue.clear();
+        }
         if let Err(e) = &outcome {
             tracing::error!(error = %e, units = delivers.len(), "a SQLite write batch did not commit");
         }
@@ -167,39 +199,30 @@ async fn writer(write: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
 /// ends the batch after itself: some failures (a full disk, an I/O error) make SQLite roll the
 /// whole transaction back, and the units after it would then run outside any transaction; the
 /// commit that follows tells which it was, and the rest of the queue goes into the next batch.
-async fn run_batch(
-    write: &SqlitePool,
+fn run_batch(
+    conn: &rusqlite::Connection,
     queue: &mut VecDeque<Job>,
     delivers: &mut Vec<Deliver>,
 ) -> Result<(), String> {
-    let mut conn = match write.acquire().await {
-        Ok(conn) => conn,
-        Err(e) => {
-            // The units are dropped unrun: their callers hear the writer could not run them.
-            queue.clear();
-            return Err(e.to_string());
-        }
-    };
-    if let Err(e) = sqlx::query("begin immediate").execute(&mut *conn).await {
-        queue.clear();
-        return Err(e.to_string());
-    }
+    // Waits for another process's write (busy_timeout, set on the connection) like any writer.
+    conn.execute_batch("begin immediate")
+        .map_err(|e| e.to_string())?;
     for _ in 0..MAX_UNITS {
         let Some(job) = queue.pop_front() else { break };
-        let (deliver, failed) = job(&mut conn).await;
+        let (deliver, failed) = job(conn);
         delivers.push(deliver);
         if failed {
             break;
         }
     }
-    match sqlx::query("commit").execute(&mut *conn).await {
-        Ok(_) => {
+    match conn.execute_batch("commit") {
+        Ok(()) => {
             BATCHES.fetch_add(1, Ordering::Relaxed);
             UNITS.fetch_add(delivers.len() as u64, Ordering::Relaxed);
             Ok(())
         }
         Err(e) => {
-            let _ = sqlx::query("rollback").execute(&mut *conn).await;
+            let _ = conn.execute_batch("rollback");
             Err(e.to_string())
         }
     }
@@ -214,6 +237,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/t.db", dir.path().display());
         let db = Db::connect(&url).await.unwrap();
+        db.migrate().await.unwrap();
         let Db::Sqlite { write, .. } = &db else {
             unreachable!()
         };
@@ -231,20 +255,21 @@ mod tests {
         }
     }
 
+    fn lite(e: rusqlite::Error) -> sqlx::Error {
+        crate::db::inline::sqlx_error(e)
+    }
+
     /// Inserts `k` in a unit; `fail` makes its second statement break after the first wrote.
     async fn insert(group: &GroupCommit, k: i64, fail: bool) -> Result<i64, sqlx::Error> {
-        let second = if fail {
-            "insert into t (k, v) values ($1, null);"
-        } else {
-            "select 1;"
-        };
-        let sql = format!("{OPEN} insert into t (k, v) values ($1, 'x'); {second} {CLOSE}");
         group
             .run(move |conn| {
-                Box::pin(async move {
-                    sqlx::query(&sql).bind(k).execute(conn).await?;
-                    Ok(k)
-                })
+                conn.execute("insert into t (k, v) values (?1, 'x')", [k])
+                    .map_err(lite)?;
+                if fail {
+                    conn.execute("insert into t (k, v) values (?1, null)", [k + 1000])
+                        .map_err(lite)?;
+                }
+                Ok(k)
             })
             .await
     }
@@ -268,6 +293,11 @@ mod tests {
         // The failed units' first inserts were rolled back with them; every other unit stayed.
         let expected: Vec<i64> = (1..=200).filter(|k| k % 10 != 0).collect();
         assert_eq!(keys(read).await, expected);
+        let (batches, units) = counts();
+        assert!(
+            units >= 200 && batches >= 1,
+            "{batches} batches, {units} units"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,15 +308,12 @@ mod tests {
         // rows it saw; the caller then reads from the read pool, which sees only committed
         // rows: it must see at least as many, or the unit answered before its commit.
         let seen = futures::future::join_all((1..=100).map(|k| async move {
-            let sql = format!("{OPEN} insert into t (k, v) values ($1, 'x'); {CLOSE}");
             let saw: i64 = group
                 .run(move |conn| {
-                    Box::pin(async move {
-                        sqlx::query(&sql).bind(k).execute(&mut *conn).await?;
-                        sqlx::query_scalar("select count(*) from t")
-                            .fetch_one(&mut *conn)
-                            .await
-                    })
+                    conn.execute("insert into t (k, v) values (?1, 'x')", [k])
+                        .map_err(lite)?;
+                    conn.query_row("select count(*) from t", [], |r| r.get(0))
+                        .map_err(lite)
                 })
                 .await
                 .unwrap();
@@ -311,18 +338,40 @@ mod tests {
         let (read, group) = parts(&db);
         let panicked = group
             .run(|conn| {
-                Box::pin(async move {
-                    let sql = format!("{OPEN} insert into t (k, v) values (1, 'x');");
-                    sqlx::query(&sql).execute(&mut *conn).await?;
-                    if true {
-                        panic!("a bug in a unit");
-                    }
-                    Ok(())
-                })
+                conn.execute("insert into t (k, v) values (1, 'x')", [])
+                    .map_err(lite)?;
+                if true {
+                    panic!("a bug in a unit");
+                }
+                Ok(())
             })
             .await;
         assert!(panicked.is_err());
         assert_eq!(insert(group, 2, false).await.unwrap(), 2);
         assert_eq!(keys(read).await, vec![2]);
+    }
+
+    /// The pool's other writers (the console's transactions) take the same connection between
+    /// batches, and a transaction they hold makes the writer wait, not fail.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn other_writers_share_the_connection_between_batches() {
+        let (_dir, db) = db().await;
+        let (read, group) = parts(&db);
+        let mut tx = db.begin().await.unwrap();
+        crate::db::in_tx!(&mut tx, |c| {
+            sqlx::query("insert into t (k, v) values (1, 'tx')")
+                .execute(c)
+                .await
+                .map(|_| ())
+        })
+        .unwrap();
+        let unit = insert(group, 2, false);
+        let commit = async {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tx.commit().await.unwrap();
+        };
+        let (inserted, ()) = tokio::join!(unit, commit);
+        assert_eq!(inserted.unwrap(), 2);
+        assert_eq!(keys(read).await, vec![1, 2]);
     }
 }

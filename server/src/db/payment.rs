@@ -4,8 +4,8 @@
 //! Status changes are guarded updates (`where … and status = $expected`): whoever changes the row
 //! first wins, and the loser sees zero rows affected and reloads.
 
-use super::group_commit::{CLOSE, OPEN};
 use super::idempotency::{IDEMPOTENCY_COLUMNS, IdempotencyRow, NewClaim};
+use super::inline::{bind_numbered, sqlx_error, timestamp, timestamp_text};
 use super::{Db, Tx, in_tx, read};
 use crate::domain::PaymentStatus;
 use chrono::{DateTime, Utc};
@@ -163,13 +163,6 @@ impl OwnedClaimBinds {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct ClaimRow {
-    #[sqlx(flatten)]
-    existing: IdempotencyRow,
-    created: bool,
-}
-
 impl OwnedClaimBinds {
     /// Binds `$1`…`$18` of the claim statements (the payment's `NEW_PAYMENT_VALUES`, then
     /// the key's till, key, request hash and lease).
@@ -206,11 +199,49 @@ impl OwnedClaimBinds {
     }
 }
 
+impl OwnedClaimBinds {
+    /// `$1`…`$18` as [`Self::bind`] binds them, for rusqlite (timestamps as sqlx writes them).
+    fn lite_values(&self) -> [rusqlite::types::Value; 18] {
+        use rusqlite::types::Value::{Integer, Null, Text};
+        let opt = |s: &Option<String>| s.clone().map_or(Null, Text);
+        [
+            Text(self.payment_id.clone()),
+            Integer(self.store_id),
+            Integer(self.till_id_of_payment),
+            Integer(self.payment_type_id),
+            Text(self.module.clone()),
+            Integer(self.amount),
+            Text(self.receipt.clone()),
+            opt(&self.description),
+            opt(&self.customer_qr),
+            Text(self.order_ref.clone()),
+            Text(timestamp_text(&self.expires_at)),
+            Text(timestamp_text(&self.created_at)),
+            Integer(i64::from(self.test)),
+            opt(&self.cash_link_qr_id),
+            Integer(self.till_id),
+            Text(self.key.clone()),
+            Text(self.request_hash.clone()),
+            Text(timestamp_text(&self.lease_until)),
+        ]
+    }
+}
+
+/// Runs `sql` (its `$N` taken from `values`) on the writer's connection; rows changed.
+pub(super) fn lite_execute(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    values: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<usize> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind_numbered(&mut stmt, values)?;
+    stmt.raw_execute()
+}
+
 /// Claims the till's `Idempotency-Key` and, if it was free, records the new payment in
-/// `creating` with its first event — atomically. On SQLite it is one statement list sent in one
-/// round trip to the single writer (`changes()` carries the claim's outcome from statement to
-/// statement), run in a group-committed batch ([`super::group_commit`]): the writer is the
-/// throughput limit of payment creation, and every round trip holds it for two thread switches.
+/// `creating` with its first event — atomically. On SQLite it is one unit of a group-committed
+/// batch, run on the writer's thread ([`super::group_commit`]): the single writer is the
+/// throughput limit of payment creation.
 pub async fn claim_and_insert_creating(
     db: &Db,
     claim: &NewClaim<'_>,
@@ -220,29 +251,60 @@ pub async fn claim_and_insert_creating(
     let Db::Sqlite { group, .. } = db else {
         return claim_and_insert_creating_pg(db, b).await;
     };
-    let sql = format!(
-        "{OPEN} \
-         insert into idempotency (till_id, idempotency_key, request_hash, created_at, payment_id, lease_until) \
-           values ($15, $16, $17, $12, $1, $18) on conflict (till_id, idempotency_key) do nothing; \
-         {INSERT_PAYMENT_COLUMNS} select {NEW_PAYMENT_VALUES} where changes() = 1; \
-         {EVENT_COLUMNS} select $1, 'creating', 'till_created', $12 where changes() = 1; \
-         select {IDEMPOTENCY_COLUMNS}, \
-           exists (select 1 from payment where payment_id = $1) as created \
-           from idempotency where till_id = $15 and idempotency_key = $16; \
-         {CLOSE}"
-    );
-    // In the writer task (a till that hangs up cannot cut the statement list short), in one
+    // In the writer thread (a till that hangs up cannot cut the unit short), in one
     // transaction with the writes waiting beside it.
-    let rows: Vec<ClaimRow> = group
+    group
         .run(move |conn| {
-            Box::pin(async move { b.bind(sqlx::query_as(&sql)).fetch_all(conn).await })
+            let values = b.lite_values();
+            let v: Vec<&dyn rusqlite::ToSql> =
+                values.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
+            let claimed = lite_execute(conn, SQLITE_CLAIM, &v).map_err(sqlx_error)?;
+            if claimed == 1 {
+                lite_execute(conn, &SQLITE_NEW_PAYMENT, &v).map_err(sqlx_error)?;
+                lite_execute(conn, &SQLITE_FIRST_EVENT, &v).map_err(sqlx_error)?;
+                return Ok(Claim::Created);
+            }
+            let mut stmt = conn
+                .prepare_cached(&SQLITE_EXISTING_CLAIM)
+                .map_err(sqlx_error)?;
+            bind_numbered(&mut stmt, &v).map_err(sqlx_error)?;
+            let mut rows = stmt.raw_query();
+            let row = rows
+                .next()
+                .map_err(sqlx_error)?
+                .ok_or(sqlx::Error::RowNotFound)?;
+            Ok(Claim::Existing(
+                idempotency_row_lite(row).map_err(sqlx_error)?,
+            ))
         })
-        .await?;
-    let row = rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)?;
-    Ok(if row.created {
-        Claim::Created
-    } else {
-        Claim::Existing(row.existing)
+        .await
+}
+
+/// The SQLite claim's statements, numbered as [`OwnedClaimBinds::bind`] binds.
+const SQLITE_CLAIM: &str = "insert into idempotency \
+    (till_id, idempotency_key, request_hash, created_at, payment_id, lease_until) \
+    values ($15, $16, $17, $12, $1, $18) on conflict (till_id, idempotency_key) do nothing";
+static SQLITE_NEW_PAYMENT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{INSERT_PAYMENT_COLUMNS} values ({NEW_PAYMENT_VALUES})"));
+static SQLITE_FIRST_EVENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("{EVENT_COLUMNS} values ($1, 'creating', 'till_created', $12)")
+});
+static SQLITE_EXISTING_CLAIM: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "select {IDEMPOTENCY_COLUMNS} from idempotency \
+         where till_id = $15 and idempotency_key = $16"
+    )
+});
+
+/// An [`IdempotencyRow`] read by rusqlite (its columns in [`IDEMPOTENCY_COLUMNS`] order).
+fn idempotency_row_lite(row: &rusqlite::Row<'_>) -> rusqlite::Result<IdempotencyRow> {
+    Ok(IdempotencyRow {
+        request_hash: row.get(0)?,
+        response_status: row.get(1)?,
+        response_body: row.get(2)?,
+        payment_id: row.get(3)?,
+        refund_id: row.get(4)?,
+        lease_until: timestamp(row, 5)?,
     })
 }
 
@@ -390,6 +452,87 @@ where
         .bind(changes.failure_message.as_deref())
         .bind(changes.paid_at)
         .bind(at)
+}
+
+/// [`update_status`] on the SQLite writer's connection (a unit of [`super::group_commit`]).
+pub(super) fn update_status_lite(
+    conn: &rusqlite::Connection,
+    current: CurrentPayment<'_>,
+    to: PaymentStatus,
+    late: bool,
+    changes: &PaymentChanges,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<Option<PaymentRow>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(update_status_sql);
+    let paid_at = changes.paid_at.as_ref().map(timestamp_text);
+    let at = timestamp_text(&at);
+    let values: [&dyn rusqlite::ToSql; 11] = [
+        &current.payment_id,
+        &current.status.as_str(),
+        &to.as_str(),
+        &late,
+        &changes.qr_id,
+        &changes.qr_payload,
+        &changes.bank_transaction_id,
+        &changes.failure_code,
+        &changes.failure_message,
+        &paid_at,
+        &at,
+    ];
+    let mut stmt = conn.prepare_cached(&SQL)?;
+    bind_numbered(&mut stmt, &values)?;
+    let mut rows = stmt.raw_query();
+    match rows.next()? {
+        Some(row) => payment_row_lite(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A [`PaymentRow`] read by rusqlite, by column name.
+fn payment_row_lite(row: &rusqlite::Row<'_>) -> rusqlite::Result<PaymentRow> {
+    let required = |name: &str| {
+        let i = row.as_ref().column_index(name)?;
+        timestamp(row, i)?.ok_or(rusqlite::Error::InvalidColumnType(
+            i,
+            name.to_owned(),
+            rusqlite::types::Type::Null,
+        ))
+    };
+    let optional = |name: &str| timestamp(row, row.as_ref().column_index(name)?);
+    Ok(PaymentRow {
+        payment_id: row.get("payment_id")?,
+        store_id: row.get("store_id")?,
+        till_id: row.get("till_id")?,
+        payment_type_id: row.get("payment_type_id")?,
+        payment_type_name: row.get("payment_type_name")?,
+        module: row.get("module")?,
+        status: row.get("status")?,
+        amount: row.get("amount")?,
+        currency: row.get("currency")?,
+        receipt: row.get("receipt")?,
+        description: row.get("description")?,
+        customer_qr: row.get("customer_qr")?,
+        order_ref: row.get("order_ref")?,
+        qr_id: row.get("qr_id")?,
+        qr_payload: row.get("qr_payload")?,
+        bank_transaction_id: row.get("bank_transaction_id")?,
+        failure_code: row.get("failure_code")?,
+        failure_message: row.get("failure_message")?,
+        expires_at: required("expires_at")?,
+        paid_at: optional("paid_at")?,
+        refunded_amount: row.get("refunded_amount")?,
+        late: row.get("late")?,
+        test: row.get("test")?,
+        created_at: required("created_at")?,
+        updated_at: required("updated_at")?,
+        static_qr_id: row.get("static_qr_id")?,
+        bank_order: row.get("bank_order")?,
+        cash_link_qr_id: row.get("cash_link_qr_id")?,
+        till_qr_outputs: row.get("till_qr_outputs")?,
+        till_paper_width: row.get("till_paper_width")?,
+        till_escpos_native: row.get("till_escpos_native")?,
+        till_cash_link_payload: row.get("till_cash_link_payload")?,
+    })
 }
 
 /// The guarded status update, in one statement: the updated row when this call made the change,

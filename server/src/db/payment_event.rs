@@ -2,11 +2,10 @@
 //! change: its event row, its outbox row and the till's stored answer — in one round trip on
 //! SQLite, where each trip to the single writer costs two thread switches.
 
-use super::group_commit::{CLOSE, OPEN, UNDO};
 use super::idempotency::StoredAnswer;
+use super::inline::{sqlx_error, timestamp_text};
 use super::payment::{
-    CurrentPayment, PaymentChanges, PaymentRow, bind_update_status, update_status,
-    update_status_sql,
+    CurrentPayment, PaymentChanges, PaymentRow, lite_execute, update_status, update_status_lite,
 };
 use super::{Db, Tx, in_tx, read};
 use crate::domain::PaymentStatus;
@@ -254,39 +253,70 @@ where
         tx.commit().await?;
         return Ok(Some((row, rendered)));
     };
-    // SQLite: the savepoint with the guarded update, then the rows that go with it.
+    // SQLite: the guarded update, then the rows that go with it, on the writer's thread.
     let payment_id = current.payment_id.to_owned();
     let from = current.status;
     let changes = changes.clone();
     group
         .run(move |conn| {
-            Box::pin(async move {
-                let sql = format!("{OPEN} {}", update_status_sql());
-                let current = CurrentPayment {
-                    payment_id: &payment_id,
-                    status: from,
-                };
-                let updated: Option<PaymentRow> =
-                    bind_update_status(sqlx::query_as(&sql), current, to, late, &changes, at)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                let Some(row) = updated else {
-                    sqlx::query(UNDO).execute(&mut *conn).await?;
-                    return Ok(None);
-                };
-                let (rows, rendered) = finish(&row);
-                sqlite_change(
-                    conn,
-                    &rows.event(),
-                    rows.outbox.as_ref().map(OwnedOutbox::row).as_ref(),
-                    rows.answer.as_ref().map(OwnedAnswer::row).as_ref(),
-                    CLOSE,
-                )
-                .await?;
-                Ok(Some((row, rendered)))
-            })
+            let current = CurrentPayment {
+                payment_id: &payment_id,
+                status: from,
+            };
+            let updated =
+                update_status_lite(conn, current, to, late, &changes, at).map_err(sqlx_error)?;
+            let Some(row) = updated else {
+                return Ok(None);
+            };
+            let (rows, rendered) = finish(&row);
+            lite_change(
+                conn,
+                &rows.event(),
+                rows.outbox.as_ref().map(OwnedOutbox::row).as_ref(),
+                rows.answer.as_ref().map(OwnedAnswer::row).as_ref(),
+            )
+            .map_err(sqlx_error)?;
+            Ok(Some((row, rendered)))
         })
         .await
+}
+
+/// The rows of a change on the SQLite writer's connection (see [`change_statements`]).
+fn lite_change(
+    conn: &rusqlite::Connection,
+    event: &NewEvent<'_>,
+    outbox: Option<&NewOutbox<'_>>,
+    answer: Option<&StoredAnswer<'_>>,
+) -> rusqlite::Result<()> {
+    let event_at = timestamp_text(&event.at);
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+        &event.payment_id,
+        &event.refund_id,
+        &event.from_status,
+        &event.to_status,
+        &event.trigger,
+        &event.detail,
+        &event_at,
+    ];
+    let outbox_at = outbox.map(|o| timestamp_text(&o.at));
+    if let (Some(o), Some(at)) = (outbox, outbox_at.as_ref()) {
+        values.extend([
+            &o.event_id as &dyn rusqlite::ToSql,
+            &o.store_id,
+            &o.till_id,
+            &o.routing_key,
+            &o.payload,
+            at,
+        ]);
+    }
+    let status = answer.map(|a| i64::from(a.status));
+    if let (Some(a), Some(status)) = (answer, status.as_ref()) {
+        values.extend([status as &dyn rusqlite::ToSql, &a.body, &a.till_id, &a.key]);
+    }
+    for sql in change_statements(outbox.is_some(), answer.is_some()) {
+        lite_execute(conn, &sql, &values)?;
+    }
+    Ok(())
 }
 
 /// What goes with a status change, owned (see [`change_status`]).
