@@ -52,10 +52,18 @@ pub fn counts() -> (u64, u64) {
 type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn FnOnce(&rusqlite::Connection) -> (Deliver, bool) + Send>;
 
+/// What the writer thread is asked to do.
+enum Msg {
+    Unit(Job),
+    /// Finalize the statements it keeps prepared on the connection (before the pool closes it:
+    /// SQLite refuses to close a connection with statements left), then answer.
+    Release(oneshot::Sender<()>),
+}
+
 /// The handle callers queue units on; clones share one writer thread.
 #[derive(Clone)]
 pub struct GroupCommit {
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: mpsc::UnboundedSender<Msg>,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -126,8 +134,17 @@ impl GroupCommit {
                 "the SQLite writer did not run this write (see the log)",
             ))
         };
-        self.jobs.send(job).map_err(|_| gone())?;
+        self.jobs.send(Msg::Unit(job)).map_err(|_| gone())?;
         answered.await.map_err(|_| gone())?
+    }
+
+    /// Finalizes the statements the writer keeps prepared on the write connection; the next
+    /// batch prepares them again. [`super::Db::close`] calls it before closing the pool.
+    pub async fn release_statements(&self) {
+        let (done, released) = oneshot::channel();
+        if self.jobs.send(Msg::Release(done)).is_ok() {
+            let _ = released.await;
+        }
     }
 }
 
@@ -143,41 +160,83 @@ fn not_committed(why: String) -> sqlx::Error {
     )))
 }
 
+/// The writer's rusqlite connection over the write connection's SQLite handle, kept from batch
+/// to batch so that its statements stay prepared (preparing them for every batch was a fifth of
+/// the writer's time). Used only while sqlx lends the handle (`lock_handle`). The pool never
+/// retires the write connection on its own (no lifetime or idle limit, see `Db::connect`), and
+/// the statements are finalized before it is closed ([`Msg::Release`]) or dropped (the thread's
+/// end), so the handle under them stays open while they live.
+struct Lite {
+    handle: *mut rusqlite::ffi::sqlite3,
+    conn: rusqlite::Connection,
+}
+
+impl Lite {
+    /// The connection over `handle`: the kept one, or a new one (statements prepared anew).
+    fn over(
+        kept: &mut Option<Lite>,
+        handle: *mut rusqlite::ffi::sqlite3,
+    ) -> rusqlite::Result<&rusqlite::Connection> {
+        if kept.as_ref().is_some_and(|l| l.handle != handle) {
+            // Another handle: the connection was replaced after all. Its statements cannot be
+            // finalized safely now; leaking them (a few kilobytes) is.
+            std::mem::forget(kept.take());
+        }
+        if kept.is_none() {
+            // SAFETY: `handle` is open and lent to this thread by sqlx's `lock_handle` for
+            // the batch; a connection made with `from_handle` never closes it.
+            let conn = unsafe { rusqlite::Connection::from_handle(handle) }?;
+            conn.set_prepared_statement_cache_capacity(64);
+            *kept = Some(Lite { handle, conn });
+        }
+        Ok(&kept.as_ref().expect("set above").conn)
+    }
+}
+
 /// The writer thread: waits for units, then runs those waiting, batch after batch.
 fn writer(
     runtime: tokio::runtime::Handle,
     write: SqlitePool,
-    mut rx: mpsc::UnboundedReceiver<Job>,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
 ) {
     let mut queue: VecDeque<Job> = VecDeque::new();
+    let mut kept: Option<Lite> = None;
+    // A release asked for while units wait is answered after their batch.
+    let mut releases: Vec<oneshot::Sender<()>> = Vec::new();
     loop {
-        if queue.is_empty() {
+        if queue.is_empty() && releases.is_empty() {
             match rx.blocking_recv() {
-                Some(job) => queue.push_back(job),
-                None => return,
+                Some(Msg::Unit(job)) => queue.push_back(job),
+                Some(Msg::Release(done)) => releases.push(done),
+                None => break,
             }
         }
         // Units left by a batch that ended early go first; top up with new ones.
         while queue.len() < MAX_UNITS {
             match rx.try_recv() {
-                Ok(job) => queue.push_back(job),
+                Ok(Msg::Unit(job)) => queue.push_back(job),
+                Ok(Msg::Release(done)) => releases.push(done),
                 Err(_) => break,
             }
         }
         let mut delivers: Vec<Deliver> = Vec::with_capacity(queue.len());
+        let release = !releases.is_empty();
         let outcome = runtime.block_on(async {
             // The pool's connection, and its SQLite handle lent by sqlx's connection thread
             // (which makes no call on it until the guard is dropped).
             let mut conn = write.acquire().await.map_err(|e| e.to_string())?;
             let mut handle = conn.lock_handle().await.map_err(|e| e.to_string())?;
-            // SAFETY: the handle is open and ours alone while `handle` lives; the rusqlite
-            // connection over it does not close it, and is dropped (finalizing the statements
-            // it prepared) before `handle` is.
-            let lite =
-                unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
-                    .map_err(|e| e.to_string())?;
-            let outcome = run_batch(&lite, &mut queue, &mut delivers);
-            drop(lite);
+            let handle = handle.as_raw_handle().as_ptr();
+            let outcome = if queue.is_empty() {
+                Ok(())
+            } else {
+                let lite = Lite::over(&mut kept, handle).map_err(|e| e.to_string())?;
+                run_batch(lite, &mut queue, &mut delivers)
+            };
+            if release {
+                // Finalized while the handle is still lent to this thread.
+                drop(kept.take());
+            }
             outcome
         });
         if outcome.is_err() && delivers.is_empty() {
@@ -191,7 +250,16 @@ fn writer(
         for deliver in delivers {
             deliver(outcome.clone());
         }
+        if release {
+            for done in releases.drain(..) {
+                let _ = done.send(());
+            }
+        }
     }
+    // Every handle is gone, so nothing else uses the connection: its statements can be
+    // finalized before this thread's pool reference (perhaps the last) closes it.
+    drop(kept);
+    drop(write);
 }
 
 /// Runs units from the front of `queue` (at most [`MAX_UNITS`]) in one transaction; what each
@@ -349,6 +417,46 @@ mod tests {
         assert!(panicked.is_err());
         assert_eq!(insert(group, 2, false).await.unwrap(), 2);
         assert_eq!(keys(read).await, vec![2]);
+    }
+
+    /// How many statements are prepared on the write connection (sqlx's and the writer's).
+    async fn statements(db: &Db) -> usize {
+        let Db::Sqlite { write, .. } = db else {
+            unreachable!()
+        };
+        let mut conn = write.acquire().await.unwrap();
+        let mut handle = conn.lock_handle().await.unwrap();
+        let db = handle.as_raw_handle().as_ptr();
+        let mut n = 0;
+        // SAFETY: the handle is lent to this thread while `handle` lives.
+        let mut stmt = unsafe { rusqlite::ffi::sqlite3_next_stmt(db, std::ptr::null_mut()) };
+        while !stmt.is_null() {
+            n += 1;
+            stmt = unsafe { rusqlite::ffi::sqlite3_next_stmt(db, stmt) };
+        }
+        n
+    }
+
+    /// The writer keeps its statements prepared from batch to batch, and finalizes them when
+    /// asked (before the pool closes the connection, which SQLite refuses while any are left).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_writers_statements_stay_prepared_until_released() {
+        let (_dir, db) = db().await;
+        let (_, group) = parts(&db);
+        let before = statements(&db).await;
+        insert(group, 1, false).await.unwrap();
+        let kept = statements(&db).await;
+        assert!(kept > before, "{kept} statements, {before} before the unit");
+        insert(group, 2, false).await.unwrap();
+        assert_eq!(
+            statements(&db).await,
+            kept,
+            "the same ones, not prepared again"
+        );
+        group.release_statements().await;
+        assert_eq!(statements(&db).await, before);
+        insert(group, 3, false).await.unwrap();
+        db.close().await;
     }
 
     /// The pool's other writers (the console's transactions) take the same connection between
