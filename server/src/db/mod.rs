@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod payment;
 pub mod payment_day;
 pub mod payment_event;
+pub mod payment_lite;
 pub mod payment_search;
 pub mod payment_type;
 pub mod raiffeisen_setting;

@@ -1,12 +1,11 @@
 //! The `payment_event` table (the history of every status change) and what is written with a
-//! change: its event row, its outbox row and the till's stored answer — in one round trip on
-//! SQLite, where each trip to the single writer costs two thread switches.
+//! change: its event row, its outbox row and the till's stored answer — on SQLite in the same
+//! unit of the writer's batch as the change, on PostgreSQL in one statement.
 
 use super::idempotency::StoredAnswer;
 use super::inline::{sqlx_error, timestamp_text};
-use super::payment::{
-    CurrentPayment, PaymentChanges, PaymentRow, lite_execute, update_status, update_status_lite,
-};
+use super::payment::{CurrentPayment, PaymentChanges, PaymentRow, update_status};
+use super::payment_lite::{lite_execute, update_status_lite};
 use super::{Db, Tx, in_tx, read};
 use crate::domain::PaymentStatus;
 use chrono::{DateTime, Utc};
@@ -221,9 +220,8 @@ async fn postgres_change(
 /// A status change in a transaction of its own: the guarded update, then the rows that go with
 /// it, which `finish` renders from the updated payment (with whatever else the caller wants
 /// from the row: `R`). `None` when the payment was no longer in `current.status`. On SQLite it
-/// is two round trips to the writer, run as one unit of a group-committed batch
-/// ([`super::group_commit`]; `finish` runs in the writer task, so a caller that goes away cannot
-/// leave the writer inside the transaction).
+/// is one unit of a group-committed batch ([`super::group_commit`]; `finish` runs on the
+/// writer's thread, so a caller that goes away cannot leave the writer inside the transaction).
 pub async fn change_status<F, R>(
     db: &Db,
     current: CurrentPayment<'_>,

@@ -220,8 +220,8 @@ impl PaymentService {
 
     /// Moves a new payment out of `creating` with what the bank said, and stores the till's
     /// answer with it. `None` when the payment had already left `creating`.
-    /// On SQLite: two round trips to the writer (the caller, the till API, runs creation in a
-    /// task of its own, so it cannot be cut between them).
+    /// On SQLite: one unit of the writer's batch, with the claim's unit before it (the caller,
+    /// the till API, runs creation in a task of its own, so it cannot be cut between them).
     async fn finish_creation(
         &self,
         till: &TillIdentity,
