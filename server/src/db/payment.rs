@@ -117,7 +117,7 @@ pub enum Claim {
     Existing(IdempotencyRow),
 }
 
-/// The arguments of the claim, owned, so that the statement list can run in its own task.
+/// The arguments of the claim, owned, so that it can run on the SQLite writer's thread.
 struct OwnedClaimBinds {
     payment_id: String,
     store_id: i64,
@@ -165,20 +165,12 @@ impl OwnedClaimBinds {
 }
 
 impl OwnedClaimBinds {
-    /// Binds `$1`…`$18` of the claim statements (the payment's `NEW_PAYMENT_VALUES`, then
-    /// the key's till, key, request hash and lease).
-    fn bind<'q, DB, O>(
+    /// Binds `$1`…`$18` of the PostgreSQL claim statement (the payment's `NEW_PAYMENT_VALUES`,
+    /// then the key's till, key, request hash and lease).
+    fn bind<'q, O>(
         &'q self,
-        q: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>,
-    ) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>
-    where
-        DB: sqlx::Database,
-        for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-        for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-        i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-        bool: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-        DateTime<Utc>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    {
+        q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
         q.bind(self.payment_id.as_str())
             .bind(self.store_id)
             .bind(self.till_id_of_payment)
@@ -201,30 +193,32 @@ impl OwnedClaimBinds {
 }
 
 impl OwnedClaimBinds {
-    /// `$1`…`$18` as [`Self::bind`] binds them, for rusqlite (timestamps as sqlx writes them).
-    fn lite_values(&self) -> [rusqlite::types::Value; 18] {
-        use rusqlite::types::Value::{Integer, Null, Text};
-        let opt = |s: &Option<String>| s.clone().map_or(Null, Text);
-        [
-            Text(self.payment_id.clone()),
-            Integer(self.store_id),
-            Integer(self.till_id_of_payment),
-            Integer(self.payment_type_id),
-            Text(self.module.clone()),
-            Integer(self.amount),
-            Text(self.receipt.clone()),
-            opt(&self.description),
-            opt(&self.customer_qr),
-            Text(self.order_ref.clone()),
-            Text(timestamp_text(&self.expires_at)),
-            Text(timestamp_text(&self.created_at)),
-            Integer(i64::from(self.test)),
-            opt(&self.cash_link_qr_id),
-            Integer(self.till_id),
-            Text(self.key.clone()),
-            Text(self.request_hash.clone()),
-            Text(timestamp_text(&self.lease_until)),
-        ]
+    /// Calls `run` with `$1`…`$18` as [`Self::bind`] binds them, borrowed, for rusqlite
+    /// (timestamps as the text sqlx writes).
+    fn with_lite_values<R>(&self, run: impl FnOnce(&[&dyn rusqlite::ToSql]) -> R) -> R {
+        let expires_at = timestamp_text(&self.expires_at);
+        let created_at = timestamp_text(&self.created_at);
+        let lease_until = timestamp_text(&self.lease_until);
+        run(&[
+            &self.payment_id,
+            &self.store_id,
+            &self.till_id_of_payment,
+            &self.payment_type_id,
+            &self.module,
+            &self.amount,
+            &self.receipt,
+            &self.description,
+            &self.customer_qr,
+            &self.order_ref,
+            &expires_at,
+            &created_at,
+            &self.test,
+            &self.cash_link_qr_id,
+            &self.till_id,
+            &self.key,
+            &self.request_hash,
+            &lease_until,
+        ])
     }
 }
 
@@ -245,27 +239,26 @@ pub async fn claim_and_insert_creating(
     // transaction with the writes waiting beside it.
     group
         .run(move |conn| {
-            let values = b.lite_values();
-            let v: Vec<&dyn rusqlite::ToSql> =
-                values.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
-            let claimed = lite_execute(conn, SQLITE_CLAIM, &v).map_err(sqlx_error)?;
-            if claimed == 1 {
-                lite_execute(conn, &SQLITE_NEW_PAYMENT, &v).map_err(sqlx_error)?;
-                lite_execute(conn, &SQLITE_FIRST_EVENT, &v).map_err(sqlx_error)?;
-                return Ok(Claim::Created);
-            }
-            let mut stmt = conn
-                .prepare_cached(&SQLITE_EXISTING_CLAIM)
-                .map_err(sqlx_error)?;
-            bind_numbered(&mut stmt, &v).map_err(sqlx_error)?;
-            let mut rows = stmt.raw_query();
-            let row = rows
-                .next()
-                .map_err(sqlx_error)?
-                .ok_or(sqlx::Error::RowNotFound)?;
-            Ok(Claim::Existing(
-                idempotency_row_lite(row).map_err(sqlx_error)?,
-            ))
+            b.with_lite_values(|v| {
+                let claimed = lite_execute(conn, SQLITE_CLAIM, v).map_err(sqlx_error)?;
+                if claimed == 1 {
+                    lite_execute(conn, &SQLITE_NEW_PAYMENT, v).map_err(sqlx_error)?;
+                    lite_execute(conn, &SQLITE_FIRST_EVENT, v).map_err(sqlx_error)?;
+                    return Ok(Claim::Created);
+                }
+                let mut stmt = conn
+                    .prepare_cached(&SQLITE_EXISTING_CLAIM)
+                    .map_err(sqlx_error)?;
+                bind_numbered(&mut stmt, v).map_err(sqlx_error)?;
+                let mut rows = stmt.raw_query();
+                let row = rows
+                    .next()
+                    .map_err(sqlx_error)?
+                    .ok_or(sqlx::Error::RowNotFound)?;
+                Ok(Claim::Existing(
+                    idempotency_row_lite(row).map_err(sqlx_error)?,
+                ))
+            })
         })
         .await
 }
