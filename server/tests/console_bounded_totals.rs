@@ -11,9 +11,10 @@ use app::backend::transactions::MIN_PREFIX;
 use app::i18n::{Lang, Msg};
 use qrpay::cli::seed::{SeedArgs, seed};
 use qrpay::db::Db;
-use qrpay::db::payment_search::TOTALS_CAP;
+use qrpay::db::payment_search::{PaymentFilter, Plan, TOTALS_CAP, WALK_LIMIT, choose_plan};
 
 both_backends!(totals_past_the_cap_read_as_partial_while_the_list_and_csv_stay_whole);
+both_backends!(a_broad_text_whose_matches_are_all_old_is_searched_a_bounded_walk_at_a_time);
 
 #[derive(sqlx::FromRow, Debug)]
 struct Row {
@@ -33,6 +34,17 @@ async fn rows(app: &TestApp) -> Vec<Row> {
         Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
     }
     .unwrap()
+}
+
+/// The plan the console would take for `f` in the (one) store.
+async fn plan_of(app: &TestApp, f: PaymentFilter) -> Plan {
+    let sql = "select store_id from payment limit 1";
+    let store_id: i64 = match &app.db {
+        Db::Sqlite { write, .. } => sqlx::query_scalar(sql).fetch_one(write).await,
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+    }
+    .unwrap();
+    choose_plan(&app.db, store_id, &f).await.unwrap()
 }
 
 fn next_link(body: &str) -> Option<String> {
@@ -180,6 +192,60 @@ async fn totals_past_the_cap_read_as_partial_while_the_list_and_csv_stay_whole(a
     assert!(listed(&body).is_empty());
     assert!(body.contains("data-testid=\"note-q\""));
 
+    // A few large payments across the whole history, the oldest too: a range holding only them
+    // is gathered from the amount index (with a broad text too); its list, pages and totals
+    // are exactly those payments. A range holding more than the cap walks the date order.
+    let ids: Vec<String> = all
+        .iter()
+        .rev()
+        .step_by(97)
+        .map(|r| format!("'{}'", r.payment_id))
+        .collect();
+    execute(
+        &app,
+        &format!(
+            "update payment set amount = amount + 9000000 where payment_id in ({})",
+            ids.join(",")
+        ),
+    )
+    .await;
+    let all = rows(&app).await;
+    let big: Vec<&Row> = all.iter().filter(|r| r.amount > 9_000_000).collect();
+    assert_eq!(big.len(), ids.len());
+    assert!(big.len() > 100 && big.last().unwrap().payment_id == all.last().unwrap().payment_id);
+    let amount = |min, text: Option<&str>| PaymentFilter {
+        min_amount: Some(min),
+        text: text.map(str::to_owned),
+        ..Default::default()
+    };
+    assert_eq!(
+        plan_of(&app, amount(9_000_000, None)).await,
+        Plan::FewByAmount
+    );
+    assert_eq!(
+        plan_of(&app, amount(9_000_000, Some("BULK"))).await,
+        Plan::FewByAmount
+    );
+    assert_eq!(plan_of(&app, amount(1, None)).await, Plan::StoreByDate);
+    assert_eq!(
+        plan_of(&app, amount(1, Some(prefix))).await,
+        Plan::FewByText
+    );
+    let ids_of =
+        |rows: &[&Row]| -> Vec<String> { rows.iter().map(|r| r.payment_id.clone()).collect() };
+    for q in ["min=90000", "min=90000&q=BULK", "min=90000&max=200000"] {
+        let body = page(q.into()).await;
+        assert_eq!(shown(&body), (exact(big.iter().copied()), false), "{q}");
+        assert_eq!(listed(&body), ids_of(&big[..50]), "{q}");
+        let second = page(next_link(&body).unwrap().split_once('?').unwrap().1.into()).await;
+        assert_eq!(listed(&second), ids_of(&big[50..100]), "{q}");
+    }
+    let recent_big: Vec<&Row> = big.iter().copied().filter(|r| local(r) >= from).collect();
+    assert!(!recent_big.is_empty() && recent_big.len() < big.len());
+    let body = page(format!("min=90000&from={from}&to={today}")).await;
+    assert_eq!(shown(&body), (exact(recent_big.iter().copied()), false));
+    assert_eq!(listed(&body), ids_of(&recent_big));
+
     // The CSV export is the whole filter, streamed (no length known up front), newest first.
     let r = c
         .http
@@ -198,4 +264,93 @@ async fn totals_past_the_cap_read_as_partial_while_the_list_and_csv_stay_whole(a
         .collect();
     let expected: Vec<&str> = all.iter().map(|r| r.payment_id.as_str()).collect();
     assert_eq!(ids, expected);
+}
+
+/// A text matching more than the cap, every match older than the newest `WALK_LIMIT` payments:
+/// the first page reads that many, finds none, says how far back it looked and links on; the
+/// next page finds the newest matches; the CSV export goes through the empty stretch to all of
+/// them, in order.
+async fn a_broad_text_whose_matches_are_all_old_is_searched_a_bounded_walk_at_a_time(app: TestApp) {
+    let old = TOTALS_CAP as usize + 500;
+    let n = WALK_LIMIT as u64 + old as u64 + 100;
+    let args = SeedArgs {
+        payments: n,
+        stores: 1,
+        tills: 2,
+        days: 90,
+        seed: 11,
+        batch: 1000,
+        quiet: true,
+    };
+    seed(&app.db, &args).await.unwrap();
+    let all = rows(&app).await;
+    let cut = &all[all.len() - old];
+    execute_with(
+        &app,
+        "update payment set order_ref = case when created_at < $1 or (created_at = $1 and payment_id <= $2) \
+         then 'OLDX' else 'NEWX' end || substr(order_ref, 2)",
+        &[Arg::Time(cut.created_at), Arg::Text(&cut.payment_id)],
+    )
+    .await;
+    let all = rows(&app).await;
+    let matching: Vec<&Row> = all
+        .iter()
+        .filter(|r| r.order_ref.starts_with("OLDX"))
+        .collect();
+    assert_eq!(matching.len(), old);
+    let f = PaymentFilter {
+        text: Some("OLDX".into()),
+        ..Default::default()
+    };
+    assert_eq!(plan_of(&app, f).await, Plan::StoreByDate);
+
+    add_user(&app, "vera", "viewer").await;
+    let c = Console::new(&app);
+    let s = c.session_of("vera").await;
+    let get = |path: String| {
+        let (c, s) = (&c, s.clone());
+        async move {
+            let r = c.get(&path, Some(&s)).await;
+            assert_eq!(r.status, 200, "{path}");
+            r.body
+        }
+    };
+    let body = get("/console/transactions?q=OLDX&test=1".into()).await;
+    assert!(listed(&body).is_empty());
+    assert!(body.contains("data-testid=\"searched-back-to\""), "{body}");
+    let stopped = &all[WALK_LIMIT as usize - 1];
+    let at = stopped
+        .created_at
+        .with_timezone(&chrono_tz::Europe::Moscow)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    assert_eq!(text_of(&body, "searched-back-to-time").unwrap(), at);
+    assert!(Msg::SearchedBackTo.text(Lang::Ru).contains("20 000") && WALK_LIMIT == 20_000);
+    assert!(shown(&body).1, "more than the cap match: partial totals");
+    let next = next_link(&body).expect("a link to go on");
+    let body = get(next).await;
+    let ids =
+        |rows: &[&Row]| -> Vec<String> { rows.iter().map(|r| r.payment_id.clone()).collect() };
+    assert_eq!(listed(&body), ids(&matching[..50]));
+    assert!(!body.contains("data-testid=\"searched-back-to\""));
+    let body = get(next_link(&body).unwrap()).await;
+    assert_eq!(listed(&body), ids(&matching[50..100]));
+
+    let csv = c
+        .http
+        .get(format!("{}/console/transactions.csv?q=OLDX", app.base))
+        .header(reqwest::header::COOKIE, &s)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let got: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(';').nth(1).unwrap())
+        .collect();
+    let expected: Vec<&str> = matching.iter().map(|r| r.payment_id.as_str()).collect();
+    assert_eq!(got, expected);
 }

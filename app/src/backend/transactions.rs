@@ -146,6 +146,11 @@ pub struct TransactionPage {
     pub totals_capped: bool,
     /// The search text is shorter than [`MIN_PREFIX`]: matched exactly only.
     pub text_exact_only: bool,
+    /// A text matching very many payments is checked on a bounded number of them per page;
+    /// this page stopped before the oldest: it searched the payments from this local time on,
+    /// and `next` goes on with the older ones.
+    #[serde(default)]
+    pub searched_back_to: Option<String>,
     /// The `after` cursor of the next page, when there is one.
     pub next: Option<String>,
 }

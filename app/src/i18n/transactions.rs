@@ -53,6 +53,9 @@ macro_rules! transactions_keys {
             TotalAtLeast,
             // Under capped totals: they are partial; narrow the filter for exact ones.
             TotalsPartial,
+            // Above a page of a very broad text that stopped early: «… не старше» + time + the rest.
+            SearchedBackTo,
+            SearchedBackToRest,
             Payment,
             BackToList,
             Paid,

@@ -120,6 +120,11 @@ pub fn TransactionsPage() -> impl IntoView {
                                     {page.totals_capped.then(|| view! {
                                         <p class="field-note" data-testid="totals-partial">{Msg::TotalsPartial.text(lang)}</p>
                                     })}
+                                    {page.searched_back_to.clone().map(|at| view! {
+                                        <p class="field-note" data-testid="searched-back-to">
+                                            {Msg::SearchedBackTo.text(lang)} " " <b data-testid="searched-back-to-time">{at}</b> {Msg::SearchedBackToRest.text(lang)}
+                                        </p>
+                                    })}
                                     {if page.rows.is_empty() {
                                         view! { <p data-testid="no-transactions">{Msg::NoTransactions.text(lang)}</p> }.into_any()
                                     } else {

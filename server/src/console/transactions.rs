@@ -31,14 +31,14 @@ impl TransactionsPort for ConsoleBackend {
             .map_err(internal)?;
         let mut parsed = parse_query(query, tz, &tills);
         let f = &mut parsed.filter;
-        f.text_is_broad = db::payment_search::text_is_broad(&self.db, store.store_id, f)
+        f.plan = db::payment_search::choose_plan(&self.db, store.store_id, f)
             .await
             .map_err(internal)?;
         // The totals and the rows are independent reads: on two connections at once, a filter
         // whose both are slow (a sparse amount range walks the store's index for each) costs
         // the slower of the two, not their sum.
         let f = &parsed.filter;
-        let (totals, mut rows) = tokio::try_join!(
+        let (totals, found) = tokio::try_join!(
             db::payment_search::payment_totals(
                 &self.db,
                 store.store_id,
@@ -55,11 +55,17 @@ impl TransactionsPort for ConsoleBackend {
             )
         )
         .map_err(internal)?;
-        let next = if rows.len() as i64 > TRANSACTIONS_PAGE {
+        let mut rows = found.rows;
+        // A full page goes on after its last row; a broad text's walk that stopped early goes
+        // on after the last payment it read, and the page says how far back it has looked.
+        let (next, searched_back_to) = if rows.len() as i64 > TRANSACTIONS_PAGE {
             rows.truncate(TRANSACTIONS_PAGE as usize);
-            rows.last().map(|r| cursor_of(r.created_at, &r.payment_id))
+            let next = rows.last().map(|r| cursor_of(r.created_at, &r.payment_id));
+            (next, None)
+        } else if let Some((at, id)) = &found.walked_to {
+            (Some(cursor_of(*at, id)), Some(local_time(*at, tz)))
         } else {
-            None
+            (None, None)
         };
         Ok(TransactionPage {
             store_name: store.name,
@@ -75,6 +81,7 @@ impl TransactionsPort for ConsoleBackend {
             total_refunded: totals.refunded,
             totals_capped: totals.capped,
             text_exact_only: parsed.filter.text_exact_only,
+            searched_back_to,
             next,
         })
     }
@@ -181,7 +188,7 @@ impl ConsoleBackend {
             .await
             .map_err(internal)?;
         let mut filter = parse_query(query, tz, &tills).filter;
-        filter.text_is_broad = db::payment_search::text_is_broad(&self.db, store.store_id, &filter)
+        filter.plan = db::payment_search::choose_plan(&self.db, store.store_id, &filter)
             .await
             .map_err(internal)?;
         let header = String::from(
@@ -195,7 +202,7 @@ impl ConsoleBackend {
                 let Some(after) = cursor else {
                     return Ok(None);
                 };
-                let rows = db::payment_search::search_payments(
+                let found = db::payment_search::search_payments(
                     &db,
                     store_id,
                     &filter,
@@ -204,12 +211,18 @@ impl ConsoleBackend {
                 )
                 .await
                 .map_err(internal)?;
-                if rows.is_empty() {
+                // After a full batch, or where a broad text's walk stopped (maybe with no
+                // rows in this batch at all), there is more to read.
+                let rows = found.rows;
+                let next = if rows.len() as i64 == CSV_BATCH {
+                    rows.last().map(|r| (r.created_at, r.payment_id.clone()))
+                } else {
+                    found.walked_to
+                };
+                if rows.is_empty() && next.is_none() {
                     return Ok(None);
                 }
-                let next = (rows.len() as i64 == CSV_BATCH)
-                    .then(|| rows.last().map(|r| (r.created_at, r.payment_id.clone())));
-                Ok(Some((csv_lines(&rows, tz), next)))
+                Ok(Some((csv_lines(&rows, tz), next.map(Some))))
             }
         });
         use futures::StreamExt;
@@ -269,14 +282,17 @@ fn late_payment(
     }
 }
 
+/// A moment as the console's lists show it, in the store's time zone.
+fn local_time(at: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
+    at.with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
 pub(super) fn row_view(r: db::payment_search::TransactionRow, tz: chrono_tz::Tz) -> TransactionRow {
     TransactionRow {
         payment_id: r.payment_id,
-        local_time: r
-            .created_at
-            .with_timezone(&tz)
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string(),
+        local_time: local_time(r.created_at, tz),
         amount: r.amount,
         refunded_amount: r.refunded_amount,
         status: r.status,

@@ -28,6 +28,18 @@ pub struct TransactionRow {
 
 const ROW_COLUMNS: &str = "p.payment_id, p.created_at, p.amount, p.refunded_amount, p.status, \
     p.receipt, t.name as till_name, p.order_ref, p.qr_id, p.bank_transaction_id, p.test, p.late";
+/// What [`ROW_COLUMNS`] reads of the payment, gathered before the sort.
+const GATHERED_COLUMNS: &str = "p.payment_id, p.store_id, p.created_at, p.amount, p.refunded_amount, \
+    p.status, p.receipt, p.till_id, p.order_ref, p.qr_id, p.bank_transaction_id, p.test, p.late";
+
+/// The payment table as the plan reads it: SQLite is told which index gathers an amount range
+/// (without statistics it would walk the store's date index instead).
+fn from_payment(pg: bool, plan: Plan) -> &'static str {
+    match plan {
+        Plan::FewByAmount if !pg => "payment p indexed by payment_store_amount",
+        _ => "payment p",
+    }
+}
 
 /// What the transactions list is filtered by (all checked already).
 #[derive(Debug, Default, Clone)]
@@ -45,10 +57,27 @@ pub struct PaymentFilter {
     /// The text is matched exactly only (receipt, payment id), not as a start: the console
     /// sets it for texts shorter than [`MIN_PREFIX`].
     pub text_exact_only: bool,
-    /// The text matches more than [`TOTALS_CAP`] payments of the store ([`text_is_broad`]):
-    /// read the store's payments in date order and check the text on each, rather than
-    /// gather every match from the references' indexes and sort them.
-    pub text_is_broad: bool,
+    /// How the list and the capped totals find the payments ([`choose_plan`]).
+    pub plan: Plan,
+}
+
+/// How the list and the capped totals find a filter's payments. Walking the store's payments
+/// newest first is right when matches are many (the page fills at once) and slow when they are
+/// few (it walks the whole history to find them); gathering the matches from an index of the
+/// filtered column and sorting them is the other way round. [`choose_plan`] counts the matches
+/// first, at most [`TOTALS_CAP`] + 1 of them, so neither way costs more than that bound.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Walk the store's payments newest first (`payment_store_created`), checking the rest of
+    /// the filter on each.
+    #[default]
+    StoreByDate,
+    /// The text matches at most [`TOTALS_CAP`] payments of the store (or is matched exactly):
+    /// gather them from the references' indexes.
+    FewByText,
+    /// The amount range holds at most [`TOTALS_CAP`] payments of the store: gather them from
+    /// `payment_store_amount`.
+    FewByAmount,
 }
 
 /// The shortest text matched as the start of a reference. Shorter texts match nearly every
@@ -78,58 +107,107 @@ enum Bind {
     Day(NaiveDate),
 }
 
-/// The `where` of a filter (index `payment_store_created` serves the store, the period and the
-/// order; the other conditions are checked on its rows), with its values from `$1` on.
+/// The `where` of a filter, with its values from `$1` on.
 fn filter_sql(
     pg: bool,
     store_id: i64,
     f: &PaymentFilter,
     after: Option<&(DateTime<Utc>, String)>,
 ) -> (String, Vec<Bind>) {
+    let w = filter_parts(pg, store_id, f, after);
+    (w.walk + &w.check, w.binds)
+}
+
+/// The `where` of a filter in two parts: what index `payment_store_created` serves (the store,
+/// the period, the keyset cursor: the walk in date order) and what is checked on the rows it
+/// finds (`" and …"`: status, till, amount, text); one numbering of the values, from `$1` on,
+/// the walk's first.
+struct Where {
+    walk: String,
+    check: String,
+    binds: Vec<Bind>,
+    /// How many of `binds` the walk's part uses (the first ones).
+    walk_binds: usize,
+}
+
+fn filter_parts(
+    pg: bool,
+    store_id: i64,
+    f: &PaymentFilter,
+    after: Option<&(DateTime<Utc>, String)>,
+) -> Where {
     let mut binds = vec![Bind::Int(store_id)];
     // With a text matched by few payments, the search must start from the references'
     // indexes; SQLite without statistics would rather walk the store's index in date order
     // (`+` hides it from it). A broad text is best checked on that walk.
-    let mut sql = String::from(if f.text.is_some() && !f.text_is_broad && !pg {
+    let mut walk = String::from(if f.text.is_some() && f.plan == Plan::FewByText && !pg {
         "+p.store_id = $1"
     } else {
         "p.store_id = $1"
     });
-    let mut push = |binds: &mut Vec<Bind>, cond: &str, b: Bind| {
+    let mut check = String::new();
+    let push = |sql: &mut String, binds: &mut Vec<Bind>, cond: &str, b: Bind| {
         binds.push(b);
         sql.push_str(&cond.replace('?', &format!("${}", binds.len())));
     };
-    if let Some(s) = &f.status {
-        push(&mut binds, " and p.status = ?", Bind::Text(s.clone()));
-    }
     if let Some(t) = f.from {
-        push(&mut binds, " and p.created_at >= ?", Bind::Time(t));
+        push(
+            &mut walk,
+            &mut binds,
+            " and p.created_at >= ?",
+            Bind::Time(t),
+        );
     }
     if let Some(t) = f.until {
-        push(&mut binds, " and p.created_at < ?", Bind::Time(t));
-    }
-    if let Some(t) = f.till_id {
-        push(&mut binds, " and p.till_id = ?", Bind::Int(t));
-    }
-    if let Some(a) = f.min_amount {
-        push(&mut binds, " and p.amount >= ?", Bind::Int(a));
-    }
-    if let Some(a) = f.max_amount {
-        push(&mut binds, " and p.amount <= ?", Bind::Int(a));
+        push(
+            &mut walk,
+            &mut binds,
+            " and p.created_at < ?",
+            Bind::Time(t),
+        );
     }
     if let Some((t, id)) = after {
-        push(&mut binds, " and (p.created_at < ?", Bind::Time(*t));
-        push(&mut binds, " or (p.created_at = ?", Bind::Time(*t));
         push(
+            &mut walk,
+            &mut binds,
+            " and (p.created_at < ?",
+            Bind::Time(*t),
+        );
+        push(
+            &mut walk,
+            &mut binds,
+            " or (p.created_at = ?",
+            Bind::Time(*t),
+        );
+        push(
+            &mut walk,
             &mut binds,
             " and p.payment_id < ?))",
             Bind::Text(id.clone()),
         );
     }
+    let walk_binds = binds.len();
+    if let Some(s) = &f.status {
+        push(
+            &mut check,
+            &mut binds,
+            " and p.status = ?",
+            Bind::Text(s.clone()),
+        );
+    }
+    if let Some(t) = f.till_id {
+        push(&mut check, &mut binds, " and p.till_id = ?", Bind::Int(t));
+    }
+    if let Some(a) = f.min_amount {
+        push(&mut check, &mut binds, " and p.amount >= ?", Bind::Int(a));
+    }
+    if let Some(a) = f.max_amount {
+        push(&mut check, &mut binds, " and p.amount <= ?", Bind::Int(a));
+    }
     if let Some(q) = f.text.as_ref().filter(|_| f.text_exact_only) {
         binds.push(Bind::Text(q.clone()));
         let a = binds.len();
-        sql.push_str(&format!(
+        check.push_str(&format!(
             " and ((p.store_id = $1 and p.receipt = ${a}) or p.payment_id = ${a})"
         ));
     } else if let Some(q) = &f.text {
@@ -142,14 +220,19 @@ fn filter_sql(
         binds.push(Bind::Text(prefix_end(q)));
         let b = binds.len();
         let range = |col: &str| format!("(p.{col}{c} >= ${a} and p.{col}{c} < ${b})");
-        sql.push_str(&format!(
+        check.push_str(&format!(
             " and ((p.store_id = $1 and p.receipt = ${a}) or p.payment_id = ${a} or {} or {} or {})",
             range("order_ref"),
             range("qr_id"),
             range("bank_transaction_id")
         ));
     }
-    (sql, binds)
+    Where {
+        walk,
+        check,
+        binds,
+        walk_binds,
+    }
 }
 
 macro_rules! bind_all {
@@ -167,6 +250,22 @@ macro_rules! bind_all {
     }};
 }
 
+/// A text matching more payments than [`TOTALS_CAP`] is checked on the store's payments in
+/// date order, each row read: at most this many per page. A page of a text whose matches are
+/// all old stops there and hands on where it stopped ([`Found::walked_to`]), rather than read
+/// the store's whole history in one request.
+pub const WALK_LIMIT: i64 = 20_000;
+
+/// A page of the list.
+#[derive(Debug)]
+pub struct Found {
+    /// Newest first.
+    pub rows: Vec<TransactionRow>,
+    /// The walk of a broad text read [`WALK_LIMIT`] payments and stopped at this one with fewer
+    /// rows than asked for: older payments are still to be searched, after this keyset cursor.
+    pub walked_to: Option<(DateTime<Utc>, String)>,
+}
+
 /// Up to `limit` payments of the filter after the keyset cursor `after`, newest first.
 pub async fn search_payments(
     db: &Db,
@@ -174,15 +273,50 @@ pub async fn search_payments(
     f: &PaymentFilter,
     after: Option<&(DateTime<Utc>, String)>,
     limit: i64,
-) -> Result<Vec<TransactionRow>, sqlx::Error> {
-    let (cond, binds) = filter_sql(is_pg(db), store_id, f, after);
-    let sql = format!(
-        "select {ROW_COLUMNS} from payment p join till t on t.till_id = p.till_id \
-         where {cond} order by p.created_at desc, p.payment_id desc limit {limit}"
-    );
-    read!(db, |c| bind_all!(sqlx::query_as(&sql), &binds)
+) -> Result<Found, sqlx::Error> {
+    let pg = is_pg(db);
+    let w = filter_parts(pg, store_id, f, after);
+    let (walk, check) = (&w.walk, &w.check);
+    let newest = "order by p.created_at desc, p.payment_id desc";
+    let bounded = f.plan == Plan::StoreByDate && f.text.is_some();
+    let sql = if bounded {
+        format!(
+            "select {ROW_COLUMNS} from (select {GATHERED_COLUMNS} from payment p where {walk} \
+             {newest} limit {WALK_LIMIT}) p join till t on t.till_id = p.till_id \
+             where true{check} {newest} limit {limit}"
+        )
+    } else if pg && f.plan != Plan::StoreByDate {
+        // Gathered first, sorted after: left to itself, PostgreSQL would rather walk the date
+        // index in the hope of finding the page's few rows early (it does not know they are
+        // all old).
+        format!(
+            "with p as materialized (select {GATHERED_COLUMNS} from payment p where {walk}{check}) \
+             select {ROW_COLUMNS} from p join till t on t.till_id = p.till_id {newest} limit {limit}"
+        )
+    } else {
+        format!(
+            "select {ROW_COLUMNS} from {} join till t on t.till_id = p.till_id \
+             where {walk}{check} {newest} limit {limit}",
+            from_payment(pg, f.plan)
+        )
+    };
+    let rows: Vec<TransactionRow> = read!(db, |c| bind_all!(sqlx::query_as(&sql), &w.binds)
         .fetch_all(c)
-        .await)
+        .await)?;
+    let mut walked_to = None;
+    if bounded && (rows.len() as i64) < limit {
+        // Where the walk stopped, if it did before the end (the index alone answers this).
+        let sql = format!(
+            "select p.created_at, p.payment_id from payment p where {walk} {newest} \
+             limit 1 offset {}",
+            WALK_LIMIT - 1
+        );
+        let binds = &w.binds[..w.walk_binds];
+        walked_to = read!(db, |c| bind_all!(sqlx::query_as(&sql), binds)
+            .fetch_optional(c)
+            .await)?;
+    }
+    Ok(Found { rows, walked_to })
 }
 
 fn is_pg(db: &Db) -> bool {
@@ -213,11 +347,13 @@ async fn scan_totals(
     cond: &str,
     binds: &[Bind],
     cap: Option<i64>,
+    plan: Plan,
 ) -> Result<Totals, sqlx::Error> {
     let from = match cap {
         None => "payment p".to_owned(),
         Some(n) => format!(
-            "(select p.amount, p.refunded_amount from payment p where {cond} limit {}) p",
+            "(select p.amount, p.refunded_amount from {} where {cond} limit {}) p",
+            from_payment(is_pg(db), plan),
             n + 1
         ),
     };
@@ -240,20 +376,43 @@ async fn scan_totals(
     })
 }
 
-/// Whether the filter's text alone matches more than [`TOTALS_CAP`] payments of the store
-/// (counted from the references' indexes, at most that many + 1): then the list and the
-/// totals walk the store's payments in date order instead (see [`PaymentFilter::text_is_broad`]).
-pub async fn text_is_broad(db: &Db, store_id: i64, f: &PaymentFilter) -> Result<bool, sqlx::Error> {
-    if f.text.is_none() || f.text_exact_only {
-        return Ok(false);
+/// How to find the filter's payments ([`Plan`]): gather them from the references' indexes
+/// when its text matches at most [`TOTALS_CAP`] payments of the store (counted there, at most
+/// that many + 1), else from the amount index when its amount range holds at most that many,
+/// else walk the store's payments in date order.
+pub async fn choose_plan(db: &Db, store_id: i64, f: &PaymentFilter) -> Result<Plan, sqlx::Error> {
+    if f.text.is_some() {
+        let only_text = PaymentFilter {
+            text: f.text.clone(),
+            text_exact_only: f.text_exact_only,
+            plan: Plan::FewByText,
+            ..Default::default()
+        };
+        if f.text_exact_only || !more_than_cap(db, store_id, &only_text).await? {
+            return Ok(Plan::FewByText);
+        }
     }
-    let only_text = PaymentFilter {
-        text: f.text.clone(),
-        ..Default::default()
-    };
-    let (cond, binds) = filter_sql(is_pg(db), store_id, &only_text, None);
+    if f.min_amount.is_some() || f.max_amount.is_some() {
+        let only_amount = PaymentFilter {
+            min_amount: f.min_amount,
+            max_amount: f.max_amount,
+            plan: Plan::FewByAmount,
+            ..Default::default()
+        };
+        if !more_than_cap(db, store_id, &only_amount).await? {
+            return Ok(Plan::FewByAmount);
+        }
+    }
+    Ok(Plan::StoreByDate)
+}
+
+/// Whether more than [`TOTALS_CAP`] payments of the store match `f`, read on `f`'s plan.
+async fn more_than_cap(db: &Db, store_id: i64, f: &PaymentFilter) -> Result<bool, sqlx::Error> {
+    let pg = is_pg(db);
+    let (cond, binds) = filter_sql(pg, store_id, f, None);
     let sql = format!(
-        "select count(*) from (select 1 from payment p where {cond} limit {}) p",
+        "select count(*) from (select 1 from {} where {cond} limit {}) p",
+        from_payment(pg, f.plan),
         TOTALS_CAP + 1
     );
     let n: i64 = read!(db, |c| bind_all!(sqlx::query_scalar(&sql), &binds)
@@ -288,7 +447,14 @@ pub async fn payment_totals(
     let whole_days = !matches!(from_day, Some(None)) && !matches!(until_day, Some(None));
     if f.min_amount.is_some() || f.max_amount.is_some() || f.text.is_some() || !whole_days {
         let (cond, binds) = filter_sql(pg, store_id, f, None);
-        return scan_totals(db, &format!("{cond}{real}"), &binds, Some(TOTALS_CAP)).await;
+        return scan_totals(
+            db,
+            &format!("{cond}{real}"),
+            &binds,
+            Some(TOTALS_CAP),
+            f.plan,
+        )
+        .await;
     }
     let rolled_until = refresh_days(db, store_id, tz, super::now()).await?;
     let (from_day, until_day) = (from_day.flatten(), until_day.flatten());
@@ -330,7 +496,7 @@ pub async fn payment_totals(
         let mut lf = f.clone();
         lf.from = Some(f.from.map_or(live_from, |t| t.max(live_from)));
         let (cond, binds) = filter_sql(pg, store_id, &lf, None);
-        live = scan_totals(db, &format!("{cond}{real}"), &binds, None).await?;
+        live = scan_totals(db, &format!("{cond}{real}"), &binds, None, lf.plan).await?;
     }
     Ok(Totals {
         count: closed.0 + live.count,
