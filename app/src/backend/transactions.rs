@@ -144,6 +144,10 @@ pub struct TransactionPage {
     /// matching more than the server adds up): the count is that many, and more match; the
     /// sums are lower bounds. The page says so.
     pub totals_capped: bool,
+    /// Of capped totals, the count is of fewer payments than the cap (the others looked at
+    /// were test payments): it reads «не менее N», not «более N».
+    #[serde(default)]
+    pub total_count_at_least: bool,
     /// The search text is shorter than [`MIN_PREFIX`]: matched exactly only.
     pub text_exact_only: bool,
     /// A text matching very many payments is checked on a bounded number of them per page;

@@ -109,7 +109,7 @@ pub fn TransactionsPage() -> impl IntoView {
                                         </div>
                                     </form>
                                     <p class="totals" data-testid="totals" data-partial=page.totals_capped.to_string()>
-                                        {Msg::TotalCount.text(lang)} ": " <b data-testid="total-count">{at_least(Msg::TotalMoreThan, page.total_count.to_string())}</b> " · "
+                                        {Msg::TotalCount.text(lang)} ": " <b data-testid="total-count">{at_least(if page.total_count_at_least { Msg::TotalAtLeast } else { Msg::TotalMoreThan }, page.total_count.to_string())}</b> " · "
                                         {Msg::TotalAmount.text(lang)} ": " <b data-testid="total-amount">{at_least(Msg::TotalAtLeast, format_money(page.total_amount, lang))}</b> " · "
                                         {Msg::TotalRefunded.text(lang)} ": " <b data-testid="total-refunded">{at_least(Msg::TotalAtLeast, format_money(page.total_refunded, lang))}</b>
                                         " · "

@@ -80,6 +80,7 @@ impl TransactionsPort for ConsoleBackend {
             total_amount: totals.amount,
             total_refunded: totals.refunded,
             totals_capped: totals.capped,
+            total_count_at_least: totals.capped && totals.count < db::payment_search::TOTALS_CAP,
             text_exact_only: parsed.filter.text_exact_only,
             searched_back_to,
             next,

@@ -95,8 +95,9 @@ pub struct Totals {
     pub count: i64,
     pub amount: i64,
     pub refunded: i64,
-    /// More than [`TOTALS_CAP`] payments match: `count` is the cap and the sums are of the
-    /// first payments found beyond it (lower bounds of the real ones).
+    /// More than [`TOTALS_CAP`] payments match: the totals are of the first ones found, lower
+    /// bounds of the real ones; `count` is the cap when at least that many of them counted
+    /// (none left out as test payments), else how many did.
     pub capped: bool,
 }
 
@@ -340,36 +341,52 @@ fn prefix_end(q: &str) -> String {
     format!("{q}\u{0}")
 }
 
-/// Count, amount and refunded amount of the payments matching `cond`; with a `cap`, of at most
-/// `cap + 1` of them (any ones: the first the plan finds).
-async fn scan_totals(
-    db: &Db,
-    cond: &str,
-    binds: &[Bind],
-    cap: Option<i64>,
-    plan: Plan,
-) -> Result<Totals, sqlx::Error> {
-    let from = match cap {
-        None => "payment p".to_owned(),
-        Some(n) => format!(
-            "(select p.amount, p.refunded_amount from {} where {cond} limit {}) p",
-            from_payment(is_pg(db), plan),
-            n + 1
-        ),
-    };
-    let cond = if cap.is_some() { "true" } else { cond };
+/// Count, amount and refunded amount of the payments matching `cond`.
+async fn scan_totals(db: &Db, cond: &str, binds: &[Bind]) -> Result<Totals, sqlx::Error> {
     let sql = format!(
         "select count(*), cast(coalesce(sum(p.amount), 0) as bigint), \
                 cast(coalesce(sum(p.refunded_amount), 0) as bigint) \
-         from {from} where {cond}"
+         from payment p where {cond}"
     );
     let (count, amount, refunded): (i64, i64, i64) =
         read!(db, |c| bind_all!(sqlx::query_as(&sql), binds)
             .fetch_one(c)
             .await)?;
-    let capped = cap.is_some_and(|n| count > n);
     Ok(Totals {
-        count: if capped { count - 1 } else { count },
+        count,
+        amount,
+        refunded,
+        capped: false,
+    })
+}
+
+/// The totals of at most [`TOTALS_CAP`] + 1 payments matching `cond` (any ones: the first the
+/// plan finds), of those of them that are not test payments unless `include_test`. The bound
+/// is on the payments looked at, test or not, so a filter whose matches are nearly all test
+/// payments costs no more than any other; past it, the count is a lower bound too.
+async fn capped_totals(
+    db: &Db,
+    cond: &str,
+    binds: &[Bind],
+    plan: Plan,
+    include_test: bool,
+) -> Result<Totals, sqlx::Error> {
+    let keep = if include_test { "1 = 1" } else { "not p.test" };
+    let sql = format!(
+        "select count(*), cast(coalesce(sum(case when {keep} then 1 else 0 end), 0) as bigint), \
+                cast(coalesce(sum(case when {keep} then p.amount else 0 end), 0) as bigint), \
+                cast(coalesce(sum(case when {keep} then p.refunded_amount else 0 end), 0) as bigint) \
+         from (select p.amount, p.refunded_amount, p.test from {} where {cond} limit {}) p",
+        from_payment(is_pg(db), plan),
+        TOTALS_CAP + 1
+    );
+    let (looked_at, count, amount, refunded): (i64, i64, i64, i64) =
+        read!(db, |c| bind_all!(sqlx::query_as(&sql), binds)
+            .fetch_one(c)
+            .await)?;
+    let capped = looked_at > TOTALS_CAP;
+    Ok(Totals {
+        count: if capped { count.min(TOTALS_CAP) } else { count },
         amount,
         refunded,
         capped,
@@ -447,14 +464,7 @@ pub async fn payment_totals(
     let whole_days = !matches!(from_day, Some(None)) && !matches!(until_day, Some(None));
     if f.min_amount.is_some() || f.max_amount.is_some() || f.text.is_some() || !whole_days {
         let (cond, binds) = filter_sql(pg, store_id, f, None);
-        return scan_totals(
-            db,
-            &format!("{cond}{real}"),
-            &binds,
-            Some(TOTALS_CAP),
-            f.plan,
-        )
-        .await;
+        return capped_totals(db, &cond, &binds, f.plan, include_test).await;
     }
     let rolled_until = refresh_days(db, store_id, tz, super::now()).await?;
     let (from_day, until_day) = (from_day.flatten(), until_day.flatten());
@@ -496,7 +506,7 @@ pub async fn payment_totals(
         let mut lf = f.clone();
         lf.from = Some(f.from.map_or(live_from, |t| t.max(live_from)));
         let (cond, binds) = filter_sql(pg, store_id, &lf, None);
-        live = scan_totals(db, &format!("{cond}{real}"), &binds, None, lf.plan).await?;
+        live = scan_totals(db, &format!("{cond}{real}"), &binds).await?;
     }
     Ok(Totals {
         count: closed.0 + live.count,
