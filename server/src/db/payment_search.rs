@@ -297,32 +297,15 @@ pub async fn search_payments(
     let w = filter_parts(pg, store_id, f, after);
     let (walk, check) = (&w.walk, &w.check);
     let newest = "order by p.created_at desc, p.payment_id desc";
-    let bounded = f.plan == Plan::StoreByDate && f.text.is_some();
     let mut binds = w.binds;
-    let mut stop_at = String::new();
-    let mut stop: Option<(DateTime<Utc>, String)> = None;
-    if bounded {
-        // Where a walk of WALK_LIMIT payments ends (the index alone answers this), as a lower
-        // bound of the walk's range: the walk ends there or at a full page, whichever is first.
-        let sql = format!(
-            "select p.created_at, p.payment_id from payment p where {walk} {newest} \
-             limit 1 offset {}",
-            WALK_LIMIT - 1
-        );
-        let walk_binds = &binds[..w.walk_binds];
-        stop = read!(db, |c| bind_all!(sqlx::query_as(&sql), walk_binds)
-            .fetch_optional(c)
-            .await)?;
-        if let Some((t, id)) = &stop {
-            binds.push(Bind::Time(*t));
-            let a = binds.len();
-            binds.push(Bind::Text(id.clone()));
-            let b = binds.len();
-            stop_at = format!(
-                " and p.created_at >= ${a} and (p.created_at > ${a} or p.payment_id >= ${b})"
-            );
-        }
-    }
+    let stop = if is_broad_text(f) {
+        walk_stop(db, walk, &binds[..w.walk_binds]).await?
+    } else {
+        None
+    };
+    let stop_at = stop
+        .as_ref()
+        .map_or(String::new(), |s| stop_bound(&mut binds, s));
     let sql = if pg && f.plan != Plan::StoreByDate {
         // Gathered first, sorted after: left to itself, PostgreSQL would rather walk the date
         // index in the hope of finding the page's few rows early (it does not know they are
@@ -344,6 +327,38 @@ pub async fn search_payments(
     // Fewer rows than asked for and a stop short of the store's oldest payment: go on from it.
     let walked_to = stop.filter(|_| (rows.len() as i64) < limit);
     Ok(Found { rows, walked_to })
+}
+
+/// A text matching more than [`TOTALS_CAP`] payments, checked on the store's walk in date order.
+fn is_broad_text(f: &PaymentFilter) -> bool {
+    f.plan == Plan::StoreByDate && f.text.is_some()
+}
+
+/// The key of the last of the [`WALK_LIMIT`] payments a walk with the `walk` part of a filter
+/// would read (the index alone answers this), or `None` when it would read fewer.
+async fn walk_stop(
+    db: &Db,
+    walk: &str,
+    binds: &[Bind],
+) -> Result<Option<(DateTime<Utc>, String)>, sqlx::Error> {
+    let sql = format!(
+        "select p.created_at, p.payment_id from payment p where {walk} \
+         order by p.created_at desc, p.payment_id desc limit 1 offset {}",
+        WALK_LIMIT - 1
+    );
+    read!(db, |c| bind_all!(sqlx::query_as(&sql), binds)
+        .fetch_optional(c)
+        .await)
+}
+
+/// `stop` as a lower bound of the walk's index range (`" and …"`), its values added to `binds`:
+/// the walk ends there or when its query has what it needs, whichever is first.
+fn stop_bound(binds: &mut Vec<Bind>, (t, id): &(DateTime<Utc>, String)) -> String {
+    binds.push(Bind::Time(*t));
+    let a = binds.len();
+    binds.push(Bind::Text(id.clone()));
+    let b = binds.len();
+    format!(" and p.created_at >= ${a} and (p.created_at > ${a} or p.payment_id >= ${b})")
 }
 
 fn is_pg(db: &Db) -> bool {
@@ -489,8 +504,38 @@ pub async fn payment_totals(
     let until_day = f.until.map(local_day);
     let whole_days = !matches!(from_day, Some(None)) && !matches!(until_day, Some(None));
     if f.min_amount.is_some() || f.max_amount.is_some() || f.text.is_some() || !whole_days {
-        let (cond, binds) = filter_sql(pg, store_id, f, None);
-        return capped_totals(db, &cond, &binds, f.plan, include_test).await;
+        if !is_broad_text(f) {
+            let (cond, binds) = filter_sql(pg, store_id, f, None);
+            return capped_totals(db, &cond, &binds, f.plan, include_test).await;
+        }
+        // A broad text: its text alone is found fastest from the references' indexes (any
+        // 10,001 of its matches will do); with other conditions beside it, on the walk the
+        // list takes, no further back than the list's bound (the totals are partial then).
+        let only_text = PaymentFilter {
+            text: f.text.clone(),
+            plan: Plan::FewByText,
+            ..Default::default()
+        };
+        if f.status.is_none()
+            && f.till_id.is_none()
+            && f.from.is_none()
+            && f.until.is_none()
+            && f.min_amount.is_none()
+            && f.max_amount.is_none()
+        {
+            let (cond, binds) = filter_sql(pg, store_id, &only_text, None);
+            return capped_totals(db, &cond, &binds, Plan::FewByText, include_test).await;
+        }
+        let w = filter_parts(pg, store_id, f, None);
+        let mut binds = w.binds;
+        let stop = walk_stop(db, &w.walk, &binds[..w.walk_binds]).await?;
+        let stop_at = stop
+            .as_ref()
+            .map_or(String::new(), |s| stop_bound(&mut binds, s));
+        let cond = format!("{}{stop_at}{}", w.walk, w.check);
+        let mut totals = capped_totals(db, &cond, &binds, f.plan, include_test).await?;
+        totals.capped |= stop.is_some();
+        return Ok(totals);
     }
     let rolled_until = refresh_days(db, store_id, tz, super::now()).await?;
     let (from_day, until_day) = (from_day.flatten(), until_day.flatten());
