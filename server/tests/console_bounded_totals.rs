@@ -365,7 +365,7 @@ async fn a_broad_text_whose_matches_are_all_old_is_searched_a_bounded_walk_at_a_
         .format("%Y-%m-%d %H:%M:%S")
         .to_string();
     assert_eq!(text_of(&body, "searched-back-to-time").unwrap(), at);
-    assert!(Msg::SearchedBackTo.text(Lang::Ru).contains("20 000") && WALK_LIMIT == 20_000);
+    assert!(Msg::SearchedBackTo.text(Lang::Ru).contains("10 000") && WALK_LIMIT == 10_000);
     // The text alone: its totals come from the references' indexes, past the cap.
     let ((count, _, _), partial) = shown(&body);
     assert!(partial, "more than the cap match: partial totals");

@@ -273,7 +273,7 @@ macro_rules! bind_all {
 /// date order, each row read: at most this many per page. A page of a text whose matches are
 /// all old stops there and hands on where it stopped ([`Found::walked_to`]), rather than read
 /// the store's whole history in one request.
-pub const WALK_LIMIT: i64 = 20_000;
+pub const WALK_LIMIT: i64 = 10_000;
 
 /// A page of the list.
 #[derive(Debug)]
