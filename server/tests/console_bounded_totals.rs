@@ -369,7 +369,10 @@ async fn a_broad_text_whose_matches_are_all_old_is_searched_a_bounded_walk_at_a_
     // The text alone: its totals come from the references' indexes, past the cap.
     let ((count, _, _), partial) = shown(&body);
     assert!(partial, "more than the cap match: partial totals");
-    assert_eq!(count, format!("{} {TOTALS_CAP}", Msg::TotalMoreThan.text(Lang::Ru)));
+    assert_eq!(
+        count,
+        format!("{} {TOTALS_CAP}", Msg::TotalMoreThan.text(Lang::Ru))
+    );
     // With another condition beside it, the totals look no further back than the list's
     // walk: none of the matches is in it, so they read «не менее 0», partial.
     let other = get("/console/transactions?q=OLDX&min=0,01&test=1".into()).await;
