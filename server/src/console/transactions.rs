@@ -31,7 +31,7 @@ impl TransactionsPort for ConsoleBackend {
             .map_err(internal)?;
         let mut parsed = parse_query(query, tz, &tills);
         let f = &mut parsed.filter;
-        f.plan = db::payment_search::choose_plan(&self.db, store.store_id, f)
+        db::payment_search::plan_search(&self.db, store.store_id, f)
             .await
             .map_err(internal)?;
         // The totals and the rows are independent reads: on two connections at once, a filter
@@ -189,7 +189,7 @@ impl ConsoleBackend {
             .await
             .map_err(internal)?;
         let mut filter = parse_query(query, tz, &tills).filter;
-        filter.plan = db::payment_search::choose_plan(&self.db, store.store_id, &filter)
+        db::payment_search::plan_search(&self.db, store.store_id, &mut filter)
             .await
             .map_err(internal)?;
         let header = String::from(
