@@ -524,17 +524,20 @@ async fn plan_and_text_matches(
         if f.text_exact_only {
             return Ok((Plan::FewByText, None));
         }
-        let only_text = PaymentFilter {
-            text: f.text.clone(),
-            plan: Plan::FewByText,
-            ..Default::default()
-        };
-        let (cond, binds) = filter_sql(is_pg(db), store_id, &only_text, None);
-        let m = first_matches_of(db, &cond, &binds, Plan::FewByText).await?;
-        if !m.more_than_cap() {
-            return Ok((Plan::FewByText, None));
+        let q = f.text.as_deref().unwrap_or_default();
+        if !(is_pg(db) && references_exceed(db, q, 2 * TOTALS_CAP).await?) {
+            let only_text = PaymentFilter {
+                text: f.text.clone(),
+                plan: Plan::FewByText,
+                ..Default::default()
+            };
+            let (cond, binds) = filter_sql(is_pg(db), store_id, &only_text, None);
+            let m = first_matches_of(db, &cond, &binds, Plan::FewByText).await?;
+            if !m.more_than_cap() {
+                return Ok((Plan::FewByText, None));
+            }
+            text_matches = Some(m);
         }
-        text_matches = Some(m);
     }
     if f.min_amount.is_some() || f.max_amount.is_some() {
         let only_amount = PaymentFilter {
@@ -548,6 +551,31 @@ async fn plan_and_text_matches(
         }
     }
     Ok((Plan::StoreByDate, text_matches))
+}
+
+/// PostgreSQL: whether the references starting with `q` (order refs, QR ids, bank transaction
+/// ids, of every store) are more than `n`, counted on their indexes alone and at most `n` + 1 of
+/// each. Gathering the store's matches of such a text would read every one of them (a bitmap
+/// of the whole range: 100 ms for a million); it is walked in date order instead.
+async fn references_exceed(db: &Db, q: &str, n: i64) -> Result<bool, sqlx::Error> {
+    let count = |col: &str| {
+        format!(
+            "(select count(*) from (select 1 from payment where {col} collate \"C\" >= $1 \
+             and {col} collate \"C\" < $2 order by {col} collate \"C\" limit {}) r)",
+            n + 1
+        )
+    };
+    let sql = format!(
+        "select greatest({}, {}, {})",
+        count("order_ref"),
+        count("qr_id"),
+        count("bank_transaction_id")
+    );
+    let binds = [Bind::Text(q.to_owned()), Bind::Text(prefix_end(q))];
+    let most: i64 = read!(db, |c| bind_all!(sqlx::query_scalar(&sql), &binds)
+        .fetch_one(c)
+        .await)?;
+    Ok(most > n)
 }
 
 /// Whether more than [`TOTALS_CAP`] payments of the store match `f`, read on `f`'s plan.
@@ -593,26 +621,18 @@ pub async fn payment_totals(
             let (cond, binds) = filter_sql(pg, store_id, f, None);
             return capped_totals(db, &cond, &binds, f.plan, include_test).await;
         }
-        // A broad text: its text alone is found fastest from the references' indexes (any
-        // 10,001 of its matches will do); with other conditions beside it, on the walk the
-        // list takes, no further back than the list's bound (the totals are partial then).
-        let only_text = PaymentFilter {
-            text: f.text.clone(),
-            plan: Plan::FewByText,
-            ..Default::default()
-        };
-        if f.status.is_none()
+        // A broad text: the totals of the text alone came with its plan (its first 10,001
+        // matches, from the references' indexes); with other conditions beside it, or when its
+        // references were too many to gather (PostgreSQL), they are added up on the walk the
+        // list takes, no further back than the list's bound (partial then).
+        let text_alone = f.status.is_none()
             && f.till_id.is_none()
             && f.from.is_none()
             && f.until.is_none()
             && f.min_amount.is_none()
-            && f.max_amount.is_none()
-        {
-            if let Some(m) = f.text_matches {
-                return Ok(m.totals(include_test));
-            }
-            let (cond, binds) = filter_sql(pg, store_id, &only_text, None);
-            return capped_totals(db, &cond, &binds, Plan::FewByText, include_test).await;
+            && f.max_amount.is_none();
+        if let Some(m) = f.text_matches.filter(|_| text_alone) {
+            return Ok(m.totals(include_test));
         }
         let w = filter_parts(pg, store_id, f, None);
         let mut binds = w.binds;
