@@ -358,6 +358,8 @@ async fn a_broad_text_whose_matches_are_all_old_is_searched_a_bounded_walk_at_a_
     let body = get("/console/transactions?q=QQQQOLDX&test=1".into()).await;
     assert!(listed(&body).is_empty());
     assert!(body.contains("data-testid=\"searched-back-to\""), "{body}");
+    assert!(body.contains(Msg::NoMatchesYet.text(Lang::Ru)));
+    assert!(!body.contains("data-testid=\"no-transactions\""));
     let stopped = &all[WALK_LIMIT as usize - 1];
     let at = stopped
         .created_at

@@ -79,6 +79,7 @@ total-at-least = at least
 totals-partial = Partial totals: more payments match than were added up, and the sums are of those added up only. Narrow the filter (period, till, status) to see exact totals.
 searched-back-to = The text matches very many payments, and a page looks through at most 10,000 of them: these are the matches among payments made at or after
 searched-back-to-rest = . Older payments: follow «Next →».
+no-matches-yet = No matches among the payments looked through.
 payment = Payment
 back-to-list = ← Transactions
 paid = Paid

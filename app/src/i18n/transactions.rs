@@ -56,6 +56,8 @@ macro_rules! transactions_keys {
             // Above a page of a very broad text that stopped early: «… не старше» + time + the rest.
             SearchedBackTo,
             SearchedBackToRest,
+            // Instead of «no payments» on such a page that found none.
+            NoMatchesYet,
             Payment,
             BackToList,
             Paid,

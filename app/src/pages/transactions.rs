@@ -125,7 +125,9 @@ pub fn TransactionsPage() -> impl IntoView {
                                             {Msg::SearchedBackTo.text(lang)} " " <b data-testid="searched-back-to-time">{at}</b> {Msg::SearchedBackToRest.text(lang)}
                                         </p>
                                     })}
-                                    {if page.rows.is_empty() {
+                                    {if page.rows.is_empty() && page.searched_back_to.is_some() {
+                                        view! { <p data-testid="no-matches-yet">{Msg::NoMatchesYet.text(lang)}</p> }.into_any()
+                                    } else if page.rows.is_empty() {
                                         view! { <p data-testid="no-transactions">{Msg::NoTransactions.text(lang)}</p> }.into_any()
                                     } else {
                                         view! {
