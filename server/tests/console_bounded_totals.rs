@@ -47,6 +47,25 @@ async fn plan_of(app: &TestApp, f: PaymentFilter) -> Plan {
     choose_plan(&app.db, store_id, &f).await.unwrap()
 }
 
+/// The payment ids of the CSV export of `query`, in its order; it is streamed (no length known
+/// up front).
+async fn csv_ids(app: &TestApp, c: &Console<'_>, session: &str, query: &str) -> Vec<String> {
+    let r = c
+        .http
+        .get(format!("{}/console/transactions.csv?{query}", app.base))
+        .header(reqwest::header::COOKIE, session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.content_length().is_none(), "streamed, not one body");
+    let csv = r.text().await.unwrap();
+    csv.lines()
+        .skip(1)
+        .map(|l| l.split(';').nth(1).unwrap().to_owned())
+        .collect()
+}
+
 fn next_link(body: &str) -> Option<String> {
     body.contains("data-testid=\"next-page\"").then(|| {
         let head = body.split("data-testid=\"next-page\"").next().unwrap();
@@ -287,23 +306,8 @@ async fn totals_past_the_cap_read_as_partial_while_the_list_and_csv_stay_whole(a
     assert_eq!(listed(&body), ids_of(&recent_big));
 
     // The CSV export is the whole filter, streamed (no length known up front), newest first.
-    let r = c
-        .http
-        .get(format!("{}/console/transactions.csv?min=0,01", app.base))
-        .header(reqwest::header::COOKIE, &s)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert!(r.content_length().is_none(), "streamed, not one body");
-    let csv = r.text().await.unwrap();
-    let ids: Vec<&str> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(';').nth(1).unwrap())
-        .collect();
     let expected: Vec<&str> = all.iter().map(|r| r.payment_id.as_str()).collect();
-    assert_eq!(ids, expected);
+    assert_eq!(csv_ids(&app, &c, &s, "min=0,01").await, expected);
 }
 
 /// A text matching more than the cap, every match older than the newest `WALK_LIMIT` payments:
@@ -400,21 +404,6 @@ async fn a_broad_text_whose_matches_are_all_old_is_searched_a_bounded_walk_at_a_
     assert!(shown(&body).1);
     assert!(!body.contains("data-testid=\"searched-back-to\""));
 
-    let csv = c
-        .http
-        .get(format!("{}/console/transactions.csv?q=QQQQOLDX", app.base))
-        .header(reqwest::header::COOKIE, &s)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let got: Vec<&str> = csv
-        .lines()
-        .skip(1)
-        .map(|l| l.split(';').nth(1).unwrap())
-        .collect();
     let expected: Vec<&str> = matching.iter().map(|r| r.payment_id.as_str()).collect();
-    assert_eq!(got, expected);
+    assert_eq!(csv_ids(&app, &c, &s, "q=QQQQOLDX").await, expected);
 }
