@@ -39,7 +39,7 @@ impl TransactionsPort for ConsoleBackend {
         // the slower of the two, not their sum.
         let f = &parsed.filter;
         let (totals, found) = tokio::try_join!(
-            db::payment_search::payment_totals(
+            db::payment_totals::payment_totals(
                 &self.db,
                 store.store_id,
                 tz,

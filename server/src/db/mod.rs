@@ -24,6 +24,7 @@ pub mod payment_day;
 pub mod payment_event;
 pub mod payment_lite;
 pub mod payment_search;
+pub mod payment_totals;
 pub mod payment_type;
 pub mod raiffeisen_setting;
 pub mod reconcile;
