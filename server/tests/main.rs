@@ -33,6 +33,7 @@ mod instances;
 mod lifecycle;
 mod logs;
 mod metrics;
+mod payment_indexes;
 mod production;
 mod providers;
 mod providers_cash_link;
