@@ -40,17 +40,15 @@ fn lookups(pg: bool) -> Vec<(String, &'static str)> {
 }
 
 async fn qr_and_bank_transaction_id_lookups_use_their_partial_indexes(app: TestApp) {
+    for name in ["payment_qr_id", "payment_bank_transaction_id"] {
+        let definition = index_definition(&app.db, name).await;
+        assert!(
+            definition.to_lowercase().contains("is not null"),
+            "{name} is not partial: {definition}"
+        );
+    }
     match &app.db {
         Db::Sqlite { write, .. } => {
-            for name in ["payment_qr_id", "payment_bank_transaction_id"] {
-                let sql: String =
-                    sqlx::query_scalar("select sql from sqlite_master where name = $1")
-                        .bind(name)
-                        .fetch_one(write)
-                        .await
-                        .unwrap();
-                assert!(sql.contains("is not null"), "{name} is not partial: {sql}");
-            }
             for (query, index) in lookups(false) {
                 let plan = sqlite_plan(write, &query).await;
                 assert!(
@@ -60,15 +58,6 @@ async fn qr_and_bank_transaction_id_lookups_use_their_partial_indexes(app: TestA
             }
         }
         Db::Postgres(pool) => {
-            for name in ["payment_qr_id", "payment_bank_transaction_id"] {
-                let def: String =
-                    sqlx::query_scalar("select indexdef from pg_indexes where indexname = $1")
-                        .bind(name)
-                        .fetch_one(pool)
-                        .await
-                        .unwrap();
-                assert!(def.contains("IS NOT NULL"), "{name} is not partial: {def}");
-            }
             for (query, index) in lookups(true) {
                 // An empty table is cheaper to read whole: forbid that, as a million rows would.
                 let mut tx = pool.begin().await.unwrap();
@@ -88,6 +77,26 @@ async fn qr_and_bank_transaction_id_lookups_use_their_partial_indexes(app: TestA
             }
         }
     }
+}
+
+/// An index's definition as the database keeps it (SQLite: the `create index` text as written;
+/// PostgreSQL: as it prints it back).
+async fn index_definition(db: &Db, name: &str) -> String {
+    match db {
+        Db::Sqlite { write, .. } => {
+            sqlx::query_scalar("select sql from sqlite_master where name = $1")
+                .bind(name)
+                .fetch_one(write)
+                .await
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_scalar("select indexdef from pg_indexes where indexname = $1")
+                .bind(name)
+                .fetch_one(pool)
+                .await
+        }
+    }
+    .unwrap()
 }
 
 /// SQLite's `explain query plan` rows (id, parent, notused, detail), read as rows.
