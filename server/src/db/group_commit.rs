@@ -12,7 +12,8 @@
 //! hand-over of the connection instead of a message to sqlx's connection thread and back for
 //! every statement — those thread switches were most of a creation's cost (BENCHMARKS.md,
 //! issue 16). The connection stays the pool's one writer: other writes (the console's, the
-//! workers') take it between batches as before.
+//! workers') take it between loans — when the queue runs dry, or after at most [`HOLD_BATCHES`]
+//! batches or [`HOLD_FOR`] of a steady stream.
 //!
 //! What stays as it was:
 //! - durability: a unit's caller hears `Ok` only after the batch's `commit` (WAL,
@@ -193,7 +194,48 @@ impl Lite {
     }
 }
 
+/// The most batches, and the longest time, the writer keeps the write connection lent to it
+/// while units keep coming; then it gives the connection back to the pool, so the other writers
+/// (the console's, the workers') wait for at most this long.
+const HOLD_BATCHES: u32 = 16;
+const HOLD_FOR: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Moves what is waiting on the channel to `queue` (up to [`MAX_UNITS`]) and `releases`.
+fn top_up(
+    rx: &mut mpsc::UnboundedReceiver<Msg>,
+    queue: &mut VecDeque<Job>,
+    releases: &mut Vec<oneshot::Sender<()>>,
+) {
+    while queue.len() < MAX_UNITS {
+        match rx.try_recv() {
+            Ok(Msg::Unit(job)) => queue.push_back(job),
+            Ok(Msg::Release(done)) => releases.push(done),
+            Err(_) => break,
+        }
+    }
+}
+
+/// Answers the units of a batch with its outcome (and drops the rest of the queue when no unit
+/// ran: no connection, or no transaction — their callers hear the writer could not run them).
+fn deliver_all(outcome: &Result<(), String>, delivers: Vec<Deliver>, queue: &mut VecDeque<Job>) {
+    if outcome.is_err() && delivers.is_empty() {
+        queue.clear();
+    }
+    if let Err(e) = outcome {
+        tracing::error!(error = %e, units = delivers.len(), "a SQLite write batch did not commit");
+    }
+    for deliver in delivers {
+        deliver(outcome.clone());
+    }
+}
+
 /// The writer thread: waits for units, then runs those waiting, batch after batch.
+///
+/// Borrowing the write connection's handle from sqlx costs two thread hand-overs (to sqlx's
+/// connection thread and back), and on a busy machine the wait for that thread to be scheduled
+/// was a tenth of a batch's cycle; so while units keep coming, consecutive batches run on one
+/// loan (at most [`HOLD_BATCHES`] batches or [`HOLD_FOR`]), and the connection goes back to the
+/// pool as soon as the queue is empty.
 fn writer(
     runtime: tokio::runtime::Handle,
     write: SqlitePool,
@@ -212,44 +254,45 @@ fn writer(
             }
         }
         // Units left by a batch that ended early go first; top up with new ones.
-        while queue.len() < MAX_UNITS {
-            match rx.try_recv() {
-                Ok(Msg::Unit(job)) => queue.push_back(job),
-                Ok(Msg::Release(done)) => releases.push(done),
-                Err(_) => break,
-            }
-        }
-        let mut delivers: Vec<Deliver> = Vec::with_capacity(queue.len());
+        top_up(&mut rx, &mut queue, &mut releases);
         let release = !releases.is_empty();
-        let outcome = runtime.block_on(async {
+        runtime.block_on(async {
             // The pool's connection, and its SQLite handle lent by sqlx's connection thread
             // (which makes no call on it until the guard is dropped).
-            let mut conn = write.acquire().await.map_err(|e| e.to_string())?;
-            let mut handle = conn.lock_handle().await.map_err(|e| e.to_string())?;
-            let handle = handle.as_raw_handle().as_ptr();
-            let outcome = if queue.is_empty() {
-                Ok(())
-            } else {
-                let lite = Lite::over(&mut kept, handle).map_err(|e| e.to_string())?;
-                run_batch(lite, &mut queue, &mut delivers)
+            let mut conn = match write.acquire().await {
+                Ok(conn) => conn,
+                Err(e) => return deliver_all(&Err(e.to_string()), Vec::new(), &mut queue),
             };
+            let mut handle = match conn.lock_handle().await {
+                Ok(handle) => handle,
+                Err(e) => return deliver_all(&Err(e.to_string()), Vec::new(), &mut queue),
+            };
+            let handle = handle.as_raw_handle().as_ptr();
+            let since = std::time::Instant::now();
+            for batch in 1.. {
+                let mut delivers: Vec<Deliver> = Vec::with_capacity(queue.len());
+                let outcome = if queue.is_empty() {
+                    Ok(())
+                } else {
+                    Lite::over(&mut kept, handle)
+                        .map_err(|e| e.to_string())
+                        .and_then(|lite| run_batch(lite, &mut queue, &mut delivers))
+                };
+                let failed = outcome.is_err();
+                deliver_all(&outcome, delivers, &mut queue);
+                if release || failed || batch >= HOLD_BATCHES || since.elapsed() >= HOLD_FOR {
+                    break;
+                }
+                top_up(&mut rx, &mut queue, &mut releases);
+                if queue.is_empty() || !releases.is_empty() {
+                    break;
+                }
+            }
             if release {
                 // Finalized while the handle is still lent to this thread.
                 drop(kept.take());
             }
-            outcome
         });
-        if outcome.is_err() && delivers.is_empty() {
-            // No unit ran (no connection, or no transaction): the units are dropped unrun, and
-            // their callers hear the writer could not run them.
-            queue.clear();
-        }
-        if let Err(e) = &outcome {
-            tracing::error!(error = %e, units = delivers.len(), "a SQLite write batch did not commit");
-        }
-        for deliver in delivers {
-            deliver(outcome.clone());
-        }
         if release {
             for done in releases.drain(..) {
                 let _ = done.send(());
@@ -483,5 +526,42 @@ mod tests {
         let (inserted, ()) = tokio::join!(unit, commit);
         assert_eq!(inserted.unwrap(), 2);
         assert_eq!(keys(read).await, vec![1, 2]);
+    }
+
+    /// While units keep coming the writer keeps the connection for several batches, but not for
+    /// as long as they keep coming: a write outside the batches gets it within the bound.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_steady_stream_of_units_does_not_shut_other_writers_out() {
+        let (_dir, db) = db().await;
+        let (read, group) = parts(&db);
+        let Db::Sqlite { write, .. } = &db else {
+            unreachable!()
+        };
+        let total = 40 * MAX_UNITS;
+        let done = std::sync::Arc::new(AtomicU64::new(0));
+        let units = (0..total as i64).map(|k| {
+            let done = done.clone();
+            async move {
+                insert(group, k + 1, false).await.unwrap();
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        let stream = futures::future::join_all(units);
+        let other = async {
+            while done.load(Ordering::Relaxed) == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            sqlx::query("insert into t (k, v) values (0, 'other')")
+                .execute(write)
+                .await
+                .unwrap();
+            done.load(Ordering::Relaxed)
+        };
+        let (_, committed_before_it) = tokio::join!(stream, other);
+        assert!(
+            (committed_before_it as usize) < total,
+            "the other write waited for all {total} units"
+        );
+        assert_eq!(keys(read).await.len(), total + 1);
     }
 }
