@@ -14,29 +14,22 @@ both_backends!(qr_and_bank_transaction_id_lookups_use_their_partial_indexes);
 /// search writes them (PostgreSQL: in byte order, `collate "C"`).
 fn lookups(pg: bool) -> Vec<(String, &'static str)> {
     let c = if pg { " collate \"C\"" } else { "" };
-    ["qr_id", "bank_transaction_id"]
-        .into_iter()
-        .flat_map(|col| {
-            let index = if col == "qr_id" {
-                "payment_qr_id"
-            } else {
-                "payment_bank_transaction_id"
-            };
-            [
-                (
-                    format!("select payment_id from payment p where p.{col} = 'AS1000'"),
-                    index,
-                ),
-                (
-                    format!(
-                        "select payment_id from payment p \
-                         where p.{col}{c} >= 'AS10' and p.{col}{c} < 'AS11'"
-                    ),
-                    index,
-                ),
-            ]
-        })
-        .collect()
+    [
+        ("qr_id", "payment_qr_id"),
+        ("bank_transaction_id", "payment_bank_transaction_id"),
+    ]
+    .into_iter()
+    .flat_map(|(col, index)| {
+        [
+            format!("select payment_id from payment p where p.{col} = 'AS1000'"),
+            format!(
+                "select payment_id from payment p \
+                 where p.{col}{c} >= 'AS10' and p.{col}{c} < 'AS11'"
+            ),
+        ]
+        .map(|query| (query, index))
+    })
+    .collect()
 }
 
 async fn qr_and_bank_transaction_id_lookups_use_their_partial_indexes(app: TestApp) {
