@@ -121,7 +121,7 @@ async fn a_lost_qr_the_customer_paid_is_paid_when_the_bank_notifies(app: TestApp
         assert_eq!(seen["late"], false, "{kind}: {seen}");
         assert_eq!(stored_qr_id(&h, &id).await, Some(lost), "{kind}");
         // The emulator counts the notification when qrpay's 200 reaches it, which may be just
-        // after the long-poll answered (on PostgreSQL the change's NOTIFY wakes it at commit).
+        // after the long-poll answered (the change wakes it as soon as it commits).
         let counted = std::time::Instant::now();
         while h.emulator().bank.callbacks_delivered() < delivered + 1
             && counted.elapsed() < Duration::from_secs(2)

@@ -332,3 +332,50 @@ async fn a_payment_another_instance_claimed_is_skipped_until_its_claim_lapses(ap
         "expired {taken_over:?} after the other claim was found"
     );
 }
+
+/// The notifier (db/notify.rs) tells the listeners of every payment it is given, after the
+/// change is committed; and the table itself no longer notifies (migration 0024 dropped the
+/// trigger whose notification serialized every status change's commit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notifier_sends_each_changed_payment_and_the_table_no_longer_does() {
+    use qrpay::db::notify::{Change, ChangeListener, ChangeNotifier};
+    let Some((url, _dir)) = fresh_database(Backend::Postgres).await else {
+        return;
+    };
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let mut listener = ChangeListener::new(&db).expect("PostgreSQL has a listener");
+    assert_eq!(
+        listener.next().await,
+        Change::Missed,
+        "first, the (re)connect"
+    );
+
+    let notifier = ChangeNotifier::new(&db).expect("PostgreSQL has a notifier");
+    for id in ["p1", "p2", "p1", "p3"] {
+        notifier.changed(id);
+    }
+    let mut heard = std::collections::BTreeSet::new();
+    while heard.len() < 3 {
+        match tokio::time::timeout(Duration::from_secs(5), listener.next()).await {
+            Ok(Change::Payment(id)) => {
+                heard.insert(id);
+            }
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(_) => panic!("heard only {heard:?}"),
+        }
+    }
+    assert_eq!(heard.into_iter().collect::<Vec<_>>(), ["p1", "p2", "p3"]);
+
+    let Db::Postgres(pool) = &db else {
+        unreachable!("a PostgreSQL case")
+    };
+    let notifying: i64 = sqlx::query_scalar(
+        "select count(*) from pg_trigger where tgrelid = 'payment'::regclass \
+         and tgname = 'payment_status_changed'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(notifying, 0, "the status-change trigger is gone");
+}

@@ -1,11 +1,21 @@
-//! Payment change notifications between qrpay instances on one PostgreSQL: every status change
-//! of a payment notifies [`CHANNEL`] with its id (a trigger, migration 0012, delivered when the
-//! change commits), and [`ChangeListener`] hears them on a connection of its own (named
-//! `qrpay listener`), reconnecting whenever it drops. SQLite serves one instance: no listener.
+//! Payment change notifications between qrpay instances on one PostgreSQL: after a payment's
+//! change commits, [`ChangeNotifier`] notifies [`CHANNEL`] with its id, and [`ChangeListener`]
+//! hears them on a connection of its own (named `qrpay listener`), reconnecting whenever it
+//! drops. SQLite serves one instance: neither.
+//!
+//! Until migration 0024 a trigger notified inside the change's own transaction. PostgreSQL
+//! commits the transactions that notify one at a time, each holding a cluster-wide lock through
+//! its WAL flush, so every status change waited for the others' flushes: with the trigger,
+//! pgbench did 1,640 creations/s; without it, 2,980 (BENCHMARKS.md, issue 16). The notifier
+//! sends the ids after the commit instead, many in one statement, in a transaction that writes
+//! nothing (so nothing to flush while it holds that lock).
 
 use super::Db;
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use std::sync::OnceLock;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// The notification channel; the payload is the payment id.
 pub const CHANNEL: &str = "qrpay_payment";
@@ -100,5 +110,59 @@ impl ChangeListener {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(CHANNEL).await?;
         Ok(listener)
+    }
+}
+
+/// The most payment ids one notifying statement carries (a notification's payload is one id).
+const IDS_AT_ONCE: usize = 500;
+
+/// Tells the other instances which payments changed (see the module's notes).
+pub struct ChangeNotifier {
+    pool: PgPool,
+    /// The sending task's queue, started on the first change (inside the runtime).
+    ids: OnceLock<mpsc::UnboundedSender<String>>,
+}
+
+impl ChangeNotifier {
+    /// A notifier on `db`'s PostgreSQL; `None` on SQLite.
+    pub fn new(db: &Db) -> Option<Self> {
+        let Db::Postgres(pool) = db else {
+            return None;
+        };
+        Some(Self {
+            pool: pool.clone(),
+            ids: OnceLock::new(),
+        })
+    }
+
+    /// `payment_id` changed, and the change is committed: the other instances hear of it
+    /// within moments. Never waits; a notification that cannot be sent is logged, and the
+    /// other instances' long-polls see the change on their next re-read (every second).
+    pub fn changed(&self, payment_id: &str) {
+        let ids = self.ids.get_or_init(|| {
+            let (ids, queued) = mpsc::unbounded_channel();
+            tokio::spawn(send_notifications(self.pool.clone(), queued));
+            ids
+        });
+        let _ = ids.send(payment_id.to_owned());
+    }
+}
+
+/// Sends what is queued, as it comes: one statement for all the ids waiting (at most
+/// [`IDS_AT_ONCE`]). Ends when the notifier is dropped.
+async fn send_notifications(pool: PgPool, mut queued: mpsc::UnboundedReceiver<String>) {
+    let mut ids = Vec::new();
+    while queued.recv_many(&mut ids, IDS_AT_ONCE).await > 0 {
+        ids.sort_unstable();
+        ids.dedup();
+        let sent = sqlx::query("select pg_notify($1, id) from unnest($2::text[]) as id")
+            .bind(CHANNEL)
+            .bind(&ids)
+            .execute(&pool)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, payments = ids.len(), "cannot notify the other instances of payment changes; their long-polls see them on their next re-read");
+        }
+        ids.clear();
     }
 }

@@ -194,7 +194,7 @@ impl PaymentService {
                 self.settle(till, &idem, &self.create_answer(&row)).await?
             }
         };
-        self.waiters.wake(payment_id.as_str());
+        self.changed(payment_id.as_str());
         Ok(answer)
     }
 

@@ -305,7 +305,7 @@ impl PaymentService {
             self.answer_refund_claim(&mut tx, &row).await?;
         }
         tx.commit().await?;
-        self.waiters.wake(&current.payment_id);
+        self.changed(&current.payment_id);
         Ok(row)
     }
 

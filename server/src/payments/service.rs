@@ -8,6 +8,7 @@ use super::idempotency::TillAnswer;
 use super::view::PaymentView;
 use super::waiters::Waiters;
 use crate::db::Db;
+use crate::db::notify::ChangeNotifier;
 use crate::db::payment::{self, PaymentRow};
 use crate::db::payment_type::{self, PaymentType, TillLink};
 use crate::db::refund::{self, RefundRow};
@@ -37,6 +38,8 @@ pub struct PaymentService {
     stopping: tokio::sync::watch::Sender<bool>,
     /// The work claims this instance's workers hold (see `claims`).
     pub(super) claims: Claims,
+    /// Tells the other instances on the same PostgreSQL of a change (`None` on SQLite).
+    notifier: Option<ChangeNotifier>,
 }
 
 impl PaymentService {
@@ -44,7 +47,6 @@ impl PaymentService {
     /// (`http::errors::till_answer`).
     pub fn new(db: Db, providers: Providers, public_url: String, till_answer: TillAnswer) -> Self {
         Self {
-            db,
             providers,
             waiters: Waiters::default(),
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -55,6 +57,17 @@ impl PaymentService {
             production: false,
             stopping: tokio::sync::watch::Sender::new(false),
             claims: Claims::new(),
+            notifier: ChangeNotifier::new(&db),
+            db,
+        }
+    }
+
+    /// A payment's change (its status, a refund of it) is committed: its long-polls, in this
+    /// process and in the other instances, read it again.
+    pub(super) fn changed(&self, payment_id: &str) {
+        self.waiters.wake(payment_id);
+        if let Some(notifier) = &self.notifier {
+            notifier.changed(payment_id);
         }
     }
 

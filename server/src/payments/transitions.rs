@@ -101,7 +101,7 @@ impl PaymentService {
                 .await?
                 .unwrap_or(current));
         };
-        self.waiters.wake(payment_id);
+        self.changed(payment_id);
         if row.late && row.status() == PaymentStatus::Paid && row.refunded_amount == 0 {
             // The payment is paid either way; a refund that could not start is logged for the
             // console's "late payments needing attention" and does not fail this call.
