@@ -13,29 +13,14 @@ bin=$(realpath "${1:?qrpay binary}"); backend=${2:-sqlite}; secs=${3:-10}; n=${4
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ratio="$here/../../shared/bench/ratio.sh"
 [ -x "$ratio" ] || ratio=/work/shared/bench/ratio.sh
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-if [ "$backend" = postgres ]; then
-  db="qrpay_bench_$$"
-  psql -h 127.0.0.1 -U postgres -qAt -c "create database $db" >/dev/null
-  export QRPAY_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
-  trap 'cleanup; psql -h 127.0.0.1 -U postgres -qAt -c "drop database if exists $db" >/dev/null 2>&1 || true' EXIT
-else
-  export QRPAY_DATABASE_URL="sqlite://$work/qrpay.db"
-fi
-export QRPAY_OPS_LISTEN=127.0.0.1:0 RUST_LOG=warn
-"$bin" migrate >/dev/null
-key=$("$bin" till add --name bench | tail -n1)
+. "$here/lib.sh"
+bench_db "$bin" "$backend"
+key=$bench_key
 ports=()
 for i in $(seq 1 "$n"); do
   port=$((21000 + RANDOM % 9000 + i))
-  QRPAY_OPS_LISTEN="127.0.0.1:$((port + 1000))" "$bin" serve --listen "127.0.0.1:$port" >"$work/serve$i.log" 2>&1 &
-  pids+=($!); ports+=("$port")
-done
-for p in "${ports[@]}"; do
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  bench_serve "$bin" "$port"
+  ports+=("$port")
 done
 "$bin" till-sim --url "http://127.0.0.1:${ports[0]}" --key "$key" --payments 2000 --concurrency 32 >/dev/null
 if [ "$n" -eq 1 ]; then
@@ -47,11 +32,11 @@ else
   total=0
   for p in "${ports[@]}"; do
     k=$("$bin" till add --name "bench-$p" | tail -n1)
-    QRPAY_KEY="$k" wrk -t1 -c$((32 / n)) -d"${secs}s" -s "$(dirname "$ratio")/create_payment.lua" "http://127.0.0.1:$p" | grep '^RESULT' >"$work/wrk$p" &
+    QRPAY_KEY="$k" wrk -t1 -c$((32 / n)) -d"${secs}s" -s "$(dirname "$ratio")/create_payment.lua" "http://127.0.0.1:$p" | grep '^RESULT' >"$bench_work/wrk$p" &
   done
   wait_wrk() { while pgrep -x wrk >/dev/null; do sleep 0.5; done; }
   wait_wrk
-  for p in "${ports[@]}"; do cat "$work/wrk$p"; r=$(sed -E 's/.*rps=([0-9.]+).*/\1/' "$work/wrk$p"); total=$(awk -v a="$total" -v b="$r" 'BEGIN{print a+b}'); done
+  for p in "${ports[@]}"; do cat "$bench_work/wrk$p"; r=$(sed -E 's/.*rps=([0-9.]+).*/\1/' "$bench_work/wrk$p"); total=$(awk -v a="$total" -v b="$r" 'BEGIN{print a+b}'); done
   echo "qrpay x$n total rps=$total"
 fi
 for p in "${ports[@]}"; do

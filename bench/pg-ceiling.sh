@@ -12,17 +12,15 @@ bin=$(realpath "${1:?qrpay binary}"); secs=${2:-10}; shift 2 || true
 clients=("${@:-16}")
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 pgbench=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | tail -n1)
-db="qrpay_ceiling_$$"
-psql -h 127.0.0.1 -U postgres -qAt -c "create database $db" >/dev/null
-trap 'psql -h 127.0.0.1 -U postgres -qAt -c "drop database if exists $db" >/dev/null 2>&1 || true' EXIT
-export QRPAY_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" RUST_LOG=warn
-"$bin" migrate >/dev/null 2>&1
-key=$("$bin" till add --name ceiling 2>/dev/null | tail -n1)
-keyhash=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
+. "$here/lib.sh"
+bench_db "$bin" postgres
+db=$bench_pg_db
+keyhash=$(printf '%s' "$bench_key" | sha256sum | cut -d' ' -f1)
 psql -h 127.0.0.1 -U postgres -qAt -d "$db" -c "create table ceiling_floor (id bigserial primary key, k bigint, body text)"
-# Group commit emulated: 8 creations per transaction for the claims and again for the finishes
-# (each creation's reads kept), made from finish-one-statement.sql; a transaction counts 8.
-work=$(mktemp -d); trap 'rm -rf "$work"; psql -h 127.0.0.1 -U postgres -qAt -c "drop database if exists $db" >/dev/null 2>&1 || true' EXIT
+# The variants, and group commit emulated: 8 creations per transaction for the claims and again
+# for the finishes (each creation's reads kept), made from finish-one-statement.sql; a
+# transaction counts 8.
+cp "$here"/pg-ceiling/*.sql "$bench_work/"
 grep -v '^--' "$here/pg-ceiling/finish-one-statement.sql" | awk '
   /^\\set k / { next } /^\\set/ { print; next }
   { stmt[++n] = $0 }
@@ -34,11 +32,11 @@ grep -v '^--' "$here/pg-ceiling/finish-one-statement.sql" | awk '
       for (i = 0; i < 8; i++) { s = stmt[part]; gsub(/:k::text/, ":k" i "::text", s); print s }
       print "commit;"
     }
-  }' > "$work/batched-8.sql"
+  }' > "$bench_work/batched-8.sql"
 for c in "${clients[@]}"; do
   for v in one-row as-is finish-one-statement no-reads batched-8 async-commit; do
     tps=$("$pgbench" -h 127.0.0.1 -U postgres -n -M prepared -c "$c" -j 2 -T "$secs" \
-      -D keyhash="$keyhash" -f "$(if [ "$v" = batched-8 ]; then echo "$work"; else echo "$here/pg-ceiling"; fi)/$v.sql" "$db" 2>&1 | sed -nE 's/^tps = ([0-9.]+).*/\1/p')
+      -D keyhash="$keyhash" -f "$bench_work/$v.sql" "$db" 2>&1 | sed -nE 's/^tps = ([0-9.]+).*/\1/p')
     per=1; [ "$v" = batched-8 ] && per=8
     printf '%-22s c=%-3s creations/s=%s\n' "$v" "$c" "$(awk -v t="${tps:-0}" -v p="$per" 'BEGIN{printf "%.0f", t*p}')"
   done
